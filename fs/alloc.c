@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * alloc.c - per-chunk allocation of blocks and inode numbers, and the
+ * placement choices that pick a chunk.
+ *
+ * Each chunk has its own block bitmap and inode bitmap (metadata blocks with
+ * the usual header; bits start after it).  Nothing here looks outside the
+ * chunk it is given, except chunk_most_free(), which reads only the
+ * in-memory free counts.
+ */
+#include "internal.h"
+
+static u32 bits_per_block(struct cfs_fs *fs)
+{
+	return CFS_PAYLOAD(fs) * 8;
+}
+
+u32 chunk_meta_reserve(const struct cfs_chunk *ch)
+{
+	return 8 + ch->hdr.nblocks / 512;
+}
+
+/* Inodes kept free in every chunk for continuations, so a hard link or a
+ * rename into a directory of another chunk can still grow that directory's
+ * continuation here. */
+u32 chunk_inode_reserve(const struct cfs_chunk *ch)
+{
+	return 4 + ch->hdr.ninodes / 64;
+}
+
+int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	u64 reserve = (u64)ch->hdr.nblocks * fs->g->reserve_pct / 100;
+
+	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
+	       ch->hdr.free_inodes > chunk_inode_reserve(ch) &&
+	       ch->hdr.free_blocks > reserve + chunk_meta_reserve(ch);
+}
+
+struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
+				  int need_inode)
+{
+	struct cfs_chunk *best = NULL;
+	u32 i;
+
+	for (i = 0; i < fs->nchunks; i++) {
+		struct cfs_chunk *ch = &fs->chunks[i];
+
+		if (ch == except || ch->hdr.state == CFS_CHUNK_DAMAGED ||
+		    ch->hdr.state == CFS_CHUNK_SUSPECT ||
+		    (need_inode && ch->hdr.free_inodes <= chunk_inode_reserve(ch)))
+			continue;
+		if (!best || ch->hdr.free_blocks > best->hdr.free_blocks)
+			best = ch;
+	}
+	return best;
+}
+
+/* Find the first bit equal to 0 at or after `from` and below `end` in a
+ * chunk bitmap; returns end if none.  *err gets read errors. */
+static u32 bm_find_zero(struct cfs_fs *fs, struct cfs_chunk *ch, u32 start,
+			u32 magic, u32 from, u32 end, int *err)
+{
+	u32 bpb = bits_per_block(fs);
+
+	while (from < end) {
+		u32 bi = from / bpb, off = from % bpb;
+		u32 lim = CFS_MIN(bpb, end - bi * bpb);
+		struct cfs_buf *b;
+		const u8 *bits;
+
+		*err = buf_read(fs, ch, start + bi, magic, &b);
+		if (*err)
+			return end;
+		bits = b->data + sizeof(struct cfs_bhdr);
+		while (off < lim) {
+			if ((off & 63) == 0 && off + 64 <= lim) {
+				u64 w;
+
+				cfs_memcpy(&w, bits + off / 8, 8);
+				if (w == ~0ULL) {
+					off += 64;
+					continue;
+				}
+			}
+			if (!(bits[off / 8] & (1u << (off % 8)))) {
+				buf_put(fs, b);
+				return bi * bpb + off;
+			}
+			off++;
+		}
+		buf_put(fs, b);
+		from = (bi + 1) * bpb;
+	}
+	return end;
+}
+
+/* Set (val=1) or clear bits [first, first+n).  Returns the number of bits
+ * that already had the target value (a corruption sign). */
+static int bm_set(struct cfs_fs *fs, struct cfs_chunk *ch, u32 start,
+		  u32 magic, u32 first, u32 n, int val, u32 *wrong)
+{
+	u32 bpb = bits_per_block(fs);
+
+	*wrong = 0;
+	while (n) {
+		u32 bi = first / bpb, off = first % bpb;
+		u32 cnt = CFS_MIN(n, bpb - off), i;
+		struct cfs_buf *b;
+		u8 *bits;
+		int err = buf_read(fs, ch, start + bi, magic, &b);
+
+		if (err)
+			return err;
+		bits = b->data + sizeof(struct cfs_bhdr);
+		for (i = off; i < off + cnt; i++) {
+			u8 m = (u8)(1u << (i % 8));
+
+			if (!!(bits[i / 8] & m) == val)
+				(*wrong)++;
+			if (val)
+				bits[i / 8] |= m;
+			else
+				bits[i / 8] &= (u8)~m;
+		}
+		buf_dirty(fs, b);
+		buf_put(fs, b);
+		first += cnt;
+		n -= cnt;
+	}
+	return 0;
+}
+
+static int bm_test(struct cfs_fs *fs, struct cfs_chunk *ch, u32 start,
+		   u32 magic, u32 bit)
+{
+	u32 bpb = bits_per_block(fs);
+	struct cfs_buf *b;
+	int err = buf_read(fs, ch, start + bit / bpb, magic, &b), r;
+
+	if (err)
+		return err;
+	bit %= bpb;
+	r = !!(b->data[sizeof(struct cfs_bhdr) + bit / 8] & (1u << (bit % 8)));
+	buf_put(fs, b);
+	return r;
+}
+
+int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
+		 u32 keep, u32 *first, u32 *got)
+{
+	struct cfs_chunk_hdr *h = &ch->hdr;
+	u32 lo = h->data_start, hi = h->nblocks - 1; /* last block: hdr copy */
+	u32 start, n, pass, wrong;
+	int err = 0;
+
+	if (fs->rdonly)
+		return -CFS_EROFS;
+	if (h->state == CFS_CHUNK_DAMAGED || h->free_blocks <= keep || !want)
+		return -CFS_ENOSPC;
+	want = CFS_MIN(want, h->free_blocks - keep);
+	if (goal < lo || goal >= hi)
+		goal = ch->bb_hint >= lo && ch->bb_hint < hi ? ch->bb_hint : lo;
+	for (pass = 0; pass < 2; pass++) {
+		u32 from = pass ? lo : goal, end = pass ? goal : hi;
+
+		start = bm_find_zero(fs, ch, h->bbmap_start, CFS_MAGIC_BBMAP,
+				     from, end, &err);
+		if (err)
+			return err;
+		if (start < end)
+			break;
+	}
+	if (pass == 2) {
+		/* The count said there was room; the map disagrees. */
+		chunk_mark_suspect(fs, ch, "free block count disagrees with map");
+		return -CFS_ENOSPC;
+	}
+	/* Extend the run while the next bits are free. */
+	n = 1;
+	while (n < want && start + n < hi) {
+		int r = bm_test(fs, ch, h->bbmap_start, CFS_MAGIC_BBMAP,
+				start + n);
+
+		if (r < 0)
+			return r;
+		if (r)
+			break;
+		n++;
+	}
+	err = bm_set(fs, ch, h->bbmap_start, CFS_MAGIC_BBMAP, start, n, 1,
+		     &wrong);
+	if (err)
+		return err;
+	h->free_blocks -= n;
+	ch->hdr_dirty = 1;
+	ch->bb_hint = start + n;
+	*first = start;
+	*got = n;
+	return 0;
+}
+
+int free_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first, u32 n)
+{
+	struct cfs_chunk_hdr *h = &ch->hdr;
+	u32 wrong, i;
+	int err;
+
+	if (!n)
+		return 0;
+	if (first < h->data_start || first + n > h->nblocks - 1 ||
+	    first + n < first) {
+		chunk_mark_suspect(fs, ch, "freeing a block outside the data area");
+		return -CFS_EUCLEAN;
+	}
+	for (i = 0; i < n; i++)
+		buf_forget(fs, ch, first + i);
+	err = bm_set(fs, ch, h->bbmap_start, CFS_MAGIC_BBMAP, first, n, 0,
+		     &wrong);
+	if (err)
+		return err;
+	if (wrong)
+		chunk_mark_suspect(fs, ch, "freeing a block that was free");
+	h->free_blocks += n - wrong;
+	ch->hdr_dirty = 1;
+	return 0;
+}
+
+int alloc_meta_block(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out)
+{
+	u32 got;
+
+	return alloc_blocks(fs, ch, ch->hdr.data_start, 1, 0, out, &got);
+}
+
+int alloc_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out)
+{
+	struct cfs_chunk_hdr *h = &ch->hdr;
+	u32 ipb = CFS_PAYLOAD(fs) / CFS_INODE_SIZE;
+	u32 nr, pass, wrong, blk;
+	int err = 0;
+
+	if (fs->rdonly)
+		return -CFS_EROFS;
+	if (!h->free_inodes || h->state == CFS_CHUNK_DAMAGED)
+		return -CFS_ENOSPC;
+	for (pass = 0; pass < 2; pass++) {
+		u32 from = pass ? 1 : CFS_MAX(ch->ib_hint, 1);
+		u32 end = pass ? CFS_MAX(ch->ib_hint, 1) : h->ninodes;
+
+		nr = bm_find_zero(fs, ch, h->ibmap_start, CFS_MAGIC_IBMAP,
+				  from, end, &err);
+		if (err)
+			return err;
+		if (nr < end)
+			break;
+	}
+	if (pass == 2) {
+		chunk_mark_suspect(fs, ch, "free inode count disagrees with map");
+		return -CFS_ENOSPC;
+	}
+	/* Initialise inode table blocks up to the one holding nr. */
+	blk = nr / ipb;
+	while (h->itable_init <= blk) {
+		struct cfs_buf *b;
+
+		err = buf_new(fs, ch, h->itable_start + h->itable_init,
+			      CFS_MAGIC_ITABLE, &b);
+		if (err)
+			return err;
+		buf_put(fs, b);
+		h->itable_init++;
+		ch->hdr_dirty = 1;
+	}
+	err = bm_set(fs, ch, h->ibmap_start, CFS_MAGIC_IBMAP, nr, 1, 1, &wrong);
+	if (err)
+		return err;
+	h->free_inodes--;
+	ch->hdr_dirty = 1;
+	ch->ib_hint = nr + 1;
+	*out = nr;
+	return 0;
+}
+
+int free_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local)
+{
+	u32 wrong;
+	int err = bm_set(fs, ch, ch->hdr.ibmap_start, CFS_MAGIC_IBMAP, local,
+			 1, 0, &wrong);
+
+	if (err)
+		return err;
+	if (wrong)
+		chunk_mark_suspect(fs, ch, "freeing an inode that was free");
+	else
+		ch->hdr.free_inodes++;
+	if (local < ch->ib_hint)
+		ch->ib_hint = local;
+	ch->hdr_dirty = 1;
+	return 0;
+}

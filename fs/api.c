@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * api.c - the inode-level operations of chunkfs.h: argument checks, POSIX
+ * rules, locking, and calls into inode.c, dir.c, file.c and xattr.c.
+ */
+#include "internal.h"
+
+#define CFS_LINK_MAX 65000
+
+static void fs_lock(struct cfs_fs *fs)
+{
+	host_mutex_lock(fs->lock);
+}
+
+static void fs_unlock(struct cfs_fs *fs)
+{
+	host_mutex_unlock(fs->lock);
+}
+
+static int name_check(const char *name, u32 len)
+{
+	u32 i;
+
+	if (!len)
+		return -CFS_ENOENT;
+	if (len > CFS_NAME_MAX)
+		return -CFS_ENAMETOOLONG;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || !name[i])
+			return -CFS_EINVAL;
+	return 0;
+}
+
+static int is_dot(const char *name, u32 len)
+{
+	return (len == 1 && name[0] == '.') ||
+	       (len == 2 && name[0] == '.' && name[1] == '.');
+}
+
+/* A live directory, pinned. */
+static int get_dir(struct cfs_fs *fs, u64 ino, struct cfs_inode **out)
+{
+	int err = inode_get(fs, ino, out);
+
+	if (err)
+		return err;
+	if ((*out)->d.flags & CFS_IF_CONT) {
+		inode_put(fs, *out);
+		return -CFS_ENOENT;
+	}
+	if (!CFS_ISDIR((*out)->d.mode)) {
+		inode_put(fs, *out);
+		return -CFS_ENOTDIR;
+	}
+	if (!(*out)->d.nlink) {
+		inode_put(fs, *out);
+		return -CFS_ENOENT;
+	}
+	return 0;
+}
+
+/* Any user-visible inode (not a continuation), pinned. */
+static int get_ino(struct cfs_fs *fs, u64 ino, struct cfs_inode **out)
+{
+	int err = inode_get(fs, ino, out);
+
+	if (!err && ((*out)->d.flags & CFS_IF_CONT)) {
+		inode_put(fs, *out);
+		return -CFS_ENOENT;
+	}
+	return err;
+}
+
+static void reply_attr(struct cfs_fs *fs, struct cfs_inode *ip,
+		       struct cfs_attr *out)
+{
+	if (out)
+		inode_to_attr(fs, ip, out);
+	ip->nlookup++;
+}
+
+int cfs_lookup(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
+	       struct cfs_attr *out)
+{
+	struct cfs_inode *dp, *ip;
+	u64 ino;
+	u32 type;
+	int err;
+
+	if (len > CFS_NAME_MAX)
+		return -CFS_ENAMETOOLONG;
+	fs_lock(fs);
+	err = get_dir(fs, dir, &dp);
+	if (err)
+		goto out;
+	if (len == 1 && name[0] == '.')
+		ino = dir;
+	else if (len == 2 && name[0] == '.' && name[1] == '.')
+		err = dir_parent(fs, dp, &ino);
+	else
+		err = name_check(name, len) ?: dir_find(fs, dp, name, len,
+							 &ino, &type);
+	inode_put(fs, dp);
+	if (err)
+		goto out;
+	err = get_ino(fs, ino, &ip);
+	if (err) {
+		if (err == -CFS_ENOENT)
+			err = -CFS_EIO; /* an entry naming a free inode */
+		goto out;
+	}
+	reply_attr(fs, ip, out);
+	inode_put(fs, ip);
+out:
+	fs_unlock(fs);
+	return err;
+}
+
+void cfs_forget(struct cfs_fs *fs, u64 ino, u64 nlookup)
+{
+	struct cfs_inode *ip;
+
+	fs_lock(fs);
+	ip = inode_cached(fs, ino);
+	if (ip) {
+		ip->nlookup = ip->nlookup > nlookup ? ip->nlookup - nlookup : 0;
+		inode_evict_if_unused(fs, ip);
+	}
+	fs_unlock(fs);
+}
+
+int cfs_getattr(struct cfs_fs *fs, u64 ino, struct cfs_attr *out)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	fs_lock(fs);
+	err = get_ino(fs, ino, &ip);
+	if (!err) {
+		inode_to_attr(fs, ip, out);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
+		struct cfs_attr *out)
+{
+	struct cfs_inode *ip;
+	s64 sec;
+	u32 ns;
+	int err;
+
+	fs_lock(fs);
+	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
+	if (err)
+		goto out;
+	host_now(&sec, &ns);
+	if (sa->valid & CFS_SET_SIZE) {
+		if (CFS_ISDIR(ip->d.mode))
+			err = -CFS_EISDIR;
+		else if (!CFS_ISREG(ip->d.mode))
+			err = -CFS_EINVAL;
+		else if (sa->size > CFS_MAX_FILE_BYTES)
+			err = -CFS_EFBIG;
+		else if (sa->size != ip->d.size) {
+			err = file_truncate(fs, ip, sa->size);
+			ip->d.mtime = sec;
+			ip->d.mtime_ns = ns;
+		}
+		if (err)
+			goto put;
+	}
+	if (sa->valid & CFS_SET_MODE)
+		ip->d.mode = (u16)((ip->d.mode & CFS_S_IFMT) | (sa->mode & 07777));
+	if (sa->valid & CFS_SET_UID)
+		ip->d.uid = sa->uid;
+	if (sa->valid & CFS_SET_GID)
+		ip->d.gid = sa->gid;
+	if (sa->valid & CFS_SET_ATIME_NOW) {
+		ip->d.atime = sec;
+		ip->d.atime_ns = ns;
+	} else if (sa->valid & CFS_SET_ATIME) {
+		ip->d.atime = sa->atime;
+		ip->d.atime_ns = sa->atime_ns;
+	}
+	if (sa->valid & CFS_SET_MTIME_NOW) {
+		ip->d.mtime = sec;
+		ip->d.mtime_ns = ns;
+	} else if (sa->valid & CFS_SET_MTIME) {
+		ip->d.mtime = sa->mtime;
+		ip->d.mtime_ns = sa->mtime_ns;
+	}
+	if (sa->valid & CFS_SET_CTIME) {
+		ip->d.ctime = sa->ctime;
+		ip->d.ctime_ns = sa->ctime_ns;
+	} else {
+		ip->d.ctime = sec;
+		ip->d.ctime_ns = ns;
+	}
+	err = inode_write(fs, ip);
+	if (!err && out)
+		inode_to_attr(fs, ip, out);
+put:
+	inode_put(fs, ip);
+out:
+	fs_unlock(fs);
+	return err;
+}
+
+/* Pick the chunk for a new inode: the parent's while it has room above the
+ * reserve, else the chunk with the most free space. */
+static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir)
+{
+	struct cfs_chunk *ch;
+
+	if (chunk_has_room(fs, dir->ch))
+		return dir->ch;
+	ch = chunk_most_free(fs, NULL, 1);
+	if (ch && ch->hdr.free_blocks > chunk_meta_reserve(ch))
+		return ch;
+	return NULL;
+}
+
+static int new_inode(struct cfs_fs *fs, u64 dirino, const char *name, u32 len,
+		     u32 mode, const struct cfs_cred *cr, struct cfs_inode **out)
+{
+	struct cfs_inode *dir, *ip;
+	struct cfs_chunk *ch;
+	u64 ino;
+	u32 type;
+	int err;
+
+	if (fs->rdonly)
+		return -CFS_EROFS;
+	err = name_check(name, len);
+	if (err)
+		return err;
+	err = get_dir(fs, dirino, &dir);
+	if (err)
+		return err;
+	if (is_dot(name, len)) {
+		err = -CFS_EEXIST;
+		goto out;
+	}
+	err = dir_find(fs, dir, name, len, &ino, &type);
+	if (!err)
+		err = -CFS_EEXIST;
+	if (err != -CFS_ENOENT)
+		goto out;
+	if (CFS_ISDIR(mode) && dir->d.nlink >= CFS_LINK_MAX) {
+		err = -CFS_EMLINK;
+		goto out;
+	}
+	ch = place_inode(fs, dir);
+	if (!ch) {
+		err = -CFS_ENOSPC;
+		goto out;
+	}
+	err = inode_alloc(fs, ch, mode, &ip);
+	if (err)
+		goto out;
+	ip->d.uid = cr->uid;
+	ip->d.gid = cr->gid;
+	if (dir->d.mode & CFS_S_ISGID) {
+		ip->d.gid = dir->d.gid;
+		if (CFS_ISDIR(mode))
+			ip->d.mode |= CFS_S_ISGID;
+	}
+	ip->d.nlink = CFS_ISDIR(mode) ? 2 : 1;
+	err = inode_write(fs, ip);
+	if (!err)
+		err = dir_add(fs, dir, name, len, ip);
+	if (err) {
+		ip->d.nlink = 0;
+		inode_put(fs, ip);
+		goto out;
+	}
+	inode_touch(dir, 0, 1, 1);
+	inode_write(fs, dir);
+	*out = ip;
+out:
+	inode_put(fs, dir);
+	return err;
+}
+
+int cfs_mknod(struct cfs_fs *fs, u64 dir, const char *name, u32 len, u32 mode,
+	      u32 rdev, const struct cfs_cred *cr, struct cfs_attr *out)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	switch (mode & CFS_S_IFMT) {
+	case CFS_S_IFREG: case CFS_S_IFDIR: case CFS_S_IFIFO:
+	case CFS_S_IFSOCK: case CFS_S_IFCHR: case CFS_S_IFBLK:
+		break;
+	case 0:
+		mode |= CFS_S_IFREG;
+		break;
+	default:
+		return -CFS_EINVAL;
+	}
+	fs_lock(fs);
+	err = new_inode(fs, dir, name, len, mode, cr, &ip);
+	if (!err) {
+		if ((mode & CFS_S_IFMT) == CFS_S_IFCHR ||
+		    (mode & CFS_S_IFMT) == CFS_S_IFBLK) {
+			ip->d.rdev = rdev;
+			err = inode_write(fs, ip);
+		}
+		reply_attr(fs, ip, out);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_symlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
+		const char *target, u32 tlen, const struct cfs_cred *cr,
+		struct cfs_attr *out)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	if (!tlen)
+		return -CFS_ENOENT;
+	if (tlen > CFS_SYMLINK_MAX)
+		return -CFS_ENAMETOOLONG;
+	fs_lock(fs);
+	err = new_inode(fs, dir, name, len, CFS_S_IFLNK | 0777, cr, &ip);
+	if (err)
+		goto out;
+	if (tlen <= CFS_IROOT_SIZE) {
+		ip->d.flags |= CFS_IF_INLINE_LINK;
+		cfs_memcpy(ip->d.root, target, tlen);
+		ip->d.size = tlen;
+		err = inode_write(fs, ip);
+	} else {
+		s64 n = file_write(fs, ip, 0, tlen, target);
+
+		err = n < 0 ? (int)n : 0;
+	}
+	if (err) {
+		/* undo: remove the name again */
+		struct cfs_inode *dp;
+
+		if (!get_dir(fs, dir, &dp)) {
+			dir_remove(fs, dp, name, len, ip);
+			inode_put(fs, dp);
+		}
+		ip->d.nlink = 0;
+	} else {
+		reply_attr(fs, ip, out);
+	}
+	inode_put(fs, ip);
+out:
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_readlink(struct cfs_fs *fs, u64 ino, char *buf, u32 bufsize)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	fs_lock(fs);
+	err = get_ino(fs, ino, &ip);
+	if (err)
+		goto out;
+	if (!CFS_ISLNK(ip->d.mode)) {
+		err = -CFS_EINVAL;
+	} else if (ip->d.flags & CFS_IF_INLINE_LINK) {
+		u32 n = (u32)CFS_MIN(ip->d.size, (u64)CFS_IROOT_SIZE);
+
+		n = CFS_MIN(n, bufsize);
+		cfs_memcpy(buf, ip->d.root, n);
+		err = (int)n;
+	} else {
+		s64 n = file_read(fs, ip, 0, CFS_MIN((u64)bufsize, ip->d.size),
+				  buf);
+
+		err = (int)n;
+	}
+	inode_put(fs, ip);
+out:
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_link(struct cfs_fs *fs, u64 ino, u64 newdir, const char *name,
+	     u32 len, struct cfs_attr *out)
+{
+	struct cfs_inode *ip, *dir;
+	u64 x;
+	u32 type;
+	int err;
+
+	fs_lock(fs);
+	err = fs->rdonly ? -CFS_EROFS : name_check(name, len);
+	if (err)
+		goto out;
+	err = get_ino(fs, ino, &ip);
+	if (err)
+		goto out;
+	err = get_dir(fs, newdir, &dir);
+	if (err)
+		goto put_ip;
+	if (CFS_ISDIR(ip->d.mode))
+		err = -CFS_EPERM;
+	else if (!ip->d.nlink)
+		err = -CFS_ENOENT;
+	else if (ip->d.nlink >= CFS_LINK_MAX)
+		err = -CFS_EMLINK;
+	else if (is_dot(name, len))
+		err = -CFS_EEXIST;
+	else {
+		err = dir_find(fs, dir, name, len, &x, &type);
+		if (!err)
+			err = -CFS_EEXIST;
+		else if (err == -CFS_ENOENT)
+			err = dir_add(fs, dir, name, len, ip);
+	}
+	if (!err) {
+		ip->d.nlink++;
+		inode_touch(ip, 0, 0, 1);
+		inode_touch(dir, 0, 1, 1);
+		inode_write(fs, dir);
+		err = inode_write(fs, ip);
+		reply_attr(fs, ip, out);
+	}
+	inode_put(fs, dir);
+put_ip:
+	inode_put(fs, ip);
+out:
+	fs_unlock(fs);
+	return err;
+}
+
+/* Find name in dir and pin its inode. */
+static int find_child(struct cfs_fs *fs, struct cfs_inode *dir,
+		      const char *name, u32 len, struct cfs_inode **out)
+{
+	u64 ino;
+	u32 type;
+	int err = dir_find(fs, dir, name, len, &ino, &type);
+
+	if (err)
+		return err;
+	err = inode_get(fs, ino, out);
+	return err == -CFS_ENOENT ? -CFS_EIO : err;
+}
+
+static int remove_common(struct cfs_fs *fs, u64 dirino, const char *name,
+			 u32 len, int rmdir)
+{
+	struct cfs_inode *dir, *ip;
+	int err;
+
+	fs_lock(fs);
+	err = fs->rdonly ? -CFS_EROFS : name_check(name, len);
+	if (err)
+		goto out;
+	if (is_dot(name, len)) {
+		err = rmdir ? (len == 1 ? -CFS_EINVAL : -CFS_ENOTEMPTY)
+			    : -CFS_EISDIR;
+		goto out;
+	}
+	err = get_dir(fs, dirino, &dir);
+	if (err)
+		goto out;
+	err = find_child(fs, dir, name, len, &ip);
+	if (err)
+		goto put_dir;
+	if (rmdir && !CFS_ISDIR(ip->d.mode))
+		err = -CFS_ENOTDIR;
+	else if (!rmdir && CFS_ISDIR(ip->d.mode))
+		err = -CFS_EISDIR;
+	else if (rmdir) {
+		err = dir_is_empty(fs, ip);
+		err = err == 1 ? 0 : err == 0 ? -CFS_ENOTEMPTY : err;
+	}
+	if (!err)
+		err = dir_remove(fs, dir, name, len, ip);
+	if (!err) {
+		if (rmdir)
+			ip->d.nlink = 0;
+		else if (ip->d.nlink)
+			ip->d.nlink--;
+		inode_touch(ip, 0, 0, 1);
+		inode_write(fs, ip);
+		inode_touch(dir, 0, 1, 1);
+		inode_write(fs, dir);
+	}
+	inode_put(fs, ip);
+put_dir:
+	inode_put(fs, dir);
+out:
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_unlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len)
+{
+	return remove_common(fs, dir, name, len, 0);
+}
+
+int cfs_rmdir(struct cfs_fs *fs, u64 dir, const char *name, u32 len)
+{
+	return remove_common(fs, dir, name, len, 1);
+}
+
+/* Is directory `anc` an ancestor of (or the same as) directory `ino`? */
+static int is_ancestor(struct cfs_fs *fs, u64 anc, u64 ino)
+{
+	u32 guard = 0;
+
+	while (guard++ < (1u << 20)) {
+		struct cfs_inode *ip;
+		u64 parent;
+		int err;
+
+		if (ino == anc)
+			return 1;
+		if (ino == CFS_ROOT_INO)
+			return 0;
+		err = inode_get(fs, ino, &ip);
+		if (err)
+			return err;
+		err = dir_parent(fs, ip, &parent);
+		inode_put(fs, ip);
+		if (err)
+			return err;
+		ino = parent;
+	}
+	return -CFS_EIO;
+}
+
+static int rename_exchange(struct cfs_fs *fs, struct cfs_inode *od,
+			   const char *on, u32 ol, struct cfs_inode *nd,
+			   const char *nn, u32 nl, struct cfs_inode *src,
+			   struct cfs_inode *dst)
+{
+	int err;
+
+	err = dir_remove(fs, od, on, ol, src);
+	if (err)
+		return err;
+	err = dir_remove(fs, nd, nn, nl, dst);
+	if (err) {
+		dir_add(fs, od, on, ol, src);
+		return err;
+	}
+	err = dir_add(fs, nd, nn, nl, src);
+	if (!err)
+		err = dir_add(fs, od, on, ol, dst);
+	if (err) {
+		host_log(CFS_LOG_ERR, "rename exchange failed midway (%d)", err);
+		chunk_mark_suspect(fs, od->ch, "rename exchange failed midway");
+	}
+	return err;
+}
+
+int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
+	       u64 ndir, const char *nname, u32 nlen, u32 flags)
+{
+	struct cfs_inode *od = NULL, *nd = NULL, *src = NULL, *dst = NULL;
+	int err;
+
+	if (flags & ~(CFS_RENAME_NOREPLACE | CFS_RENAME_EXCHANGE))
+		return -CFS_EINVAL;
+	if ((flags & CFS_RENAME_NOREPLACE) && (flags & CFS_RENAME_EXCHANGE))
+		return -CFS_EINVAL;
+	fs_lock(fs);
+	err = fs->rdonly ? -CFS_EROFS : name_check(oname, olen);
+	if (!err)
+		err = name_check(nname, nlen);
+	if (!err && (is_dot(oname, olen) || is_dot(nname, nlen)))
+		err = -CFS_EBUSY;
+	if (err)
+		goto out;
+	err = get_dir(fs, odir, &od);
+	if (!err)
+		err = get_dir(fs, ndir, &nd);
+	if (!err)
+		err = find_child(fs, od, oname, olen, &src);
+	if (err)
+		goto out;
+	err = find_child(fs, nd, nname, nlen, &dst);
+	if (err == -CFS_ENOENT) {
+		dst = NULL;
+		err = 0;
+	}
+	if (err)
+		goto out;
+	if ((flags & CFS_RENAME_EXCHANGE) && !dst) {
+		err = -CFS_ENOENT;
+		goto out;
+	}
+	if (dst && (flags & CFS_RENAME_NOREPLACE)) {
+		err = -CFS_EEXIST;
+		goto out;
+	}
+	if (dst == src) /* the same inode: nothing to do */
+		goto out;
+	/* a directory must not move below itself */
+	if (CFS_ISDIR(src->d.mode) && odir != ndir) {
+		err = is_ancestor(fs, src->ino, ndir);
+		if (err) {
+			err = err == 1 ? -CFS_EINVAL : err;
+			goto out;
+		}
+	}
+	if (dst && (flags & CFS_RENAME_EXCHANGE)) {
+		if (CFS_ISDIR(dst->d.mode) && odir != ndir) {
+			err = is_ancestor(fs, dst->ino, odir);
+			if (err) {
+				err = err == 1 ? -CFS_EINVAL : err;
+				goto out;
+			}
+		}
+		err = rename_exchange(fs, od, oname, olen, nd, nname, nlen,
+				      src, dst);
+		if (!err) {
+			inode_touch(dst, 0, 0, 1);
+			inode_write(fs, dst);
+		}
+		goto done;
+	}
+	if (dst) {
+		if (CFS_ISDIR(src->d.mode) && !CFS_ISDIR(dst->d.mode)) {
+			err = -CFS_ENOTDIR;
+			goto out;
+		}
+		if (!CFS_ISDIR(src->d.mode) && CFS_ISDIR(dst->d.mode)) {
+			err = -CFS_EISDIR;
+			goto out;
+		}
+		if (CFS_ISDIR(dst->d.mode)) {
+			err = dir_is_empty(fs, dst);
+			err = err == 1 ? 0 : err == 0 ? -CFS_ENOTEMPTY : err;
+			if (err)
+				goto out;
+		}
+		err = dir_remove(fs, nd, nname, nlen, dst);
+		if (err)
+			goto out;
+	}
+	err = dir_add(fs, nd, nname, nlen, src);
+	if (err) {
+		if (dst)
+			dir_add(fs, nd, nname, nlen, dst);
+		goto out;
+	}
+	err = dir_remove(fs, od, oname, olen, src);
+	if (err) {
+		host_log(CFS_LOG_ERR, "rename: old name not removed (%d)", err);
+		goto out;
+	}
+	if (dst) {
+		if (CFS_ISDIR(dst->d.mode))
+			dst->d.nlink = 0;
+		else if (dst->d.nlink)
+			dst->d.nlink--;
+		inode_touch(dst, 0, 0, 1);
+		inode_write(fs, dst);
+	}
+done:
+	if (!err) {
+		inode_touch(src, 0, 0, 1);
+		inode_write(fs, src);
+		inode_touch(od, 0, 1, 1);
+		inode_write(fs, od);
+		inode_touch(nd, 0, 1, 1);
+		inode_write(fs, nd);
+	}
+out:
+	inode_put(fs, dst);
+	inode_put(fs, src);
+	inode_put(fs, nd);
+	inode_put(fs, od);
+	fs_unlock(fs);
+	return err;
+}
+
+/* ---- file data ---- */
+
+static int get_reg(struct cfs_fs *fs, u64 ino, struct cfs_inode **out,
+		   int other_err)
+{
+	int err = get_ino(fs, ino, out);
+
+	if (err)
+		return err;
+	if (!CFS_ISREG((*out)->d.mode)) {
+		err = CFS_ISDIR((*out)->d.mode) ? -CFS_EISDIR : other_err;
+		inode_put(fs, *out);
+	}
+	return err;
+}
+
+s64 cfs_read(struct cfs_fs *fs, u64 ino, u64 off, u64 len, void *buf)
+{
+	struct cfs_inode *ip;
+	s64 ret;
+
+	fs_lock(fs);
+	ret = get_reg(fs, ino, &ip, -CFS_EINVAL);
+	if (!ret) {
+		ret = file_read(fs, ip, off, len, buf);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return ret;
+}
+
+s64 cfs_write(struct cfs_fs *fs, u64 ino, u64 off, u64 len, const void *buf)
+{
+	struct cfs_inode *ip;
+	s64 ret;
+
+	fs_lock(fs);
+	ret = fs->rdonly ? -CFS_EROFS : get_reg(fs, ino, &ip, -CFS_EINVAL);
+	if (!ret) {
+		ret = file_write(fs, ip, off, len, buf);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return ret;
+}
+
+int cfs_fallocate(struct cfs_fs *fs, u64 ino, u32 mode, u64 off, u64 len)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	fs_lock(fs);
+	err = fs->rdonly ? -CFS_EROFS : get_reg(fs, ino, &ip, -CFS_ENODEV);
+	if (!err) {
+		err = file_fallocate(fs, ip, mode, off, len);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_fsync(struct cfs_fs *fs, u64 ino, int datasync)
+{
+	(void)ino;
+	(void)datasync;
+	return cfs_sync(fs);
+}
+
+s64 cfs_lseek(struct cfs_fs *fs, u64 ino, u64 off, int whence)
+{
+	struct cfs_inode *ip;
+	s64 ret;
+
+	if (whence != CFS_SEEK_DATA && whence != CFS_SEEK_HOLE)
+		return -CFS_EINVAL;
+	fs_lock(fs);
+	ret = get_reg(fs, ino, &ip, -CFS_EINVAL);
+	if (!ret) {
+		ret = file_lseek(fs, ip, off, whence);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return ret;
+}
+
+int cfs_bmap(struct cfs_fs *fs, u64 ino, u64 lblk, u64 *pblk, u64 *count)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	fs_lock(fs);
+	err = get_ino(fs, ino, &ip);
+	if (!err) {
+		err = file_bmap(fs, ip, lblk, pblk, count);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_readdir(struct cfs_fs *fs, u64 dir, u64 cookie, cfs_filldir_t fn,
+		void *ctx)
+{
+	struct cfs_inode *dp;
+	int err;
+
+	fs_lock(fs);
+	err = get_dir(fs, dir, &dp);
+	if (!err) {
+		err = cfs_readdir_locked(fs, dp, cookie, fn, ctx);
+		inode_put(fs, dp);
+	}
+	fs_unlock(fs);
+	return err;
+}
+
+/* ---- xattrs ---- */
+
+int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
+		 const void *value, u32 size, u32 flags)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	if (flags & ~(CFS_XATTR_CREATE | CFS_XATTR_REPLACE))
+		return -CFS_EINVAL;
+	fs_lock(fs);
+	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
+	if (!err) {
+		err = xattr_set(fs, ip, name, value, size, flags);
+		if (!err) {
+			inode_touch(ip, 0, 0, 1);
+			err = inode_write(fs, ip);
+		}
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return err;
+}
+
+s64 cfs_getxattr(struct cfs_fs *fs, u64 ino, const char *name, void *value,
+		 u32 size)
+{
+	struct cfs_inode *ip;
+	s64 ret;
+
+	fs_lock(fs);
+	ret = get_ino(fs, ino, &ip);
+	if (!ret) {
+		ret = xattr_get(fs, ip, name, value, size);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return ret;
+}
+
+s64 cfs_listxattr(struct cfs_fs *fs, u64 ino, char *list, u32 size)
+{
+	struct cfs_inode *ip;
+	s64 ret;
+
+	fs_lock(fs);
+	ret = get_ino(fs, ino, &ip);
+	if (!ret) {
+		ret = xattr_list(fs, ip, list, size);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return ret;
+}
+
+int cfs_removexattr(struct cfs_fs *fs, u64 ino, const char *name)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	fs_lock(fs);
+	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
+	if (!err) {
+		err = xattr_remove(fs, ip, name);
+		if (!err) {
+			inode_touch(ip, 0, 0, 1);
+			err = inode_write(fs, ip);
+		}
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_inode_links(struct cfs_fs *fs, u64 ino, struct cfs_ino_links *out)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	cfs_memset(out, 0, sizeof(*out));
+	fs_lock(fs);
+	err = get_ino(fs, ino, &ip);
+	if (!err) {
+		if (CFS_ISREG(ip->d.mode))
+			err = file_links(fs, ip, out);
+		else if (CFS_ISDIR(ip->d.mode))
+			err = dir_links(fs, ip, out);
+		inode_put(fs, ip);
+	}
+	fs_unlock(fs);
+	return err;
+}

@@ -1,0 +1,860 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * btree.c - one B+tree with 64-bit keys and variable-sized values, used for
+ * file extents, directory entries, xattrs and each chunk's link index.
+ *
+ * Nodes live in blocks of the tree's own chunk (invariant 1) or, for the
+ * root, inline in an inode.  A root never moves: when it is full its
+ * contents are pushed down into a new block and it becomes an internal node
+ * one level higher.  Inserts split full internal nodes on the way down, so a
+ * parent always has room for the separator of a child that splits.  Deletes
+ * free empty nodes; nodes are not merged otherwise.
+ *
+ * Every node read from disk is checked (block header via buf_read(), then
+ * tree type, owner and node bounds here); a bad node marks the chunk suspect
+ * and the operation fails with -CFS_EUCLEAN, never a crash.
+ */
+#include "internal.h"
+
+#define BT_MAXDEPTH 12
+#define NH(p) ((struct cfs_node_hdr *)(p))
+#define ITEM_SZ ((u32)sizeof(struct cfs_item))
+#define KPTR_SZ ((u32)sizeof(struct cfs_kptr))
+#define NODE_HDR ((u32)sizeof(struct cfs_node_hdr))
+
+struct bt_node {
+	u8 *p;
+	u32 size;
+	struct cfs_buf *b;    /* NULL: the inline root */
+	u32 blk;              /* block, or 0 for an inline root */
+};
+
+void bt_init_node(u8 *node, u32 size)
+{
+	cfs_memset(node, 0, size);
+	NH(node)->data_start = (u16)size;
+	if (size >= 65536) /* 64 KiB blocks: data_start is 16 bits */
+		NH(node)->data_start = 0xffff;
+}
+
+/* Effective node size: a 64 KiB block's node is trimmed to fit u16. */
+static u32 node_size(u32 raw)
+{
+	return raw > 0xffff ? 0xffff : raw;
+}
+
+void tree_of_inode(struct cfs_fs *fs, struct cfs_inode *ip, u32 type,
+		   struct cfs_tree *t)
+{
+	cfs_memset(t, 0, sizeof(*t));
+	t->fs = fs;
+	t->ch = ip->ch;
+	t->type = type;
+	t->owner = ip->local;
+	t->ip = ip;
+	if (type == CFS_TREE_XATTR) {
+		t->root_blk = ip->d.xattr_root;
+	} else {
+		t->iroot = ip->d.root;
+		t->iroot_size = CFS_IROOT_SIZE;
+	}
+}
+
+u32 bt_max_item(const struct cfs_tree *t)
+{
+	u32 cap = node_size(CFS_PAYLOAD(t->fs)) - NODE_HDR;
+
+	return cap / 2 - ITEM_SZ;
+}
+
+static struct cfs_item item_get(const u8 *p, u32 i)
+{
+	struct cfs_item it;
+
+	cfs_memcpy(&it, p + NODE_HDR + i * ITEM_SZ, ITEM_SZ);
+	return it;
+}
+
+static void item_put(u8 *p, u32 i, const struct cfs_item *it)
+{
+	cfs_memcpy(p + NODE_HDR + i * ITEM_SZ, it, ITEM_SZ);
+}
+
+static struct cfs_kptr *kptr(u8 *p, u32 i)
+{
+	return (struct cfs_kptr *)(p + NODE_HDR) + i;
+}
+
+static u32 kptr_cap(u32 size)
+{
+	return (size - NODE_HDR) / KPTR_SZ;
+}
+
+static u32 leaf_free(const u8 *p)
+{
+	return NH(p)->data_start - (NODE_HDR + NH(p)->nitems * ITEM_SZ);
+}
+
+static int bt_bad(struct cfs_tree *t, const char *why)
+{
+	host_log(CFS_LOG_ERR, "chunk %u inode %u: bad tree node: %s",
+		 t->ch->index, t->owner, why);
+	chunk_mark_suspect(t->fs, t->ch, why);
+	return -CFS_EUCLEAN;
+}
+
+/* Structural check of a node (bounds only: enough to never read outside). */
+static int node_check(struct cfs_tree *t, const u8 *p, u32 size)
+{
+	const struct cfs_node_hdr *h = NH(p);
+	u32 i;
+
+	if (h->level) {
+		if (h->level >= BT_MAXDEPTH || h->nitems > kptr_cap(size))
+			return bt_bad(t, "internal node out of bounds");
+		return 0;
+	}
+	if (NODE_HDR + (u32)h->nitems * ITEM_SZ > h->data_start ||
+	    h->data_start > size)
+		return bt_bad(t, "leaf header out of bounds");
+	for (i = 0; i < h->nitems; i++) {
+		struct cfs_item it = item_get(p, i);
+
+		if (it.off < h->data_start || (u32)it.off + it.len > size)
+			return bt_bad(t, "leaf item out of bounds");
+		if (i && item_get(p, i - 1).key >= it.key)
+			return bt_bad(t, "leaf keys out of order");
+	}
+	return 0;
+}
+
+static int node_root(struct cfs_tree *t, struct bt_node *n)
+{
+	int err;
+
+	if (t->iroot) {
+		n->p = t->iroot;
+		n->size = t->iroot_size;
+		n->b = NULL;
+		n->blk = 0;
+		return node_check(t, n->p, n->size);
+	}
+	if (!t->root_blk)
+		return -CFS_ENOENT;
+	err = buf_read(t->fs, t->ch, t->root_blk, CFS_MAGIC_BTREE, &n->b);
+	if (err)
+		return err;
+	n->p = n->b->data + sizeof(struct cfs_bhdr);
+	n->size = node_size(CFS_PAYLOAD(t->fs));
+	n->blk = t->root_blk;
+	err = node_check(t, n->p, n->size);
+	if (err)
+		buf_put(t->fs, n->b);
+	return err;
+}
+
+static int node_load(struct cfs_tree *t, u32 blk, struct bt_node *n)
+{
+	struct cfs_bhdr *h;
+	int err;
+
+	if (blk < t->ch->hdr.data_start || blk >= t->ch->hdr.nblocks - 1)
+		return bt_bad(t, "child pointer outside the data area");
+	err = buf_read(t->fs, t->ch, blk, CFS_MAGIC_BTREE, &n->b);
+	if (err)
+		return err;
+	h = (struct cfs_bhdr *)n->b->data;
+	if (h->tree != t->type || h->owner_lo != t->owner) {
+		buf_put(t->fs, n->b);
+		return bt_bad(t, "node belongs to another tree");
+	}
+	n->p = n->b->data + sizeof(struct cfs_bhdr);
+	n->size = node_size(CFS_PAYLOAD(t->fs));
+	n->blk = blk;
+	err = node_check(t, n->p, n->size);
+	if (err)
+		buf_put(t->fs, n->b);
+	return err;
+}
+
+static void node_rel(struct cfs_tree *t, struct bt_node *n)
+{
+	if (n->b)
+		buf_put(t->fs, n->b);
+	n->b = NULL;
+}
+
+static int node_dirty(struct cfs_tree *t, struct bt_node *n)
+{
+	if (n->b) {
+		buf_dirty(t->fs, n->b);
+		return 0;
+	}
+	return t->ip ? inode_write(t->fs, t->ip) : 0;
+}
+
+static int node_new(struct cfs_tree *t, struct bt_node *n)
+{
+	struct cfs_bhdr *h;
+	u32 blk;
+	int err = alloc_meta_block(t->fs, t->ch, &blk);
+
+	if (err)
+		return err;
+	err = buf_new(t->fs, t->ch, blk, CFS_MAGIC_BTREE, &n->b);
+	if (err) {
+		free_blocks(t->fs, t->ch, blk, 1);
+		return err;
+	}
+	h = (struct cfs_bhdr *)n->b->data;
+	h->tree = t->type;
+	h->owner_lo = t->owner;
+	n->p = n->b->data + sizeof(struct cfs_bhdr);
+	n->size = node_size(CFS_PAYLOAD(t->fs));
+	n->blk = blk;
+	bt_init_node(n->p, n->size);
+	if (t->ip) {
+		t->ip->d.blocks++;
+		/* the caller writes the inode */
+	}
+	return 0;
+}
+
+static void node_free(struct cfs_tree *t, struct bt_node *n)
+{
+	u32 blk = n->blk;
+
+	node_rel(t, n);
+	free_blocks(t->fs, t->ch, blk, 1);
+	if (t->ip && t->ip->d.blocks)
+		t->ip->d.blocks--;
+}
+
+/* Index of the last item/kptr with key <= key, or -1. */
+static int node_search(const u8 *p, u64 key)
+{
+	int lo = 0, hi = NH(p)->nitems - 1, r = -1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		u64 k = NH(p)->level ? kptr((u8 *)p, mid)->key :
+				       item_get(p, mid).key;
+
+		if (k <= key) {
+			r = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return r;
+}
+
+/* ---- leaf editing ---- */
+
+static void leaf_insert_at(u8 *p, u32 pos, u64 key, const void *val, u32 len)
+{
+	struct cfs_node_hdr *h = NH(p);
+	struct cfs_item it;
+
+	h->data_start -= len;
+	cfs_memcpy(p + h->data_start, val, len);
+	cfs_memmove(p + NODE_HDR + (pos + 1) * ITEM_SZ,
+		    p + NODE_HDR + pos * ITEM_SZ, (h->nitems - pos) * ITEM_SZ);
+	it.key = key;
+	it.off = h->data_start;
+	it.len = (u16)len;
+	item_put(p, pos, &it);
+	h->nitems++;
+}
+
+static void leaf_remove_at(u8 *p, u32 pos)
+{
+	struct cfs_node_hdr *h = NH(p);
+	struct cfs_item it = item_get(p, pos);
+	u32 i;
+
+	cfs_memmove(p + h->data_start + it.len, p + h->data_start,
+		    it.off - h->data_start);
+	for (i = 0; i < h->nitems; i++) {
+		struct cfs_item o = item_get(p, i);
+
+		if (o.off < it.off) {
+			o.off += it.len;
+			item_put(p, i, &o);
+		}
+	}
+	h->data_start += it.len;
+	cfs_memmove(p + NODE_HDR + pos * ITEM_SZ,
+		    p + NODE_HDR + (pos + 1) * ITEM_SZ,
+		    (h->nitems - pos - 1) * ITEM_SZ);
+	h->nitems--;
+}
+
+/* Copy node src into dst (a different size), repacking leaf data. */
+static void node_copy(u8 *dst, u32 dsize, const u8 *src)
+{
+	u32 i, n = NH(src)->nitems;
+
+	bt_init_node(dst, dsize);
+	NH(dst)->level = NH(src)->level;
+	if (NH(src)->level) {
+		cfs_memcpy(dst + NODE_HDR, src + NODE_HDR, n * KPTR_SZ);
+		NH(dst)->nitems = (u16)n;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct cfs_item it = item_get(src, i);
+
+		leaf_insert_at(dst, i, it.key, src + it.off, it.len);
+	}
+}
+
+static u32 node_bytes(const u8 *p)
+{
+	if (NH(p)->level)
+		return NODE_HDR + NH(p)->nitems * KPTR_SZ;
+	return NODE_HDR + NH(p)->nitems * ITEM_SZ +
+	       (0u + 0) + 0 /* data below */ ;
+}
+
+static u32 leaf_data_bytes(const u8 *p)
+{
+	u32 i, s = 0;
+
+	for (i = 0; i < NH(p)->nitems; i++)
+		s += item_get(p, i).len;
+	return s;
+}
+
+/* Push the root's contents down into a new block; the root becomes an
+ * internal node with a single child. */
+static int root_push_down(struct cfs_tree *t, struct bt_node *root)
+{
+	struct bt_node c;
+	u64 k0;
+	int err = node_new(t, &c);
+
+	if (err)
+		return err;
+	node_copy(c.p, c.size, root->p);
+	node_dirty(t, &c);
+	k0 = NH(root->p)->nitems ? (NH(root->p)->level ?
+		kptr(root->p, 0)->key : item_get(root->p, 0).key) : 0;
+	bt_init_node(root->p, root->size);
+	NH(root->p)->level = NH(c.p)->level + 1;
+	NH(root->p)->nitems = 1;
+	kptr(root->p, 0)->key = k0;
+	kptr(root->p, 0)->child = c.blk;
+	node_rel(t, &c);
+	return node_dirty(t, root);
+}
+
+/* Split the full internal node n (child idx of parent) in two. */
+static int split_internal(struct cfs_tree *t, struct bt_node *parent, u32 idx,
+			  struct bt_node *n, u64 key, struct bt_node *next)
+{
+	struct bt_node m;
+	u32 cnt = NH(n->p)->nitems, half = cnt / 2;
+	int err = node_new(t, &m);
+
+	if (err)
+		return err;
+	NH(m.p)->level = NH(n->p)->level;
+	cfs_memcpy(m.p + NODE_HDR, n->p + NODE_HDR + half * KPTR_SZ,
+		   (cnt - half) * KPTR_SZ);
+	NH(m.p)->nitems = (u16)(cnt - half);
+	NH(n->p)->nitems = (u16)half;
+	/* separator into the parent after idx */
+	cfs_memmove(kptr(parent->p, idx + 2), kptr(parent->p, idx + 1),
+		    (NH(parent->p)->nitems - idx - 1) * KPTR_SZ);
+	kptr(parent->p, idx + 1)->key = kptr(m.p, 0)->key;
+	kptr(parent->p, idx + 1)->child = m.blk;
+	kptr(parent->p, idx + 1)->pad = 0;
+	NH(parent->p)->nitems++;
+	node_dirty(t, parent);
+	node_dirty(t, n);
+	node_dirty(t, &m);
+	if (key >= kptr(m.p, 0)->key) {
+		node_rel(t, n);
+		*next = m;
+	} else {
+		node_rel(t, &m);
+		*next = *n;
+	}
+	return 0;
+}
+
+struct bt_ent {
+	u64 key;
+	const u8 *val;
+	u32 len;
+};
+
+/* Split leaf n (child idx of parent) while inserting (key, val). */
+static int split_leaf(struct cfs_tree *t, struct bt_node *parent, u32 idx,
+		      struct bt_node *n, u64 key, const void *val, u32 len)
+{
+	u32 cnt = NH(n->p)->nitems, i, j, k, used, cap;
+	struct bt_ent *e;
+	struct bt_node m;
+	u8 *copy;
+	int err;
+
+	e = host_alloc((cnt + 1) * sizeof(*e));
+	copy = host_alloc(n->size);
+	if (!e || !copy) {
+		host_free(e);
+		host_free(copy);
+		return -CFS_ENOMEM;
+	}
+	err = node_new(t, &m);
+	if (err)
+		goto out;
+	cfs_memcpy(copy, n->p, n->size);
+	for (i = 0, j = 0; i < cnt; i++) {
+		struct cfs_item it = item_get(copy, i);
+
+		if (j == i && key < it.key) {
+			e[j++] = (struct bt_ent){ key, val, len };
+		}
+		e[j++] = (struct bt_ent){ it.key, copy + it.off, it.len };
+	}
+	if (j == cnt)
+		e[j++] = (struct bt_ent){ key, val, len };
+	/* largest prefix that fits the left node */
+	cap = n->size - NODE_HDR;
+	for (k = 0, used = 0; k < j; k++) {
+		if (used + ITEM_SZ + e[k].len > cap)
+			break;
+		used += ITEM_SZ + e[k].len;
+	}
+	if (k == j)
+		k = j - 1;
+	if (k == 0)
+		k = 1;
+	bt_init_node(n->p, n->size);
+	for (i = 0; i < k; i++)
+		leaf_insert_at(n->p, i, e[i].key, e[i].val, e[i].len);
+	for (i = k; i < j; i++)
+		leaf_insert_at(m.p, i - k, e[i].key, e[i].val, e[i].len);
+	cfs_memmove(kptr(parent->p, idx + 2), kptr(parent->p, idx + 1),
+		    (NH(parent->p)->nitems - idx - 1) * KPTR_SZ);
+	kptr(parent->p, idx + 1)->key = e[k].key;
+	kptr(parent->p, idx + 1)->child = m.blk;
+	kptr(parent->p, idx + 1)->pad = 0;
+	NH(parent->p)->nitems++;
+	node_dirty(t, n);
+	node_dirty(t, &m);
+	err = node_dirty(t, parent);
+	node_rel(t, &m);
+out:
+	host_free(e);
+	host_free(copy);
+	return err;
+}
+
+int bt_insert(struct cfs_tree *t, u64 key, const void *val, u32 len)
+{
+	struct bt_node path[BT_MAXDEPTH];
+	int depth = 0, pos, err, i;
+
+	if (len > bt_max_item(t))
+		return -CFS_E2BIG;
+restart:
+	err = node_root(t, &path[0]);
+	if (err)
+		return err;
+	depth = 0;
+	for (;;) {
+		struct bt_node *n = &path[depth];
+		u32 idx;
+
+		if (!NH(n->p)->level)
+			break;
+		if (NH(n->p)->nitems == kptr_cap(n->size)) {
+			if (depth == 0) {
+				err = root_push_down(t, n);
+				node_rel(t, n);
+				if (err)
+					return err;
+				goto restart;
+			}
+			/* parent (depth-1) has room: split n */
+			idx = (u32)node_search(path[depth - 1].p, key);
+			if ((int)idx < 0)
+				idx = 0;
+			err = split_internal(t, &path[depth - 1], idx, n, key,
+					     n);
+			if (err)
+				goto out;
+		}
+		if (!NH(n->p)->nitems) {
+			err = bt_bad(t, "empty internal node");
+			goto out;
+		}
+		pos = node_search(n->p, key);
+		if (pos < 0) {
+			pos = 0;
+			kptr(n->p, 0)->key = key;
+			node_dirty(t, n);
+		}
+		if (depth + 1 >= BT_MAXDEPTH) {
+			err = bt_bad(t, "tree too deep");
+			goto out;
+		}
+		err = node_load(t, kptr(n->p, (u32)pos)->child, &path[depth + 1]);
+		if (err)
+			goto out;
+		depth++;
+	}
+	{
+		struct bt_node *n = &path[depth];
+
+		pos = node_search(n->p, key);
+		if (pos >= 0 && item_get(n->p, (u32)pos).key == key) {
+			err = -CFS_EEXIST;
+			goto out;
+		}
+		if (leaf_free(n->p) >= ITEM_SZ + len) {
+			leaf_insert_at(n->p, (u32)(pos + 1), key, val, len);
+			err = node_dirty(t, n);
+			goto out;
+		}
+		if (depth == 0) {
+			err = root_push_down(t, n);
+			node_rel(t, n);
+			if (err)
+				return err;
+			goto restart;
+		}
+		pos = node_search(path[depth - 1].p, key);
+		err = split_leaf(t, &path[depth - 1], pos < 0 ? 0 : (u32)pos,
+				 n, key, val, len);
+	}
+out:
+	for (i = 0; i <= depth; i++)
+		node_rel(t, &path[i]);
+	return err;
+}
+
+/* Descend to the leaf that would hold key; path[0..*depth] loaded. */
+static int descend(struct cfs_tree *t, u64 key, struct bt_node *path,
+		   int *depth)
+{
+	int err = node_root(t, &path[0]), pos;
+
+	*depth = 0;
+	if (err)
+		return err;
+	while (NH(path[*depth].p)->level) {
+		struct bt_node *n = &path[*depth];
+
+		if (!NH(n->p)->nitems)
+			return bt_bad(t, "empty internal node");
+		if (*depth + 1 >= BT_MAXDEPTH)
+			return bt_bad(t, "tree too deep");
+		pos = node_search(n->p, key);
+		if (pos < 0)
+			pos = 0;
+		err = node_load(t, kptr(n->p, (u32)pos)->child,
+				&path[*depth + 1]);
+		if (err)
+			return err;
+		(*depth)++;
+	}
+	return 0;
+}
+
+static void path_rel(struct cfs_tree *t, struct bt_node *path, int depth)
+{
+	int i;
+
+	for (i = 0; i <= depth; i++)
+		node_rel(t, &path[i]);
+}
+
+static int copy_val(const u8 *p, struct cfs_item it, void *val, u32 max,
+		    u32 *len)
+{
+	if (len)
+		*len = it.len;
+	if (val)
+		cfs_memcpy(val, p + it.off, CFS_MIN(max, (u32)it.len));
+	return 0;
+}
+
+int bt_lookup(struct cfs_tree *t, u64 key, void *val, u32 max, u32 *len)
+{
+	struct bt_node path[BT_MAXDEPTH];
+	int depth, err, pos;
+
+	err = descend(t, key, path, &depth);
+	if (!err) {
+		u8 *p = path[depth].p;
+
+		pos = node_search(p, key);
+		if (pos >= 0 && item_get(p, (u32)pos).key == key)
+			err = copy_val(p, item_get(p, (u32)pos), val, max, len);
+		else
+			err = -CFS_ENOENT;
+	}
+	path_rel(t, path, depth);
+	return err;
+}
+
+/* Recursive neighbour search: dir < 0 finds the greatest key <= key, dir > 0
+ * the smallest key >= key. */
+static int find_rec(struct cfs_tree *t, struct bt_node *n, int level_guard,
+		    u64 key, int dir, u64 *kout, void *val, u32 max, u32 *len)
+{
+	int pos = node_search(n->p, key), err, i, tries;
+
+	if (!NH(n->p)->level) {
+		struct cfs_item it;
+
+		if (dir < 0) {
+			if (pos < 0)
+				return -CFS_ENOENT;
+		} else {
+			if (pos < 0 || item_get(n->p, (u32)pos).key != key)
+				pos++;
+			if (pos >= NH(n->p)->nitems)
+				return -CFS_ENOENT;
+		}
+		it = item_get(n->p, (u32)pos);
+		*kout = it.key;
+		return copy_val(n->p, it, val, max, len);
+	}
+	if (level_guard >= BT_MAXDEPTH)
+		return bt_bad(t, "tree too deep");
+	if (pos < 0)
+		pos = 0;
+	for (tries = 0, i = pos; tries < 2 && i >= 0 &&
+	     i < NH(n->p)->nitems; tries++, i += dir) {
+		struct bt_node c;
+
+		if (dir < 0 && tries == 0 && kptr(n->p, (u32)i)->key > key)
+			return -CFS_ENOENT; /* key below the whole tree */
+		err = node_load(t, kptr(n->p, (u32)i)->child, &c);
+		if (err)
+			return err;
+		err = find_rec(t, &c, level_guard + 1, key, dir, kout, val,
+			       max, len);
+		node_rel(t, &c);
+		if (err != -CFS_ENOENT)
+			return err;
+	}
+	return -CFS_ENOENT;
+}
+
+static int bt_find(struct cfs_tree *t, u64 key, int dir, u64 *kout, void *val,
+		   u32 max, u32 *len)
+{
+	struct bt_node root;
+	int err = node_root(t, &root);
+
+	if (err)
+		return err;
+	err = find_rec(t, &root, 0, key, dir, kout, val, max, len);
+	node_rel(t, &root);
+	return err;
+}
+
+int bt_find_le(struct cfs_tree *t, u64 key, u64 *kout, void *val, u32 max,
+	       u32 *len)
+{
+	return bt_find(t, key, -1, kout, val, max, len);
+}
+
+int bt_find_ge(struct cfs_tree *t, u64 key, u64 *kout, void *val, u32 max,
+	       u32 *len)
+{
+	return bt_find(t, key, 1, kout, val, max, len);
+}
+
+/* Pull a single child up into the root when it fits. */
+static void root_pull_up(struct cfs_tree *t, struct bt_node *root)
+{
+	struct bt_node c;
+	u32 need;
+
+	while (NH(root->p)->level && NH(root->p)->nitems == 1) {
+		if (node_load(t, kptr(root->p, 0)->child, &c))
+			return;
+		need = NH(c.p)->level ? node_bytes(c.p) :
+			NODE_HDR + NH(c.p)->nitems * ITEM_SZ +
+			leaf_data_bytes(c.p);
+		if (need > root->size) {
+			node_rel(t, &c);
+			return;
+		}
+		node_copy(root->p, root->size, c.p);
+		node_free(t, &c);
+		node_dirty(t, root);
+	}
+}
+
+int bt_delete(struct cfs_tree *t, u64 key)
+{
+	struct bt_node path[BT_MAXDEPTH];
+	int depth, err, pos, d;
+
+	err = descend(t, key, path, &depth);
+	if (err)
+		goto out;
+	pos = node_search(path[depth].p, key);
+	if (pos < 0 || item_get(path[depth].p, (u32)pos).key != key) {
+		err = -CFS_ENOENT;
+		goto out;
+	}
+	leaf_remove_at(path[depth].p, (u32)pos);
+	node_dirty(t, &path[depth]);
+	/* free empty nodes upwards */
+	for (d = depth; d > 0 && !NH(path[d].p)->nitems; d--) {
+		struct bt_node *par = &path[d - 1];
+		int ppos = node_search(par->p, key);
+
+		if (ppos < 0)
+			ppos = 0;
+		node_free(t, &path[d]);
+		cfs_memmove(kptr(par->p, (u32)ppos), kptr(par->p, (u32)ppos + 1),
+			    (NH(par->p)->nitems - ppos - 1) * KPTR_SZ);
+		NH(par->p)->nitems--;
+		node_dirty(t, par);
+	}
+	if (!NH(path[0].p)->nitems && NH(path[0].p)->level) {
+		bt_init_node(path[0].p, path[0].size);
+		node_dirty(t, &path[0]);
+	} else if (depth > 0) {
+		/* release children before pulling up into the root */
+		for (d = depth; d > 0; d--)
+			node_rel(t, &path[d]);
+		depth = 0;
+		root_pull_up(t, &path[0]);
+	}
+	if (t->ip)
+		err = inode_write(t->fs, t->ip);
+out:
+	path_rel(t, path, depth);
+	return err;
+}
+
+int bt_update(struct cfs_tree *t, u64 key, const void *val, u32 len)
+{
+	struct bt_node path[BT_MAXDEPTH];
+	int depth, err, pos;
+
+	if (len > bt_max_item(t))
+		return -CFS_E2BIG;
+	err = descend(t, key, path, &depth);
+	if (!err) {
+		u8 *p = path[depth].p;
+		struct cfs_item it;
+
+		pos = node_search(p, key);
+		if (pos < 0 || item_get(p, (u32)pos).key != key) {
+			err = -CFS_ENOENT;
+		} else {
+			it = item_get(p, (u32)pos);
+			if (it.len == len) {
+				cfs_memcpy(p + it.off, val, len);
+				err = node_dirty(t, &path[depth]);
+			} else if (leaf_free(p) + it.len >= len) {
+				leaf_remove_at(p, (u32)pos);
+				leaf_insert_at(p, (u32)pos, key, val, len);
+				err = node_dirty(t, &path[depth]);
+			} else {
+				err = 1; /* does not fit: delete + insert */
+			}
+		}
+	}
+	path_rel(t, path, depth);
+	if (err == 1) {
+		err = bt_delete(t, key);
+		if (!err)
+			err = bt_insert(t, key, val, len);
+	}
+	return err;
+}
+
+static int destroy_rec(struct cfs_tree *t, struct bt_node *n, int guard)
+{
+	u32 i;
+	int err = 0;
+
+	if (!NH(n->p)->level)
+		return 0;
+	if (guard >= BT_MAXDEPTH)
+		return bt_bad(t, "tree too deep");
+	for (i = 0; i < NH(n->p)->nitems; i++) {
+		struct bt_node c;
+		int e = node_load(t, kptr(n->p, i)->child, &c);
+
+		if (e) {
+			err = e;
+			continue;
+		}
+		e = destroy_rec(t, &c, guard + 1);
+		if (e)
+			err = e;
+		node_free(t, &c);
+	}
+	return err;
+}
+
+int bt_destroy(struct cfs_tree *t)
+{
+	struct bt_node root;
+	int err = node_root(t, &root);
+
+	if (err == -CFS_ENOENT)
+		return 0;
+	if (err)
+		return err;
+	err = destroy_rec(t, &root, 0);
+	bt_init_node(root.p, root.size);
+	node_dirty(t, &root);
+	node_rel(t, &root);
+	return err;
+}
+
+static int count_rec(struct cfs_tree *t, struct bt_node *n, int guard, u64 *c)
+{
+	u32 i;
+
+	if (!NH(n->p)->level)
+		return 0;
+	if (guard >= BT_MAXDEPTH)
+		return bt_bad(t, "tree too deep");
+	for (i = 0; i < NH(n->p)->nitems; i++) {
+		struct bt_node ch;
+		int e = node_load(t, kptr(n->p, i)->child, &ch);
+
+		if (e)
+			return e;
+		(*c)++;
+		e = count_rec(t, &ch, guard + 1, c);
+		node_rel(t, &ch);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+int bt_count_blocks(struct cfs_tree *t, u64 *n)
+{
+	struct bt_node root;
+	int err = node_root(t, &root);
+
+	*n = 0;
+	if (err == -CFS_ENOENT)
+		return 0;
+	if (err)
+		return err;
+	if (root.b)
+		(*n)++;
+	err = count_rec(t, &root, 0, n);
+	node_rel(t, &root);
+	return err;
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * chunkfs.h - the filesystem library's API, inode-level, the shape both the
+ * FUSE low-level API and the kernel VFS want.  Every function returns 0 (or a
+ * byte count) on success and a negative CFS_E* errno on failure.  All are
+ * safe to call from several threads at once.
+ *
+ * Inode numbers are (chunk << 32) | local; the root directory is
+ * CFS_ROOT_INO (1).  Functions that return a cfs_attr for a new or found
+ * inode (lookup, mknod, mkdir, symlink, link, create) take one "lookup"
+ * reference on it, which cfs_forget() drops; an unlinked inode is freed when
+ * its last reference goes.
+ */
+#ifndef CFS_CHUNKFS_H
+#define CFS_CHUNKFS_H
+
+#include "host.h"
+#include "format.h"
+
+struct cfs_fs;
+
+struct cfs_attr {
+	u64 ino;
+	u32 mode, nlink, uid, gid, rdev;
+	u32 blksize;
+	u64 size;
+	u64 blocks512;        /* allocated space in 512-byte units */
+	s64 atime, mtime, ctime, btime;
+	u32 atime_ns, mtime_ns, ctime_ns, btime_ns;
+	u32 gen;
+};
+
+/* cfs_setattr: which fields to set */
+#define CFS_SET_MODE 0x01
+#define CFS_SET_UID 0x02
+#define CFS_SET_GID 0x04
+#define CFS_SET_SIZE 0x08
+#define CFS_SET_ATIME 0x10
+#define CFS_SET_MTIME 0x20
+#define CFS_SET_ATIME_NOW 0x40
+#define CFS_SET_MTIME_NOW 0x80
+#define CFS_SET_CTIME 0x100
+struct cfs_setattr {
+	u32 valid;
+	u32 mode, uid, gid;
+	u64 size;
+	s64 atime, mtime, ctime;
+	u32 atime_ns, mtime_ns, ctime_ns;
+};
+
+/* Caller identity for new inodes (setgid directories are honoured). */
+struct cfs_cred {
+	u32 uid, gid;
+};
+
+/* Mount flags */
+#define CFS_MOUNT_RDONLY 0x1
+
+/* Rename flags (Linux values) */
+#define CFS_RENAME_NOREPLACE 0x1
+#define CFS_RENAME_EXCHANGE 0x2
+
+/* Xattr flags (Linux values) */
+#define CFS_XATTR_CREATE 0x1
+#define CFS_XATTR_REPLACE 0x2
+
+/* Fallocate modes (Linux values) */
+#define CFS_FALLOC_KEEP_SIZE 0x01
+#define CFS_FALLOC_PUNCH_HOLE 0x02
+#define CFS_FALLOC_COLLAPSE_RANGE 0x08
+#define CFS_FALLOC_ZERO_RANGE 0x10
+#define CFS_FALLOC_INSERT_RANGE 0x20
+
+/* lseek */
+#define CFS_SEEK_DATA 3
+#define CFS_SEEK_HOLE 4
+
+struct cfs_statfs {
+	u32 bsize;
+	u64 blocks, bfree, bavail;
+	u64 files, ffree;
+	u32 namemax;
+	u8 uuid[16];
+};
+
+/* ---- format (mkfs) ---- */
+struct cfs_mkfs_opts {
+	u32 block_size;       /* 0: 4096 */
+	u64 chunk_bytes;      /* 0: CFS_DEFAULT_CHUNK_BYTES (or smaller to fit) */
+	u32 inode_ratio;      /* 0: 16384 bytes per inode */
+	u32 reserve_pct;      /* 0: 10 */
+	u8 uuid[16];          /* the caller makes it (libuuid in userspace) */
+	char label[64];
+	u32 root_uid, root_gid;
+	s64 now_sec;          /* creation time */
+};
+/* Checks the options against the device; on error *why names the problem. */
+int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
+		   struct cfs_geom *geom_out, const char **why);
+int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o);
+
+/* ---- mount ---- */
+/* On failure *why (if not NULL) points to a static message. */
+int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
+	      const char **why);
+int cfs_unmount(struct cfs_fs *fs);   /* writes everything, marks clean */
+int cfs_sync(struct cfs_fs *fs);      /* syncfs */
+const struct cfs_geom *cfs_geometry(struct cfs_fs *fs);
+
+/* ---- inode operations ---- */
+int cfs_lookup(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
+	       struct cfs_attr *out);
+void cfs_forget(struct cfs_fs *fs, u64 ino, u64 nlookup);
+int cfs_getattr(struct cfs_fs *fs, u64 ino, struct cfs_attr *out);
+int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
+		struct cfs_attr *out);
+/* mode carries the type: regular, dir, fifo, socket, chr, blk. */
+int cfs_mknod(struct cfs_fs *fs, u64 dir, const char *name, u32 len, u32 mode,
+	      u32 rdev, const struct cfs_cred *cr, struct cfs_attr *out);
+int cfs_symlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
+		const char *target, u32 tlen, const struct cfs_cred *cr,
+		struct cfs_attr *out);
+int cfs_readlink(struct cfs_fs *fs, u64 ino, char *buf, u32 bufsize);
+int cfs_link(struct cfs_fs *fs, u64 ino, u64 newdir, const char *name,
+	     u32 len, struct cfs_attr *out);
+int cfs_unlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len);
+int cfs_rmdir(struct cfs_fs *fs, u64 dir, const char *name, u32 len);
+int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
+	       u64 ndir, const char *nname, u32 nlen, u32 flags);
+
+/* ---- file data ---- */
+s64 cfs_read(struct cfs_fs *fs, u64 ino, u64 off, u64 len, void *buf);
+s64 cfs_write(struct cfs_fs *fs, u64 ino, u64 off, u64 len, const void *buf);
+int cfs_fallocate(struct cfs_fs *fs, u64 ino, u32 mode, u64 off, u64 len);
+int cfs_fsync(struct cfs_fs *fs, u64 ino, int datasync);
+/* SEEK_DATA / SEEK_HOLE; returns the offset or -CFS_ENXIO */
+s64 cfs_lseek(struct cfs_fs *fs, u64 ino, u64 off, int whence);
+/* Maps logical block lblk of a regular file: *pblk absolute block (0 for a
+ * hole), *count contiguous blocks from there. */
+int cfs_bmap(struct cfs_fs *fs, u64 ino, u64 lblk, u64 *pblk, u64 *count);
+
+/* ---- directories ----
+ * cfs_readdir calls fn for each entry, "." and ".." first, starting after
+ * cookie (0 = from the start); each call carries the cookie of the next
+ * entry.  fn returns nonzero to stop (for instance when the reply buffer is
+ * full); that entry is then not consumed. */
+typedef int (*cfs_filldir_t)(void *ctx, const char *name, u32 len, u64 ino,
+			     u32 type, u64 next_cookie);
+int cfs_readdir(struct cfs_fs *fs, u64 dir, u64 cookie, cfs_filldir_t fn,
+		void *ctx);
+
+int cfs_statfs(struct cfs_fs *fs, struct cfs_statfs *out);
+
+/* ---- xattrs ---- (get/list: size 0 asks for the size needed) */
+int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
+		 const void *value, u32 size, u32 flags);
+s64 cfs_getxattr(struct cfs_fs *fs, u64 ino, const char *name, void *value,
+		 u32 size);
+s64 cfs_listxattr(struct cfs_fs *fs, u64 ino, char *list, u32 size);
+int cfs_removexattr(struct cfs_fs *fs, u64 ino, const char *name);
+
+/* ---- reports (tools/chunkfs stat) ---- */
+struct cfs_chunk_info {
+	u32 index, state;
+	u32 nblocks, free_blocks;
+	u32 ninodes, free_inodes;
+	u32 links;            /* link index entries */
+	u64 verified_gen;
+	s64 verified_time;
+};
+int cfs_chunk_info(struct cfs_fs *fs, u32 chunk, struct cfs_chunk_info *out);
+
+/* Continuations of one inode (a file or directory): how many continuation
+ * inodes, in which chunks (up to max), and how many cross-chunk entries. */
+struct cfs_ino_links {
+	u32 nconts;
+	u32 chunks[64];       /* first 64 continuation chunks */
+	u64 cont_blocks;      /* blocks held in continuations */
+};
+int cfs_inode_links(struct cfs_fs *fs, u64 ino, struct cfs_ino_links *out);
+
+#endif

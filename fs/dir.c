@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dir.c - directories.
+ *
+ * A directory is a B+tree keyed by a 35-bit hash of the name; an item holds
+ * the entries whose names share that hash.  Entries live with the inode
+ * they name (invariant 4): an entry for an inode of another chunk goes into
+ * the directory's continuation in that chunk, so entry inode numbers are
+ * always local (32 bits) and link counts can be checked inside one chunk.
+ * The home tree also holds the forward links to those continuations (keys
+ * CFS_DKEY_CONT | chunk).
+ *
+ * A subdirectory's `parent` field names the directory part (home or
+ * continuation) in its own chunk that holds its entry; ".." follows that
+ * part's back link when it is a continuation.
+ */
+#include "internal.h"
+
+#define HASH_MASK ((1ULL << CFS_HASH_BITS) - 1)
+#define DIRENT_MAX (sizeof(struct cfs_dirent) + CFS_NAME_MAX)
+
+u64 dir_hash(const struct cfs_fs *fs, const char *name, u32 len)
+{
+	u64 h = cfs_fnv1a(0xcbf29ce484222325ULL ^ fs->g->hash_seed, name, len);
+
+	return (h ^ (h >> 35)) & HASH_MASK;
+}
+
+/* The directory part (home or continuation) in chunk ch; pinned. */
+static int dir_part(struct cfs_fs *fs, struct cfs_inode *dir,
+		    struct cfs_chunk *ch, int create, struct cfs_inode **out)
+{
+	if (dir->ch == ch) {
+		dir->refs++;
+		*out = dir;
+		return 0;
+	}
+	return cont_get(fs, dir, ch, create, out);
+}
+
+/* Find name in one part's item for hash h.  Returns the entry's offset in
+ * buf, or -ENOENT. */
+static int item_find(const u8 *buf, u32 blen, const char *name, u32 len)
+{
+	u32 off = 0;
+
+	while (off + sizeof(struct cfs_dirent) <= blen) {
+		const struct cfs_dirent *de = (const void *)(buf + off);
+		u32 sz = (u32)sizeof(*de) + de->namelen;
+
+		if (off + sz > blen)
+			return -CFS_EUCLEAN;
+		if (de->namelen == len && !cfs_memcmp(de->name, name, len))
+			return (int)off;
+		off += sz;
+	}
+	return -CFS_ENOENT;
+}
+
+static int part_find(struct cfs_fs *fs, struct cfs_inode *part, u64 h,
+		     const char *name, u32 len, u64 *ino, u32 *type, u8 *buf)
+{
+	struct cfs_tree t;
+	u32 blen;
+	int err, off;
+
+	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
+	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
+	if (err)
+		return err;
+	if (blen > bt_max_item(&t))
+		return -CFS_EUCLEAN;
+	off = item_find(buf, blen, name, len);
+	if (off < 0) {
+		if (off == -CFS_EUCLEAN)
+			chunk_mark_suspect(fs, part->ch, "bad directory item");
+		return off;
+	}
+	if (ino) {
+		const struct cfs_dirent *de = (const void *)(buf + off);
+
+		*ino = CFS_MKINO(part->ch->index, de->ino);
+		*type = de->type;
+	}
+	return 0;
+}
+
+/* Next continuation after chunk `after` (-1 for the first): its dcont. */
+static int next_cont(struct cfs_fs *fs, struct cfs_inode *dir, s64 after,
+		     struct cfs_dcont *dc)
+{
+	struct cfs_tree t;
+	u64 k;
+	int err;
+
+	tree_of_inode(fs, dir, CFS_TREE_DIR, &t);
+	err = bt_find_ge(&t, CFS_DKEY_CONT | (u64)(after + 1), &k, dc,
+			 sizeof(*dc), NULL);
+	if (err)
+		return err;
+	if (dc->chunk != (u32)(k & 0xffffffffu) || dc->chunk >= fs->nchunks) {
+		chunk_mark_suspect(fs, dir->ch, "bad directory forward link");
+		return -CFS_EIO;
+	}
+	return 0;
+}
+
+int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	     u32 len, u64 *ino, u32 *type)
+{
+	u64 h = dir_hash(fs, name, len);
+	struct cfs_dcont dc;
+	s64 after = -1;
+	u8 *buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	int err;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = part_find(fs, dir, h, name, len, ino, type, buf);
+	while (err == -CFS_ENOENT && dir->d.nconts) {
+		struct cfs_inode *c;
+
+		err = next_cont(fs, dir, after, &dc);
+		if (err)
+			break;
+		after = dc.chunk;
+		err = cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c);
+		if (err)
+			break;
+		err = part_find(fs, c, h, name, len, ino, type, buf);
+		inode_put(fs, c);
+	}
+	host_free(buf);
+	return err;
+}
+
+int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	    u32 len, struct cfs_inode *ip)
+{
+	u64 h = dir_hash(fs, name, len);
+	struct cfs_inode *part;
+	struct cfs_dirent *de;
+	struct cfs_tree t;
+	u32 blen = 0;
+	u8 *buf;
+	int err;
+
+	buf = host_alloc(CFS_MAX_BLOCK_SIZE + DIRENT_MAX);
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = dir_part(fs, dir, ip->ch, 1, &part);
+	if (err)
+		goto out_free;
+	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
+	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
+	if (err && err != -CFS_ENOENT)
+		goto out;
+	if (!err && blen > bt_max_item(&t)) {
+		err = -CFS_EUCLEAN;
+		goto out;
+	}
+	de = (struct cfs_dirent *)(buf + (err ? 0 : blen));
+	de->ino = ip->local;
+	de->type = (u8)mode_to_ft(ip->d.mode);
+	de->namelen = (u8)len;
+	cfs_memcpy(de->name, name, len);
+	if (err) {
+		err = bt_insert(&t, h, buf, (u32)sizeof(*de) + len);
+	} else {
+		err = bt_update(&t, h, buf, blen + (u32)sizeof(*de) + len);
+	}
+	if (err == -CFS_E2BIG)
+		err = -CFS_ENOSPC;
+	if (err)
+		goto out;
+	if (CFS_ISDIR(ip->d.mode)) {
+		ip->d.parent = part->local;
+		err = inode_write(fs, ip);
+		if (part != dir) {
+			part->d.nlink++;
+			inode_write(fs, part);
+		}
+		dir->d.nlink++;
+		inode_write(fs, dir);
+	}
+out:
+	if (part != dir && !err)
+		inode_write(fs, part);
+	inode_put(fs, part);
+out_free:
+	host_free(buf);
+	return err;
+}
+
+static int part_is_empty(struct cfs_fs *fs, struct cfs_inode *part)
+{
+	struct cfs_tree t;
+	u64 k;
+	int err;
+
+	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
+	err = bt_find_ge(&t, 0, &k, NULL, 0, NULL);
+	if (err == -CFS_ENOENT)
+		return 1;
+	if (err)
+		return err;
+	return 0;
+}
+
+int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	       u32 len, struct cfs_inode *ip)
+{
+	u64 h = dir_hash(fs, name, len);
+	struct cfs_inode *part;
+	struct cfs_tree t;
+	u32 blen, sz;
+	u8 *buf;
+	int err, off;
+
+	buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = dir_part(fs, dir, ip->ch, 0, &part);
+	if (err)
+		goto out_free;
+	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
+	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
+	if (err)
+		goto out;
+	off = item_find(buf, CFS_MIN(blen, bt_max_item(&t)), name, len);
+	if (off < 0) {
+		err = off;
+		goto out;
+	}
+	sz = (u32)sizeof(struct cfs_dirent) +
+	     ((struct cfs_dirent *)(buf + off))->namelen;
+	if (sz == blen) {
+		err = bt_delete(&t, h);
+	} else {
+		cfs_memmove(buf + off, buf + off + sz, blen - off - sz);
+		err = bt_update(&t, h, buf, blen - sz);
+	}
+	if (err)
+		goto out;
+	if (CFS_ISDIR(ip->d.mode)) {
+		if (part != dir && part->d.nlink)
+			part->d.nlink--;
+		if (dir->d.nlink > 2)
+			dir->d.nlink--;
+		inode_write(fs, dir);
+	}
+	if (part != dir) {
+		inode_write(fs, part);
+		if (part_is_empty(fs, part) == 1)
+			err = cont_remove(fs, dir, part);
+	}
+out:
+	inode_put(fs, part);
+out_free:
+	host_free(buf);
+	return err;
+}
+
+int dir_is_empty(struct cfs_fs *fs, struct cfs_inode *dir)
+{
+	return part_is_empty(fs, dir);
+}
+
+int dir_free_all(struct cfs_fs *fs, struct cfs_inode *dir)
+{
+	struct cfs_tree t;
+	struct cfs_dcont dc;
+	int err;
+
+	while (!(dir->d.flags & CFS_IF_CONT) && dir->d.nconts) {
+		struct cfs_inode *c;
+
+		err = next_cont(fs, dir, -1, &dc);
+		if (err)
+			break;
+		err = cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c);
+		if (err)
+			break;
+		err = cont_remove(fs, dir, c);
+		inode_put(fs, c);
+		if (err)
+			return err;
+	}
+	tree_of_inode(fs, dir, CFS_TREE_DIR, &t);
+	return bt_destroy(&t);
+}
+
+int dir_parent(struct cfs_fs *fs, struct cfs_inode *ip, u64 *parent)
+{
+	struct cfs_inode *part;
+	int err;
+
+	if (ip->ino == CFS_ROOT_INO) {
+		*parent = CFS_ROOT_INO;
+		return 0;
+	}
+	err = inode_get(fs, CFS_MKINO(ip->ch->index, ip->d.parent), &part);
+	if (err)
+		return err;
+	if (part->d.flags & CFS_IF_CONT)
+		*parent = CFS_MKINO(part->d.back_chunk, part->d.back_ino);
+	else
+		*parent = part->ino;
+	if (!CFS_ISDIR(part->d.mode))
+		err = -CFS_EIO;
+	inode_put(fs, part);
+	return err;
+}
+
+/* ---- readdir ----
+ * A cookie names the last entry returned: 1 ".", 2 "..", else 3 + (part
+ * << 43 | hash << 8 | index in item), part 0 = home, chunk + 1 = the
+ * continuation in that chunk. */
+#define CK_PART_SHIFT 43
+
+struct rd_state {
+	cfs_filldir_t fn;
+	void *ctx;
+	int stopped;
+};
+
+static int part_readdir(struct cfs_fs *fs, struct cfs_inode *part, u64 pcode,
+			u64 h0, u32 idx0, struct rd_state *rs, u8 *buf)
+{
+	struct cfs_tree t;
+	u64 k = h0;
+	int err;
+
+	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
+	for (;;) {
+		u32 blen, off = 0, idx = 0;
+
+		err = bt_find_ge(&t, k, &k, buf, bt_max_item(&t), &blen);
+		if (err == -CFS_ENOENT || (!err && k >= CFS_DKEY_CONT))
+			return 0;
+		if (err)
+			return err;
+		blen = CFS_MIN(blen, bt_max_item(&t));
+		while (off + sizeof(struct cfs_dirent) <= blen) {
+			struct cfs_dirent *de = (void *)(buf + off);
+			u32 sz = (u32)sizeof(*de) + de->namelen;
+
+			if (off + sz > blen || idx > 255) {
+				chunk_mark_suspect(fs, part->ch,
+						   "bad directory item");
+				return -CFS_EIO;
+			}
+			if (k != h0 || idx >= idx0) {
+				u64 ck = 3 + ((pcode << CK_PART_SHIFT) |
+					       (k << 8) | idx);
+
+				if (rs->fn(rs->ctx, de->name, de->namelen,
+					   CFS_MKINO(part->ch->index, de->ino),
+					   de->type, ck)) {
+					rs->stopped = 1;
+					return 0;
+				}
+			}
+			off += sz;
+			idx++;
+		}
+		k++;
+	}
+}
+
+int cfs_readdir_locked(struct cfs_fs *fs, struct cfs_inode *dir, u64 cookie,
+		       cfs_filldir_t fn, void *ctx)
+{
+	struct rd_state rs = { fn, ctx, 0 };
+	u64 pcode = 0, h = 0, parent;
+	u32 idx = 0;
+	u8 *buf;
+	int err;
+
+	if (cookie < 1) {
+		if (fn(ctx, ".", 1, dir->ino, CFS_FT_DIR, 1))
+			return 0;
+	}
+	if (cookie < 2) {
+		err = dir_parent(fs, dir, &parent);
+		if (err)
+			return err;
+		if (fn(ctx, "..", 2, parent, CFS_FT_DIR, 2))
+			return 0;
+	}
+	if (cookie > 2) {
+		u64 c = cookie - 3;
+
+		pcode = c >> CK_PART_SHIFT;
+		h = (c >> 8) & HASH_MASK;
+		idx = (u32)(c & 0xff) + 1;
+	}
+	buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = 0;
+	if (pcode == 0) {
+		err = part_readdir(fs, dir, 0, h, idx, &rs, buf);
+		h = 0;
+		idx = 0;
+		pcode = 1;
+	}
+	while (!err && !rs.stopped && dir->d.nconts) {
+		struct cfs_dcont dc;
+		struct cfs_inode *c;
+
+		err = next_cont(fs, dir, (s64)pcode - 2, &dc);
+		if (err == -CFS_ENOENT) {
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		if (dc.chunk + 1 != pcode) {
+			h = 0;
+			idx = 0;
+		}
+		pcode = dc.chunk + 1;
+		err = cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c);
+		if (err)
+			break;
+		err = part_readdir(fs, c, pcode, h, idx, &rs, buf);
+		inode_put(fs, c);
+		h = 0;
+		idx = 0;
+		pcode++;
+	}
+	host_free(buf);
+	return err;
+}
+
+int dir_links(struct cfs_fs *fs, struct cfs_inode *dir,
+	      struct cfs_ino_links *out)
+{
+	struct cfs_dcont dc;
+	s64 after = -1;
+	int err;
+
+	while (dir->d.nconts) {
+		struct cfs_inode *c;
+
+		err = next_cont(fs, dir, after, &dc);
+		if (err == -CFS_ENOENT)
+			return 0;
+		if (err)
+			return err;
+		after = dc.chunk;
+		if (out->nconts < 64)
+			out->chunks[out->nconts] = dc.chunk;
+		out->nconts++;
+		if (!cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c)) {
+			out->cont_blocks += c->d.blocks;
+			inode_put(fs, c);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,997 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * file.c - regular file data: the extent tree, continuations, read, write,
+ * truncate, fallocate (all modes), SEEK_DATA/SEEK_HOLE and bmap.
+ *
+ * A file's extent tree maps logical blocks either to blocks of its own chunk
+ * (cfs_dext) or to a continuation inode in another chunk (cfs_cext) whose
+ * own extent tree maps the same logical blocks to blocks of that chunk.  A
+ * file grows in its own chunk and continues into the chunk with the most
+ * free space only when its chunk is full (placement policy).  A file
+ * continuation's nlink field counts the cfs_cext items naming it; at zero
+ * the continuation is removed.
+ *
+ * Block accounting: an inode's `blocks` counts the data and tree blocks in
+ * its own chunk; an origin's also counts the data blocks of its
+ * continuations, so st_blocks covers the whole file.
+ */
+#include "internal.h"
+
+#define EXT_LEN(l) ((l) & ~CFS_EXT_UNWRITTEN)
+#define EXT_MAXLEN 0x7fffffffu
+#define LBLK_END (CFS_MAX_FILE_BYTES >> 10) /* above any logical block */
+
+enum { M_HOLE, M_DATA, M_UNWRITTEN };
+
+struct emap {
+	int kind;
+	struct cfs_chunk *ch;   /* where the blocks are (or would be) */
+	u32 pblk;               /* local block (DATA / UNWRITTEN) */
+	u64 count;              /* blocks of this kind from lblk */
+	struct cfs_inode *cont; /* pinned continuation owning the range */
+};
+
+static void emap_rel(struct cfs_fs *fs, struct emap *m)
+{
+	if (m->cont)
+		inode_put(fs, m->cont);
+	m->cont = NULL;
+}
+
+static int ext_bad(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why)
+{
+	chunk_mark_suspect(fs, ch, why);
+	return -CFS_EIO;
+}
+
+static int dext_ok(const struct cfs_chunk *ch, const struct cfs_dext *d)
+{
+	u32 n = EXT_LEN(d->len);
+
+	return n && d->pblk >= ch->hdr.data_start &&
+	       (u64)d->pblk + n <= ch->hdr.nblocks - 1;
+}
+
+/* Map within one tree that holds only data extents. */
+static int map_data(struct cfs_fs *fs, struct cfs_tree *t, u64 lblk,
+		    u64 limit, struct emap *m)
+{
+	struct cfs_dext d;
+	u64 k;
+	u32 len;
+	int err = bt_find_le(t, lblk, &k, &d, sizeof(d), &len);
+
+	m->ch = t->ch;
+	if (!err && len != sizeof(d))
+		return ext_bad(fs, t->ch, "continuation extent in a continuation");
+	if (!err && !dext_ok(t->ch, &d))
+		return ext_bad(fs, t->ch, "extent outside the data area");
+	if (!err && lblk < k + EXT_LEN(d.len)) {
+		m->kind = (d.len & CFS_EXT_UNWRITTEN) ? M_UNWRITTEN : M_DATA;
+		m->pblk = d.pblk + (u32)(lblk - k);
+		m->count = CFS_MIN(k + EXT_LEN(d.len) - lblk, limit - lblk);
+		return 0;
+	}
+	if (err && err != -CFS_ENOENT)
+		return err;
+	m->kind = M_HOLE;
+	err = bt_find_ge(t, lblk, &k, NULL, 0, NULL);
+	if (err && err != -CFS_ENOENT)
+		return err;
+	m->count = (err ? limit : CFS_MIN(k, limit)) - lblk;
+	return 0;
+}
+
+static int cont_of(struct cfs_fs *fs, struct cfs_inode *ip,
+		   const struct cfs_cext *c, struct cfs_inode **out)
+{
+	struct cfs_chunk *ch = chunk_get(fs, c->chunk);
+	struct cfs_inode *ci;
+	int err;
+
+	if (!ch || ch == ip->ch || !c->len)
+		return ext_bad(fs, ip->ch, "bad continuation extent");
+	err = inode_get(fs, CFS_MKINO(c->chunk, c->ino), &ci);
+	if (err)
+		return err == -CFS_ENOENT ? ext_bad(fs, ch, "missing continuation")
+					  : err;
+	if (!(ci->d.flags & CFS_IF_CONT) || ci->d.back_chunk != ip->ch->index ||
+	    ci->d.back_ino != ip->local || ci->d.back_gen != ip->d.gen ||
+	    ci->d.gen != c->gen) {
+		inode_put(fs, ci);
+		return ext_bad(fs, ch, "continuation back link disagrees");
+	}
+	*out = ci;
+	return 0;
+}
+
+/* Map logical block lblk of file ip. */
+static int file_map(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
+		    struct emap *m)
+{
+	union { struct cfs_dext d; struct cfs_cext c; } v;
+	struct cfs_tree t;
+	u64 k;
+	u32 len;
+	int err;
+
+	cfs_memset(m, 0, sizeof(*m));
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+	err = bt_find_le(&t, lblk, &k, &v, sizeof(v), &len);
+	if (!err && len == sizeof(struct cfs_cext) && lblk < k + v.c.len) {
+		struct cfs_tree ct;
+
+		err = cont_of(fs, ip, &v.c, &m->cont);
+		if (err)
+			return err;
+		tree_of_inode(fs, m->cont, CFS_TREE_EXTENT, &ct);
+		err = map_data(fs, &ct, lblk, k + v.c.len, m);
+		if (err)
+			emap_rel(fs, m);
+		return err;
+	}
+	if (!err && len == sizeof(struct cfs_dext))
+		return map_data(fs, &t, lblk, LBLK_END, m);
+	if (!err && len != sizeof(struct cfs_cext))
+		return ext_bad(fs, ip->ch, "bad extent item size");
+	if (err && err != -CFS_ENOENT)
+		return err;
+	/* before the first extent or after a continuation range: a hole */
+	m->kind = M_HOLE;
+	m->ch = ip->ch;
+	err = bt_find_ge(&t, lblk, &k, NULL, 0, NULL);
+	if (err && err != -CFS_ENOENT)
+		return err;
+	m->count = (err ? LBLK_END : k) - lblk;
+	return 0;
+}
+
+/* ---- extent editing ---- */
+
+static int ext_add(struct cfs_tree *t, u64 lblk, u32 pblk, u32 n, u32 flags)
+{
+	struct cfs_dext d, nx;
+	u64 k;
+	u32 len;
+	int err;
+
+	if (lblk) {
+		err = bt_find_le(t, lblk - 1, &k, &d, sizeof(d), &len);
+		if (!err && len == sizeof(d) &&
+		    k + EXT_LEN(d.len) == lblk &&
+		    d.pblk + EXT_LEN(d.len) == pblk &&
+		    (d.len & CFS_EXT_UNWRITTEN) == flags &&
+		    (u64)EXT_LEN(d.len) + n <= EXT_MAXLEN) {
+			d.len += n;
+			/* merge the next one too if it now touches */
+			if (!bt_lookup(t, lblk + n, &nx, sizeof(nx), &len) &&
+			    len == sizeof(nx) && nx.pblk == pblk + n &&
+			    (nx.len & CFS_EXT_UNWRITTEN) == flags &&
+			    (u64)EXT_LEN(d.len) + EXT_LEN(nx.len) <= EXT_MAXLEN) {
+				err = bt_delete(t, lblk + n);
+				if (err)
+					return err;
+				d.len += EXT_LEN(nx.len);
+			}
+			return bt_update(t, k, &d, sizeof(d));
+		}
+	}
+	d.pblk = pblk;
+	d.len = n | flags;
+	return bt_insert(t, lblk, &d, sizeof(d));
+}
+
+static int cext_add(struct cfs_fs *fs, struct cfs_tree *t, u64 lblk, u32 n,
+		    struct cfs_inode *c)
+{
+	struct cfs_cext e;
+	u64 k;
+	u32 len;
+	int err;
+
+	if (lblk && !bt_find_le(t, lblk - 1, &k, &e, sizeof(e), &len) &&
+	    len == sizeof(e) && k + e.len == lblk && e.chunk == c->ch->index &&
+	    e.ino == c->local && (u64)e.len + n <= EXT_MAXLEN) {
+		e.len += n;
+		return bt_update(t, k, &e, sizeof(e));
+	}
+	e = (struct cfs_cext){ n, c->ch->index, c->local, c->d.gen };
+	err = bt_insert(t, lblk, &e, sizeof(e));
+	if (!err) {
+		c->d.nlink++;
+		err = inode_write(fs, c);
+	}
+	return err;
+}
+
+static void blocks_sub(struct cfs_inode *ip, u64 n)
+{
+	ip->d.blocks = ip->d.blocks > n ? ip->d.blocks - n : 0;
+}
+
+static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
+		      struct cfs_inode *origin, u64 start, u64 end, int do_free);
+
+/* Remove one extent's overlap [a, b) and keep what lies outside. */
+static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
+		     struct cfs_inode *owner, struct cfs_inode *origin, u64 k,
+		     void *val, u32 len, u64 a, u64 b, int do_free)
+{
+	int iscont = len == sizeof(struct cfs_cext);
+	struct cfs_dext *d = val;
+	struct cfs_cext *c = val;
+	u64 elen = iscont ? c->len : EXT_LEN(d->len);
+	u64 left = a - k, right = k + elen - b;
+	struct cfs_inode *ci = NULL;
+	int err = 0;
+
+	if (iscont) {
+		err = cont_of(fs, owner, c, &ci);
+		if (err)
+			return err;
+		err = punch_tree(fs, ci, origin, a, b, do_free);
+		if (err)
+			goto out;
+	} else if (do_free) {
+		if (!dext_ok(t->ch, d))
+			return ext_bad(fs, t->ch, "extent outside the data area");
+		err = free_blocks(fs, t->ch, d->pblk + (u32)left, (u32)(b - a));
+		if (err)
+			return err;
+		blocks_sub(owner, b - a);
+		if (origin != owner)
+			blocks_sub(origin, b - a);
+	}
+	if (left) {
+		if (iscont)
+			c->len = (u32)left;
+		else
+			d->len = (u32)left | (d->len & CFS_EXT_UNWRITTEN);
+		err = bt_update(t, k, val, len);
+	} else {
+		err = bt_delete(t, k);
+	}
+	if (err)
+		goto out;
+	if (right) {
+		if (iscont) {
+			c->len = (u32)right;
+		} else {
+			d->pblk += (u32)(b - k);
+			d->len = (u32)right | (d->len & CFS_EXT_UNWRITTEN);
+		}
+		err = bt_insert(t, b, val, len);
+		if (err)
+			goto out;
+	}
+	if (iscont) {
+		if (left && right)
+			ci->d.nlink++;
+		else if (!left && !right && ci->d.nlink)
+			ci->d.nlink--;
+		if (!ci->d.nlink)
+			err = cont_remove(fs, origin, ci);
+		else
+			err = inode_write(fs, ci);
+	}
+out:
+	if (ci)
+		inode_put(fs, ci);
+	return err;
+}
+
+/* Unmap logical blocks [start, end) of owner's tree (freeing the blocks if
+ * do_free).  origin is the file (== owner unless owner is a continuation). */
+static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
+		      struct cfs_inode *origin, u64 start, u64 end, int do_free)
+{
+	union { struct cfs_dext d; struct cfs_cext c; } v;
+	struct cfs_tree t;
+	u64 k, cur = start;
+	u32 len;
+	int err;
+
+	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
+	/* an extent starting before start may reach into the range */
+	if (start) {
+		err = bt_find_le(&t, start - 1, &k, &v, sizeof(v), &len);
+		if (err && err != -CFS_ENOENT)
+			return err;
+		if (!err) {
+			u64 elen = len == sizeof(v.c) ? v.c.len : EXT_LEN(v.d.len);
+
+			if (len != sizeof(v.c) && len != sizeof(v.d))
+				return ext_bad(fs, owner->ch, "bad extent size");
+			if (k + elen > start) {
+				err = punch_one(fs, &t, owner, origin, k, &v, len,
+						start, CFS_MIN(k + elen, end),
+						do_free);
+				if (err)
+					return err;
+			}
+		}
+	}
+	for (;;) {
+		u64 elen;
+
+		err = bt_find_ge(&t, cur, &k, &v, sizeof(v), &len);
+		if (err == -CFS_ENOENT || (!err && k >= end))
+			break;
+		if (err)
+			return err;
+		if (len != sizeof(v.c) && len != sizeof(v.d))
+			return ext_bad(fs, owner->ch, "bad extent size");
+		elen = len == sizeof(v.c) ? v.c.len : EXT_LEN(v.d.len);
+		if (!elen)
+			return ext_bad(fs, owner->ch, "empty extent");
+		err = punch_one(fs, &t, owner, origin, k, &v, len, k,
+				CFS_MIN(k + elen, end), do_free);
+		if (err)
+			return err;
+		cur = CFS_MIN(k + elen, end);
+	}
+	if (owner != origin)
+		inode_write(fs, owner);
+	return inode_write(fs, origin);
+}
+
+/* ---- allocation of a hole ---- */
+
+/* Allocate up to want blocks for the hole at lblk described by m (which
+ * file_map returned).  Adds the extent (written or unwritten).  Returns the
+ * chunk and local block of the new run in m, count in *got. */
+static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
+		      u64 want, u32 flags, struct emap *m, u32 *got)
+{
+	struct cfs_inode *owner = m->cont ? m->cont : ip;
+	struct cfs_chunk *ch = owner->ch;
+	struct cfs_tree t;
+	struct cfs_dext pd;
+	u32 goal = 0, first, len, n;
+	u64 k;
+	int err;
+
+	want = CFS_MIN(want, m->count);
+	want = CFS_MIN(want, (u64)EXT_MAXLEN);
+	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
+	if (lblk && !bt_find_le(&t, lblk - 1, &k, &pd, sizeof(pd), &len) &&
+	    len == sizeof(pd))
+		goal = pd.pblk + EXT_LEN(pd.len);
+	err = alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch),
+			   &first, &n);
+	if (err == -CFS_ENOSPC && !m->cont) {
+		/* the file's chunk is full: continue in another chunk */
+		struct cfs_cext pc;
+		struct cfs_chunk *to = NULL;
+		struct cfs_inode *c;
+		struct cfs_tree ct;
+
+		if (lblk && !bt_find_le(&t, lblk - 1, &k, &pc, sizeof(pc), &len) &&
+		    len == sizeof(pc) && k + pc.len == lblk) {
+			to = chunk_get(fs, pc.chunk);
+			if (to && to->hdr.free_blocks <= chunk_meta_reserve(to) * 2)
+				to = NULL;
+		}
+		if (!to)
+			to = chunk_most_free(fs, ip->ch, 1);
+		if (!to || to->hdr.free_blocks <= chunk_meta_reserve(to) * 2)
+			return -CFS_ENOSPC;
+		err = cont_get(fs, ip, to, 1, &c);
+		if (err)
+			return err;
+		tree_of_inode(fs, c, CFS_TREE_EXTENT, &ct);
+		goal = 0;
+		if (lblk && !bt_find_le(&ct, lblk - 1, &k, &pd, sizeof(pd), &len) &&
+		    len == sizeof(pd))
+			goal = pd.pblk + EXT_LEN(pd.len);
+		err = alloc_blocks(fs, to, goal, (u32)want,
+				   chunk_meta_reserve(to), &first, &n);
+		if (!err) {
+			err = cext_add(fs, &t, lblk, n, c);
+			if (err)
+				free_blocks(fs, to, first, n);
+		}
+		if (!err) {
+			err = ext_add(&ct, lblk, first, n, flags);
+			if (err)
+				free_blocks(fs, to, first, n);
+			/* the cext stays; it maps a hole now */
+		}
+		if (!err) {
+			c->d.blocks += n;
+			ip->d.blocks += n;
+			inode_write(fs, c);
+			err = inode_write(fs, ip);
+			m->ch = to;
+			m->pblk = first;
+			*got = n;
+		}
+		if (!c->d.nlink) /* nothing refers to it (error path) */
+			cont_remove(fs, ip, c);
+		inode_put(fs, c);
+		return err;
+	}
+	if (err)
+		return err;
+	err = ext_add(&t, lblk, first, n, flags);
+	if (err) {
+		free_blocks(fs, ch, first, n);
+		return err;
+	}
+	owner->d.blocks += n;
+	if (owner != ip) {
+		ip->d.blocks += n;
+		inode_write(fs, owner);
+	}
+	err = inode_write(fs, ip);
+	m->ch = ch;
+	m->pblk = first;
+	*got = n;
+	return err;
+}
+
+/* Mark [lblk, lblk+n) written in the tree owning the unwritten extent. */
+static int convert_written(struct cfs_fs *fs, struct cfs_inode *ip,
+			   struct emap *m, u64 lblk, u32 n)
+{
+	struct cfs_inode *owner = m->cont ? m->cont : ip;
+	struct cfs_tree t;
+	int err;
+
+	err = punch_tree(fs, owner, ip, lblk, lblk + n, 0);
+	if (err)
+		return err;
+	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
+	return ext_add(&t, lblk, m->pblk, n, 0);
+}
+
+/* ---- data I/O ---- */
+
+static int dev_write(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk,
+		     u64 boff, const void *buf, u64 len)
+{
+	u64 off = (cfs_abs(ch, pblk) << fs->bshift) + boff;
+
+	if (!buf) {
+		while (len) {
+			u64 n = CFS_MIN(len, (u64)fs->bs);
+			int err = fs->dev->ops->write(fs->dev, off, fs->zero, n);
+
+			if (err)
+				return err;
+			off += n;
+			len -= n;
+		}
+		return 0;
+	}
+	return fs->dev->ops->write(fs->dev, off, buf, len);
+}
+
+/* Write user data (or zeroes, buf NULL) into freshly mapped blocks
+ * [lblk, lblk+n) at pblk, covering [pos, end) and zero-filling the rest. */
+static int fill_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk,
+		    u64 lblk, u32 n, u64 pos, u64 end, const u8 *buf, u64 bpos)
+{
+	u64 s = lblk << fs->bshift, e = (lblk + n) << fs->bshift;
+	u64 ds = CFS_MAX(s, pos), de = CFS_MIN(e, end);
+	int err = 0;
+
+	if (ds > s)
+		err = dev_write(fs, ch, pblk, 0, NULL, ds - s);
+	if (!err && de > ds)
+		err = dev_write(fs, ch, pblk, ds - s,
+				buf ? buf + (ds - bpos) : NULL, de - ds);
+	if (!err && e > de)
+		err = dev_write(fs, ch, pblk, de - s, NULL, e - de);
+	return err;
+}
+
+/* Write [pos, pos+len) of file ip from buf (zeroes when buf is NULL);
+ * allocate when `alloc`, else skip holes.  Does not change the size. */
+static int file_write_range_done(struct cfs_fs *fs, struct cfs_inode *ip,
+				 u64 pos, u64 len, const u8 *buf, int alloc,
+				 u64 *done)
+{
+	u64 end = pos + len, bpos = pos;
+	int err = 0;
+
+	chunk_mark_dirty(fs, ip->ch);
+	while (pos < end) {
+		u64 lblk = pos >> fs->bshift, boff = pos & (fs->bs - 1);
+		u64 nblk = ((end - 1) >> fs->bshift) - lblk + 1, next;
+		struct emap m;
+		u32 got = 0;
+
+		err = file_map(fs, ip, lblk, &m);
+		if (err)
+			break;
+		if (m.kind == M_DATA) {
+			u64 n = CFS_MIN(m.count, nblk);
+
+			next = CFS_MIN(end, pos + (n << fs->bshift) - boff);
+			chunk_mark_dirty(fs, m.ch);
+			err = dev_write(fs, m.ch, m.pblk, boff,
+					buf ? buf + (pos - bpos) : NULL,
+					next - pos);
+		} else if (m.kind == M_UNWRITTEN) {
+			u32 n = (u32)CFS_MIN(m.count, nblk);
+
+			next = CFS_MIN(end, (lblk + n) << fs->bshift);
+			chunk_mark_dirty(fs, m.ch);
+			err = fill_new(fs, m.ch, m.pblk, lblk, n, pos, end, buf,
+				       bpos);
+			if (!err)
+				err = convert_written(fs, ip, &m, lblk, n);
+		} else if (!alloc) {
+			next = CFS_MIN(end, (lblk + CFS_MIN(m.count, nblk))
+				       << fs->bshift);
+		} else {
+			err = alloc_hole(fs, ip, lblk, nblk, 0, &m, &got);
+			next = CFS_MIN(end, (lblk + got) << fs->bshift);
+			if (!err)
+				err = fill_new(fs, m.ch, m.pblk, lblk, got, pos,
+					       end, buf, bpos);
+		}
+		emap_rel(fs, &m);
+		if (err)
+			break;
+		pos = next;
+	}
+	*done = pos - bpos;
+	return err;
+}
+
+static int file_write_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 pos,
+			    u64 len, const u8 *buf, int alloc)
+{
+	u64 done;
+
+	return file_write_range_done(fs, ip, pos, len, buf, alloc, &done);
+}
+
+s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
+	       const void *buf)
+{
+	u64 done;
+	int err;
+
+	if (!len)
+		return 0;
+	if (off >= CFS_MAX_FILE_BYTES)
+		return -CFS_EFBIG;
+	if (len > CFS_MAX_FILE_BYTES - off)
+		len = CFS_MAX_FILE_BYTES - off;
+	err = file_write_range_done(fs, ip, off, len, buf, 1, &done);
+	if (err) {
+		/* a short write when some of it landed (ENOSPC midway) */
+		if (!done || err != -CFS_ENOSPC)
+			return err;
+		len = done;
+	}
+	if (off + len > ip->d.size)
+		ip->d.size = off + len;
+	inode_touch(ip, 0, 1, 1);
+	err = inode_write(fs, ip);
+	return err ? err : (s64)len;
+}
+
+s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
+	      void *buf)
+{
+	u64 pos = off, end;
+	u8 *out = buf;
+	int err = 0;
+
+	if (off >= ip->d.size)
+		return 0;
+	end = CFS_MIN(ip->d.size, off + len);
+	while (pos < end) {
+		u64 lblk = pos >> fs->bshift, boff = pos & (fs->bs - 1);
+		u64 bytes;
+		struct emap m;
+
+		err = file_map(fs, ip, lblk, &m);
+		if (err)
+			break;
+		bytes = CFS_MIN(end - pos, (m.count << fs->bshift) - boff);
+		if (m.kind == M_DATA) {
+			err = fs->dev->ops->read(fs->dev,
+				(cfs_abs(m.ch, m.pblk) << fs->bshift) + boff,
+				out + (pos - off), bytes);
+			if (err) {
+				chunk_mark_suspect(fs, m.ch, "read error");
+				err = -CFS_EIO;
+			}
+		} else {
+			cfs_memset(out + (pos - off), 0, bytes);
+		}
+		emap_rel(fs, &m);
+		if (err)
+			break;
+		pos += bytes;
+	}
+	if (err && pos == off)
+		return err;
+	return (s64)(pos - off);
+}
+
+int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
+{
+	u64 keep = (size + fs->bs - 1) >> fs->bshift;
+	int err;
+
+	if (size > CFS_MAX_FILE_BYTES)
+		return -CFS_EFBIG;
+	if (size < ip->d.size) {
+		err = punch_tree(fs, ip, ip, keep, LBLK_END, 1);
+		if (err)
+			return err;
+		if (size & (fs->bs - 1)) {
+			/* keep the bytes past EOF in the last block zero */
+			err = file_write_range(fs, ip, size,
+					       fs->bs - (size & (fs->bs - 1)),
+					       NULL, 0);
+			if (err)
+				return err;
+		}
+	}
+	ip->d.size = size;
+	return inode_write(fs, ip);
+}
+
+int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_tree t;
+	int err = punch_tree(fs, ip, ip, 0, LBLK_END, 1);
+
+	if (err)
+		return err;
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+	return bt_destroy(&t);
+}
+
+/* ---- shifting (COLLAPSE_RANGE / INSERT_RANGE) ---- */
+
+struct shift_ent {
+	u64 key;
+	u32 len;
+	u8 val[16];
+};
+
+/* Split the extent of owner's tree that straddles lblk, if any. */
+static int split_at(struct cfs_fs *fs, struct cfs_inode *owner, u64 lblk)
+{
+	union { struct cfs_dext d; struct cfs_cext c; } v;
+	struct cfs_tree t;
+	u64 k, elen;
+	u32 len;
+	int err;
+
+	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
+	err = bt_find_le(&t, lblk, &k, &v, sizeof(v), &len);
+	if (err == -CFS_ENOENT)
+		return 0;
+	if (err)
+		return err;
+	elen = len == sizeof(v.c) ? v.c.len : EXT_LEN(v.d.len);
+	if (k == lblk || k + elen <= lblk)
+		return 0;
+	if (len == sizeof(v.c)) {
+		struct cfs_inode *ci;
+
+		err = cont_of(fs, owner, &v.c, &ci);
+		if (err)
+			return err;
+		err = split_at(fs, ci, lblk);
+		if (!err) {
+			v.c.len = (u32)(lblk - k);
+			err = bt_update(&t, k, &v, len);
+		}
+		if (!err) {
+			v.c.len = (u32)(k + elen - lblk);
+			err = bt_insert(&t, lblk, &v, len);
+		}
+		if (!err) {
+			ci->d.nlink++;
+			err = inode_write(fs, ci);
+		}
+		inode_put(fs, ci);
+		return err;
+	}
+	{
+		u32 fl = v.d.len & CFS_EXT_UNWRITTEN;
+
+		v.d.len = (u32)(lblk - k) | fl;
+		err = bt_update(&t, k, &v, len);
+		if (err)
+			return err;
+		v.d.pblk += (u32)(lblk - k);
+		v.d.len = (u32)(k + elen - lblk) | fl;
+		return bt_insert(&t, lblk, &v, len);
+	}
+}
+
+/* Move every key >= from of owner's tree by delta (signed) blocks, and the
+ * same keys of the continuations those extents name. */
+static int shift_tree(struct cfs_fs *fs, struct cfs_inode *owner, u64 from,
+		      s64 delta)
+{
+	struct shift_ent *e = NULL;
+	u64 n = 0, cap = 0, k = from, i, j;
+	struct cfs_tree t;
+	int err = 0;
+
+	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
+	for (;;) {
+		struct shift_ent x;
+
+		err = bt_find_ge(&t, k, &x.key, x.val, sizeof(x.val), &x.len);
+		if (err == -CFS_ENOENT) {
+			err = 0;
+			break;
+		}
+		if (err)
+			goto out;
+		if (x.len != 8 && x.len != 16) {
+			err = ext_bad(fs, owner->ch, "bad extent size");
+			goto out;
+		}
+		if (n == cap) {
+			struct shift_ent *ne;
+
+			cap = cap ? cap * 2 : 64;
+			ne = host_alloc(cap * sizeof(*ne));
+			if (!ne) {
+				err = -CFS_ENOMEM;
+				goto out;
+			}
+			if (e)
+				cfs_memcpy(ne, e, n * sizeof(*ne));
+			host_free(e);
+			e = ne;
+		}
+		e[n++] = x;
+		k = x.key + 1;
+	}
+	/* continuations first (each once) */
+	for (i = 0; i < n; i++) {
+		struct cfs_cext *c = (struct cfs_cext *)e[i].val;
+		struct cfs_inode *ci;
+		int seen = 0;
+
+		if (e[i].len != sizeof(*c))
+			continue;
+		for (j = 0; j < i; j++)
+			if (e[j].len == sizeof(*c) &&
+			    ((struct cfs_cext *)e[j].val)->chunk == c->chunk)
+				seen = 1;
+		if (seen)
+			continue;
+		err = cont_of(fs, owner, c, &ci);
+		if (err)
+			goto out;
+		err = shift_tree(fs, ci, from, delta);
+		inode_put(fs, ci);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		err = bt_delete(&t, e[i].key);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		err = bt_insert(&t, (u64)((s64)e[i].key + delta), e[i].val,
+				e[i].len);
+		if (err)
+			goto out;
+	}
+out:
+	host_free(e);
+	return err;
+}
+
+/* ---- fallocate ---- */
+
+static int falloc_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 first,
+			u64 last)
+{
+	u64 lblk = first;
+	int err = 0;
+
+	while (lblk < last) {
+		struct emap m;
+		u32 got;
+
+		err = file_map(fs, ip, lblk, &m);
+		if (err)
+			break;
+		if (m.kind != M_HOLE) {
+			lblk += CFS_MIN(m.count, last - lblk);
+		} else {
+			err = alloc_hole(fs, ip, lblk, last - lblk,
+					 CFS_EXT_UNWRITTEN, &m, &got);
+			lblk += got;
+		}
+		emap_rel(fs, &m);
+		if (err)
+			break;
+	}
+	return err;
+}
+
+/* Zero [off, end) without allocating: holes stay holes. */
+static int zero_partial(struct cfs_fs *fs, struct cfs_inode *ip, u64 off,
+			u64 end)
+{
+	if (end <= off)
+		return 0;
+	return file_write_range(fs, ip, off, end - off, NULL, 0);
+}
+
+int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
+		   u64 len)
+{
+	u64 end = off + len, bmask = fs->bs - 1;
+	u64 first = (off + bmask) >> fs->bshift, last = end >> fs->bshift;
+	int keep = mode & CFS_FALLOC_KEEP_SIZE;
+	int err = 0;
+
+	if (!len || end < off)
+		return -CFS_EINVAL;
+	if (end > CFS_MAX_FILE_BYTES)
+		return -CFS_EFBIG;
+	chunk_mark_dirty(fs, ip->ch);
+	switch (mode & ~CFS_FALLOC_KEEP_SIZE) {
+	case 0:
+		err = falloc_range(fs, ip, off >> fs->bshift,
+				   (end + bmask) >> fs->bshift);
+		break;
+	case CFS_FALLOC_PUNCH_HOLE:
+		if (!keep)
+			return -CFS_EOPNOTSUPP;
+		if (first > last) { /* inside one block */
+			err = zero_partial(fs, ip, off, end);
+			break;
+		}
+		err = zero_partial(fs, ip, off, first << fs->bshift);
+		if (!err)
+			err = zero_partial(fs, ip, last << fs->bshift, end);
+		if (!err && last > first)
+			err = punch_tree(fs, ip, ip, first, last, 1);
+		break;
+	case CFS_FALLOC_ZERO_RANGE:
+		if (first > last) {
+			err = file_write_range(fs, ip, off, len, NULL, 1);
+			break;
+		}
+		err = file_write_range(fs, ip, off, (first << fs->bshift) - off,
+				       NULL, 1);
+		if (!err && end > (last << fs->bshift))
+			err = file_write_range(fs, ip, last << fs->bshift,
+					       end - (last << fs->bshift), NULL, 1);
+		if (!err && last > first)
+			err = punch_tree(fs, ip, ip, first, last, 1);
+		if (!err && last > first)
+			err = falloc_range(fs, ip, first, last);
+		break;
+	case CFS_FALLOC_COLLAPSE_RANGE:
+		if (keep)
+			return -CFS_EINVAL;
+		if ((off | len) & bmask)
+			return -CFS_EINVAL;
+		if (end >= ip->d.size)
+			return -CFS_EINVAL;
+		err = punch_tree(fs, ip, ip, first, last, 1);
+		if (!err)
+			err = shift_tree(fs, ip, last, -(s64)(last - first));
+		if (!err) {
+			ip->d.size -= len;
+			keep = 1;
+		}
+		break;
+	case CFS_FALLOC_INSERT_RANGE:
+		if (keep)
+			return -CFS_EINVAL;
+		if ((off | len) & bmask)
+			return -CFS_EINVAL;
+		if (off >= ip->d.size)
+			return -CFS_EINVAL;
+		if (ip->d.size + len > CFS_MAX_FILE_BYTES)
+			return -CFS_EFBIG;
+		err = split_at(fs, ip, first);
+		if (!err)
+			err = shift_tree(fs, ip, first, (s64)(last - first));
+		if (!err) {
+			ip->d.size += len;
+			keep = 1;
+		}
+		break;
+	default:
+		return -CFS_EOPNOTSUPP;
+	}
+	if (err)
+		return err;
+	if (!keep && end > ip->d.size)
+		ip->d.size = end;
+	inode_touch(ip, 0, 1, 1);
+	return inode_write(fs, ip);
+}
+
+s64 file_lseek(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, int whence)
+{
+	u64 pos = off;
+
+	if (off >= ip->d.size)
+		return -CFS_ENXIO;
+	while (pos < ip->d.size) {
+		u64 lblk = pos >> fs->bshift;
+		struct emap m;
+		int err = file_map(fs, ip, lblk, &m);
+
+		if (err)
+			return err;
+		emap_rel(fs, &m);
+		if ((m.kind == M_DATA) == (whence == CFS_SEEK_DATA))
+			return (s64)pos;
+		pos = (lblk + m.count) << fs->bshift;
+	}
+	if (whence == CFS_SEEK_HOLE)
+		return (s64)ip->d.size;
+	return -CFS_ENXIO;
+}
+
+int file_bmap(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk, u64 *pblk,
+	      u64 *count)
+{
+	struct emap m;
+	int err = file_map(fs, ip, lblk, &m);
+
+	if (err)
+		return err;
+	*pblk = m.kind == M_DATA ? cfs_abs(m.ch, m.pblk) : 0;
+	*count = m.count;
+	emap_rel(fs, &m);
+	return 0;
+}
+
+/* Continuations of a file: count, chunks and blocks. */
+int file_links(struct cfs_fs *fs, struct cfs_inode *ip,
+	       struct cfs_ino_links *out)
+{
+	struct cfs_tree t;
+	struct cfs_cext c;
+	u64 k = 0;
+	u32 len, i;
+	int err;
+
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+	for (;;) {
+		int seen = 0;
+
+		err = bt_find_ge(&t, k, &k, &c, sizeof(c), &len);
+		if (err == -CFS_ENOENT)
+			return 0;
+		if (err)
+			return err;
+		k++;
+		if (len != sizeof(c))
+			continue;
+		for (i = 0; i < CFS_MIN(out->nconts, 64u); i++)
+			if (out->chunks[i] == c.chunk)
+				seen = 1;
+		if (seen)
+			continue;
+		if (out->nconts < 64)
+			out->chunks[out->nconts] = c.chunk;
+		out->nconts++;
+		{
+			struct cfs_inode *ci;
+
+			if (!cont_of(fs, ip, &c, &ci)) {
+				out->cont_blocks += ci->d.blocks;
+				inode_put(fs, ci);
+			}
+		}
+	}
+}

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * format.h - chunkfs on-disk format, version 1.  docs/FORMAT.md is the prose
+ * form of this file; the two change together.
+ *
+ * All fields are little-endian.  Block numbers inside a chunk are 32-bit and
+ * relative to the chunk's first block ("local"); absolute block numbers are
+ * 64-bit.  An inode number is (chunk << 32) | local inode number.
+ */
+#ifndef CFS_FORMAT_H
+#define CFS_FORMAT_H
+
+#include "host.h"
+
+#define CFS_VERSION 1
+#define CFS_MIN_BLOCK_SIZE 1024
+#define CFS_MAX_BLOCK_SIZE 65536
+#define CFS_MIN_CHUNK_BYTES (4ULL << 20)   /* 4 MiB */
+#define CFS_DEFAULT_CHUNK_BYTES (1ULL << 30)
+#define CFS_SB_BLOCK 0                     /* primary superblock */
+#define CFS_SB2_BLOCK 1                    /* its copy */
+#define CFS_FIRST_CHUNK_BLOCK 2            /* chunk 0 starts here */
+#define CFS_NAME_MAX 255
+#define CFS_SYMLINK_MAX 4095
+#define CFS_MAX_CHUNKS (1U << 19)          /* readdir cookies hold 19 bits */
+#define CFS_INODE_SIZE 256
+#define CFS_ROOT_LOCAL 1                   /* root dir: chunk 0, local 1 */
+#define CFS_ROOT_INO 1ULL
+#define CFS_MAX_FILE_BYTES (1ULL << 44)    /* 16 TiB */
+
+/* Block types (cfs_bhdr.magic). */
+#define CFS_MAGIC_SUPER 0x53534643u   /* "CFSS" */
+#define CFS_MAGIC_CHUNK 0x48434643u   /* "CFCH" chunk header */
+#define CFS_MAGIC_BBMAP 0x42424643u   /* "CFBB" block bitmap */
+#define CFS_MAGIC_IBMAP 0x42494643u   /* "CFIB" inode bitmap */
+#define CFS_MAGIC_ITABLE 0x54494643u  /* "CFIT" inode table */
+#define CFS_MAGIC_BTREE 0x54424643u   /* "CFBT" B+tree node */
+#define CFS_MAGIC_JOURNAL 0x4c4a4643u /* "CFJL" journal (reserved) */
+
+/* Feature bits.  compat: ignorable; ro_compat: mount read-only if unknown;
+ * incompat: refuse to mount if unknown.  fsck refuses any unknown bit. */
+#define CFS_FEAT_COMPAT_SUPP 0u
+#define CFS_FEAT_RO_COMPAT_SUPP 0u
+#define CFS_FEAT_INCOMPAT_SUPP 0u
+
+/* Every metadata block starts with this header (64 bytes).  crc is crc32
+ * (zlib) of bytes 4 .. block_size-1 of the block. */
+struct cfs_bhdr {
+	u32 crc;
+	u32 magic;
+	u8 uuid[16];
+	u32 chunk;     /* chunk index; CFS_NO_CHUNK for the superblock */
+	u32 owner_lo;  /* B+tree nodes: local inode owning the tree, else 0 */
+	u64 blkno;     /* absolute block number of this block */
+	u64 wgen;      /* fs write generation when written */
+	u32 tree;      /* B+tree nodes: CFS_TREE_* */
+	u32 reserved[3];
+};
+#define CFS_NO_CHUNK 0xffffffffu
+CFS_STATIC_ASSERT(sizeof(struct cfs_bhdr) == 64, "bhdr size");
+
+/* Geometry: in the superblock and repeated in every chunk header, so the
+ * superblock can be rebuilt from any chunk header. */
+struct cfs_geom {
+	u32 version;
+	u32 block_size;
+	u64 total_blocks;     /* blocks covered by the fs */
+	u32 chunk_blocks;     /* nominal blocks per chunk (last may be shorter) */
+	u32 nchunks;
+	u32 inode_ratio;      /* bytes per inode */
+	u32 journal_blocks;   /* nominal journal blocks per chunk */
+	u32 feat_compat;
+	u32 feat_ro_compat;
+	u32 feat_incompat;
+	u32 hash_seed;
+	u8 uuid[16];
+	char label[64];
+	s64 mkfs_time;
+	u32 reserve_pct;      /* placement reserve, percent of a chunk */
+	u32 reserved0;
+	u8 reserved[64];
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_geom) == 208, "geom size");
+
+struct cfs_super {
+	struct cfs_bhdr h;
+	struct cfs_geom g;
+	u64 mount_count;
+	s64 last_mount_time;
+	s64 last_write_time;
+	u32 state;            /* CFS_FS_CLEAN / CFS_FS_DIRTY */
+	u32 reserved;
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_super) == 64 + 208 + 32, "super size");
+#define CFS_FS_CLEAN 1
+#define CFS_FS_DIRTY 2
+
+/* Chunk states (invariant 7). */
+#define CFS_CHUNK_CLEAN 1
+#define CFS_CHUNK_DIRTY 2     /* being written */
+#define CFS_CHUNK_SUSPECT 3   /* an I/O or checksum error was seen */
+#define CFS_CHUNK_DAMAGED 4
+#define CFS_CHUNK_REPAIRING 5
+
+/* Chunk header: local block 0 of the chunk and, as a copy, the chunk's last
+ * block.  Layout fields are local block numbers. */
+struct cfs_chunk_hdr {
+	struct cfs_bhdr h;
+	struct cfs_geom g;
+	u32 index;
+	u32 nblocks;          /* blocks in this chunk */
+	u32 ninodes;          /* inodes in this chunk (local 1 .. ninodes-1) */
+	u32 bbmap_start, bbmap_blocks;
+	u32 ibmap_start, ibmap_blocks;
+	u32 itable_start, itable_blocks;
+	u32 itable_init;      /* inode table blocks initialised so far */
+	u32 journal_start, journal_blocks;
+	u32 data_start;
+	u32 free_blocks;
+	u32 free_inodes;
+	u32 state;            /* CFS_CHUNK_* */
+	u32 link_root;        /* local block of the link index root node */
+	u32 link_count;       /* entries in the link index */
+	u32 next_gen;         /* next inode generation to hand out */
+	u32 lost_found;       /* local inode of this chunk's lost+found, or 0 */
+	u64 verified_gen;     /* mount_count at the last clean check */
+	s64 verified_time;
+	u64 errors_found, errors_fixed;
+	u8 reserved[64];
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_chunk_hdr) == 64 + 208 + 80 + 32 + 64,
+		  "chunk header size");
+
+/* Inode flags */
+#define CFS_IF_CONT 0x1       /* continuation inode (has a back link) */
+#define CFS_IF_INLINE_LINK 0x2 /* symlink target stored in i_root */
+
+#define CFS_IROOT_SIZE 144
+
+/* On-disk inode, 256 bytes, CFS_INODE_SIZE. */
+struct cfs_dinode {
+	u16 mode;             /* S_IF* | permissions, Linux values */
+	u16 flags;            /* CFS_IF_* */
+	u32 nlink;            /* dirs: 2 + subdirs; dir continuations: subdirs here */
+	u32 uid, gid;
+	u32 gen;              /* generation of this local inode number */
+	u32 rdev;             /* device number, Linux new_encode_dev() form */
+	u64 size;             /* file size in bytes (whole file, also in conts) */
+	u64 blocks;           /* blocks held by this inode in this chunk */
+	s64 atime, mtime, ctime, btime;
+	u32 atime_ns, mtime_ns, ctime_ns, btime_ns;
+	u32 parent;           /* dirs: local inode of the dir part holding its entry */
+	u32 xattr_root;       /* local block of the xattr tree root, or 0 */
+	u32 back_chunk;       /* continuations: origin chunk */
+	u32 back_ino;         /* continuations: origin local inode */
+	u32 back_gen;         /* continuations: origin generation */
+	u32 nconts;           /* origins: continuation inodes (forward links) */
+	u8 root[CFS_IROOT_SIZE]; /* inline B+tree root, or inline symlink */
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_dinode) == CFS_INODE_SIZE, "inode size");
+CFS_STATIC_ASSERT(__builtin_offsetof(struct cfs_dinode, root) == 112, "root");
+
+/* ---- B+trees ----
+ * A node lives either in a whole block (after the cfs_bhdr) or in an inode's
+ * root area.  Layout of a node of S bytes:
+ *   struct cfs_node_hdr
+ *   leaf:     nitems x cfs_item (growing up), item data packed at the end
+ *   internal: nitems x cfs_kptr
+ * A tree's root never moves: when it overflows its contents move to a new
+ * block and the root becomes an internal node one level higher. */
+struct cfs_node_hdr {
+	u16 nitems;
+	u8 level;             /* 0 = leaf */
+	u8 pad;
+	u16 data_start;       /* leaf: offset (from node start) of lowest data */
+	u16 pad2;
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_node_hdr) == 8, "node hdr");
+
+struct cfs_item {             /* leaf item header, 12 bytes, unaligned use */
+	u64 key;
+	u16 off;              /* from node start */
+	u16 len;
+} __attribute__((packed));
+CFS_STATIC_ASSERT(sizeof(struct cfs_item) == 12, "item size");
+
+struct cfs_kptr {             /* internal node entry */
+	u64 key;              /* lowest key in the child */
+	u32 child;            /* local block */
+	u32 pad;
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_kptr) == 16, "kptr size");
+
+/* Trees (cfs_bhdr.tree) */
+#define CFS_TREE_EXTENT 1     /* regular files: key = logical block */
+#define CFS_TREE_DIR 2        /* directories: key = name hash / link key */
+#define CFS_TREE_XATTR 3      /* key = xattr name hash */
+#define CFS_TREE_LINK 4       /* chunk link index: key = peer << 32 | local */
+
+/* Extent tree values: an 8-byte data extent or a 16-byte continuation. */
+#define CFS_EXT_UNWRITTEN 0x80000000u
+struct cfs_dext {             /* len low 31 bits; UNWRITTEN: reads as zero */
+	u32 pblk;             /* local block */
+	u32 len;
+};
+struct cfs_cext {             /* forward link: this range lives in a continuation */
+	u32 len;
+	u32 chunk;
+	u32 ino;              /* local inode in that chunk */
+	u32 gen;
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_dext) == 8, "dext");
+CFS_STATIC_ASSERT(sizeof(struct cfs_cext) == 16, "cext");
+
+/* Directory tree: keys below CFS_DKEY_CONT are 35-bit name hashes whose
+ * value is one or more packed cfs_dirent; keys CFS_DKEY_CONT | chunk hold a
+ * cfs_dcont forward link to the directory's continuation in that chunk. */
+#define CFS_DKEY_CONT (1ULL << 63)
+#define CFS_HASH_BITS 35
+struct cfs_dirent {
+	u32 ino;              /* local inode: always in this tree's chunk */
+	u8 type;              /* CFS_FT_* */
+	u8 namelen;
+	char name[];
+} __attribute__((packed));
+CFS_STATIC_ASSERT(sizeof(struct cfs_dirent) == 6, "dirent");
+struct cfs_dcont {
+	u32 chunk;
+	u32 ino;
+	u32 gen;
+	u32 pad;
+};
+#define CFS_FT_UNKNOWN 0
+#define CFS_FT_REG 1
+#define CFS_FT_DIR 2
+#define CFS_FT_CHR 3
+#define CFS_FT_BLK 4
+#define CFS_FT_FIFO 5
+#define CFS_FT_SOCK 6
+#define CFS_FT_LNK 7
+
+/* Xattr tree: key = hash of the name, value = packed cfs_xattr records. */
+struct cfs_xattr {
+	u8 namelen;
+	u8 pad;
+	u16 vlen;
+	char data[];          /* name, then value */
+} __attribute__((packed));
+
+/* Link index: key = peer chunk << 32 | local inode. */
+#define CFS_LINK_FWD_FILE 1   /* local origin file -> continuation in peer */
+#define CFS_LINK_FWD_DIR 2    /* local origin dir -> continuation in peer */
+#define CFS_LINK_BACK_FILE 3  /* local continuation -> origin file in peer */
+#define CFS_LINK_BACK_DIR 4   /* local continuation -> origin dir in peer */
+struct cfs_link {
+	u32 kind;
+	u32 peer_ino;
+	u32 peer_gen;
+	u32 local_gen;
+};
+
+/* Mode bits (Linux values). */
+#define CFS_S_IFMT 0170000
+#define CFS_S_IFSOCK 0140000
+#define CFS_S_IFLNK 0120000
+#define CFS_S_IFREG 0100000
+#define CFS_S_IFBLK 0060000
+#define CFS_S_IFDIR 0040000
+#define CFS_S_IFCHR 0020000
+#define CFS_S_IFIFO 0010000
+#define CFS_S_ISUID 04000
+#define CFS_S_ISGID 02000
+#define CFS_S_IXGRP 00010
+#define CFS_ISDIR(m) (((m) & CFS_S_IFMT) == CFS_S_IFDIR)
+#define CFS_ISREG(m) (((m) & CFS_S_IFMT) == CFS_S_IFREG)
+#define CFS_ISLNK(m) (((m) & CFS_S_IFMT) == CFS_S_IFLNK)
+
+#endif

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * inode.c - the inode cache, inode allocation and freeing.
+ *
+ * An in-memory inode exists while the front end holds lookup references
+ * (nlookup) or fs/ code pins it (refs).  Changes are copied into the inode
+ * table buffer at once (inode_write), so dropping a cached inode never loses
+ * anything.  An inode whose link count reached zero is freed when its last
+ * reference goes (POSIX: an open, unlinked file lives until closed).
+ */
+#include "internal.h"
+
+static u32 ihashfn(struct cfs_fs *fs, u64 ino)
+{
+	return (u32)((ino * 0x9e3779b97f4a7c15ULL) >> 40) & fs->ihash_mask;
+}
+
+static int itable_buf(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+		      struct cfs_buf **b, struct cfs_dinode **di)
+{
+	u32 ipb = CFS_PAYLOAD(fs) / CFS_INODE_SIZE, blk = local / ipb;
+	int err;
+
+	if (!local || local >= ch->hdr.ninodes)
+		return -CFS_ENOENT;
+	if (blk >= ch->hdr.itable_init)
+		return -CFS_ENOENT;
+	err = buf_read(fs, ch, ch->hdr.itable_start + blk, CFS_MAGIC_ITABLE, b);
+	if (err)
+		return err;
+	*di = (struct cfs_dinode *)((*b)->data + sizeof(struct cfs_bhdr)) +
+	      local % ipb;
+	return 0;
+}
+
+int inode_get(struct cfs_fs *fs, u64 ino, struct cfs_inode **out)
+{
+	struct cfs_chunk *ch = chunk_get(fs, CFS_CHUNK_OF(ino));
+	u32 h = ihashfn(fs, ino);
+	struct cfs_inode *ip;
+	struct cfs_dinode *di;
+	struct cfs_buf *b;
+	int err;
+
+	if (!ch)
+		return -CFS_ENOENT;
+	for (ip = fs->ihash[h]; ip; ip = ip->hnext) {
+		if (ip->ino == ino) {
+			ip->refs++;
+			*out = ip;
+			return 0;
+		}
+	}
+	if (ch->hdr.state == CFS_CHUNK_DAMAGED)
+		return -CFS_EIO;
+	err = itable_buf(fs, ch, CFS_LOCAL(ino), &b, &di);
+	if (err)
+		return err == -CFS_EUCLEAN ? -CFS_EIO : err;
+	if (!di->mode) {
+		buf_put(fs, b);
+		return -CFS_ENOENT;
+	}
+	ip = host_alloc(sizeof(*ip));
+	if (!ip) {
+		buf_put(fs, b);
+		return -CFS_ENOMEM;
+	}
+	ip->d = *di;
+	buf_put(fs, b);
+	ip->ino = ino;
+	ip->ch = ch;
+	ip->local = CFS_LOCAL(ino);
+	ip->refs = 1;
+	ip->hnext = fs->ihash[h];
+	fs->ihash[h] = ip;
+	*out = ip;
+	return 0;
+}
+
+int inode_write(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_dinode *di;
+	struct cfs_buf *b;
+	int err;
+
+	if (fs->rdonly)
+		return -CFS_EROFS;
+	err = itable_buf(fs, ip->ch, ip->local, &b, &di);
+	if (err)
+		return err;
+	*di = ip->d;
+	buf_dirty(fs, b);
+	buf_put(fs, b);
+	return 0;
+}
+
+static void inode_unhash(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_inode **pp = &fs->ihash[ihashfn(fs, ip->ino)];
+
+	while (*pp && *pp != ip)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = ip->hnext;
+}
+
+int inode_evict_if_unused(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	if (ip->refs || ip->nlookup)
+		return 0;
+	if (!ip->d.nlink && !(ip->d.flags & CFS_IF_CONT) && !fs->rdonly &&
+	    ip->d.mode) {
+		ip->refs = 1; /* pinned while freeing */
+		inode_free(fs, ip);
+		ip->refs = 0;
+	}
+	inode_unhash(fs, ip);
+	host_free(ip);
+	return 1;
+}
+
+void inode_put(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	if (!ip)
+		return;
+	if (ip->refs)
+		ip->refs--;
+	inode_evict_if_unused(fs, ip);
+}
+
+void inode_touch(struct cfs_inode *ip, int a, int m, int c)
+{
+	s64 sec;
+	u32 ns;
+
+	host_now(&sec, &ns);
+	if (a) {
+		ip->d.atime = sec;
+		ip->d.atime_ns = ns;
+	}
+	if (m) {
+		ip->d.mtime = sec;
+		ip->d.mtime_ns = ns;
+	}
+	if (c) {
+		ip->d.ctime = sec;
+		ip->d.ctime_ns = ns;
+	}
+}
+
+int inode_alloc(struct cfs_fs *fs, struct cfs_chunk *ch, u32 mode,
+		struct cfs_inode **out)
+{
+	struct cfs_inode *ip;
+	u32 local;
+	int err;
+
+	err = alloc_inode_nr(fs, ch, &local);
+	if (err)
+		return err;
+	ip = host_alloc(sizeof(*ip));
+	if (!ip) {
+		free_inode_nr(fs, ch, local);
+		return -CFS_ENOMEM;
+	}
+	ip->ino = CFS_MKINO(ch->index, local);
+	ip->ch = ch;
+	ip->local = local;
+	ip->refs = 1;
+	ip->d.mode = (u16)mode;
+	ip->d.gen = ch->hdr.next_gen++;
+	if (!ch->hdr.next_gen)
+		ch->hdr.next_gen = 1;
+	ch->hdr_dirty = 1;
+	inode_touch(ip, 1, 1, 1);
+	ip->d.btime = ip->d.mtime;
+	ip->d.btime_ns = ip->d.mtime_ns;
+	bt_init_node(ip->d.root, CFS_IROOT_SIZE);
+	err = inode_write(fs, ip);
+	if (err) {
+		free_inode_nr(fs, ch, local);
+		host_free(ip);
+		return err;
+	}
+	ip->hnext = fs->ihash[ihashfn(fs, ip->ino)];
+	fs->ihash[ihashfn(fs, ip->ino)] = ip;
+	*out = ip;
+	return 0;
+}
+
+int inode_free(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	int err = 0, e;
+
+	if (CFS_ISREG(ip->d.mode))
+		err = file_free_all(fs, ip);
+	else if (CFS_ISDIR(ip->d.mode))
+		err = dir_free_all(fs, ip);
+	e = xattr_free_all(fs, ip);
+	if (e && !err)
+		err = e;
+	if (err) {
+		/* keep the inode: freeing half of it would lose track of blocks */
+		host_log(CFS_LOG_ERR, "inode %llu not freed: error %d",
+			 (unsigned long long)ip->ino, err);
+		return err;
+	}
+	cfs_memset(&ip->d, 0, sizeof(ip->d));
+	e = inode_write(fs, ip);
+	if (!e)
+		e = free_inode_nr(fs, ip->ch, ip->local);
+	return e;
+}
+
+u32 mode_to_ft(u32 mode)
+{
+	switch (mode & CFS_S_IFMT) {
+	case CFS_S_IFREG: return CFS_FT_REG;
+	case CFS_S_IFDIR: return CFS_FT_DIR;
+	case CFS_S_IFCHR: return CFS_FT_CHR;
+	case CFS_S_IFBLK: return CFS_FT_BLK;
+	case CFS_S_IFIFO: return CFS_FT_FIFO;
+	case CFS_S_IFSOCK: return CFS_FT_SOCK;
+	case CFS_S_IFLNK: return CFS_FT_LNK;
+	}
+	return CFS_FT_UNKNOWN;
+}
+
+void inode_to_attr(struct cfs_fs *fs, const struct cfs_inode *ip,
+		   struct cfs_attr *a)
+{
+	const struct cfs_dinode *d = &ip->d;
+
+	cfs_memset(a, 0, sizeof(*a));
+	a->ino = ip->ino;
+	a->mode = d->mode;
+	a->nlink = d->nlink;
+	a->uid = d->uid;
+	a->gid = d->gid;
+	a->rdev = d->rdev;
+	a->blksize = fs->bs;
+	a->size = d->size;
+	a->blocks512 = d->blocks << (fs->bshift - 9);
+	a->atime = d->atime;
+	a->mtime = d->mtime;
+	a->ctime = d->ctime;
+	a->btime = d->btime;
+	a->atime_ns = d->atime_ns;
+	a->mtime_ns = d->mtime_ns;
+	a->ctime_ns = d->ctime_ns;
+	a->btime_ns = d->btime_ns;
+	a->gen = d->gen;
+}
+
+struct cfs_inode *inode_cached(struct cfs_fs *fs, u64 ino)
+{
+	struct cfs_inode *ip = fs->ihash[ihashfn(fs, ino)];
+
+	while (ip && ip->ino != ino)
+		ip = ip->hnext;
+	return ip;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * internal.h - what the fs/ modules share with each other.  Not for front
+ * ends: they use chunkfs.h.
+ *
+ * Locking: one mutex per mounted filesystem (fs->lock) is held by every API
+ * entry point for the whole operation; internal functions assume it is held.
+ */
+#ifndef CFS_INTERNAL_H
+#define CFS_INTERNAL_H
+
+#include "chunkfs.h"
+
+/* ---- buffer cache (buf.c) ---- */
+struct cfs_buf {
+	u64 blkno;            /* absolute */
+	u32 chunk;            /* CFS_NO_CHUNK for the superblock */
+	u32 refs;
+	int dirty;
+	u8 *data;
+	struct cfs_buf *hnext;
+	struct cfs_buf *lprev, *lnext; /* LRU of unreferenced buffers */
+};
+
+struct cfs_chunk {
+	u32 index;
+	u64 start;            /* absolute block of local block 0 */
+	struct cfs_chunk_hdr hdr;  /* in-memory copy; written at sync */
+	int hdr_dirty;
+	int marked_dirty;     /* header with state DIRTY is on disk */
+	u32 bb_hint;          /* next local block to try */
+	u32 ib_hint;          /* next local inode to try */
+};
+
+struct cfs_inode {
+	u64 ino;
+	struct cfs_chunk *ch;
+	u32 local;
+	u64 nlookup;          /* front-end references (cfs_forget) */
+	u32 refs;             /* internal pins */
+	struct cfs_dinode d;
+	struct cfs_inode *hnext;
+};
+
+struct cfs_fs {
+	struct cfs_bdev *dev;
+	struct host_mutex *lock;
+	struct cfs_super sb;
+	struct cfs_geom *g;   /* &sb.g */
+	u32 bs;
+	u32 bshift;
+	int rdonly;
+	u32 nchunks;
+	struct cfs_chunk *chunks;
+	u64 wgen;
+	/* buffer cache */
+	struct cfs_buf **bhash;
+	u32 bhash_mask;
+	u64 nbufs, maxbufs, ndirty;
+	struct cfs_buf lru;   /* sentinel: lnext = oldest */
+	/* inode cache */
+	struct cfs_inode **ihash;
+	u32 ihash_mask;
+	u8 *zero;             /* a block of zeroes */
+	u8 *scratch;          /* one block for read-modify-write, under lock */
+};
+
+#define CFS_LOCAL(ino) ((u32)(ino))
+#define CFS_CHUNK_OF(ino) ((u32)((ino) >> 32))
+#define CFS_MKINO(c, l) (((u64)(c) << 32) | (u32)(l))
+#define CFS_PAYLOAD(fs) ((fs)->bs - (u32)sizeof(struct cfs_bhdr))
+
+static inline u64 cfs_abs(const struct cfs_chunk *ch, u32 local)
+{
+	return ch->start + local;
+}
+
+/* Read and verify a metadata block (magic, uuid, chunk, blkno, crc).  On a
+ * mismatch the chunk is marked suspect and -CFS_EUCLEAN returned. */
+int buf_read(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
+	     struct cfs_buf **out);
+/* A zeroed buffer with its header filled in, not read from disk. */
+int buf_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
+	    struct cfs_buf **out);
+void buf_dirty(struct cfs_fs *fs, struct cfs_buf *b);
+void buf_put(struct cfs_fs *fs, struct cfs_buf *b);
+void buf_forget(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
+int buf_flush_all(struct cfs_fs *fs);
+void buf_drop_all(struct cfs_fs *fs);
+int buf_cache_init(struct cfs_fs *fs, u64 maxbytes);
+/* Verify a raw block in memory; returns 0 or -CFS_EUCLEAN; *why says what. */
+int buf_verify(struct cfs_fs *fs, const u8 *data, u64 blkno, u32 chunk,
+	       u32 magic, const char **why);
+void buf_seal(struct cfs_fs *fs, u8 *data);   /* set wgen and crc */
+void buf_init_hdr(const struct cfs_geom *g, u8 *data, u64 blkno, u32 chunk,
+		  u32 magic);
+
+/* ---- chunks, superblock, allocation (super.c, alloc.c) ---- */
+int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch);
+void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
+int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
+struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index); /* NULL if bad */
+/* Allocate up to want contiguous blocks (at least 1) near goal; *got gets
+ * the count.  Leaves `keep` blocks free in the chunk. */
+int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
+		 u32 keep, u32 *first, u32 *got);
+int free_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first, u32 n);
+int alloc_meta_block(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out);
+int alloc_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out);
+int free_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
+/* Blocks kept free in every chunk for metadata (tree nodes). */
+u32 chunk_meta_reserve(const struct cfs_chunk *ch);
+u32 chunk_inode_reserve(const struct cfs_chunk *ch);
+/* Placement: the chunk with the most free blocks (optionally excluding one). */
+struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
+				  int need_inode);
+int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch);
+
+/* ---- inodes (inode.c) ---- */
+int inode_get(struct cfs_fs *fs, u64 ino, struct cfs_inode **out);
+void inode_put(struct cfs_fs *fs, struct cfs_inode *ip);
+int inode_write(struct cfs_fs *fs, struct cfs_inode *ip); /* into its buffer */
+int inode_alloc(struct cfs_fs *fs, struct cfs_chunk *ch, u32 mode,
+		struct cfs_inode **out);
+int inode_free(struct cfs_fs *fs, struct cfs_inode *ip); /* blocks + number */
+void inode_to_attr(struct cfs_fs *fs, const struct cfs_inode *ip,
+		   struct cfs_attr *a);
+void inode_touch(struct cfs_inode *ip, int a, int m, int c);
+u32 mode_to_ft(u32 mode);
+int inode_evict_if_unused(struct cfs_fs *fs, struct cfs_inode *ip);
+struct cfs_inode *inode_cached(struct cfs_fs *fs, u64 ino);
+
+/* ---- B+tree (btree.c) ---- */
+struct cfs_tree {
+	struct cfs_fs *fs;
+	struct cfs_chunk *ch;
+	u32 type;             /* CFS_TREE_* */
+	u32 owner;            /* local inode (0 for the link index) */
+	u8 *iroot;            /* inline root, or NULL */
+	u32 iroot_size;
+	u32 root_blk;         /* block root when iroot == NULL */
+	struct cfs_inode *ip; /* written back when the inline root changes */
+};
+void bt_init_node(u8 *node, u32 size);
+void tree_of_inode(struct cfs_fs *fs, struct cfs_inode *ip, u32 type,
+		   struct cfs_tree *t);
+int bt_lookup(struct cfs_tree *t, u64 key, void *val, u32 max, u32 *len);
+int bt_find_le(struct cfs_tree *t, u64 key, u64 *kout, void *val, u32 max,
+	       u32 *len);
+int bt_find_ge(struct cfs_tree *t, u64 key, u64 *kout, void *val, u32 max,
+	       u32 *len);
+int bt_insert(struct cfs_tree *t, u64 key, const void *val, u32 len);
+int bt_update(struct cfs_tree *t, u64 key, const void *val, u32 len);
+int bt_delete(struct cfs_tree *t, u64 key);
+int bt_destroy(struct cfs_tree *t);    /* free all blocks below the root */
+u32 bt_max_item(const struct cfs_tree *t);
+int bt_count_blocks(struct cfs_tree *t, u64 *n);
+
+/* ---- links (link.c) ---- */
+int link_add(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local,
+	     const struct cfs_link *l);
+int link_del(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local);
+/* Make (or find) the continuation of origin `ip` in chunk `to`. */
+int cont_get(struct cfs_fs *fs, struct cfs_inode *ip, struct cfs_chunk *to,
+	     int create, struct cfs_inode **out);
+int cont_remove(struct cfs_fs *fs, struct cfs_inode *origin,
+		struct cfs_inode *cont);
+
+/* ---- files (file.c) ---- */
+int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size);
+int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip);
+s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
+	       const void *buf);
+s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
+	      void *buf);
+int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
+		   u64 len);
+s64 file_lseek(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, int whence);
+int file_bmap(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk, u64 *pblk,
+	      u64 *count);
+int file_links(struct cfs_fs *fs, struct cfs_inode *ip,
+	       struct cfs_ino_links *out);
+
+/* ---- directories (dir.c) ---- */
+u64 dir_hash(const struct cfs_fs *fs, const char *name, u32 len);
+int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	     u32 len, u64 *ino, u32 *type);
+int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	    u32 len, struct cfs_inode *ip);
+int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	       u32 len, struct cfs_inode *ip);
+int dir_is_empty(struct cfs_fs *fs, struct cfs_inode *dir);
+int dir_free_all(struct cfs_fs *fs, struct cfs_inode *dir);
+/* The directory (home inode number) whose entry names directory ip. */
+int dir_parent(struct cfs_fs *fs, struct cfs_inode *ip, u64 *parent);
+int cfs_readdir_locked(struct cfs_fs *fs, struct cfs_inode *dir, u64 cookie,
+		       cfs_filldir_t fn, void *ctx);
+int dir_links(struct cfs_fs *fs, struct cfs_inode *dir,
+	      struct cfs_ino_links *out);
+
+/* ---- xattrs (xattr.c) ---- */
+int xattr_free_all(struct cfs_fs *fs, struct cfs_inode *ip);
+int xattr_set(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+	      const void *value, u32 size, u32 flags);
+s64 xattr_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+	      void *value, u32 size);
+s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size);
+int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name);
+
+/* ---- small helpers (util.c) ---- */
+u32 cfs_strnlen(const char *s, u32 max);
+u64 cfs_fnv1a(u64 h, const void *p, u32 len);
+
+#endif

@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * super.c - geometry, mkfs, mount, sync and unmount; chunk headers and
+ * chunk state.
+ *
+ * The superblock (block 0, copy in block 1) and every chunk header (first
+ * block of the chunk, copy in its last block) are read and written directly,
+ * not through the buffer cache.  Each chunk header repeats the geometry, so
+ * the superblock can be rebuilt from any of them (invariant 6).
+ */
+#include "internal.h"
+
+#define CFS_CACHE_BYTES (64ULL << 20)
+
+static int is_pow2(u64 x)
+{
+	return x && !(x & (x - 1));
+}
+
+static u32 log2_u32(u32 x)
+{
+	u32 r = 0;
+
+	while (x > 1) {
+		x >>= 1;
+		r++;
+	}
+	return r;
+}
+
+static u32 div_up(u64 a, u64 b)
+{
+	return (u32)((a + b - 1) / b);
+}
+
+/* Compute the layout of one chunk of nblocks blocks.  Deterministic: mount
+ * recomputes it to validate (or replace) a damaged header. */
+static int chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
+			struct cfs_chunk_hdr *h)
+{
+	u32 bs = g->block_size;
+	u32 bpb = (bs - (u32)sizeof(struct cfs_bhdr)) * 8;
+	u32 ipb = (bs - (u32)sizeof(struct cfs_bhdr)) / CFS_INODE_SIZE;
+	u64 ninodes = (u64)nblocks * bs / g->inode_ratio;
+	u32 meta;
+
+	if (ninodes < 16)
+		ninodes = 16;
+	if (ninodes > 0x7fffffffULL)
+		ninodes = 0x7fffffffULL;
+	cfs_memset(h, 0, sizeof(*h));
+	h->g = *g;
+	h->index = index;
+	h->nblocks = nblocks;
+	h->itable_blocks = div_up(ninodes, ipb);
+	h->ninodes = h->itable_blocks * ipb;
+	h->bbmap_start = 1;
+	h->bbmap_blocks = div_up(nblocks, bpb);
+	h->ibmap_start = h->bbmap_start + h->bbmap_blocks;
+	h->ibmap_blocks = div_up(h->ninodes, bpb);
+	h->itable_start = h->ibmap_start + h->ibmap_blocks;
+	h->journal_start = h->itable_start + h->itable_blocks;
+	h->journal_blocks = g->journal_blocks;
+	h->data_start = h->journal_start + h->journal_blocks;
+	meta = h->data_start + 1;
+	if ((u64)meta + 32 > nblocks)
+		return -CFS_ENOSPC;
+	h->free_blocks = nblocks - meta;
+	h->free_inodes = h->ninodes - 1; /* local 0 is never used */
+	h->state = CFS_CHUNK_CLEAN;
+	h->next_gen = 1;
+	return 0;
+}
+
+static u32 chunk_nblocks(const struct cfs_geom *g, u32 index)
+{
+	u64 first = CFS_FIRST_CHUNK_BLOCK + (u64)index * g->chunk_blocks;
+	u64 left = g->total_blocks - first;
+
+	return left < g->chunk_blocks ? (u32)left : g->chunk_blocks;
+}
+
+int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
+		   struct cfs_geom *g, const char **why)
+{
+	u32 bs = o->block_size ? o->block_size : 4096;
+	u64 chunk = o->chunk_bytes, devblocks, nfull, rem, min_last;
+	struct cfs_chunk_hdr h;
+
+	cfs_memset(g, 0, sizeof(*g));
+	if (!is_pow2(bs) || bs < CFS_MIN_BLOCK_SIZE || bs > CFS_MAX_BLOCK_SIZE) {
+		*why = "block size must be a power of two from 1024 to 65536";
+		return -CFS_EINVAL;
+	}
+	devblocks = dev->size / bs;
+	if (!chunk) {
+		/* 1 GiB, or smaller on small devices so there are >= 4 chunks */
+		chunk = CFS_DEFAULT_CHUNK_BYTES;
+		while (chunk > CFS_MIN_CHUNK_BYTES && chunk * 4 > dev->size)
+			chunk >>= 1;
+		if (chunk < bs * 64ULL)
+			chunk = bs * 64ULL;
+	}
+	if (chunk % bs) {
+		*why = "chunk size must be a multiple of the block size";
+		return -CFS_EINVAL;
+	}
+	if (chunk < CFS_MIN_CHUNK_BYTES) {
+		*why = "chunk size must be at least 4 MiB";
+		return -CFS_EINVAL;
+	}
+	if (chunk / bs > 0xffffffffULL) {
+		*why = "chunk size too large for this block size (2^32 blocks)";
+		return -CFS_EINVAL;
+	}
+	if (o->inode_ratio && (o->inode_ratio < 1024 ||
+			       o->inode_ratio > (64u << 20))) {
+		*why = "bytes-per-inode must be between 1024 and 64M";
+		return -CFS_EINVAL;
+	}
+	if (o->reserve_pct > 50) {
+		*why = "placement reserve must be at most 50 percent";
+		return -CFS_EINVAL;
+	}
+	g->version = CFS_VERSION;
+	g->block_size = bs;
+	g->chunk_blocks = (u32)(chunk / bs);
+	g->inode_ratio = o->inode_ratio ? o->inode_ratio : 16384;
+	g->journal_blocks = g->chunk_blocks / 64;
+	if (g->journal_blocks < 16)
+		g->journal_blocks = 16;
+	if (g->journal_blocks > 4096)
+		g->journal_blocks = 4096;
+	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
+	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
+		*why = "device too small for one chunk";
+		return -CFS_ENOSPC;
+	}
+	nfull = (devblocks - CFS_FIRST_CHUNK_BLOCK) / g->chunk_blocks;
+	rem = (devblocks - CFS_FIRST_CHUNK_BLOCK) % g->chunk_blocks;
+	min_last = CFS_MIN_CHUNK_BYTES / bs;
+	if (nfull + (rem >= min_last) > CFS_MAX_CHUNKS) {
+		*why = "too many chunks (at most 524288): use larger chunks";
+		return -CFS_EINVAL;
+	}
+	if (rem < min_last)
+		rem = 0;
+	g->nchunks = (u32)nfull + (rem ? 1 : 0);
+	g->total_blocks = CFS_FIRST_CHUNK_BLOCK + nfull * g->chunk_blocks + rem;
+	cfs_memcpy(g->uuid, o->uuid, 16);
+	cfs_memcpy(g->label, o->label, sizeof(g->label));
+	g->label[sizeof(g->label) - 1] = 0;
+	g->mkfs_time = o->now_sec;
+	g->hash_seed = host_crc32(0, o->uuid, 16) ^ 0x5bd1e995u;
+	if (chunk_layout(g, 0, g->chunk_blocks, &h)) {
+		*why = "chunk too small for its metadata";
+		return -CFS_ENOSPC;
+	}
+	if (rem && chunk_layout(g, g->nchunks - 1, (u32)rem, &h)) {
+		/* a short last chunk too small for its metadata: drop it */
+		g->nchunks--;
+		g->total_blocks -= rem;
+	}
+	return 0;
+}
+
+/* ---- raw header I/O ---- */
+
+static int raw_write(struct cfs_fs *fs, u64 blkno, u8 *data)
+{
+	buf_seal(fs, data);
+	return fs->dev->ops->write(fs->dev, blkno << fs->bshift, data, fs->bs);
+}
+
+static int write_super(struct cfs_fs *fs)
+{
+	u8 *blk = fs->scratch;
+	int err;
+
+	cfs_memset(blk, 0, fs->bs);
+	cfs_memcpy(blk, &fs->sb, sizeof(fs->sb));
+	buf_init_hdr(fs->g, blk, CFS_SB_BLOCK, CFS_NO_CHUNK, CFS_MAGIC_SUPER);
+	err = raw_write(fs, CFS_SB_BLOCK, blk);
+	if (err)
+		return err;
+	((struct cfs_bhdr *)blk)->blkno = CFS_SB2_BLOCK;
+	return raw_write(fs, CFS_SB2_BLOCK, blk);
+}
+
+int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	u8 *blk;
+	u64 a = cfs_abs(ch, 0), b = cfs_abs(ch, ch->hdr.nblocks - 1);
+	int err;
+
+	if (fs->rdonly)
+		return 0;
+	blk = host_alloc(fs->bs);
+	if (!blk)
+		return -CFS_ENOMEM;
+	cfs_memset(blk, 0, fs->bs);
+	cfs_memcpy(blk, &ch->hdr, sizeof(ch->hdr));
+	buf_init_hdr(fs->g, blk, a, ch->index, CFS_MAGIC_CHUNK);
+	err = raw_write(fs, a, blk);
+	if (!err) {
+		((struct cfs_bhdr *)blk)->blkno = b;
+		err = raw_write(fs, b, blk);
+	}
+	if (!err)
+		ch->hdr_dirty = 0;
+	host_free(blk);
+	return err;
+}
+
+int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	int err;
+
+	if (ch->marked_dirty || fs->rdonly)
+		return 0;
+	if (ch->hdr.state == CFS_CHUNK_CLEAN)
+		ch->hdr.state = CFS_CHUNK_DIRTY;
+	err = chunk_write_hdr(fs, ch);
+	if (!err)
+		err = fs->dev->ops->flush(fs->dev);
+	if (!err)
+		ch->marked_dirty = 1;
+	return err;
+}
+
+void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why)
+{
+	if (ch->hdr.state == CFS_CHUNK_SUSPECT ||
+	    ch->hdr.state == CFS_CHUNK_DAMAGED)
+		return;
+	host_log(CFS_LOG_ERR, "chunk %u marked suspect: %s", ch->index, why);
+	ch->hdr.state = CFS_CHUNK_SUSPECT;
+	ch->hdr.errors_found++;
+	if (!fs->rdonly)
+		chunk_write_hdr(fs, ch);
+}
+
+struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index)
+{
+	return index < fs->nchunks ? &fs->chunks[index] : NULL;
+}
+
+const struct cfs_geom *cfs_geometry(struct cfs_fs *fs)
+{
+	return fs->g;
+}
+
+/* ---- mkfs ---- */
+
+static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
+		      const struct cfs_mkfs_opts *o)
+{
+	struct cfs_chunk_hdr *h = &ch->hdr;
+	u32 bpb = CFS_PAYLOAD(fs) * 8, i, bit;
+	u8 *blk = fs->scratch;
+	int err;
+
+	/* Block bitmap: metadata in front, the header copy at the end, bits
+	 * past the chunk's end, and the link index root (first data block). */
+	for (i = 0; i < h->bbmap_blocks; i++) {
+		u8 *bits = blk + sizeof(struct cfs_bhdr);
+
+		cfs_memset(blk, 0, fs->bs);
+		buf_init_hdr(fs->g, blk, cfs_abs(ch, h->bbmap_start + i),
+			     ch->index, CFS_MAGIC_BBMAP);
+		for (bit = 0; bit < bpb; bit++) {
+			u64 b = (u64)i * bpb + bit;
+
+			if (b <= h->data_start || b >= h->nblocks - 1)
+				bits[bit / 8] |= (u8)(1u << (bit % 8));
+		}
+		err = raw_write(fs, cfs_abs(ch, h->bbmap_start + i), blk);
+		if (err)
+			return err;
+	}
+	h->link_root = h->data_start;
+	h->free_blocks--;
+	cfs_memset(blk, 0, fs->bs);
+	buf_init_hdr(fs->g, blk, cfs_abs(ch, h->link_root), ch->index,
+		     CFS_MAGIC_BTREE);
+	((struct cfs_bhdr *)blk)->tree = CFS_TREE_LINK;
+	bt_init_node(blk + sizeof(struct cfs_bhdr), CFS_PAYLOAD(fs));
+	err = raw_write(fs, cfs_abs(ch, h->link_root), blk);
+	if (err)
+		return err;
+	/* Inode bitmap: local 0 is reserved; chunk 0 also holds the root. */
+	for (i = 0; i < h->ibmap_blocks; i++) {
+		u8 *bits = blk + sizeof(struct cfs_bhdr);
+
+		cfs_memset(blk, 0, fs->bs);
+		buf_init_hdr(fs->g, blk, cfs_abs(ch, h->ibmap_start + i),
+			     ch->index, CFS_MAGIC_IBMAP);
+		for (bit = 0; bit < bpb; bit++) {
+			u64 n = (u64)i * bpb + bit;
+
+			if (n == 0 || n >= h->ninodes ||
+			    (ch->index == 0 && n == CFS_ROOT_LOCAL))
+				bits[bit / 8] |= (u8)(1u << (bit % 8));
+		}
+		err = raw_write(fs, cfs_abs(ch, h->ibmap_start + i), blk);
+		if (err)
+			return err;
+	}
+	if (ch->index == 0) {
+		struct cfs_dinode *di;
+
+		cfs_memset(blk, 0, fs->bs);
+		buf_init_hdr(fs->g, blk, cfs_abs(ch, h->itable_start), 0,
+			     CFS_MAGIC_ITABLE);
+		di = (struct cfs_dinode *)(blk + sizeof(struct cfs_bhdr)) +
+		     CFS_ROOT_LOCAL;
+		di->mode = CFS_S_IFDIR | 0755;
+		di->nlink = 2;
+		di->uid = o->root_uid;
+		di->gid = o->root_gid;
+		di->gen = h->next_gen++;
+		di->atime = di->mtime = di->ctime = di->btime = o->now_sec;
+		di->parent = CFS_ROOT_LOCAL;
+		bt_init_node(di->root, CFS_IROOT_SIZE);
+		err = raw_write(fs, cfs_abs(ch, h->itable_start), blk);
+		if (err)
+			return err;
+		h->itable_init = 1;
+		h->free_inodes--;
+	}
+	return chunk_write_hdr(fs, ch);
+}
+
+int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
+{
+	struct cfs_fs fs;
+	struct cfs_chunk ch;
+	const char *why;
+	u32 i;
+	int err;
+
+	cfs_memset(&fs, 0, sizeof(fs));
+	err = cfs_mkfs_check(dev, o, &fs.sb.g, &why);
+	if (err)
+		return err;
+	fs.dev = dev;
+	fs.g = &fs.sb.g;
+	fs.bs = fs.g->block_size;
+	fs.bshift = log2_u32(fs.bs);
+	fs.wgen = 1;
+	fs.scratch = host_alloc(fs.bs);
+	if (!fs.scratch)
+		return -CFS_ENOMEM;
+	for (i = 0; i < fs.g->nchunks; i++) {
+		cfs_memset(&ch, 0, sizeof(ch));
+		ch.index = i;
+		ch.start = CFS_FIRST_CHUNK_BLOCK + (u64)i * fs.g->chunk_blocks;
+		chunk_layout(fs.g, i, chunk_nblocks(fs.g, i), &ch.hdr);
+		err = mkfs_chunk(&fs, &ch, o);
+		if (err)
+			goto out;
+	}
+	fs.sb.state = CFS_FS_CLEAN;
+	fs.sb.last_write_time = o->now_sec;
+	err = write_super(&fs);
+	if (!err)
+		err = dev->ops->flush(dev);
+out:
+	host_free(fs.scratch);
+	return err;
+}
+
+/* ---- mount ---- */
+
+static int geom_sane(const struct cfs_geom *g, u64 devsize, const char **why)
+{
+	if (g->version != CFS_VERSION) {
+		*why = "unsupported format version";
+		return -CFS_EINVAL;
+	}
+	if (!is_pow2(g->block_size) || g->block_size < CFS_MIN_BLOCK_SIZE ||
+	    g->block_size > CFS_MAX_BLOCK_SIZE) {
+		*why = "corrupt superblock: bad block size";
+		return -CFS_EUCLEAN;
+	}
+	if ((u64)g->chunk_blocks * g->block_size < CFS_MIN_CHUNK_BYTES ||
+	    !g->nchunks || g->nchunks > CFS_MAX_CHUNKS ||
+	    g->total_blocks < CFS_FIRST_CHUNK_BLOCK + (u64)(g->nchunks - 1) *
+	    g->chunk_blocks + 1 || g->total_blocks > CFS_FIRST_CHUNK_BLOCK +
+	    (u64)g->nchunks * g->chunk_blocks || g->inode_ratio < 1024 ||
+	    g->journal_blocks >= g->chunk_blocks || g->reserve_pct > 50) {
+		*why = "corrupt superblock: inconsistent geometry";
+		return -CFS_EUCLEAN;
+	}
+	if (g->total_blocks * g->block_size > devsize) {
+		*why = "device is smaller than the filesystem (truncated image?)";
+		return -CFS_EINVAL;
+	}
+	return 0;
+}
+
+/* Try the superblock at block `blk` for every possible block size. */
+static int read_super_at(struct cfs_fs *fs, u64 blk, u8 *buf)
+{
+	u32 bs;
+
+	for (bs = CFS_MIN_BLOCK_SIZE; bs <= CFS_MAX_BLOCK_SIZE; bs <<= 1) {
+		struct cfs_super *s = (struct cfs_super *)buf;
+
+		if ((blk + 1) * bs > fs->dev->size)
+			break;
+		if (fs->dev->ops->read(fs->dev, blk * bs, buf, bs))
+			continue;
+		if (s->h.magic != CFS_MAGIC_SUPER || s->g.block_size != bs ||
+		    s->h.blkno != blk ||
+		    host_crc32(0, buf + 4, bs - 4) != s->h.crc)
+			continue;
+		cfs_memcpy(&fs->sb, buf, sizeof(fs->sb));
+		return 0;
+	}
+	return -CFS_EUCLEAN;
+}
+
+static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	struct cfs_chunk_hdr want;
+	u32 nb = chunk_nblocks(fs->g, ch->index), copy;
+	const char *why = "";
+
+	chunk_layout(fs->g, ch->index, nb, &want);
+	for (copy = 0; copy < 2; copy++) {
+		u64 blk = cfs_abs(ch, copy ? nb - 1 : 0);
+		const struct cfs_chunk_hdr *h =
+			(const struct cfs_chunk_hdr *)fs->scratch;
+
+		if (fs->dev->ops->read(fs->dev, blk << fs->bshift, fs->scratch,
+				       fs->bs))
+			continue;
+		if (buf_verify(fs, fs->scratch, blk, ch->index,
+			       CFS_MAGIC_CHUNK, &why))
+			continue;
+		if (h->index != ch->index || h->nblocks != nb ||
+		    h->itable_start != want.itable_start ||
+		    h->data_start != want.data_start ||
+		    h->ninodes != want.ninodes || h->free_blocks >= nb ||
+		    h->free_inodes >= h->ninodes ||
+		    h->itable_init > h->itable_blocks ||
+		    h->link_root < h->data_start || h->link_root >= nb - 1) {
+			why = "chunk header disagrees with the geometry";
+			continue;
+		}
+		cfs_memcpy(&ch->hdr, h, sizeof(*h));
+		if (copy) {
+			host_log(CFS_LOG_WARN,
+				 "chunk %u: primary header bad, using the copy",
+				 ch->index);
+			ch->hdr.state = CFS_CHUNK_SUSPECT;
+			ch->hdr_dirty = 1;
+		}
+		return 0;
+	}
+	host_log(CFS_LOG_ERR, "chunk %u: both headers unusable (%s); chunk "
+		 "marked damaged", ch->index, why);
+	ch->hdr = want;
+	ch->hdr.state = CFS_CHUNK_DAMAGED;
+	ch->hdr.free_blocks = 0;
+	ch->hdr.free_inodes = 0;
+	return 0;
+}
+
+static void fs_free(struct cfs_fs *fs)
+{
+	if (!fs)
+		return;
+	buf_drop_all(fs);
+	host_free(fs->ihash);
+	host_free(fs->chunks);
+	host_free(fs->zero);
+	host_free(fs->scratch);
+	host_mutex_free(fs->lock);
+	host_free(fs);
+}
+
+int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
+	      const char **why)
+{
+	const char *dummy;
+	struct cfs_fs *fs;
+	u8 *buf;
+	u32 i;
+	int err;
+
+	if (!why)
+		why = &dummy;
+	*why = "";
+	fs = host_alloc(sizeof(*fs));
+	buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	if (!fs || !buf) {
+		host_free(fs);
+		host_free(buf);
+		*why = "out of memory";
+		return -CFS_ENOMEM;
+	}
+	fs->dev = dev;
+	fs->g = &fs->sb.g;
+	fs->rdonly = (flags & CFS_MOUNT_RDONLY) || dev->readonly;
+	err = read_super_at(fs, CFS_SB_BLOCK, buf);
+	if (err) {
+		err = read_super_at(fs, CFS_SB2_BLOCK, buf);
+		if (!err)
+			host_log(CFS_LOG_WARN,
+				 "primary superblock bad; using its copy");
+	}
+	host_free(buf);
+	if (err) {
+		*why = "no chunkfs superblock found (not a chunkfs image, or "
+		       "both superblock copies damaged: run fsck.chunkfs)";
+		host_free(fs);
+		return -CFS_EINVAL;
+	}
+	err = geom_sane(fs->g, dev->size, why);
+	if (err) {
+		host_free(fs);
+		return err;
+	}
+	if (fs->g->feat_incompat & ~CFS_FEAT_INCOMPAT_SUPP) {
+		*why = "filesystem uses incompatible features this version "
+		       "does not know; refusing to mount";
+		host_free(fs);
+		return -CFS_EINVAL;
+	}
+	if ((fs->g->feat_ro_compat & ~CFS_FEAT_RO_COMPAT_SUPP) && !fs->rdonly) {
+		*why = "filesystem uses read-only-compatible features this "
+		       "version does not know; mount it read-only";
+		host_free(fs);
+		return -CFS_EROFS;
+	}
+	fs->bs = fs->g->block_size;
+	fs->bshift = log2_u32(fs->bs);
+	fs->nchunks = fs->g->nchunks;
+	fs->wgen = fs->sb.mount_count + 1;
+	fs->lock = host_mutex_new();
+	fs->zero = host_alloc(fs->bs);
+	fs->scratch = host_alloc(fs->bs);
+	fs->chunks = host_alloc((u64)fs->nchunks * sizeof(*fs->chunks));
+	fs->ihash_mask = 4095;
+	fs->ihash = host_alloc((fs->ihash_mask + 1) * sizeof(*fs->ihash));
+	if (!fs->lock || !fs->zero || !fs->scratch || !fs->chunks ||
+	    !fs->ihash || buf_cache_init(fs, CFS_CACHE_BYTES)) {
+		*why = "out of memory";
+		fs_free(fs);
+		return -CFS_ENOMEM;
+	}
+	for (i = 0; i < fs->nchunks; i++) {
+		struct cfs_chunk *ch = &fs->chunks[i];
+
+		ch->index = i;
+		ch->start = CFS_FIRST_CHUNK_BLOCK + (u64)i * fs->g->chunk_blocks;
+		read_chunk_hdr(fs, ch);
+		ch->bb_hint = ch->hdr.data_start;
+		ch->ib_hint = 1;
+	}
+	if (fs->chunks[0].hdr.state == CFS_CHUNK_DAMAGED) {
+		*why = "chunk 0 (holding the root directory) is damaged: run "
+		       "fsck.chunkfs";
+		fs_free(fs);
+		return -CFS_EUCLEAN;
+	}
+	{
+		struct cfs_inode *root;
+
+		err = inode_get(fs, CFS_ROOT_INO, &root);
+		if (!err && !CFS_ISDIR(root->d.mode)) {
+			inode_put(fs, root);
+			err = -CFS_EUCLEAN;
+		}
+		if (err) {
+			*why = "root directory unreadable: run fsck.chunkfs";
+			fs_free(fs);
+			return err;
+		}
+		inode_put(fs, root);
+	}
+	if (!fs->rdonly) {
+		s64 sec;
+		u32 ns;
+
+		host_now(&sec, &ns);
+		fs->sb.mount_count++;
+		fs->sb.last_mount_time = sec;
+		fs->sb.state = CFS_FS_DIRTY;
+		fs->wgen = fs->sb.mount_count;
+		err = write_super(fs);
+		if (!err)
+			err = dev->ops->flush(dev);
+		if (err) {
+			*why = "cannot write the superblock";
+			fs_free(fs);
+			return err;
+		}
+	}
+	*out = fs;
+	return 0;
+}
+
+static int fs_sync_locked(struct cfs_fs *fs)
+{
+	u32 i;
+	int err, e;
+
+	if (fs->rdonly)
+		return 0;
+	err = buf_flush_all(fs);
+	for (i = 0; i < fs->nchunks; i++) {
+		if (fs->chunks[i].hdr_dirty) {
+			e = chunk_write_hdr(fs, &fs->chunks[i]);
+			if (e && !err)
+				err = e;
+		}
+	}
+	e = fs->dev->ops->flush(fs->dev);
+	return err ? err : e;
+}
+
+int cfs_sync(struct cfs_fs *fs)
+{
+	int err;
+
+	host_mutex_lock(fs->lock);
+	err = fs_sync_locked(fs);
+	host_mutex_unlock(fs->lock);
+	return err;
+}
+
+/* Inodes still referenced at unmount: unlinked ones are freed now. */
+static void evict_all(struct cfs_fs *fs)
+{
+	u32 i;
+
+	for (i = 0; i <= fs->ihash_mask; i++) {
+		while (fs->ihash[i]) {
+			struct cfs_inode *ip = fs->ihash[i];
+
+			ip->nlookup = 0;
+			ip->refs = 1;
+			inode_put(fs, ip);
+			if (fs->ihash[i] == ip) {
+				/* could not evict (I/O error): unhash */
+				fs->ihash[i] = ip->hnext;
+				host_free(ip);
+			}
+		}
+	}
+}
+
+int cfs_unmount(struct cfs_fs *fs)
+{
+	s64 sec;
+	u32 ns, i;
+	int err = 0;
+
+	host_mutex_lock(fs->lock);
+	evict_all(fs);
+	if (!fs->rdonly) {
+		err = fs_sync_locked(fs);
+		if (!err) {
+			for (i = 0; i < fs->nchunks; i++) {
+				struct cfs_chunk *ch = &fs->chunks[i];
+
+				if (ch->marked_dirty &&
+				    ch->hdr.state == CFS_CHUNK_DIRTY) {
+					ch->hdr.state = CFS_CHUNK_CLEAN;
+					err = chunk_write_hdr(fs, ch);
+					if (err)
+						break;
+				}
+			}
+		}
+		if (!err) {
+			host_now(&sec, &ns);
+			fs->sb.state = CFS_FS_CLEAN;
+			fs->sb.last_write_time = sec;
+			err = write_super(fs);
+		}
+		if (!err)
+			err = fs->dev->ops->flush(fs->dev);
+	}
+	host_mutex_unlock(fs->lock);
+	fs_free(fs);
+	return err;
+}
+
+int cfs_chunk_info(struct cfs_fs *fs, u32 chunk, struct cfs_chunk_info *out)
+{
+	struct cfs_chunk *ch;
+
+	host_mutex_lock(fs->lock);
+	ch = chunk_get(fs, chunk);
+	if (ch) {
+		out->index = ch->index;
+		out->state = ch->hdr.state;
+		out->nblocks = ch->hdr.nblocks;
+		out->free_blocks = ch->hdr.free_blocks;
+		out->ninodes = ch->hdr.ninodes;
+		out->free_inodes = ch->hdr.free_inodes;
+		out->links = ch->hdr.link_count;
+		out->verified_gen = ch->hdr.verified_gen;
+		out->verified_time = ch->hdr.verified_time;
+	}
+	host_mutex_unlock(fs->lock);
+	return ch ? 0 : -CFS_EINVAL;
+}
+
+int cfs_statfs(struct cfs_fs *fs, struct cfs_statfs *st)
+{
+	u32 i;
+
+	cfs_memset(st, 0, sizeof(*st));
+	host_mutex_lock(fs->lock);
+	st->bsize = fs->bs;
+	for (i = 0; i < fs->nchunks; i++) {
+		const struct cfs_chunk_hdr *h = &fs->chunks[i].hdr;
+		u32 keep = chunk_meta_reserve(&fs->chunks[i]);
+
+		st->blocks += h->nblocks - h->data_start - 1;
+		st->bfree += h->free_blocks;
+		st->bavail += h->free_blocks > keep ? h->free_blocks - keep : 0;
+		st->files += h->ninodes - 1;
+		st->ffree += h->free_inodes;
+	}
+	st->namemax = CFS_NAME_MAX;
+	cfs_memcpy(st->uuid, fs->g->uuid, 16);
+	host_mutex_unlock(fs->lock);
+	return 0;
+}

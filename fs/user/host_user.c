@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/* host_user.c - fs/host.h for userspace: libc memory, pthreads, zlib crc32,
+ * clock_gettime, and logging to stderr (or syslog when asked). */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "../host.h"
+#include "user.h"
+
+static int log_min = CFS_LOG_WARN;
+static int log_syslog;
+
+void cfs_user_set_log(int min_level, int use_syslog)
+{
+	log_min = min_level;
+	log_syslog = use_syslog;
+}
+
+void *host_alloc(u64 size)
+{
+	return calloc(1, size ? size : 1);
+}
+
+void host_free(void *p)
+{
+	free(p);
+}
+
+struct host_mutex {
+	pthread_mutex_t m;
+};
+
+struct host_mutex *host_mutex_new(void)
+{
+	struct host_mutex *m = malloc(sizeof(*m));
+
+	if (m)
+		pthread_mutex_init(&m->m, NULL);
+	return m;
+}
+
+void host_mutex_free(struct host_mutex *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->m);
+	free(m);
+}
+
+void host_mutex_lock(struct host_mutex *m)
+{
+	pthread_mutex_lock(&m->m);
+}
+
+void host_mutex_unlock(struct host_mutex *m)
+{
+	pthread_mutex_unlock(&m->m);
+}
+
+void host_now(s64 *sec, u32 *nsec)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*sec = ts.tv_sec;
+	*nsec = (u32)ts.tv_nsec;
+}
+
+u32 host_crc32(u32 crc, const void *buf, u64 len)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+		crc = (u32)crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc;
+}
+
+void host_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_min)
+		return;
+	va_start(ap, fmt);
+	if (log_syslog) {
+		vsyslog(level, fmt, ap);
+	} else {
+		fputs("chunkfs: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* membdev.h - the test host's block device: memory that can fail a chosen
+ * write, stop after N writes (a power cut), or drop unflushed writes. */
+#ifndef CFS_MEMBDEV_H
+#define CFS_MEMBDEV_H
+
+#include "../../fs/host.h"
+
+struct membdev {
+	struct cfs_bdev bdev;
+	unsigned char *mem;
+	unsigned long long size;
+	unsigned long long nwrites;   /* writes done so far */
+	unsigned long long stop_after; /* 0: never; else writes beyond fail */
+	unsigned long long fail_read_off; /* a read covering it fails (+1) */
+	int stopped;
+};
+
+struct membdev *membdev_new(unsigned long long size);
+void membdev_free(struct membdev *m);
+
+#endif

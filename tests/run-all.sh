@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs every test of the project; prints one line per test and a summary.
+# Exits non-zero if any test failed.  Uses the sanitised build (build/san).
+cd "$(dirname "$0")/.." || exit 2
+export CFS_BIN="${CFS_BIN:-$PWD/build/san/bin}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+LOG=build/test-logs
+rm -rf "$LOG"; mkdir -p "$LOG"
+pass=0; fail=0; failed=""
+run() { # name command...
+	name=$1; shift
+	start=$(date +%s)
+	if "$@" >"$LOG/$name.log" 2>&1; then
+		pass=$((pass + 1)); echo "PASS $name ($(( $(date +%s) - start ))s)"
+	else
+		fail=$((fail + 1)); failed="$failed $name"
+		echo "FAIL $name ($(( $(date +%s) - start ))s) -- last lines of $LOG/$name.log:"
+		tail -n 25 "$LOG/$name.log" | sed 's/^/    /'
+	fi
+}
+run freestanding make -s freestanding
+for t in build/san/bin/test_*; do
+	[ -x "$t" ] || continue
+	run "unit-$(basename "$t")" "$t"
+done
+for t in tests/fuse/t_*.sh; do
+	[ -f "$t" ] || continue
+	run "fuse-$(basename "$t" .sh)" sh "$t"
+done
+for t in tests/tools/t_*.sh; do
+	[ -f "$t" ] || continue
+	run "tools-$(basename "$t" .sh)" sh "$t"
+done
+echo
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

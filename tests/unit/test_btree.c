@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_btree.c - the B+tree against a model: random inserts, updates (of
+ * changing size), deletes, exact and neighbour lookups and full iteration,
+ * for an inline root and a block root, over several block sizes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../fs/internal.h"
+#include "../lib/membdev.h"
+#include "../lib/tap.h"
+
+#define NKEYS 4000
+
+static u32 rs = 12345;
+static u32 rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 17;
+	rs ^= rs << 5;
+	return rs;
+}
+
+static u32 vlen_of(u64 key, u32 ver, u32 max)
+{
+	return 1 + (u32)((key * 7 + ver * 13) % (max < 300 ? max : 300));
+}
+
+static void mkval(u8 *v, u64 key, u32 ver, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		v[i] = (u8)(key + ver + i);
+}
+
+static void run(u32 bs, int inline_root)
+{
+	struct membdev *m = membdev_new(bs == 65536 ? 96 << 20 : 32 << 20);
+	struct cfs_mkfs_opts o;
+	struct cfs_fs *fs;
+	struct cfs_inode *ip;
+	struct cfs_tree t;
+	const char *why;
+	static u32 ver[NKEYS];
+	static u8 have[NKEYS];
+	u8 v[4096], w[4096];
+	u32 i, max;
+	int op;
+
+	memset(&o, 0, sizeof(o));
+	o.block_size = bs;
+	o.chunk_bytes = bs == 65536 ? 64 << 20 : 16 << 20;
+	CHECK_OK(cfs_mkfs(&m->bdev, &o));
+	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
+	CHECK_OK(inode_get(fs, CFS_ROOT_INO, &ip));
+	tree_of_inode(fs, ip, inline_root ? CFS_TREE_DIR : CFS_TREE_LINK, &t);
+	if (!inline_root) {
+		t.iroot = NULL;
+		t.ip = NULL;
+		t.owner = 0;
+		t.root_blk = fs->chunks[0].hdr.link_root;
+	}
+	max = bt_max_item(&t);
+	memset(have, 0, sizeof(have));
+	for (op = 0; op < 30000 && !tap_fail; op++) {
+		u64 key = rnd() % NKEYS;
+		u32 r = rnd() % 10, len, got;
+		u64 k;
+		int err;
+
+		if (r < 5) {
+			ver[key]++;
+			len = vlen_of(key, ver[key], max);
+			mkval(v, key, ver[key], len);
+			err = have[key] ? bt_update(&t, key * 3, v, len)
+					: bt_insert(&t, key * 3, v, len);
+			CHECK(!err, "op %d: insert/update %llu: %d", op,
+			      (unsigned long long)key, err);
+			have[key] = 1;
+		} else if (r < 8) {
+			err = bt_delete(&t, key * 3);
+			CHECK_EQ(err, have[key] ? 0 : -CFS_ENOENT);
+			have[key] = 0;
+		} else {
+			err = bt_find_ge(&t, key * 3 + 1, &k, w, sizeof(w), &got);
+			{
+				u64 j = key + 1;
+
+				while (j < NKEYS && !have[j])
+					j++;
+				if (j == NKEYS)
+					CHECK_EQ(err, -CFS_ENOENT);
+				else {
+					CHECK_OK(err);
+					CHECK_EQ(k, j * 3);
+				}
+			}
+			err = bt_find_le(&t, key * 3 + 1, &k, w, sizeof(w), &got);
+			{
+				s64 j = (s64)key;
+
+				while (j >= 0 && !have[j])
+					j--;
+				if (j < 0)
+					CHECK_EQ(err, -CFS_ENOENT);
+				else {
+					CHECK_OK(err);
+					CHECK_EQ(k, (u64)j * 3);
+				}
+			}
+		}
+		if (op % 5000 == 4999 || op == 29999) {
+			/* full check: exact lookups and iteration */
+			u64 cur = 0, n = 0, want = 0;
+
+			for (i = 0; i < NKEYS; i++) {
+				if (!have[i])
+					continue;
+				want++;
+				len = vlen_of(i, ver[i], max);
+				mkval(v, i, ver[i], len);
+				CHECK_OK(bt_lookup(&t, (u64)i * 3, w, sizeof(w), &got));
+				CHECK_EQ(got, len);
+				CHECK(!memcmp(v, w, len), "value of %u", i);
+			}
+			while (!bt_find_ge(&t, cur, &k, NULL, 0, NULL)) {
+				CHECK(have[k / 3] && k % 3 == 0, "stray key %llu",
+				      (unsigned long long)k);
+				n++;
+				cur = k + 1;
+			}
+			CHECK_EQ(n, want);
+		}
+	}
+	/* delete all: the tree returns to an empty root, blocks freed */
+	{
+		u32 free_before = fs->chunks[0].hdr.free_blocks;
+		u64 nb;
+
+		for (i = 0; i < NKEYS; i++)
+			if (have[i])
+				CHECK_OK(bt_delete(&t, (u64)i * 3));
+		CHECK_OK(bt_count_blocks(&t, &nb));
+		CHECK_EQ(nb, inline_root ? 0 : 1);
+		CHECK(fs->chunks[0].hdr.free_blocks > free_before ||
+		      nb <= 1, "blocks not freed");
+	}
+	inode_put(fs, ip);
+	CHECK_OK(cfs_unmount(fs));
+	membdev_free(m);
+}
+
+int main(void)
+{
+	u32 bss[] = { 1024, 4096, 65536 };
+	unsigned i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < 3; i++) {
+		printf("block size %u: inline root\n", bss[i]);
+		run(bss[i], 1);
+		printf("block size %u: block root\n", bss[i]);
+		run(bss[i], 0);
+	}
+	if (tap_fail) {
+		printf("test_btree: %d checks failed\n", tap_fail);
+		return 1;
+	}
+	printf("test_btree: all checks passed\n");
+	return 0;
+}
