@@ -48,7 +48,9 @@ struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
 
 		if (ch == except || ch->hdr.state == CFS_CHUNK_DAMAGED ||
 		    ch->hdr.state == CFS_CHUNK_SUSPECT ||
-		    (need_inode && ch->hdr.free_inodes <= chunk_inode_reserve(ch)))
+		    (need_inode == 1 &&
+		     ch->hdr.free_inodes <= chunk_inode_reserve(ch)) ||
+		    (need_inode == 2 && !ch->hdr.free_inodes))
 			continue;
 		if (!best || ch->hdr.free_blocks > best->hdr.free_blocks)
 			best = ch;

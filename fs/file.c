@@ -337,6 +337,31 @@ static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
 
 /* ---- allocation of a hole ---- */
 
+/* The chunk of one of ip's continuations with the most free blocks (no new
+ * inode is needed there), or NULL. */
+static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_chunk *best = NULL;
+	struct cfs_tree t;
+	struct cfs_cext c;
+	u64 k = 0;
+	u32 len;
+
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+	while (ip->d.nconts &&
+	       !bt_find_ge(&t, k, &k, &c, sizeof(c), &len)) {
+		struct cfs_chunk *ch = len == sizeof(c) ? chunk_get(fs, c.chunk)
+							: NULL;
+
+		if (ch && ch != ip->ch &&
+		    ch->hdr.free_blocks > chunk_meta_reserve(ch) * 2 &&
+		    (!best || ch->hdr.free_blocks > best->hdr.free_blocks))
+			best = ch;
+		k++;
+	}
+	return best;
+}
+
 /* Allocate up to want blocks for the hole at lblk described by m (which
  * file_map returned).  Adds the extent (written or unwritten).  Returns the
  * chunk and local block of the new run in m, count in *got. */
@@ -373,8 +398,10 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 				to = NULL;
 		}
 		if (!to)
-			to = chunk_most_free(fs, ip->ch, 1);
+			to = chunk_most_free(fs, ip->ch, 2);
 		if (!to || to->hdr.free_blocks <= chunk_meta_reserve(to) * 2)
+			to = cont_with_room(fs, ip);
+		if (!to)
 			return -CFS_ENOSPC;
 		err = cont_get(fs, ip, to, 1, &c);
 		if (err)

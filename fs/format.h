@@ -239,13 +239,20 @@ struct cfs_dcont {
 #define CFS_FT_SOCK 6
 #define CFS_FT_LNK 7
 
-/* Xattr tree: key = hash of the name, value = packed cfs_xattr records. */
+/* Xattr tree: key = (55-bit hash of the name) << 8; the item holds the
+ * cfs_xattr records whose names share the hash.  A value too large for the
+ * item (CFS_XATTR_EXT) is stored in the items key+1, key+2, ... each as full
+ * as an item can be; the record then holds no value bytes itself. */
+#define CFS_XATTR_EXT 0x1
+#define CFS_XATTR_MAX_VALUE 65536
 struct cfs_xattr {
 	u8 namelen;
-	u8 pad;
-	u16 vlen;
-	char data[];          /* name, then value */
+	u8 flags;
+	u16 ilen;             /* value bytes stored inline after the name */
+	u32 vlen;             /* value length */
+	char data[];          /* name, then the inline value */
 } __attribute__((packed));
+CFS_STATIC_ASSERT(sizeof(struct cfs_xattr) == 8, "xattr record");
 
 /* Link index: key = peer chunk << 32 | local inode. */
 #define CFS_LINK_FWD_FILE 1   /* local origin file -> continuation in peer */

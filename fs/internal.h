@@ -111,7 +111,8 @@ int free_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
 /* Blocks kept free in every chunk for metadata (tree nodes). */
 u32 chunk_meta_reserve(const struct cfs_chunk *ch);
 u32 chunk_inode_reserve(const struct cfs_chunk *ch);
-/* Placement: the chunk with the most free blocks (optionally excluding one). */
+/* Placement: the chunk with the most free blocks, excluding `except`;
+ * need_inode 1: with free inodes above the reserve, 2: with any free inode. */
 struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
 				  int need_inode);
 int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch);

@@ -138,7 +138,7 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 	}
 	nfull = (devblocks - CFS_FIRST_CHUNK_BLOCK) / g->chunk_blocks;
 	rem = (devblocks - CFS_FIRST_CHUNK_BLOCK) % g->chunk_blocks;
-	min_last = CFS_MIN_CHUNK_BYTES / bs;
+	min_last = (CFS_MIN_CHUNK_BYTES / 4) / bs; /* a short last chunk: 1 MiB */
 	if (nfull + (rem >= min_last) > CFS_MAX_CHUNKS) {
 		*why = "too many chunks (at most 524288): use larger chunks";
 		return -CFS_EINVAL;

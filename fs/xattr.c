@@ -2,16 +2,16 @@
 /*
  * xattr.c - extended attributes: a B+tree per inode rooted in a block of
  * the inode's chunk (xattr_root), keyed by a hash of the name; an item holds
- * the cfs_xattr records whose names share the hash.  A value must fit in
- * one item (bt_max_item less the name): about 2000 bytes with 4 KiB blocks.
+ * the cfs_xattr records whose names share the hash.  Values up to 64 KiB:
+ * one too large for the item goes into the following keys (CFS_XATTR_EXT).
  */
 #include "internal.h"
 
 #define XA_HDR ((u32)sizeof(struct cfs_xattr))
 
-static u64 xattr_hash(const char *name, u32 len)
+static u64 xattr_key(const char *name, u32 len)
 {
-	return cfs_fnv1a(0xcbf29ce484222325ULL, name, len) >> 1;
+	return (cfs_fnv1a(0xcbf29ce484222325ULL, name, len) >> 9) << 8;
 }
 
 static int xattr_tree(struct cfs_fs *fs, struct cfs_inode *ip, int create,
@@ -49,7 +49,7 @@ static int xattr_tree(struct cfs_fs *fs, struct cfs_inode *ip, int create,
 	return 0;
 }
 
-/* Offset of the record named name in buf, or -ENODATA. */
+/* Offset of the record named name in buf, -ENODATA, or -EIO if corrupt. */
 static int xa_find(const u8 *buf, u32 blen, const char *name, u32 len,
 		   u32 *rsize)
 {
@@ -57,7 +57,7 @@ static int xa_find(const u8 *buf, u32 blen, const char *name, u32 len,
 
 	while (off + XA_HDR <= blen) {
 		const struct cfs_xattr *x = (const void *)(buf + off);
-		u32 sz = XA_HDR + x->namelen + x->vlen;
+		u32 sz = XA_HDR + x->namelen + x->ilen;
 
 		if (off + sz > blen)
 			return -CFS_EIO;
@@ -80,116 +80,189 @@ static int name_check(const char *name, u32 *len)
 	return 0;
 }
 
+struct xa_ctx {
+	struct cfs_tree t;
+	u64 key;
+	u32 max;             /* largest item */
+	u8 *buf;             /* the hash item */
+	u32 blen;
+	int off;             /* record offset, or -ENODATA */
+	u32 rsize;
+};
+
+/* Load the hash item of name and find its record. */
+static int xa_load(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+		   u32 len, int create, struct xa_ctx *x)
+{
+	int err = xattr_tree(fs, ip, create, &x->t);
+
+	x->buf = NULL;
+	if (err)
+		return err;
+	x->max = bt_max_item(&x->t);
+	x->buf = host_alloc(x->max + XA_HDR + CFS_NAME_MAX + 16);
+	if (!x->buf)
+		return -CFS_ENOMEM;
+	x->key = xattr_key(name, len);
+	x->off = -CFS_ENODATA;
+	err = bt_lookup(&x->t, x->key, x->buf, x->max, &x->blen);
+	if (err == -CFS_ENOENT) {
+		x->blen = 0;
+		return 0;
+	}
+	if (err)
+		return err;
+	x->blen = CFS_MIN(x->blen, x->max);
+	x->off = xa_find(x->buf, x->blen, name, len, &x->rsize);
+	if (x->off == -CFS_EIO) {
+		chunk_mark_suspect(fs, ip->ch, "bad xattr item");
+		return -CFS_EIO;
+	}
+	return 0;
+}
+
+static u32 ext_parts(const struct xa_ctx *x, u32 vlen)
+{
+	return (vlen + x->max - 1) / x->max;
+}
+
+/* Remove the record at x->off (and its value parts) from x->buf. */
+static int xa_cut(struct xa_ctx *x)
+{
+	struct cfs_xattr *r = (struct cfs_xattr *)(x->buf + x->off);
+	u32 i;
+	int err;
+
+	if (r->flags & CFS_XATTR_EXT) {
+		for (i = 1; i <= ext_parts(x, r->vlen); i++) {
+			err = bt_delete(&x->t, x->key + i);
+			if (err && err != -CFS_ENOENT)
+				return err;
+		}
+	}
+	cfs_memmove(x->buf + x->off, x->buf + x->off + x->rsize,
+		    x->blen - x->off - x->rsize);
+	x->blen -= x->rsize;
+	return 0;
+}
+
+static int xa_store_item(struct xa_ctx *x, int existed)
+{
+	if (!x->blen)
+		return existed ? bt_delete(&x->t, x->key) : 0;
+	if (existed)
+		return bt_update(&x->t, x->key, x->buf, x->blen);
+	return bt_insert(&x->t, x->key, x->buf, x->blen);
+}
+
 int xattr_set(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
 	      const void *value, u32 size, u32 flags)
 {
-	struct cfs_tree t;
-	struct cfs_xattr *x;
-	u32 len, blen = 0, rsize = 0, max;
-	u64 h;
-	u8 *buf;
-	int err, off = -CFS_ENODATA;
+	struct xa_ctx x;
+	struct cfs_xattr *r;
+	u32 len, i, ext;
+	int err, existed;
 
 	err = name_check(name, &len);
 	if (err)
 		return err;
-	if (size > 65536)
+	if (size > CFS_XATTR_MAX_VALUE)
 		return -CFS_E2BIG;
-	err = xattr_tree(fs, ip, !(flags & CFS_XATTR_REPLACE), &t);
+	err = xa_load(fs, ip, name, len, !(flags & CFS_XATTR_REPLACE), &x);
 	if (err)
-		return err;
-	max = bt_max_item(&t);
-	buf = host_alloc(max + XA_HDR + CFS_NAME_MAX + size);
-	if (!buf)
-		return -CFS_ENOMEM;
-	h = xattr_hash(name, len);
-	err = bt_lookup(&t, h, buf, max, &blen);
-	if (!err) {
-		blen = CFS_MIN(blen, max);
-		off = xa_find(buf, blen, name, len, &rsize);
-		if (off == -CFS_EIO) {
-			err = off;
-			goto out;
-		}
-	} else if (err != -CFS_ENOENT) {
 		goto out;
-	} else {
-		blen = 0;
-	}
-	if (off >= 0 && (flags & CFS_XATTR_CREATE)) {
+	existed = x.blen > 0;
+	if (x.off >= 0 && (flags & CFS_XATTR_CREATE)) {
 		err = -CFS_EEXIST;
 		goto out;
 	}
-	if (off < 0 && (flags & CFS_XATTR_REPLACE)) {
+	if (x.off < 0 && (flags & CFS_XATTR_REPLACE)) {
 		err = -CFS_ENODATA;
 		goto out;
 	}
-	if (off >= 0) {
-		cfs_memmove(buf + off, buf + off + rsize, blen - off - rsize);
-		blen -= rsize;
+	if (x.off >= 0) {
+		err = xa_cut(&x);
+		if (err)
+			goto out;
 	}
-	if (blen + XA_HDR + len + size > max) {
+	ext = x.blen + XA_HDR + len + size > x.max;
+	if (x.blen + XA_HDR + len > x.max) {
 		err = -CFS_ENOSPC;
 		goto out;
 	}
-	x = (struct cfs_xattr *)(buf + blen);
-	x->namelen = (u8)len;
-	x->pad = 0;
-	x->vlen = (u16)size;
-	cfs_memcpy(x->data, name, len);
-	if (size)
-		cfs_memcpy(x->data + len, value, size);
-	blen += XA_HDR + len + size;
-	if (off >= 0 || err == 0)
-		err = bt_update(&t, h, buf, blen);
-	else
-		err = bt_insert(&t, h, buf, blen);
-	if (err == -CFS_ENOENT)
-		err = bt_insert(&t, h, buf, blen);
+	if (ext) {
+		/* the parts' keys must be free (another name's parts?) */
+		for (i = 1; i <= ext_parts(&x, size); i++) {
+			if (!bt_lookup(&x.t, x.key + i, NULL, 0, NULL)) {
+				err = -CFS_ENOSPC;
+				goto out;
+			}
+		}
+		for (i = 0; i < ext_parts(&x, size); i++) {
+			u32 n = CFS_MIN(x.max, size - i * x.max);
+
+			err = bt_insert(&x.t, x.key + i + 1,
+					(const u8 *)value + i * x.max, n);
+			if (err)
+				goto out;
+		}
+	}
+	r = (struct cfs_xattr *)(x.buf + x.blen);
+	r->namelen = (u8)len;
+	r->flags = ext ? CFS_XATTR_EXT : 0;
+	r->ilen = ext ? 0 : (u16)size;
+	r->vlen = size;
+	cfs_memcpy(r->data, name, len);
+	if (!ext && size)
+		cfs_memcpy(r->data + len, value, size);
+	x.blen += XA_HDR + len + r->ilen;
+	err = xa_store_item(&x, existed);
 out:
-	host_free(buf);
+	host_free(x.buf);
 	return err;
 }
 
 s64 xattr_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
 	      void *value, u32 size)
 {
-	struct cfs_tree t;
-	const struct cfs_xattr *x;
-	u32 len, blen, rsize, max;
-	u8 *buf;
-	int err, off;
+	const struct cfs_xattr *r;
+	struct xa_ctx x;
+	u32 len, i, got;
 	s64 ret;
+	int err;
 
 	err = name_check(name, &len);
 	if (err)
 		return err == -CFS_ERANGE ? -CFS_ENODATA : err;
-	err = xattr_tree(fs, ip, 0, &t);
-	if (err)
-		return err;
-	max = bt_max_item(&t);
-	buf = host_alloc(max);
-	if (!buf)
-		return -CFS_ENOMEM;
-	err = bt_lookup(&t, xattr_hash(name, len), buf, max, &blen);
+	err = xa_load(fs, ip, name, len, 0, &x);
+	if (!err && x.off < 0)
+		err = x.off;
 	if (err) {
-		host_free(buf);
-		return err == -CFS_ENOENT ? -CFS_ENODATA : err;
+		host_free(x.buf);
+		return err;
 	}
-	off = xa_find(buf, CFS_MIN(blen, max), name, len, &rsize);
-	if (off < 0) {
-		host_free(buf);
-		return off;
+	r = (const void *)(x.buf + x.off);
+	ret = r->vlen;
+	if (size && size < r->vlen) {
+		ret = -CFS_ERANGE;
+	} else if (size && !(r->flags & CFS_XATTR_EXT)) {
+		cfs_memcpy(value, r->data + r->namelen, CFS_MIN(r->ilen, r->vlen));
+	} else if (size) {
+		for (i = 0; i < ext_parts(&x, r->vlen); i++) {
+			u32 want = CFS_MIN(x.max, r->vlen - i * x.max);
+
+			err = bt_lookup(&x.t, x.key + i + 1,
+					(u8 *)value + i * x.max, want, &got);
+			if (!err && got != want)
+				err = -CFS_EIO;
+			if (err) {
+				chunk_mark_suspect(fs, ip->ch, "xattr value part");
+				ret = -CFS_EIO;
+				break;
+			}
+		}
 	}
-	x = (const void *)(buf + off);
-	ret = x->vlen;
-	if (size) {
-		if (size < x->vlen)
-			ret = -CFS_ERANGE;
-		else
-			cfs_memcpy(value, x->data + x->namelen, x->vlen);
-	}
-	host_free(buf);
+	host_free(x.buf);
 	return ret;
 }
 
@@ -220,22 +293,26 @@ s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size)
 		}
 		if (err)
 			break;
+		if (k & 0xff) { /* a value part */
+			k++;
+			continue;
+		}
 		blen = CFS_MIN(blen, max);
 		while (off + XA_HDR <= blen) {
-			const struct cfs_xattr *x = (const void *)(buf + off);
+			const struct cfs_xattr *r = (const void *)(buf + off);
 
-			if (off + XA_HDR + x->namelen + x->vlen > blen)
+			if (off + XA_HDR + r->namelen + r->ilen > blen)
 				break;
 			if (size) {
-				if (total + x->namelen + 1 > size) {
+				if (total + r->namelen + 1 > size) {
 					host_free(buf);
 					return -CFS_ERANGE;
 				}
-				cfs_memcpy(list + total, x->data, x->namelen);
-				list[total + x->namelen] = 0;
+				cfs_memcpy(list + total, r->data, r->namelen);
+				list[total + r->namelen] = 0;
 			}
-			total += x->namelen + 1u;
-			off += XA_HDR + x->namelen + x->vlen;
+			total += r->namelen + 1u;
+			off += XA_HDR + r->namelen + r->ilen;
 		}
 		k++;
 	}
@@ -245,41 +322,21 @@ s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size)
 
 int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name)
 {
-	struct cfs_tree t;
-	u32 len, blen, rsize, max;
-	u64 h;
-	u8 *buf;
-	int err, off;
+	struct xa_ctx x;
+	u32 len;
+	int err;
 
 	err = name_check(name, &len);
 	if (err)
 		return err == -CFS_ERANGE ? -CFS_ENODATA : err;
-	err = xattr_tree(fs, ip, 0, &t);
-	if (err)
-		return err;
-	max = bt_max_item(&t);
-	buf = host_alloc(max);
-	if (!buf)
-		return -CFS_ENOMEM;
-	h = xattr_hash(name, len);
-	err = bt_lookup(&t, h, buf, max, &blen);
-	if (err) {
-		host_free(buf);
-		return err == -CFS_ENOENT ? -CFS_ENODATA : err;
-	}
-	blen = CFS_MIN(blen, max);
-	off = xa_find(buf, blen, name, len, &rsize);
-	if (off < 0) {
-		host_free(buf);
-		return off;
-	}
-	if (rsize == blen) {
-		err = bt_delete(&t, h);
-	} else {
-		cfs_memmove(buf + off, buf + off + rsize, blen - off - rsize);
-		err = bt_update(&t, h, buf, blen - rsize);
-	}
-	host_free(buf);
+	err = xa_load(fs, ip, name, len, 0, &x);
+	if (!err && x.off < 0)
+		err = x.off;
+	if (!err)
+		err = xa_cut(&x);
+	if (!err)
+		err = xa_store_item(&x, 1);
+	host_free(x.buf);
 	return err;
 }
 

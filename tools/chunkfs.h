@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* chunkfs.h (tools) - shared by the subcommands of the chunkfs admin tool. */
+#ifndef CFS_TOOLS_H
+#define CFS_TOOLS_H
+
+#include <stdio.h>
+
+#include "../fs/chunkfs.h"
+#include "../fs/user/user.h"
+
+#define CFS_TOOLS_VERSION "1.0"
+
+struct tool_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);  /* argv[0] is the subcommand */
+	const char *args;                   /* usage after the name */
+	const char *summary;
+};
+
+extern const char *tool_prog;
+
+void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *tool_strerror(long e);
+
+/* An opened and mounted image. */
+struct tool_fs {
+	const char *image;
+	struct cfs_bdev *dev;
+	struct cfs_fs *fs;
+};
+#define TOOL_RDONLY 0x1
+/* Opens and mounts image; prints a message and returns -1 on failure. */
+int tool_open(struct tool_fs *t, const char *image, unsigned flags);
+/* Unmounts and closes; returns -1 (message printed) on failure. */
+int tool_close(struct tool_fs *t);
+
+/* Resolves an absolute or root-relative path with cfs_lookup.  Returns 1
+ * when *a holds the attributes and a lookup reference was taken on a->ino
+ * (drop it with cfs_forget), 0 for the root (no reference taken), or a
+ * negative errno. */
+int tool_resolve(struct cfs_fs *fs, const char *path, struct cfs_attr *a);
+
+const char *tool_chunk_state(unsigned state);
+void json_str(FILE *f, const char *s);
+
+int cmd_stat(int argc, char **argv);
+
+#endif

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stat.c - "chunkfs stat [--json] IMAGE [PATH...]": walks the whole tree of
+ * an unmounted image (read-only) and reports files, directories,
+ * continuations, cross-chunk links and per-chunk usage.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "chunkfs.h"
+
+/* ---- a set of inode numbers (hard links are counted once) ---- */
+struct inoset {
+	u64 *v;
+	size_t n, cap;  /* cap is a power of two; 0 marks an empty slot */
+};
+
+static int inoset_add(struct inoset *s, u64 ino)  /* 1 if new */
+{
+	size_t i, mask;
+
+	if (ino == 0)
+		return 0;
+	if ((s->n + 1) * 2 > s->cap) {
+		struct inoset ns = { NULL, 0, s->cap ? s->cap * 2 : 1024 };
+
+		ns.v = calloc(ns.cap, sizeof(u64));
+		if (!ns.v) {
+			tool_err("out of memory");
+			exit(1);
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i])
+				inoset_add(&ns, s->v[i]);
+		free(s->v);
+		*s = ns;
+	}
+	mask = s->cap - 1;
+	for (i = (size_t)((ino * 0x9e3779b97f4a7c15ULL) >> 20) & mask;;
+	     i = (i + 1) & mask) {
+		if (s->v[i] == ino)
+			return 0;
+		if (!s->v[i]) {
+			s->v[i] = ino;
+			s->n++;
+			return 1;
+		}
+	}
+}
+
+/* ---- readdir collection ---- */
+struct dent {
+	char *name;
+	u32 len;
+};
+
+struct dlist {
+	struct dent *v;
+	size_t n, cap;
+	u64 cookie;
+	int got;
+};
+
+/* Runs with the fs lock held: no cfs_* calls in here. */
+static int collect(void *ctx, const char *name, u32 len, u64 ino, u32 type,
+		   u64 next_cookie)
+{
+	struct dlist *d = ctx;
+
+	(void)ino;
+	(void)type;
+	d->cookie = next_cookie;
+	d->got++;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return 0;
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 64;
+		struct dent *nv = realloc(d->v, nc * sizeof(*nv));
+
+		if (!nv)
+			goto oom;
+		d->v = nv;
+		d->cap = nc;
+	}
+	d->v[d->n].name = malloc(len + 1);
+	if (!d->v[d->n].name)
+		goto oom;
+	memcpy(d->v[d->n].name, name, len);
+	d->v[d->n].name[len] = 0;
+	d->v[d->n].len = len;
+	d->n++;
+	return 0;
+oom:
+	fprintf(stderr, "%s: out of memory\n", tool_prog);
+	exit(1);
+}
+
+struct report {
+	struct cfs_fs *fs;
+	struct inoset seen;
+	u64 files, regular, symlinks, others, dirs, bytes;
+	u64 files_with_conts, dirs_with_conts, conts;
+	u64 entries;
+	int errors;
+};
+
+static void free_dlist(struct dlist *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->v[i].name);
+	free(d->v);
+}
+
+static void count_links(struct report *r, const struct cfs_attr *a)
+{
+	struct cfs_ino_links l;
+	int e;
+
+	memset(&l, 0, sizeof(l));
+	e = cfs_inode_links(r->fs, a->ino, &l);
+	if (e < 0) {
+		tool_err("inode %llu: cannot read its continuations: %s",
+			 (unsigned long long)a->ino, tool_strerror(e));
+		r->errors++;
+		return;
+	}
+	r->conts += l.nconts;
+	if (l.nconts && CFS_ISREG(a->mode))
+		r->files_with_conts++;
+	if (l.nconts && CFS_ISDIR(a->mode))
+		r->dirs_with_conts++;
+}
+
+static void walk(struct report *r, u64 dir, const char *path)
+{
+	struct dlist d;
+	size_t i;
+	int e;
+
+	memset(&d, 0, sizeof(d));
+	for (;;) {
+		u64 before = d.cookie;
+		size_t had = d.n;
+
+		d.got = 0;
+		e = cfs_readdir(r->fs, dir, d.cookie, collect, &d);
+		if (e < 0) {
+			tool_err("%s: readdir: %s", path, tool_strerror(e));
+			r->errors++;
+			break;
+		}
+		if (!d.got || (d.cookie == before && d.n == had))
+			break;
+	}
+	for (i = 0; i < d.n; i++) {
+		struct cfs_attr a;
+		char *cpath;
+
+		r->entries++;
+		if (asprintf(&cpath, "%s%s%s", path,
+			     path[strlen(path) - 1] == '/' ? "" : "/",
+			     d.v[i].name) < 0) {
+			tool_err("out of memory");
+			exit(1);
+		}
+		e = cfs_lookup(r->fs, dir, d.v[i].name, d.v[i].len, &a);
+		if (e < 0) {
+			tool_err("%s: lookup: %s", cpath, tool_strerror(e));
+			r->errors++;
+			free(cpath);
+			continue;
+		}
+		if (inoset_add(&r->seen, a.ino)) {
+			if (CFS_ISDIR(a.mode)) {
+				r->dirs++;
+				count_links(r, &a);
+				walk(r, a.ino, cpath);
+			} else {
+				r->files++;
+				if (CFS_ISREG(a.mode)) {
+					r->regular++;
+					r->bytes += a.size;
+					count_links(r, &a);
+				} else if (CFS_ISLNK(a.mode)) {
+					r->symlinks++;
+				} else {
+					r->others++;
+				}
+			}
+		}
+		cfs_forget(r->fs, a.ino, 1);
+		free(cpath);
+	}
+	free_dlist(&d);
+}
+
+struct path_report {
+	const char *path;
+	struct cfs_attr a;
+	struct cfs_ino_links l;
+};
+
+static void stat_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s stat [--json] IMAGE [PATH...]\n", tool_prog);
+}
+
+int cmd_stat(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tool_fs t;
+	struct report r;
+	struct cfs_attr root;
+	struct cfs_chunk_info *ci;
+	struct path_report *pr = NULL;
+	const struct cfs_geom *g;
+	u64 links = 0, used_blocks = 0, total_blocks = 0;
+	int json = 0, opt, npaths, i, e, ret = 0;
+	char uu[40];
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			stat_usage(stdout);
+			return 0;
+		default:
+			stat_usage(stderr);
+			return 1;
+		}
+	}
+	if (optind >= argc) {
+		tool_err("stat: no image given");
+		stat_usage(stderr);
+		return 1;
+	}
+	if (tool_open(&t, argv[optind], TOOL_RDONLY) < 0)
+		return 1;
+	g = cfs_geometry(t.fs);
+
+	memset(&r, 0, sizeof(r));
+	r.fs = t.fs;
+	e = cfs_getattr(t.fs, CFS_ROOT_INO, &root);
+	if (e < 0) {
+		tool_err("%s: cannot read the root directory: %s", t.image,
+			 tool_strerror(e));
+		tool_close(&t);
+		return 1;
+	}
+	inoset_add(&r.seen, CFS_ROOT_INO);
+	r.dirs = 1;
+	count_links(&r, &root);
+	walk(&r, CFS_ROOT_INO, "/");
+
+	ci = calloc(g->nchunks ? g->nchunks : 1, sizeof(*ci));
+	if (!ci) {
+		tool_err("out of memory");
+		exit(1);
+	}
+	for (i = 0; i < (int)g->nchunks; i++) {
+		e = cfs_chunk_info(t.fs, (u32)i, &ci[i]);
+		if (e < 0) {
+			tool_err("chunk %d: %s", i, tool_strerror(e));
+			r.errors++;
+			ci[i].index = (u32)i;
+			continue;
+		}
+		links += ci[i].links;
+		used_blocks += ci[i].nblocks - ci[i].free_blocks;
+		total_blocks += ci[i].nblocks;
+	}
+
+	/* The PATH arguments. */
+	npaths = argc - optind - 1;
+	if (npaths > 0) {
+		pr = calloc((size_t)npaths, sizeof(*pr));
+		if (!pr) {
+			tool_err("out of memory");
+			exit(1);
+		}
+	}
+	for (i = 0; i < npaths; i++) {
+		const char *p = argv[optind + 1 + i];
+
+		pr[i].path = p;
+		e = tool_resolve(t.fs, p, &pr[i].a);
+		if (e < 0) {
+			tool_err("%s: %s: %s", t.image, p, tool_strerror(e));
+			ret = 1;
+			continue;
+		}
+		if (CFS_ISREG(pr[i].a.mode) || CFS_ISDIR(pr[i].a.mode)) {
+			int e2 = cfs_inode_links(t.fs, pr[i].a.ino, &pr[i].l);
+
+			if (e2 < 0) {
+				tool_err("%s: cannot read continuations: %s", p,
+					 tool_strerror(e2));
+				ret = 1;
+			}
+		}
+		if (e == 1)
+			cfs_forget(t.fs, pr[i].a.ino, 1);
+	}
+	if (ret) {
+		free(pr);
+		free(ci);
+		free(r.seen.v);
+		tool_close(&t);
+		return 1;
+	}
+
+	uuid_unparse(g->uuid, uu);
+	if (json) {
+		printf("{\n  \"image\": ");
+		json_str(stdout, t.image);
+		printf(",\n  \"uuid\": \"%s\",\n  \"label\": ", uu);
+		json_str(stdout, g->label);
+		printf(",\n  \"block_size\": %u,\n  \"chunk_size\": %llu,\n"
+		       "  \"nchunks\": %u,\n  \"total_blocks\": %llu,\n"
+		       "  \"used_blocks\": %llu,\n",
+		       g->block_size,
+		       (unsigned long long)g->chunk_blocks * g->block_size,
+		       g->nchunks, (unsigned long long)g->total_blocks,
+		       (unsigned long long)used_blocks);
+		printf("  \"files\": %llu,\n  \"regular_files\": %llu,\n"
+		       "  \"symlinks\": %llu,\n  \"other_files\": %llu,\n"
+		       "  \"directories\": %llu,\n  \"bytes\": %llu,\n"
+		       "  \"files_with_continuations\": %llu,\n"
+		       "  \"directories_with_continuations\": %llu,\n"
+		       "  \"continuations\": %llu,\n"
+		       "  \"cross_chunk_links\": %llu,\n"
+		       "  \"errors\": %d,\n  \"chunks\": [",
+		       r.files, r.regular, r.symlinks, r.others, r.dirs,
+		       r.bytes, r.files_with_conts, r.dirs_with_conts, r.conts,
+		       links / 2, r.errors);
+		for (i = 0; i < (int)g->nchunks; i++)
+			printf("%s\n    {\"index\": %u, \"state\": \"%s\", "
+			       "\"blocks\": %u, \"free_blocks\": %u, "
+			       "\"inodes\": %u, \"free_inodes\": %u, "
+			       "\"links\": %u, \"verified_gen\": %llu, "
+			       "\"verified_time\": %lld}",
+			       i ? "," : "", ci[i].index,
+			       tool_chunk_state(ci[i].state), ci[i].nblocks,
+			       ci[i].free_blocks, ci[i].ninodes,
+			       ci[i].free_inodes, ci[i].links,
+			       (unsigned long long)ci[i].verified_gen,
+			       (long long)ci[i].verified_time);
+		printf("\n  ],\n  \"paths\": [");
+		for (i = 0; i < npaths; i++) {
+			u32 j, nc = pr[i].l.nconts < 64 ? pr[i].l.nconts : 64;
+
+			printf("%s\n    {\"path\": ", i ? "," : "");
+			json_str(stdout, pr[i].path);
+			printf(", \"ino\": %llu, \"chunk\": %llu, \"local\": %u, "
+			       "\"mode\": %u, \"size\": %llu, \"nlink\": %u, "
+			       "\"continuations\": %u, \"continuation_blocks\": %llu, "
+			       "\"continuation_chunks\": [",
+			       (unsigned long long)pr[i].a.ino,
+			       (unsigned long long)(pr[i].a.ino >> 32),
+			       (unsigned)pr[i].a.ino, pr[i].a.mode,
+			       (unsigned long long)pr[i].a.size, pr[i].a.nlink,
+			       pr[i].l.nconts,
+			       (unsigned long long)pr[i].l.cont_blocks);
+			for (j = 0; j < nc; j++)
+				printf("%s%u", j ? ", " : "", pr[i].l.chunks[j]);
+			printf("]}");
+		}
+		printf("%s]\n}\n", npaths ? "\n  " : "");
+	} else {
+		printf("Image:            %s\n", t.image);
+		printf("UUID:             %s\n", uu);
+		printf("Label:            %s\n", g->label[0] ? g->label : "(none)");
+		printf("Block size:       %u\n", g->block_size);
+		printf("Chunk size:       %llu bytes (%u blocks), %u chunks\n",
+		       (unsigned long long)g->chunk_blocks * g->block_size,
+		       g->chunk_blocks, g->nchunks);
+		printf("Blocks used:      %llu of %llu\n",
+		       (unsigned long long)used_blocks,
+		       (unsigned long long)total_blocks);
+		printf("Files:            %llu (regular %llu, symlinks %llu, "
+		       "other %llu)\n", r.files, r.regular, r.symlinks,
+		       r.others);
+		printf("Directories:      %llu\n", r.dirs);
+		printf("Bytes:            %llu\n", r.bytes);
+		printf("Files with continuations:       %llu\n",
+		       r.files_with_conts);
+		printf("Directories with continuations: %llu\n",
+		       r.dirs_with_conts);
+		printf("Continuations:                  %llu\n", r.conts);
+		printf("Cross-chunk links:              %llu\n", links / 2);
+		if (r.errors)
+			printf("Errors while walking:           %d\n", r.errors);
+		printf("\n%6s  %-9s  %17s  %17s  %7s\n", "Chunk", "State",
+		       "Blocks used/total", "Inodes used/total", "Links");
+		for (i = 0; i < (int)g->nchunks; i++) {
+			char b[48], in[48];
+
+			snprintf(b, sizeof(b), "%u/%u",
+				 ci[i].nblocks - ci[i].free_blocks,
+				 ci[i].nblocks);
+			snprintf(in, sizeof(in), "%u/%u",
+				 ci[i].ninodes - ci[i].free_inodes,
+				 ci[i].ninodes);
+			printf("%6u  %-9s  %17s  %17s  %7u\n", ci[i].index,
+			       tool_chunk_state(ci[i].state), b, in,
+			       ci[i].links);
+		}
+		if (npaths)
+			printf("\n");
+		for (i = 0; i < npaths; i++) {
+			u32 j, nc = pr[i].l.nconts < 64 ? pr[i].l.nconts : 64;
+
+			printf("%s: inode %llu (%llu:%u), %u continuation%s",
+			       pr[i].path, (unsigned long long)pr[i].a.ino,
+			       (unsigned long long)(pr[i].a.ino >> 32),
+			       (unsigned)pr[i].a.ino, pr[i].l.nconts,
+			       pr[i].l.nconts == 1 ? "" : "s");
+			if (nc) {
+				printf(" in chunk%s", nc == 1 ? "" : "s");
+				for (j = 0; j < nc; j++)
+					printf(" %u", pr[i].l.chunks[j]);
+				if (pr[i].l.nconts > nc)
+					printf(" ...");
+			}
+			printf("\n");
+		}
+	}
+	free(pr);
+	free(ci);
+	free(r.seen.v);
+	if (tool_close(&t) < 0)
+		return 1;
+	if (r.errors) {
+		tool_err("%d error%s while walking %s", r.errors,
+			 r.errors == 1 ? "" : "s", t.image);
+		return 1;
+	}
+	return 0;
+}
