@@ -210,13 +210,17 @@ out:
 }
 
 /* Pick the chunk for a new inode: the parent's while it has room above the
- * reserve, else the chunk with the most free space. */
+ * reserve; else a chunk where the parent already continues (no new
+ * cross-chunk link); else the chunk with the most free space. */
 static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir)
 {
 	struct cfs_chunk *ch;
 
 	if (chunk_has_room(fs, dir->ch))
 		return dir->ch;
+	ch = dir_cont_chunk_with_room(fs, dir);
+	if (ch)
+		return ch;
 	ch = chunk_most_free(fs, NULL, 1);
 	if (ch && ch->hdr.free_blocks > chunk_meta_reserve(ch))
 		return ch;

@@ -460,3 +460,24 @@ int dir_links(struct cfs_fs *fs, struct cfs_inode *dir,
 	}
 	return 0;
 }
+
+/* Placement: among the chunks where dir already has a continuation, the
+ * one with room and the most free blocks (NULL if none).  New entries that
+ * go there need no new continuation. */
+struct cfs_chunk *dir_cont_chunk_with_room(struct cfs_fs *fs,
+					   struct cfs_inode *dir)
+{
+	struct cfs_chunk *best = NULL;
+	struct cfs_dcont dc;
+	s64 after = -1;
+
+	while (dir->d.nconts && !next_cont(fs, dir, after, &dc)) {
+		struct cfs_chunk *ch = &fs->chunks[dc.chunk];
+
+		after = dc.chunk;
+		if (chunk_has_room(fs, ch) &&
+		    (!best || ch->hdr.free_blocks > best->hdr.free_blocks))
+			best = ch;
+	}
+	return best;
+}

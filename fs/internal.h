@@ -196,6 +196,8 @@ int dir_free_all(struct cfs_fs *fs, struct cfs_inode *dir);
 int dir_parent(struct cfs_fs *fs, struct cfs_inode *ip, u64 *parent);
 int cfs_readdir_locked(struct cfs_fs *fs, struct cfs_inode *dir, u64 cookie,
 		       cfs_filldir_t fn, void *ctx);
+struct cfs_chunk *dir_cont_chunk_with_room(struct cfs_fs *fs,
+					   struct cfs_inode *dir);
 int dir_links(struct cfs_fs *fs, struct cfs_inode *dir,
 	      struct cfs_ino_links *out);
 
