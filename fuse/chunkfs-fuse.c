@@ -14,8 +14,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +59,7 @@ struct cf_opts {
 	char *image;
 	int ro;
 	int sync;
+	int commit;   /* seconds between write-backs; 0: only at sync/unmount */
 	int have_fsname;
 	int have_subtype;
 };
@@ -69,6 +73,7 @@ enum {
 	KEY_SUBTYPE,
 };
 
+
 static const struct fuse_opt cf_opt_spec[] = {
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("rw", KEY_RW),
@@ -76,6 +81,7 @@ static const struct fuse_opt cf_opt_spec[] = {
 	FUSE_OPT_KEY("async", KEY_ASYNC),
 	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
 	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
+	{ "commit=%d", offsetof(struct cf_opts, commit), 0 },
 	FUSE_OPT_END
 };
 
@@ -137,6 +143,10 @@ static void help(void)
 	       "opened read-only)\n"
 	       "    -o sync                write every change through to the "
 	       "image at once\n"
+	       "    -o commit=SECONDS      write dirty metadata back every "
+	       "SECONDS (default 5;\n"
+	       "                           0: only at fsync, syncfs and "
+	       "unmount)\n"
 	       "    -o allow_other         let other users use the mount\n"
 	       "    -o default_permissions let the kernel check permissions\n"
 	       "\n");
@@ -175,6 +185,64 @@ static int add_name_opts(struct fuse_args *args, const struct cf_opts *o)
 	return r;
 }
 
+/* The write-back thread: every `commit` seconds, write what is dirty, as
+ * ext4's commit interval does; stopped before the final cfs_unmount. */
+struct committer {
+	pthread_t thr;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct cfs_fs *fs;
+	int secs, stop, running;
+};
+
+static void *commit_main(void *arg)
+{
+	struct committer *c = arg;
+	struct timespec ts;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += c->secs;
+		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+		if (c->stop)
+			break;
+		pthread_mutex_unlock(&c->lock);
+		r = cfs_sync(c->fs);
+		if (r < 0)
+			cfuse_log(CFS_LOG_ERR, "write-back: %s", strerror(-r));
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void commit_start(struct committer *c, struct cfs_fs *fs, int secs)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	c->fs = fs;
+	c->secs = secs;
+	if (secs > 0 && pthread_create(&c->thr, NULL, commit_main, c) == 0)
+		c->running = 1;
+}
+
+static void commit_stop(struct committer *c)
+{
+	if (c->running) {
+		pthread_mutex_lock(&c->lock);
+		c->stop = 1;
+		pthread_cond_signal(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->thr, NULL);
+		c->running = 0;
+	}
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -183,6 +251,7 @@ int main(int argc, char *argv[])
 	struct fuse_session *se = NULL;
 	struct cfs_bdev *dev = NULL;
 	struct cf_opts o;
+	struct committer cm;
 	struct cfuse cf;
 	struct stat st;
 	const char *why = NULL;
@@ -191,6 +260,8 @@ int main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	memset(&cf, 0, sizeof(cf));
+	memset(&cm, 0, sizeof(cm));
+	o.commit = 5;
 	memset(&copts, 0, sizeof(copts));
 
 	if (fuse_opt_parse(&args, &o, cf_opt_spec, cf_opt_proc) != 0) {
@@ -292,6 +363,10 @@ int main(int argc, char *argv[])
 		cfs_user_set_log(copts.debug ? CFS_LOG_DEBUG : CFS_LOG_WARN, 1);
 	}
 
+	if (o.commit < 0)
+		o.commit = 0;
+	if (!o.ro)
+		commit_start(&cm, cf.fs, o.commit);
 	if (copts.singlethread) {
 		r = fuse_session_loop(se);
 	} else {
@@ -310,6 +385,8 @@ int main(int argc, char *argv[])
 		r = fuse_session_loop_mt(se, lcfg);
 		fuse_loop_cfg_destroy(lcfg);
 	}
+	if (!o.ro)
+		commit_stop(&cm);
 	/* r > 0 is the signal that ended the loop: a clean stop too. */
 	if (r < 0)
 		cfuse_log(CFS_LOG_ERR, "session loop: %s", strerror(-r));
