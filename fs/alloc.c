@@ -33,6 +33,7 @@ int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch)
 	u64 reserve = (u64)ch->hdr.nblocks * fs->g->reserve_pct / 100;
 
 	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
+	       ch->hdr.state != CFS_CHUNK_SUSPECT &&
 	       ch->hdr.free_inodes > chunk_inode_reserve(ch) &&
 	       ch->hdr.free_blocks > reserve + chunk_meta_reserve(ch);
 }

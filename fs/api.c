@@ -608,6 +608,12 @@ int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
 	if (dst == src) /* the same inode: nothing to do */
 		goto out;
 	/* a directory must not move below itself */
+	if (CFS_ISDIR(src->d.mode) && odir != ndir &&
+	    (!dst || !CFS_ISDIR(dst->d.mode)) &&
+	    nd->d.nlink >= CFS_LINK_MAX) {
+		err = -CFS_EMLINK;
+		goto out;
+	}
 	if (CFS_ISDIR(src->d.mode) && odir != ndir) {
 		err = is_ancestor(fs, src->ino, ndir);
 		if (err) {

@@ -171,7 +171,7 @@ struct cfs_chunk_info {
 int cfs_chunk_info(struct cfs_fs *fs, u32 chunk, struct cfs_chunk_info *out);
 
 /* Continuations of one inode (a file or directory): how many continuation
- * inodes, in which chunks (up to max), and how many cross-chunk entries. */
+ * inodes, in which chunks (the first 64), and the blocks they hold. */
 struct cfs_ino_links {
 	u32 nconts;
 	u32 chunks[64];       /* first 64 continuation chunks */

@@ -159,6 +159,20 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 		err = -CFS_EUCLEAN;
 		goto out;
 	}
+	if (!err) {
+		/* names sharing one hash: at most 256 (readdir cookies) */
+		u32 off = 0, n = 0;
+
+		while (off + sizeof(struct cfs_dirent) <= blen) {
+			off += (u32)sizeof(struct cfs_dirent) +
+			       ((struct cfs_dirent *)(buf + off))->namelen;
+			n++;
+		}
+		if (n >= 256) {
+			err = -CFS_ENOSPC;
+			goto out;
+		}
+	}
 	de = (struct cfs_dirent *)(buf + (err ? 0 : blen));
 	de->ino = ip->local;
 	de->type = (u8)mode_to_ft(ip->d.mode);

@@ -145,7 +145,7 @@ struct cfs_dinode {
 	u32 uid, gid;
 	u32 gen;              /* generation of this local inode number */
 	u32 rdev;             /* device number, Linux new_encode_dev() form */
-	u64 size;             /* file size in bytes (whole file, also in conts) */
+	u64 size;             /* file size in bytes (origins; 0 in conts) */
 	u64 blocks;           /* blocks held by this inode in this chunk */
 	s64 atime, mtime, ctime, btime;
 	u32 atime_ns, mtime_ns, ctime_ns, btime_ns;

@@ -192,7 +192,8 @@ int inode_free(struct cfs_fs *fs, struct cfs_inode *ip)
 {
 	int err = 0, e;
 
-	if (CFS_ISREG(ip->d.mode))
+	if (CFS_ISREG(ip->d.mode) || (CFS_ISLNK(ip->d.mode) &&
+				       !(ip->d.flags & CFS_IF_INLINE_LINK)))
 		err = file_free_all(fs, ip);
 	else if (CFS_ISDIR(ip->d.mode))
 		err = dir_free_all(fs, ip);

@@ -392,6 +392,11 @@ static int geom_sane(const struct cfs_geom *g, u64 devsize, const char **why)
 		*why = "corrupt superblock: inconsistent geometry";
 		return -CFS_EUCLEAN;
 	}
+	if ((g->total_blocks - CFS_FIRST_CHUNK_BLOCK - 1) % g->chunk_blocks + 1 <
+	    (CFS_MIN_CHUNK_BYTES / 4) / g->block_size) {
+		*why = "corrupt superblock: last chunk too small";
+		return -CFS_EUCLEAN;
+	}
 	if (g->total_blocks * g->block_size > devsize) {
 		*why = "device is smaller than the filesystem (truncated image?)";
 		return -CFS_EINVAL;
@@ -412,7 +417,8 @@ static int read_super_at(struct cfs_fs *fs, u64 blk, u8 *buf)
 		if (fs->dev->ops->read(fs->dev, blk * bs, buf, bs))
 			continue;
 		if (s->h.magic != CFS_MAGIC_SUPER || s->g.block_size != bs ||
-		    s->h.blkno != blk ||
+		    s->h.blkno != blk || s->h.chunk != CFS_NO_CHUNK ||
+		    cfs_memcmp(s->h.uuid, s->g.uuid, 16) ||
 		    host_crc32(0, buf + 4, bs - 4) != s->h.crc)
 			continue;
 		cfs_memcpy(&fs->sb, buf, sizeof(fs->sb));
@@ -445,7 +451,12 @@ static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 		    h->ninodes != want.ninodes || h->free_blocks >= nb ||
 		    h->free_inodes >= h->ninodes ||
 		    h->itable_init > h->itable_blocks ||
-		    h->link_root < h->data_start || h->link_root >= nb - 1) {
+		    h->link_root < h->data_start || h->link_root >= nb - 1 ||
+		    h->g.block_size != fs->g->block_size ||
+		    h->g.chunk_blocks != fs->g->chunk_blocks ||
+		    h->g.nchunks != fs->g->nchunks ||
+		    h->g.total_blocks != fs->g->total_blocks ||
+		    cfs_memcmp(h->g.uuid, fs->g->uuid, 16)) {
 			why = "chunk header disagrees with the geometry";
 			continue;
 		}
@@ -589,7 +600,7 @@ int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		fs->sb.mount_count++;
 		fs->sb.last_mount_time = sec;
 		fs->sb.state = CFS_FS_DIRTY;
-		fs->wgen = fs->sb.mount_count;
+		fs->wgen = fs->sb.mount_count + 1; /* mkfs wrote generation 1 */
 		err = write_super(fs);
 		if (!err)
 			err = dev->ops->flush(dev);

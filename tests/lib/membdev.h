@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* membdev.h - the test host's block device: memory that can fail a chosen
- * write, stop after N writes (a power cut), or drop unflushed writes. */
+/* membdev.h - the test host's block device: memory that can stop after N
+ * writes (a power cut: every later write fails) and fail reads covering a
+ * chosen byte.  The crash-consistency work extends it (lost and reordered
+ * unflushed writes, torn writes). */
 #ifndef CFS_MEMBDEV_H
 #define CFS_MEMBDEV_H
 

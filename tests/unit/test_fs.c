@@ -266,6 +266,14 @@ static void test_namespace(const struct geo *g)
 	CHECK_EQ(cfs_readlink(fs, look(fs, d1, "s1"), name, sizeof(name)), 6);
 	CHECK(!memcmp(name, "target", 6), "symlink target");
 	CHECK_EQ(cfs_readlink(fs, look(fs, d1, "s2"), lnk, sizeof(lnk)), 300);
+	{	/* a long symlink's block is freed with it */
+		struct cfs_statfs before, after;
+
+		CHECK_OK(cfs_statfs(fs, &before));
+		CHECK_OK(cfs_unlink(fs, d1, "s2", 2));
+		CHECK_OK(cfs_statfs(fs, &after));
+		CHECK(after.bfree > before.bfree, "long symlink leaked its block");
+	}
 	CHECK_EQ(cfs_getxattr(fs, f, "user.a", name, sizeof(name)), 5);
 	CHECK(!memcmp(name, "hello", 5), "xattr value");
 	/* delete everything in spread: the dir's continuations go away */
