@@ -96,14 +96,16 @@ demo: deps
 	$(MAKE) all
 	sh tests/demo.sh
 
+# mount(8) looks for helpers in /sbin only, whatever the PREFIX.
+MOUNT_HELPER_DIR ?= /sbin
 MAN8 := $(wildcard docs/man/*.8)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/sbin
+	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(MOUNT_HELPER_DIR)
 	install -m 755 mkfs/mkfs.chunkfs $(DESTDIR)$(PREFIX)/sbin/
 	install -m 755 fuse/chunkfs-fuse $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 tools/chunkfs $(DESTDIR)$(PREFIX)/sbin/
-	install -m 755 fuse/mount.fuse.chunkfs $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 fuse/mount.fuse.chunkfs $(DESTDIR)$(MOUNT_HELPER_DIR)/
 	for m in $(MAN8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 
 clean:
