@@ -111,7 +111,7 @@ int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	u64 h = dir_hash(fs, name, len);
 	struct cfs_dcont dc;
 	s64 after = -1;
-	u8 *buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	u8 *buf = host_alloc(fs->bs);
 	int err;
 
 	if (!buf)
@@ -145,7 +145,7 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	u8 *buf;
 	int err;
 
-	buf = host_alloc(CFS_MAX_BLOCK_SIZE + DIRENT_MAX);
+	buf = host_alloc(fs->bs + DIRENT_MAX);
 	if (!buf)
 		return -CFS_ENOMEM;
 	err = dir_part(fs, dir, ip->ch, 1, &part);
@@ -231,7 +231,7 @@ int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	u8 *buf;
 	int err, off;
 
-	buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	buf = host_alloc(fs->bs);
 	if (!buf)
 		return -CFS_ENOMEM;
 	err = dir_part(fs, dir, ip->ch, 0, &part);
@@ -409,7 +409,7 @@ int cfs_readdir_locked(struct cfs_fs *fs, struct cfs_inode *dir, u64 cookie,
 		h = (c >> 8) & HASH_MASK;
 		idx = (u32)(c & 0xff) + 1;
 	}
-	buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	buf = host_alloc(fs->bs);
 	if (!buf)
 		return -CFS_ENOMEM;
 	err = 0;
