@@ -20,13 +20,14 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 FS_SRC := $(wildcard fs/*.c)
 USER_SRC := $(wildcard fs/user/*.c)
 MKFS_SRC := $(wildcard mkfs/*.c)
+FSCK_SRC := $(wildcard fsck/*.c)
 FUSE_SRC := $(wildcard fuse/*.c)
 TOOLS_SRC := $(wildcard tools/*.c)
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HDRS := $(wildcard fs/*.h fs/user/*.h tools/*.h fuse/*.h mkfs/*.h tests/lib/*.h)
 
-PROGS := mkfs/mkfs.chunkfs fuse/chunkfs-fuse tools/chunkfs
+PROGS := mkfs/mkfs.chunkfs fsck/fsck.chunkfs fuse/chunkfs-fuse tools/chunkfs
 
 # Objects: build/opt for the programs, build/san for the sanitised test
 # build.  Kernel objects live under kmod/ only.
@@ -48,17 +49,22 @@ LIB_SAN := $(call san_obj,$(FS_SRC) $(USER_SRC))
 
 mkfs/mkfs.chunkfs: $(call opt_obj,$(MKFS_SRC)) $(LIB_OPT)
 	$(CC) $(CFLAGS) -o $@ $^ $(BASE_LIBS)
+fsck/fsck.chunkfs: $(call opt_obj,$(FSCK_SRC)) $(LIB_OPT)
+	$(CC) $(CFLAGS) -o $@ $^ $(BASE_LIBS)
 fuse/chunkfs-fuse: $(call opt_obj,$(FUSE_SRC)) $(LIB_OPT)
 	$(CC) $(CFLAGS) -o $@ $^ $(FUSE_LIBS) $(BASE_LIBS)
 tools/chunkfs: $(call opt_obj,$(TOOLS_SRC)) $(LIB_OPT)
 	$(CC) $(CFLAGS) -o $@ $^ $(BASE_LIBS)
 
 # ---- sanitised build used by the tests ----
-SAN_PROGS := build/san/bin/mkfs.chunkfs build/san/bin/chunkfs-fuse \
-	build/san/bin/chunkfs
+SAN_PROGS := build/san/bin/mkfs.chunkfs build/san/bin/fsck.chunkfs \
+	build/san/bin/chunkfs-fuse build/san/bin/chunkfs
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/bin/%,$(UNIT_SRC))
 san: $(SAN_PROGS) $(UNIT_BINS)
 build/san/bin/mkfs.chunkfs: $(call san_obj,$(MKFS_SRC)) $(LIB_SAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(BASE_LIBS)
+build/san/bin/fsck.chunkfs: $(call san_obj,$(FSCK_SRC)) $(LIB_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(BASE_LIBS)
 build/san/bin/chunkfs-fuse: $(call san_obj,$(FUSE_SRC)) $(LIB_SAN)
@@ -103,6 +109,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(MOUNT_HELPER_DIR)
 	install -m 755 mkfs/mkfs.chunkfs $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 fsck/fsck.chunkfs $(DESTDIR)$(PREFIX)/sbin/
 	install -m 755 fuse/chunkfs-fuse $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 tools/chunkfs $(DESTDIR)$(PREFIX)/sbin/
 	install -m 755 fuse/mount.fuse.chunkfs $(DESTDIR)$(MOUNT_HELPER_DIR)/

@@ -17,7 +17,7 @@ static u32 bits_per_block(struct cfs_fs *fs)
 
 u32 chunk_meta_reserve(const struct cfs_chunk *ch)
 {
-	return 8 + ch->hdr.nblocks / 512;
+	return 16 + ch->hdr.nblocks / 64;
 }
 
 /* Inodes kept free in every chunk for continuations, so a hard link or a

@@ -97,8 +97,9 @@ static u32 leaf_free(const u8 *p)
 
 static int bt_bad(struct cfs_tree *t, const char *why)
 {
-	host_log(CFS_LOG_ERR, "chunk %u inode %u: bad tree node: %s",
-		 t->ch->index, t->owner, why);
+	if (!t->fs->checking)
+		host_log(CFS_LOG_ERR, "chunk %u inode %u: bad tree node: %s",
+			 t->ch->index, t->owner, why);
 	chunk_mark_suspect(t->fs, t->ch, why);
 	return -CFS_EUCLEAN;
 }
@@ -857,4 +858,125 @@ int bt_count_blocks(struct cfs_tree *t, u64 *n)
 	err = count_rec(t, &root, 0, n);
 	node_rel(t, &root);
 	return err;
+}
+
+/* ---- the checker's walk ----
+ * Visits every node below the root (ops->node, with its block) and every
+ * leaf item (ops->item).  A child that cannot be read or fails its checks
+ * is reported (ops->bad) and, when fix is set, cut from its parent; so is a
+ * child that ops->node rejects (a block claimed twice).  Items for which
+ * ops->item returns 1 are deleted after the walk (when fix is set). */
+struct walk_state {
+	struct cfs_tree *t;
+	const struct bt_walk_ops *ops;
+	void *ctx;
+	int fix;
+	u64 *del;
+	u32 ndel, capdel;
+	int err;
+};
+
+static void walk_del(struct walk_state *w, u64 key)
+{
+	if (w->ndel == w->capdel) {
+		u32 cap = w->capdel ? w->capdel * 2 : 32;
+		u64 *n = host_alloc(cap * sizeof(*n));
+
+		if (!n) {
+			w->err = -CFS_ENOMEM;
+			return;
+		}
+		if (w->del)
+			cfs_memcpy(n, w->del, w->ndel * sizeof(*n));
+		host_free(w->del);
+		w->del = n;
+		w->capdel = cap;
+	}
+	w->del[w->ndel++] = key;
+}
+
+/* Returns 1 if the node ended up empty (the caller cuts it). */
+static int walk_rec(struct walk_state *w, struct bt_node *n, int depth)
+{
+	u32 i;
+
+	if (!NH(n->p)->level) {
+		for (i = 0; i < NH(n->p)->nitems; i++) {
+			struct cfs_item it = item_get(n->p, i);
+			int r = w->ops->item(w->ctx, it.key, n->p + it.off, it.len);
+
+			if (r == 1)
+				walk_del(w, it.key);
+			else if (r < 0 && !w->err)
+				w->err = r;
+		}
+		return 0;
+	}
+	for (i = 0; i < NH(n->p)->nitems; ) {
+		u32 blk = kptr(n->p, i)->child;
+		struct bt_node c;
+		int cut = 0, e;
+
+		if (depth + 1 >= BT_MAXDEPTH) {
+			w->ops->bad(w->ctx, blk, "tree too deep");
+			cut = 1;
+		} else if ((e = node_load(w->t, blk, &c)) != 0) {
+			if (e == -CFS_ENOMEM) {
+				w->err = e;
+				return 0;
+			}
+			w->ops->bad(w->ctx, blk, "unreadable or corrupt node");
+			cut = 1;
+		} else {
+			if (NH(c.p)->level + 1 != NH(n->p)->level) {
+				w->ops->bad(w->ctx, blk, "node at the wrong level");
+				cut = 1;
+			} else if (w->ops->node(w->ctx, blk) < 0) {
+				cut = 1;
+			} else if (walk_rec(w, &c, depth + 1)) {
+				cut = 1;
+				if (w->fix) {
+					/* an empty child: its block is dropped */
+					w->ops->node_dropped(w->ctx, blk);
+				}
+			}
+			node_rel(w->t, &c);
+		}
+		if (cut && w->fix) {
+			cfs_memmove(kptr(n->p, i), kptr(n->p, i + 1),
+				    (NH(n->p)->nitems - i - 1) * KPTR_SZ);
+			NH(n->p)->nitems--;
+			node_dirty(w->t, n);
+			continue;
+		}
+		i++;
+	}
+	return NH(n->p)->nitems == 0;
+}
+
+int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
+	    int fix)
+{
+	struct walk_state w = { t, ops, ctx, fix, NULL, 0, 0, 0 };
+	struct bt_node root;
+	u32 i;
+	int err = node_root(t, &root);
+
+	if (err)
+		return err;
+	if (walk_rec(&w, &root, 0) && fix) {
+		/* every child was cut: an empty leaf root again */
+		bt_init_node(root.p, root.size);
+		node_dirty(t, &root);
+	}
+	node_rel(t, &root);
+	for (i = 0; fix && !w.err && i < w.ndel; i++) {
+		err = bt_delete(t, w.del[i]);
+		if (err && err != -CFS_ENOENT)
+			w.err = err;
+	}
+	host_free(w.del);
+	if (!w.err && t->ip && fix)
+		w.err = inode_write(t->fs, t->ip);
+	return w.err;
 }

@@ -215,9 +215,9 @@ int buf_read(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 			goto bad;
 		err = buf_verify(fs, b->data, b->blkno, b->chunk, magic, &why);
 		if (err) {
-			host_log(CFS_LOG_ERR,
-				 "chunk %u block %u: %s", ch ? ch->index : 0,
-				 local, why);
+			if (!fs->checking)
+				host_log(CFS_LOG_ERR, "chunk %u block %u: %s",
+					 ch ? ch->index : 0, local, why);
 			if (ch)
 				chunk_mark_suspect(fs, ch, why);
 			goto bad;

@@ -109,7 +109,7 @@ int inode_evict_if_unused(struct cfs_fs *fs, struct cfs_inode *ip)
 	if (ip->refs || ip->nlookup)
 		return 0;
 	if (!ip->d.nlink && !(ip->d.flags & CFS_IF_CONT) && !fs->rdonly &&
-	    ip->d.mode) {
+	    ip->d.mode && !fs->checking) {
 		ip->refs = 1; /* pinned while freeing */
 		inode_free(fs, ip);
 		ip->refs = 0;

@@ -28,6 +28,7 @@ struct cfs_chunk {
 	struct cfs_chunk_hdr hdr;  /* in-memory copy; written at sync */
 	int hdr_dirty;
 	int marked_dirty;     /* header with state DIRTY is on disk */
+	u8 hdr_bad;           /* at mount: 1 primary header bad, 2 copy bad */
 	u32 bb_hint;          /* next local block to try */
 	u32 ib_hint;          /* next local inode to try */
 };
@@ -61,6 +62,8 @@ struct cfs_fs {
 	/* inode cache */
 	struct cfs_inode **ihash;
 	u32 ihash_mask;
+	int checking;         /* mounted by the checker: no suspect marking */
+	u8 sb_bad;            /* at mount: 1 primary bad, 2 copy bad, 4 rebuilt */
 	u8 *zero;             /* a block of zeroes */
 	u8 *scratch;          /* one block for read-modify-write, under lock */
 };
@@ -99,6 +102,8 @@ void buf_init_hdr(const struct cfs_geom *g, u8 *data, u64 blkno, u32 chunk,
 int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch);
 void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
 int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
+int super_write(struct cfs_fs *fs);
+int fs_sync_locked(struct cfs_fs *fs);
 struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index); /* NULL if bad */
 /* Allocate up to want contiguous blocks (at least 1) near goal; *got gets
  * the count.  Leaves `keep` blocks free in the chunk. */
@@ -156,6 +161,14 @@ int bt_delete(struct cfs_tree *t, u64 key);
 int bt_destroy(struct cfs_tree *t);    /* free all blocks below the root */
 u32 bt_max_item(const struct cfs_tree *t);
 int bt_count_blocks(struct cfs_tree *t, u64 *n);
+struct bt_walk_ops {
+	int (*node)(void *ctx, u32 blk);          /* < 0: cut this node */
+	int (*item)(void *ctx, u64 key, const u8 *val, u32 len); /* 1: delete */
+	void (*bad)(void *ctx, u32 blk, const char *why);
+	void (*node_dropped)(void *ctx, u32 blk); /* an emptied node was cut */
+};
+int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
+	    int fix);
 
 /* ---- links (link.c) ---- */
 int link_add(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local,

@@ -9,6 +9,7 @@
  * the superblock can be rebuilt from any of them (invariant 6).
  */
 #include "internal.h"
+#include "check.h"
 
 #define CFS_CACHE_BYTES (64ULL << 20)
 
@@ -172,7 +173,7 @@ static int raw_write(struct cfs_fs *fs, u64 blkno, u8 *data)
 	return fs->dev->ops->write(fs->dev, blkno << fs->bshift, data, fs->bs);
 }
 
-static int write_super(struct cfs_fs *fs)
+int super_write(struct cfs_fs *fs)
 {
 	u8 *blk = fs->scratch;
 	int err;
@@ -230,6 +231,8 @@ int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch)
 
 void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why)
 {
+	if (fs->checking) /* the checker reports problems itself */
+		return;
 	if (ch->hdr.state == CFS_CHUNK_SUSPECT ||
 	    ch->hdr.state == CFS_CHUNK_DAMAGED)
 		return;
@@ -362,7 +365,7 @@ int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 	}
 	fs.sb.state = CFS_FS_CLEAN;
 	fs.sb.last_write_time = o->now_sec;
-	err = write_super(&fs);
+	err = super_write(&fs);
 	if (!err)
 		err = dev->ops->flush(dev);
 out:
@@ -432,46 +435,59 @@ static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 	struct cfs_chunk_hdr want;
 	u32 nb = chunk_nblocks(fs->g, ch->index), copy;
 	const char *why = "";
+	int have = 0;
 
 	chunk_layout(fs->g, ch->index, nb, &want);
+	ch->hdr_bad = 0;
 	for (copy = 0; copy < 2; copy++) {
 		u64 blk = cfs_abs(ch, copy ? nb - 1 : 0);
 		const struct cfs_chunk_hdr *h =
 			(const struct cfs_chunk_hdr *)fs->scratch;
+		const char *w = NULL;
 
 		if (fs->dev->ops->read(fs->dev, blk << fs->bshift, fs->scratch,
 				       fs->bs))
-			continue;
-		if (buf_verify(fs, fs->scratch, blk, ch->index,
-			       CFS_MAGIC_CHUNK, &why))
-			continue;
-		if (h->index != ch->index || h->nblocks != nb ||
+			w = "read error";
+		else if (buf_verify(fs, fs->scratch, blk, ch->index,
+				    CFS_MAGIC_CHUNK, &w))
+			;
+		else if (h->index != ch->index || h->nblocks != nb ||
 		    h->itable_start != want.itable_start ||
 		    h->data_start != want.data_start ||
 		    h->ninodes != want.ninodes || h->free_blocks >= nb ||
 		    h->free_inodes >= h->ninodes ||
 		    h->itable_init > h->itable_blocks ||
 		    h->link_root < h->data_start || h->link_root >= nb - 1 ||
+		    h->state < CFS_CHUNK_CLEAN || h->state > CFS_CHUNK_REPAIRING ||
 		    h->g.block_size != fs->g->block_size ||
 		    h->g.chunk_blocks != fs->g->chunk_blocks ||
 		    h->g.nchunks != fs->g->nchunks ||
 		    h->g.total_blocks != fs->g->total_blocks ||
-		    cfs_memcmp(h->g.uuid, fs->g->uuid, 16)) {
-			why = "chunk header disagrees with the geometry";
+		    cfs_memcmp(h->g.uuid, fs->g->uuid, 16))
+			w = "chunk header disagrees with the geometry";
+		if (w) {
+			why = w;
+			ch->hdr_bad |= (u8)(1u << copy);
 			continue;
 		}
-		cfs_memcpy(&ch->hdr, h, sizeof(*h));
-		if (copy) {
-			host_log(CFS_LOG_WARN,
-				 "chunk %u: primary header bad, using the copy",
-				 ch->index);
+		if (!have) {
+			cfs_memcpy(&ch->hdr, h, sizeof(*h));
+			have = 1;
+		}
+	}
+	if (have && (ch->hdr_bad & 1)) {
+		host_log(CFS_LOG_WARN, "chunk %u: primary header bad, using "
+			 "the copy", ch->index);
+		if (!fs->checking) {
 			ch->hdr.state = CFS_CHUNK_SUSPECT;
 			ch->hdr_dirty = 1;
 		}
-		return 0;
 	}
-	host_log(CFS_LOG_ERR, "chunk %u: both headers unusable (%s); chunk "
-		 "marked damaged", ch->index, why);
+	if (have)
+		return 0;
+	if (!fs->checking)
+		host_log(CFS_LOG_ERR, "chunk %u: both headers unusable (%s); "
+			 "chunk marked damaged", ch->index, why);
 	ch->hdr = want;
 	ch->hdr.state = CFS_CHUNK_DAMAGED;
 	ch->hdr.free_blocks = 0;
@@ -492,8 +508,49 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs);
 }
 
-int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
-	      const char **why)
+/* Both superblock copies bad: find the geometry in a chunk header (chunk 0's
+ * primary at block 2, its copy, or chunk 1's primary) for each possible
+ * block size and chunk size. */
+static int rebuild_super(struct cfs_fs *fs, u8 *buf)
+{
+	u32 bs;
+	u64 cb;
+
+	for (bs = CFS_MIN_BLOCK_SIZE; bs <= CFS_MAX_BLOCK_SIZE; bs <<= 1) {
+		u64 cand[3];
+		u32 i;
+
+		for (cb = CFS_MIN_CHUNK_BYTES / bs; cb <= 0xffffffffULL &&
+		     cb * bs <= fs->dev->size; cb <<= 1) {
+			cand[0] = CFS_FIRST_CHUNK_BLOCK;
+			cand[1] = CFS_FIRST_CHUNK_BLOCK + cb - 1;
+			cand[2] = CFS_FIRST_CHUNK_BLOCK + cb;
+			for (i = 0; i < 3; i++) {
+				const struct cfs_chunk_hdr *h = (const void *)buf;
+
+				if ((cand[i] + 1) * bs > fs->dev->size ||
+				    fs->dev->ops->read(fs->dev, cand[i] * bs, buf,
+						       bs))
+					continue;
+				if (h->h.magic != CFS_MAGIC_CHUNK ||
+				    h->g.block_size != bs ||
+				    h->g.chunk_blocks != cb || h->h.blkno != cand[i] ||
+				    host_crc32(0, buf + 4, bs - 4) != h->h.crc)
+					continue;
+				cfs_memset(&fs->sb, 0, sizeof(fs->sb));
+				fs->sb.g = h->g;
+				fs->sb.state = CFS_FS_DIRTY;
+				return 0;
+			}
+			if (!i)
+				break;
+		}
+	}
+	return -CFS_EUCLEAN;
+}
+
+static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
+			const char **why, int checking)
 {
 	const char *dummy;
 	struct cfs_fs *fs;
@@ -514,13 +571,22 @@ int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	}
 	fs->dev = dev;
 	fs->g = &fs->sb.g;
+	fs->checking = checking;
 	fs->rdonly = (flags & CFS_MOUNT_RDONLY) || dev->readonly;
+	if (read_super_at(fs, CFS_SB2_BLOCK, buf))
+		fs->sb_bad |= 2;
 	err = read_super_at(fs, CFS_SB_BLOCK, buf);
 	if (err) {
+		fs->sb_bad |= 1;
 		err = read_super_at(fs, CFS_SB2_BLOCK, buf);
-		if (!err)
+		if (!err && !checking)
 			host_log(CFS_LOG_WARN,
 				 "primary superblock bad; using its copy");
+	}
+	if (err && checking) {
+		err = rebuild_super(fs, buf);
+		if (!err)
+			fs->sb_bad |= 4;
 	}
 	host_free(buf);
 	if (err) {
@@ -571,6 +637,10 @@ int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		ch->bb_hint = ch->hdr.data_start;
 		ch->ib_hint = 1;
 	}
+	if (checking) {
+		*out = fs;
+		return 0;
+	}
 	if (fs->chunks[0].hdr.state == CFS_CHUNK_DAMAGED) {
 		*why = "chunk 0 (holding the root directory) is damaged: run "
 		       "fsck.chunkfs";
@@ -601,7 +671,7 @@ int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		fs->sb.last_mount_time = sec;
 		fs->sb.state = CFS_FS_DIRTY;
 		fs->wgen = fs->sb.mount_count + 1; /* mkfs wrote generation 1 */
-		err = write_super(fs);
+		err = super_write(fs);
 		if (!err)
 			err = dev->ops->flush(dev);
 		if (err) {
@@ -614,7 +684,35 @@ int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	return 0;
 }
 
-static int fs_sync_locked(struct cfs_fs *fs)
+int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
+	      const char **why)
+{
+	return mount_common(dev, flags, out, why, 0);
+}
+
+int cfs_mount_check(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
+		    const char **why)
+{
+	return mount_common(dev, flags, out, why, 1);
+}
+
+u32 cfs_nchunks(struct cfs_fs *fs)
+{
+	return fs->nchunks;
+}
+
+u32 cfs_chunk_state(struct cfs_fs *fs, u32 chunk)
+{
+	if (chunk >= fs->nchunks)
+		return 0;
+	/* a header copy found bad at mount makes a clean chunk suspect */
+	if (fs->chunks[chunk].hdr_bad &&
+	    fs->chunks[chunk].hdr.state == CFS_CHUNK_CLEAN)
+		return CFS_CHUNK_SUSPECT;
+	return fs->chunks[chunk].hdr.state;
+}
+
+int fs_sync_locked(struct cfs_fs *fs)
 {
 	u32 i;
 	int err, e;
@@ -691,7 +789,7 @@ int cfs_unmount(struct cfs_fs *fs)
 			host_now(&sec, &ns);
 			fs->sb.state = CFS_FS_CLEAN;
 			fs->sb.last_write_time = sec;
-			err = write_super(fs);
+			err = super_write(fs);
 		}
 		if (!err)
 			err = fs->dev->ops->flush(fs->dev);

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check.c - the checker's driver: runs the passes over one chunk (see
+ * check_int.h for their order), reports problems through the caller's
+ * callback, and records the outcome in the chunk's header: CLEAN with the
+ * verified generation and time when nothing is left, DAMAGED otherwise.
+ */
+#include "check_int.h"
+
+int ck_fixing(const struct ck *c)
+{
+	return c->mode != CFS_CHECK_NOFIX && !c->fs->rdonly;
+}
+
+int ck_problem(struct ck *c, u32 code, u64 ino, u64 blk, const char *detail)
+{
+	const struct cfs_problem_desc *d = cfs_problem(code);
+	struct cfs_problem_report r;
+	int fix = ck_fixing(c) && d &&
+		  (c->mode == CFS_CHECK_FIXALL || d->policy == CFS_FIX_PREEN);
+
+	c->res->found++;
+	if (fix)
+		c->res->fixed++;
+	r.code = code;
+	r.chunk = c->k;
+	r.ino = ino;
+	r.blk = blk;
+	r.fixed = fix;
+	r.detail = detail;
+	if (c->fn)
+		c->fn(c->ctx, &r);
+	return fix;
+}
+
+void ck_fix_failed(struct ck *c, u64 ino, int err)
+{
+	struct cfs_problem_report r;
+	char d[32];
+
+	ck_fmt(d, sizeof(d), "error %", (u64)(-err), 0);
+	if (c->res->fixed)
+		c->res->fixed--; /* the problem just reported stays */
+	c->res->found++;
+	r.code = PR_FIX_FAILED;
+	r.chunk = c->k;
+	r.ino = ino;
+	r.blk = 0;
+	r.fixed = 0;
+	r.detail = d;
+	if (c->fn)
+		c->fn(c->ctx, &r);
+}
+
+u64 ck_ino(const struct ck *c, u32 local)
+{
+	return CFS_MKINO(c->k, local);
+}
+
+void ck_mark(struct ck *c, u32 blk)
+{
+	if (blk < c->nblocks)
+		c->used[blk / 8] |= (u8)(1u << (blk % 8));
+}
+
+int ck_test(const struct ck *c, u32 blk)
+{
+	return blk < c->nblocks && (c->used[blk / 8] & (1u << (blk % 8)));
+}
+
+/* A tiny formatter: "%" is replaced by a, then b (decimal). */
+void ck_fmt(char *buf, u32 size, const char *s, u64 a, u64 b)
+{
+	u32 o = 0, n = 0;
+
+	while (*s && o + 1 < size) {
+		if (*s == '%') {
+			char tmp[24];
+			u64 v = n++ ? b : a;
+			int t = 0;
+
+			do {
+				tmp[t++] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			while (t && o + 1 < size)
+				buf[o++] = tmp[--t];
+			s++;
+			continue;
+		}
+		buf[o++] = *s++;
+	}
+	buf[o] = 0;
+}
+
+int ck_add_link(struct ck *c, u32 peer, u32 local, const struct cfs_link *l)
+{
+	u32 i;
+
+	for (i = c->nlinks; i-- > 0; ) {
+		if (c->links[i].peer == peer && c->links[i].local == local) {
+			if (c->links[i].l.kind == l->kind &&
+			    c->links[i].l.peer_ino == l->peer_ino &&
+			    c->links[i].l.peer_gen == l->peer_gen)
+				return 0;   /* the same link again */
+			return 1;           /* a conflicting second link */
+		}
+		if (i + 64 < c->nlinks)
+			break;      /* links of one inode are added together */
+	}
+	if (c->nlinks == c->caplinks) {
+		u32 cap = c->caplinks ? c->caplinks * 2 : 64;
+		struct ck_link *n = host_alloc((u64)cap * sizeof(*n));
+
+		if (!n)
+			return -CFS_ENOMEM;
+		if (c->links)
+			cfs_memcpy(n, c->links, c->nlinks * sizeof(*n));
+		host_free(c->links);
+		c->links = n;
+		c->caplinks = cap;
+	}
+	if (local < c->ninodes && (l->kind == CFS_LINK_FWD_FILE ||
+				   l->kind == CFS_LINK_FWD_DIR))
+		c->ino[local].has_fwd = 1;
+	c->links[c->nlinks].peer = peer;
+	c->links[c->nlinks].local = local;
+	c->links[c->nlinks].l = *l;
+	c->nlinks++;
+	return 0;
+}
+
+u32 ck_ipb(const struct ck *c)
+{
+	return CFS_PAYLOAD(c->fs) / CFS_INODE_SIZE;
+}
+
+int ck_itable(struct ck *c, u32 blk, struct cfs_buf **b)
+{
+	return buf_read(c->fs, c->ch, c->ch->hdr.itable_start + blk,
+			CFS_MAGIC_ITABLE, b);
+}
+
+static void ck_free(struct ck *c)
+{
+	host_free(c->used);
+	host_free(c->ino);
+	host_free(c->links);
+}
+
+int cfs_check_chunk(struct cfs_fs *fs, u32 chunk, u32 mode, cfs_report_fn fn,
+		    void *ctx, struct cfs_check_result *res)
+{
+	struct ck c;
+	int err = 0;
+
+	cfs_memset(res, 0, sizeof(*res));
+	if (chunk >= fs->nchunks)
+		return -CFS_EINVAL;
+	host_mutex_lock(fs->lock);
+	cfs_memset(&c, 0, sizeof(c));
+	c.fs = fs;
+	c.ch = &fs->chunks[chunk];
+	c.k = chunk;
+	c.mode = mode;
+	c.fn = fn;
+	c.ctx = ctx;
+	c.res = res;
+	c.nblocks = c.ch->hdr.nblocks;
+	c.ninodes = c.ch->hdr.ninodes;
+	c.used = host_alloc(c.nblocks / 8 + 1);
+	c.ino = host_alloc((u64)c.ninodes * sizeof(*c.ino));
+	if (!c.used || !c.ino) {
+		err = -CFS_ENOMEM;
+		goto out;
+	}
+	if (ck_fixing(&c) && c.ch->hdr.state != CFS_CHUNK_REPAIRING) {
+		chunk_mark_dirty(fs, c.ch);
+	}
+	err = check_hdr(&c);
+	if (!err)
+		err = check_inodes(&c);
+	if (!err)
+		err = check_dirs(&c);
+	if (!err)
+		err = check_nlink(&c);
+	if (!err)
+		err = check_index(&c);
+	if (!err)
+		err = check_alloc(&c);
+	if (!err)
+		err = check_index_rebuild(&c);
+	if (!err)
+		err = check_reattach(&c);
+	if (!err)
+		err = check_cross(&c);
+	if (err) {
+		res->fatal = 1;
+		host_log(CFS_LOG_ERR, "chunk %u: check stopped: error %d",
+			 chunk, err);
+	}
+	if (!fs->rdonly && ck_fixing(&c)) {
+		s64 sec;
+		u32 ns;
+
+		host_now(&sec, &ns);
+		c.ch->hdr.errors_found += res->found;
+		c.ch->hdr.errors_fixed += res->fixed;
+		if (!err && res->found == res->fixed) {
+			c.ch->hdr.state = CFS_CHUNK_CLEAN;
+			c.ch->hdr.verified_gen = fs->sb.mount_count;
+			c.ch->hdr.verified_time = sec;
+		} else {
+			c.ch->hdr.state = CFS_CHUNK_DAMAGED;
+		}
+		c.ch->marked_dirty = 0; /* the state is the checker's now */
+		c.ch->hdr_dirty = 1;
+		{
+			int e = fs_sync_locked(fs);
+
+			if (e && !err)
+				err = e;
+		}
+	} else if (!fs->rdonly && !err && !res->found &&
+		   c.ch->hdr.state == CFS_CHUNK_CLEAN) {
+		/* -n on a writable mount never happens; nothing to record */
+	}
+out:
+	ck_free(&c);
+	host_mutex_unlock(fs->lock);
+	return err;
+}
+
+int cfs_check_super(struct cfs_fs *fs, u32 mode, cfs_report_fn fn, void *ctx,
+		    struct cfs_check_result *res)
+{
+	struct ck c;
+	int fix = 0, err = 0;
+
+	cfs_memset(res, 0, sizeof(*res));
+	cfs_memset(&c, 0, sizeof(c));
+	c.fs = fs;
+	c.k = CFS_NO_CHUNK;
+	c.mode = mode;
+	c.fn = fn;
+	c.ctx = ctx;
+	c.res = res;
+	host_mutex_lock(fs->lock);
+	if (fs->sb_bad & 4)
+		fix |= ck_problem(&c, PR_SB_REBUILT, 0, CFS_SB_BLOCK, NULL);
+	else if (fs->sb_bad & 1)
+		fix |= ck_problem(&c, PR_SB_PRIMARY, 0, CFS_SB_BLOCK, NULL);
+	else if (fs->sb_bad & 2)
+		fix |= ck_problem(&c, PR_SB_COPY, 0, CFS_SB2_BLOCK, NULL);
+	if (fix) {
+		err = super_write(fs);
+		if (!err)
+			err = fs->dev->ops->flush(fs->dev);
+		if (!err)
+			fs->sb_bad = 0;
+	}
+	host_mutex_unlock(fs->lock);
+	return err;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * check.h - the checker: one chunk at a time, the same code for fsck, the
+ * online scrub and the tests.  docs/PROBLEMS.md lists the problem codes.
+ */
+#ifndef CFS_CHECK_H
+#define CFS_CHECK_H
+
+#include "chunkfs.h"
+
+/* Repair policy of a problem (e2fsck's habit). */
+#define CFS_FIX_PREEN 1   /* safe: fixed in preen mode (-p) and with -y */
+#define CFS_FIX_ASK 2     /* fixed only with -y (loses or moves data) */
+
+struct cfs_problem_desc {
+	u32 code;
+	const char *name;     /* short stable identifier */
+	const char *desc;     /* one line */
+	u32 policy;           /* CFS_FIX_* */
+};
+/* NULL for an unknown code. */
+const struct cfs_problem_desc *cfs_problem(u32 code);
+/* The whole table (for docs and the fsck front end). */
+const struct cfs_problem_desc *cfs_problem_table(u32 *n);
+
+/* The report of a repair that failed (the problem before it stays). */
+#define CFS_PROBLEM_FIX_FAILED 0x0801
+
+/* Modes */
+#define CFS_CHECK_NOFIX 0     /* -n: report only, write nothing */
+#define CFS_CHECK_PREEN 1     /* -p/-a: fix CFS_FIX_PREEN problems only */
+#define CFS_CHECK_FIXALL 2    /* -y: fix everything */
+
+struct cfs_problem_report {
+	u32 code;
+	u32 chunk;
+	u64 ino;              /* 0 if none */
+	u64 blk;              /* absolute block, 0 if none */
+	int fixed;
+	const char *detail;   /* a short extra text (valid during the call) */
+};
+typedef void (*cfs_report_fn)(void *ctx, const struct cfs_problem_report *r);
+
+struct cfs_check_result {
+	u32 found;            /* problems found */
+	u32 fixed;            /* of which fixed */
+	u32 inodes, dirs, files, conts;
+	u64 blocks_used;
+	u64 metadata_blocks_read;
+	u32 peers;            /* peer chunks visited by the cross pass */
+	u32 lost_found;       /* inodes moved to lost+found */
+	int fatal;            /* the chunk could not be checked at all */
+	/* peer chunks holding a broken forward link into this chunk, which
+	 * only their own check can cut (fsck checks them next) */
+	u32 nrecheck;
+	u32 recheck[32];
+};
+
+/* Mount an image for checking: tolerates damage (no root directory check;
+ * chunk states are not changed by mounting).  Use CFS_MOUNT_RDONLY for -n. */
+int cfs_mount_check(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
+		    const char **why);
+u32 cfs_nchunks(struct cfs_fs *fs);
+/* State of a chunk as recorded on disk (CFS_CHUNK_*). */
+u32 cfs_chunk_state(struct cfs_fs *fs, u32 chunk);
+
+/* Check (and, per mode, repair) one chunk, including its cross pass.
+ * Returns 0 when the check ran (see res for what it found), or a negative
+ * errno when it could not run.  A chunk found clean (or repaired clean) gets
+ * state CLEAN and its verified generation and time updated (unless
+ * NOFIX). */
+int cfs_check_chunk(struct cfs_fs *fs, u32 chunk, u32 mode, cfs_report_fn fn,
+		    void *ctx, struct cfs_check_result *res);
+
+/* The superblock: cfs_mount_check read whichever copy was good (or
+ * rebuilt it from a chunk header); this reports a bad copy and, per mode,
+ * rewrites both.  Returns like cfs_check_chunk. */
+int cfs_check_super(struct cfs_fs *fs, u32 mode, cfs_report_fn fn, void *ctx,
+		    struct cfs_check_result *res);
+
+#endif

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_cross.c - pass 8: the cross pass.
+ *
+ * For every link of chunk K (the index, now right) it reads the other end,
+ * named by the link, and nothing else of the peer chunk: a forward link's
+ * continuation must carry the matching back link and generation; a
+ * continuation's origin must exist, be of the same type and hold the
+ * matching forward link; the peer's index entry must mirror ours.  Then
+ * every other chunk's index is asked (one range lookup each, no inodes)
+ * for entries naming K that K does not know.
+ * Repairs: a forward link to a missing continuation is cut back (the
+ * file's range becomes a hole, or the file is truncated if the range was
+ * its end; a directory loses that part, whose names the peer's check
+ * reattaches); an orphan continuation holding data moves to lost+found.K as
+ * a file or directory of its own, an empty one is freed; the peer's index
+ * entries into K are corrected (the only writes outside K, with the root's
+ * forward link when lost+found.K is made).
+ * Also checks what needs both ends: a file continuation's count of
+ * extents naming it, a directory's link count over its continuations.
+ */
+#include "check_int.h"
+
+static u64 lkey(u32 peer, u32 local)
+{
+	return ((u64)peer << 32) | local;
+}
+
+static void link_tree_of(struct cfs_fs *fs, struct cfs_chunk *ch,
+			 struct cfs_tree *t)
+{
+	cfs_memset(t, 0, sizeof(*t));
+	t->fs = fs;
+	t->ch = ch;
+	t->type = CFS_TREE_LINK;
+	t->root_blk = ch->hdr.link_root;
+}
+
+/* Make the peer's index entry `key` equal to `want` (or absent if NULL). */
+static void fix_peer_entry(struct ck *c, struct cfs_chunk *pc, u64 key,
+			   const struct cfs_link *want)
+{
+	struct cfs_tree t;
+	struct cfs_link have;
+	u32 len;
+	int err, exists;
+
+	link_tree_of(c->fs, pc, &t);
+	err = bt_lookup(&t, key, &have, sizeof(have), &len);
+	exists = !err;
+	if (err && err != -CFS_ENOENT)
+		return;
+	if (want && exists && len == sizeof(have) &&
+	    !cfs_memcmp(&have, want, sizeof(have)))
+		return;
+	if (!want && !exists)
+		return;
+	if (!ck_problem(c, PR_PEER_INDEX, 0, 0, NULL))
+		return;
+	if (!want) {
+		err = bt_delete(&t, key);
+		if (!err && pc->hdr.link_count)
+			pc->hdr.link_count--;
+	} else if (exists) {
+		err = bt_update(&t, key, want, sizeof(*want));
+	} else {
+		err = bt_insert(&t, key, want, sizeof(*want));
+		if (!err)
+			pc->hdr.link_count++;
+	}
+	pc->hdr_dirty = 1;
+	if (err)
+		ck_fix_failed(c, 0, err);
+}
+
+static void del_own_entry(struct ck *c, u32 peer, u32 local)
+{
+	struct cfs_tree t;
+
+	link_tree_of(c->fs, c->ch, &t);
+	if (!bt_delete(&t, lkey(peer, local)) && c->ch->hdr.link_count) {
+		c->ch->hdr.link_count--;
+		c->ch->hdr_dirty = 1;
+	}
+}
+
+/* Count the cfs_cext items of origin naming (chunk, ino, gen); *last_end
+ * gets the end of the file's last extent of any kind. */
+static int count_cexts(struct cfs_fs *fs, struct cfs_inode *o, u32 chunk,
+		       u32 ino, u32 gen, u64 *first, u64 *last_end,
+		       u64 *other_end, int del)
+{
+	union { struct cfs_dext d; struct cfs_cext e; } v;
+	struct cfs_tree t;
+	u64 k = 0;
+	u32 len;
+	int n = 0, err;
+
+	*first = ~0ULL;
+	*last_end = 0;
+	*other_end = 0;
+	tree_of_inode(fs, o, CFS_TREE_EXTENT, &t);
+	for (;;) {
+		u64 end;
+
+		err = bt_find_ge(&t, k, &k, &v, sizeof(v), &len);
+		if (err == -CFS_ENOENT)
+			break;
+		if (err)
+			return err;
+		end = k + (len == sizeof(v.e) ? v.e.len :
+			   (v.d.len & ~CFS_EXT_UNWRITTEN));
+		if (end > *last_end)
+			*last_end = end;
+		if (len == sizeof(v.e) && v.e.chunk == chunk && v.e.ino == ino &&
+		    v.e.gen == gen) {
+			n++;
+			if (k < *first)
+				*first = k;
+			if (del) {
+				err = bt_delete(&t, k);
+				if (err)
+					return err;
+			}
+		} else if (end > *other_end) {
+			*other_end = end;
+		}
+		k++;
+	}
+	return n;
+}
+
+/* A forward link of origin `local` to (peer, l->peer_ino). */
+static int cross_fwd(struct ck *c, u32 peer, u32 local,
+		     const struct cfs_link *l)
+{
+	struct cfs_chunk *pc = &c->fs->chunks[peer];
+	struct cfs_inode *o, *ct = NULL;
+	int dir = l->kind == CFS_LINK_FWD_DIR, ok = 0, err;
+
+	err = inode_get(c->fs, ck_ino(c, local), &o);
+	if (err)
+		return err == -CFS_ENOMEM ? err : 0;
+	err = inode_get(c->fs, CFS_MKINO(peer, l->peer_ino), &ct);
+	if (err && err != -CFS_ENOENT) {
+		c->ino[local].xbad = 1; /* unreadable: cannot judge */
+		inode_put(c->fs, o);
+		return err == -CFS_ENOMEM ? err : 0;
+	}
+	if (!err) {
+		ok = (ct->d.flags & CFS_IF_CONT) && ct->d.back_chunk == c->k &&
+		     ct->d.back_ino == local && ct->d.back_gen == o->d.gen &&
+		     ct->d.gen == l->peer_gen &&
+		     (ct->d.mode & CFS_S_IFMT) == (o->d.mode & CFS_S_IFMT);
+	}
+	if (ok) {
+		struct cfs_link back = { dir ? CFS_LINK_BACK_DIR :
+					 CFS_LINK_BACK_FILE, local, o->d.gen,
+					 ct->d.gen };
+
+		fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), &back);
+		if (dir)
+			c->ino[local].xsub += ct->d.nlink;
+	} else if (ck_problem(c, PR_FWD_BROKEN, o->ino, 0, dir ? "directory" :
+			      "file")) {
+		if (dir) {
+			struct cfs_tree t;
+
+			tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
+			bt_delete(&t, CFS_DKEY_CONT | peer);
+		} else {
+			u64 first, last_end, other_end;
+			int n = count_cexts(c->fs, o, peer, l->peer_ino,
+					    l->peer_gen, &first, &last_end,
+					    &other_end, 1);
+
+			/* the lost range was the file's end: truncate there */
+			if (n > 0 && other_end <= first &&
+			    o->d.size > (first << c->fs->bshift))
+				o->d.size = first << c->fs->bshift;
+		}
+		if (o->d.nconts)
+			o->d.nconts--;
+		inode_write(c->fs, o);
+		del_own_entry(c, peer, local);
+		/* the peer's entry for a continuation that does not match */
+		if (!ct || !(ct->d.flags & CFS_IF_CONT) ||
+		    ct->d.back_chunk != c->k || ct->d.back_ino != local)
+			fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
+	}
+	if (ct)
+		inode_put(c->fs, ct);
+	inode_put(c->fs, o);
+	return 0;
+}
+
+/* Make an orphan continuation an ordinary inode in lost+found, or free it. */
+static void orphan_cont(struct ck *c, struct cfs_inode *ct, u32 peer,
+			const struct cfs_link *l)
+{
+	int dir = CFS_ISDIR(ct->d.mode), data;
+	struct cfs_tree t;
+	u64 k;
+
+	if (dir) {
+		tree_of_inode(c->fs, ct, CFS_TREE_DIR, &t);
+		data = !bt_find_ge(&t, 0, &k, NULL, 0, NULL);
+	} else {
+		data = c->ino[ct->local].data_blocks > 0;
+	}
+	ct->d.flags &= (u16)~CFS_IF_CONT;
+	ct->d.back_chunk = ct->d.back_ino = ct->d.back_gen = 0;
+	if (!data) {
+		ct->d.nlink = 0;
+		inode_free(c->fs, ct);
+		return;
+	}
+	if (dir) {
+		ct->d.nlink = 2 + c->ino[ct->local].subdirs;
+	} else {
+		union { struct cfs_dext d; struct cfs_cext e; } v;
+		u32 len;
+
+		tree_of_inode(c->fs, ct, CFS_TREE_EXTENT, &t);
+		if (!bt_find_le(&t, ~0ULL >> 1, &k, &v, sizeof(v), &len) &&
+		    len == sizeof(v.d))
+			ct->d.size = (k + (v.d.len & ~CFS_EXT_UNWRITTEN))
+				     << c->fs->bshift;
+	}
+	inode_write(c->fs, ct);
+	if (ck_reattach(c, ct, "cont-of-%-%", peer, l->peer_ino))
+		ck_fix_failed(c, ct->ino, -CFS_ENOSPC);
+}
+
+/* The back link of continuation `local` to origin (peer, l->peer_ino). */
+static int cross_back(struct ck *c, u32 peer, u32 local,
+		      const struct cfs_link *l)
+{
+	struct cfs_chunk *pc = &c->fs->chunks[peer];
+	struct cfs_inode *ct, *o = NULL;
+	int dir = l->kind == CFS_LINK_BACK_DIR, ok = 0, err, n = 0;
+	u64 first, last_end, other_end;
+
+	err = inode_get(c->fs, ck_ino(c, local), &ct);
+	if (err)
+		return err == -CFS_ENOMEM ? err : 0;
+	err = inode_get(c->fs, CFS_MKINO(peer, l->peer_ino), &o);
+	if (err && err != -CFS_ENOENT) {
+		inode_put(c->fs, ct);
+		return err == -CFS_ENOMEM ? err : 0;
+	}
+	if (!err && !(o->d.flags & CFS_IF_CONT) && o->d.gen == l->peer_gen &&
+	    o->d.nlink && (o->d.mode & CFS_S_IFMT) == (ct->d.mode & CFS_S_IFMT)) {
+		if (dir) {
+			struct cfs_dcont dc;
+			struct cfs_tree t;
+
+			tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
+			ok = !bt_lookup(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc),
+					NULL) && dc.chunk == c->k &&
+			     dc.ino == local && dc.gen == ct->d.gen;
+		} else {
+			n = count_cexts(c->fs, o, c->k, local, ct->d.gen, &first,
+					&last_end, &other_end, 0);
+			ok = n > 0;
+		}
+	}
+	if (ok) {
+		struct cfs_link fwd = { dir ? CFS_LINK_FWD_DIR : CFS_LINK_FWD_FILE,
+					local, ct->d.gen, o->d.gen };
+
+		fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), &fwd);
+		if (!dir && ct->d.nlink != (u32)n) {
+			char d[64];
+
+			ck_fmt(d, sizeof(d), "% recorded, % extents", ct->d.nlink,
+			       (u64)n);
+			if (ck_problem(c, PR_CONT_NLINK, ct->ino, 0, d)) {
+				ct->d.nlink = (u32)n;
+				inode_write(c->fs, ct);
+			}
+		}
+	} else if (ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0, dir ? "directory"
+			      : "file")) {
+		del_own_entry(c, peer, local);
+		/* the peer's entry, unless it is a valid link elsewhere */
+		if (!o || (o->d.flags & CFS_IF_CONT) || o->d.gen != l->peer_gen)
+			fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
+		orphan_cont(c, ct, peer, l);
+	}
+	if (o)
+		inode_put(c->fs, o);
+	inode_put(c->fs, ct);
+	return 0;
+}
+
+static const struct ck_link *find_link(struct ck *c, u32 peer, u32 local)
+{
+	u64 key = lkey(peer, local);
+	u32 lo = 0, hi = c->nexp;
+
+	while (lo < hi) {
+		u32 mid = (lo + hi) / 2;
+		u64 mk = lkey(c->links[mid].peer, c->links[mid].local);
+
+		if (mk == key)
+			return &c->links[mid];
+		if (mk < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Entries of peer P's index naming K that K does not know. */
+static void scan_peer(struct ck *c, u32 p)
+{
+	struct cfs_chunk *pc = &c->fs->chunks[p];
+	struct cfs_tree t;
+	struct cfs_link l;
+	u64 k = lkey(c->k, 0);
+	u32 len;
+
+	if (pc->hdr.state == CFS_CHUNK_DAMAGED)
+		return;
+	link_tree_of(c->fs, pc, &t);
+	while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
+	       (k >> 32) == c->k) {
+		u32 pl = (u32)k;
+		const struct ck_link *m = find_link(c, p, l.peer_ino);
+		int fwd = l.kind == CFS_LINK_FWD_FILE || l.kind == CFS_LINK_FWD_DIR;
+		int match = m && m->l.peer_ino == pl &&
+			    ((fwd && (m->l.kind == CFS_LINK_BACK_FILE ||
+				      m->l.kind == CFS_LINK_BACK_DIR)) ||
+			     (!fwd && (m->l.kind == CFS_LINK_FWD_FILE ||
+				       m->l.kind == CFS_LINK_FWD_DIR)));
+
+		c->res->peers++;
+		if (!match) {
+			fix_peer_entry(c, pc, k, NULL);
+			if (fwd) {
+				/* an origin in P still points into K */
+				ck_problem(c, PR_PEER_CHECK, CFS_MKINO(p, pl), 0,
+					   NULL);
+				if (c->res->nrecheck < 32)
+					c->res->recheck[c->res->nrecheck++] = p;
+			}
+		}
+		k++;
+	}
+}
+
+/* After repairs (an index rebuild, a lost+found made with a root
+ * continuation here) the on-disk index is the truth: reload it. */
+static int reload_links(struct ck *c)
+{
+	struct cfs_tree t;
+	struct cfs_link l;
+	u64 k = 0;
+	u32 len;
+	int err;
+
+	c->nlinks = 0;
+	link_tree_of(c->fs, c->ch, &t);
+	while (!(err = bt_find_ge(&t, k, &k, &l, sizeof(l), &len))) {
+		if (len == sizeof(l)) {
+			err = ck_add_link(c, (u32)(k >> 32), (u32)k, &l);
+			if (err < 0)
+				return err;
+		}
+		k++;
+	}
+	c->nexp = c->nlinks;
+	return err == -CFS_ENOENT ? 0 : err;
+}
+
+int check_cross(struct ck *c)
+{
+	u32 i, p;
+	int err;
+
+	if (ck_fixing(c) && c->index_root_ok) {
+		err = reload_links(c);
+		if (err)
+			return err;
+	}
+
+	for (i = 0; i < c->nexp; i++) {
+		struct ck_link *L = &c->links[i];
+
+		if (L->peer >= c->fs->nchunks ||
+		    c->fs->chunks[L->peer].hdr.state == CFS_CHUNK_DAMAGED)
+			continue;
+		if (L->local < c->ninodes && c->ino[L->local].state != CI_INUSE)
+			continue;
+		if (L->l.kind == CFS_LINK_FWD_FILE || L->l.kind == CFS_LINK_FWD_DIR)
+			err = cross_fwd(c, L->peer, L->local, &L->l);
+		else
+			err = cross_back(c, L->peer, L->local, &L->l);
+		if (err)
+			return err;
+	}
+	/* directories with continuations: 2 + subdirectories everywhere */
+	for (i = 1; i < c->ninodes; i++) {
+		struct ck_ino *ci = &c->ino[i];
+		struct cfs_inode *ip;
+		u32 want = 2 + ci->subdirs + ci->xsub;
+
+		if (ci->state != CI_INUSE || ci->cont || ci->ft != CFS_FT_DIR ||
+		    !ci->has_fwd || ci->xbad)
+			continue;
+		if (inode_get(c->fs, ck_ino(c, i), &ip))
+			continue;
+		if (ip->d.nlink != want) {
+			char d[64];
+
+			ck_fmt(d, sizeof(d), "% recorded, % found", ip->d.nlink,
+			       want);
+			if (ck_problem(c, PR_DIR_NLINK, ip->ino, 0, d)) {
+				ip->d.nlink = want;
+				inode_write(c->fs, ip);
+			}
+		}
+		inode_put(c->fs, ip);
+	}
+	for (p = 0; p < c->fs->nchunks; p++)
+		if (p != c->k)
+			scan_peer(c, p);
+	return 0;
+}

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_hdr.c - pass 1: the chunk header.
+ *
+ * Checks: both header copies verify (magic, uuid, chunk, block number,
+ * crc) and agree with the geometry (the mount already compared them; it
+ * left what it found in ch->hdr_bad) and with each other.
+ * Repairs: a bad or stale copy is rewritten from the good one at the end of
+ * the check; with both bad the header is rebuilt from the geometry: the
+ * layout is recomputed, the initialised part of the inode table found by
+ * reading it, and the link index, free counts and generation counter are
+ * recomputed by later passes.
+ * Hands on: c->hdr_rebuilt (pass 5 must rebuild the link index).
+ */
+#include "check_int.h"
+
+/* The header copies verify but say different things (a torn update). */
+static int copies_differ(struct ck *c)
+{
+	u8 *a = host_alloc(c->fs->bs), *b = host_alloc(c->fs->bs);
+	u32 off = sizeof(struct cfs_bhdr);
+	int diff = 0;
+
+	if (!a || !b)
+		goto out;
+	if (c->fs->dev->ops->read(c->fs->dev, cfs_abs(c->ch, 0) << c->fs->bshift,
+				  a, c->fs->bs) ||
+	    c->fs->dev->ops->read(c->fs->dev,
+				  cfs_abs(c->ch, c->nblocks - 1) << c->fs->bshift,
+				  b, c->fs->bs))
+		goto out;
+	diff = cfs_memcmp(a + off, b + off, sizeof(struct cfs_chunk_hdr) - off);
+out:
+	host_free(a);
+	host_free(b);
+	return diff != 0;
+}
+
+/* Highest inode table block that verifies, plus one. */
+static u32 find_itable_init(struct ck *c)
+{
+	u32 b = c->ch->hdr.itable_blocks;
+	const char *why;
+
+	while (b > 0) {
+		u64 abs = cfs_abs(c->ch, c->ch->hdr.itable_start + b - 1);
+
+		if (!c->fs->dev->ops->read(c->fs->dev, abs << c->fs->bshift,
+					   c->fs->scratch, c->fs->bs) &&
+		    !buf_verify(c->fs, c->fs->scratch, abs, c->k,
+				CFS_MAGIC_ITABLE, &why))
+			break;
+		b--;
+	}
+	return b;
+}
+
+int check_hdr(struct ck *c)
+{
+	struct cfs_chunk *ch = c->ch;
+
+	if (ch->hdr_bad == 3) {
+		c->hdr_rebuilt = 1;
+		c->index_rebuild = 1;
+		ch->hdr.itable_init = find_itable_init(c);
+		ch->hdr.link_root = 0;
+		ch->hdr.state = CFS_CHUNK_REPAIRING;
+		if (ck_problem(c, PR_HDR_REBUILT, 0, cfs_abs(ch, 0), NULL))
+			ch->hdr_dirty = 1;
+		return 0;
+	}
+	if (ch->hdr_bad & 1) {
+		if (ck_problem(c, PR_HDR_PRIMARY, 0, cfs_abs(ch, 0), NULL))
+			ch->hdr_dirty = 1;
+	} else if (ch->hdr_bad & 2) {
+		if (ck_problem(c, PR_HDR_COPY, 0, cfs_abs(ch, c->nblocks - 1),
+			       NULL))
+			ch->hdr_dirty = 1;
+	} else if (copies_differ(c)) {
+		if (ck_problem(c, PR_HDR_COPY, 0, cfs_abs(ch, c->nblocks - 1),
+			       "copy differs from the primary"))
+			ch->hdr_dirty = 1;
+	}
+	return 0;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_index.c - pass 5: the chunk's link index.
+ *
+ * The link index is derived data: one entry per forward link an origin of
+ * this chunk holds (per peer chunk) and one per continuation in this chunk.
+ * Checks: the index tree verifies and holds exactly those entries.
+ * Repairs: the index is rebuilt from the links pass 2 collected (after
+ * pass 6 has made the allocation maps right, so the rebuild allocates
+ * safely).
+ * Hands on: c->links sorted by key, c->nexp of them expected; the index
+ * for the cross pass.
+ */
+#include "check_int.h"
+
+static u64 lkey(const struct ck_link *l)
+{
+	return ((u64)l->peer << 32) | l->local;
+}
+
+/* Shell sort by key; keep only links of inodes still in use. */
+static void sort_links(struct ck *c)
+{
+	u32 n = 0, i, j, gap;
+
+	for (i = 0; i < c->nlinks; i++) {
+		u32 loc = c->links[i].local;
+
+		if (loc < c->ninodes && c->ino[loc].state == CI_INUSE)
+			c->links[n++] = c->links[i];
+	}
+	for (gap = n / 2; gap > 0; gap /= 2) {
+		for (i = gap; i < n; i++) {
+			struct ck_link t = c->links[i];
+
+			for (j = i; j >= gap && lkey(&c->links[j - gap]) > lkey(&t);
+			     j -= gap)
+				c->links[j] = c->links[j - gap];
+			c->links[j] = t;
+		}
+	}
+	c->nexp = n;
+}
+
+struct xw {
+	struct ck *c;
+	u32 pos;
+	int bad, mismatch;
+};
+
+static int xw_node(void *ctx, u32 blk)
+{
+	(void)ctx;
+	(void)blk;
+	return 0;
+}
+
+static void xw_bad(void *ctx, u32 blk, const char *why)
+{
+	struct xw *w = ctx;
+
+	(void)blk;
+	(void)why;
+	w->bad = 1;
+}
+
+static void xw_dropped(void *ctx, u32 blk)
+{
+	(void)ctx;
+	(void)blk;
+}
+
+static int xw_item(void *ctx, u64 key, const u8 *val, u32 len)
+{
+	struct xw *w = ctx;
+	struct ck *c = w->c;
+
+	if (w->pos >= c->nexp || key != lkey(&c->links[w->pos]) ||
+	    len != sizeof(struct cfs_link) ||
+	    cfs_memcmp(val, &c->links[w->pos].l, sizeof(struct cfs_link)))
+		w->mismatch = 1;
+	else
+		w->pos++;
+	return 0;
+}
+
+int check_index(struct ck *c)
+{
+	struct cfs_chunk_hdr *h = &c->ch->hdr;
+	struct bt_walk_ops ops = { xw_node, xw_item, xw_bad, xw_dropped };
+	struct xw w = { c, 0, 0, 0 };
+	struct cfs_tree t;
+	struct cfs_buf *b;
+	int err;
+
+	sort_links(c);
+	if (c->hdr_rebuilt)
+		return 0; /* rebuilt with the header */
+	if (h->link_root >= h->data_start && h->link_root < c->nblocks - 1 &&
+	    !buf_read(c->fs, c->ch, h->link_root, CFS_MAGIC_BTREE, &b)) {
+		struct cfs_bhdr *bh = (struct cfs_bhdr *)b->data;
+
+		c->index_root_ok = bh->tree == CFS_TREE_LINK && !bh->owner_lo;
+		buf_put(c->fs, b);
+	}
+	if (!c->index_root_ok) {
+		w.bad = 1;
+	} else {
+		cfs_memset(&t, 0, sizeof(t));
+		t.fs = c->fs;
+		t.ch = c->ch;
+		t.type = CFS_TREE_LINK;
+		t.root_blk = h->link_root;
+		err = bt_walk(&t, &ops, &w, 0);
+		if (err == -CFS_ENOMEM)
+			return err;
+		if (err)
+			w.bad = 1;
+	}
+	if (w.pos != c->nexp || h->link_count != c->nexp)
+		w.mismatch = 1;
+	if (w.bad) {
+		if (ck_problem(c, PR_INDEX_BAD, 0, cfs_abs(c->ch, h->link_root),
+			       NULL))
+			c->index_rebuild = 1;
+	} else if (w.mismatch) {
+		char d[64];
+
+		ck_fmt(d, sizeof(d), "% entries, % expected", h->link_count,
+		       c->nexp);
+		if (ck_problem(c, PR_INDEX_WRONG, 0, 0, d))
+			c->index_rebuild = 1;
+	}
+	return 0;
+}
+
+int check_index_rebuild(struct ck *c)
+{
+	struct cfs_chunk_hdr *h = &c->ch->hdr;
+	struct cfs_tree t;
+	struct cfs_buf *b;
+	u32 i;
+	int err;
+
+	if (!c->index_rebuild || !ck_fixing(c))
+		return 0;
+	if (c->index_root_ok) {
+		err = buf_read(c->fs, c->ch, h->link_root, CFS_MAGIC_BTREE, &b);
+	} else {
+		u32 blk;
+
+		err = alloc_meta_block(c->fs, c->ch, &blk);
+		if (!err)
+			err = buf_new(c->fs, c->ch, blk, CFS_MAGIC_BTREE, &b);
+		if (!err) {
+			((struct cfs_bhdr *)b->data)->tree = CFS_TREE_LINK;
+			h->link_root = blk;
+		}
+	}
+	if (err) {
+		ck_fix_failed(c, 0, err);
+		return 0;
+	}
+	bt_init_node(b->data + sizeof(struct cfs_bhdr), CFS_PAYLOAD(c->fs));
+	buf_dirty(c->fs, b);
+	buf_put(c->fs, b);
+	cfs_memset(&t, 0, sizeof(t));
+	t.fs = c->fs;
+	t.ch = c->ch;
+	t.type = CFS_TREE_LINK;
+	t.root_blk = h->link_root;
+	for (i = 0; i < c->nexp; i++) {
+		err = bt_insert(&t, lkey(&c->links[i]), &c->links[i].l,
+				sizeof(struct cfs_link));
+		if (err) {
+			ck_fix_failed(c, 0, err);
+			break;
+		}
+	}
+	h->link_count = i;
+	c->ch->hdr_dirty = 1;
+	c->index_root_ok = 1;
+	return 0;
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_nlink.c - pass 4: connectivity and link counts, and pass 7: the
+ * reattachment of orphans.
+ *
+ * Pass 4 checks, with the names counted by pass 3: every file's link count
+ * equals its names; every directory but the root has exactly one name and
+ * its parent pointer names the part holding it; a directory's link count is
+ * 2 + its subdirectories (for directories without continuations; the cross
+ * pass does the others); a directory continuation counts the subdirectories
+ * in it.  A file with no name and a zero link count was unlinked while open
+ * at a crash and is freed; one with no name but data lost its name and is
+ * an orphan, as is a directory with no name.
+ * Pass 7 moves orphans to this chunk's lost+found ("lost+found.K" in the
+ * root directory; its entry lives in the root's continuation in chunk K,
+ * so attaching it writes in chunk 0 only the root's forward link to K).
+ * Hands on: c->ino[].orphan, the lost+found directory for the cross pass.
+ */
+#include "check_int.h"
+
+static void free_inode_here(struct ck *c, struct cfs_inode *ip)
+{
+	cfs_memset(&ip->d, 0, sizeof(ip->d));
+	inode_write(c->fs, ip);
+	c->ino[ip->local].state = CI_FREE;
+}
+
+int check_nlink(struct ck *c)
+{
+	u32 i;
+
+	for (i = 1; i < c->ninodes; i++) {
+		struct ck_ino *ci = &c->ino[i];
+		struct cfs_inode *ip;
+		char d[64];
+		int err;
+
+		if (ci->state != CI_INUSE)
+			continue;
+		err = inode_get(c->fs, ck_ino(c, i), &ip);
+		if (err == -CFS_ENOMEM)
+			return err;
+		if (err)
+			continue;
+		if (ci->cont) {
+			if (ci->ft == CFS_FT_DIR && ip->d.nlink != ci->subdirs) {
+				ck_fmt(d, sizeof(d), "% recorded, % found",
+				       ip->d.nlink, ci->subdirs);
+				if (ck_problem(c, PR_DIR_NLINK, ip->ino, 0, d)) {
+					ip->d.nlink = ci->subdirs;
+					inode_write(c->fs, ip);
+				}
+			}
+		} else if (ci->ft == CFS_FT_DIR) {
+			int root = c->k == 0 && i == CFS_ROOT_LOCAL;
+
+			if (!root && !ci->refs) {
+				if (ck_problem(c, PR_ORPHAN, ip->ino, 0,
+					       "directory"))
+					ci->orphan = 1;
+			} else if (!root && ip->d.parent != ci->entry_part) {
+				if (ck_problem(c, PR_DIR_PARENT, ip->ino, 0, NULL)) {
+					ip->d.parent = ci->entry_part;
+					inode_write(c->fs, ip);
+				}
+			} else if (root && ip->d.parent != CFS_ROOT_LOCAL) {
+				if (ck_problem(c, PR_DIR_PARENT, ip->ino, 0, NULL)) {
+					ip->d.parent = CFS_ROOT_LOCAL;
+					inode_write(c->fs, ip);
+				}
+			}
+			if (!ci->has_fwd && ip->d.nlink != 2 + ci->subdirs) {
+				ck_fmt(d, sizeof(d), "% recorded, % found",
+				       ip->d.nlink, 2 + ci->subdirs);
+				if (ck_problem(c, PR_DIR_NLINK, ip->ino, 0, d)) {
+					ip->d.nlink = 2 + ci->subdirs;
+					inode_write(c->fs, ip);
+				}
+			}
+		} else if (!ci->refs) {
+			if (!ip->d.nlink) {
+				if (ck_problem(c, PR_ORPHAN_EMPTY, ip->ino, 0,
+					       "unlinked while open"))
+					free_inode_here(c, ip);
+			} else if (!ip->d.size && !ip->d.blocks &&
+				   !ip->d.xattr_root && !ip->d.nconts &&
+				   !ci->local_blocks) {
+				if (ck_problem(c, PR_ORPHAN_EMPTY, ip->ino, 0, NULL))
+					free_inode_here(c, ip);
+			} else if (ck_problem(c, PR_ORPHAN, ip->ino, 0, NULL)) {
+				ci->orphan = 1;
+			}
+		} else if (ip->d.nlink != ci->refs) {
+			ck_fmt(d, sizeof(d), "% recorded, % names", ip->d.nlink,
+			       ci->refs);
+			if (ck_problem(c, PR_NLINK, ip->ino, 0, d)) {
+				ip->d.nlink = ci->refs;
+				inode_write(c->fs, ip);
+			}
+		}
+		inode_put(c->fs, ip);
+	}
+	return 0;
+}
+
+/* This chunk's lost+found, made if needed; pinned.  NULL if impossible. */
+static struct cfs_inode *lost_found(struct ck *c)
+{
+	struct cfs_chunk_hdr *h = &c->ch->hdr;
+	struct cfs_inode *lf = NULL, *root = NULL;
+	char name[40];
+	u64 x;
+	u32 t, n;
+	int err;
+
+	if (h->lost_found && h->lost_found < c->ninodes &&
+	    !inode_get(c->fs, ck_ino(c, h->lost_found), &lf)) {
+		if (CFS_ISDIR(lf->d.mode) && !(lf->d.flags & CFS_IF_CONT) &&
+		    lf->d.nlink)
+			return lf;
+		inode_put(c->fs, lf);
+		lf = NULL;
+	}
+	err = inode_get(c->fs, CFS_ROOT_INO, &root);
+	if (err || !CFS_ISDIR(root->d.mode)) {
+		if (!err)
+			inode_put(c->fs, root);
+		ck_problem(c, PR_LOST_FOUND, 0, 0, "root directory unreadable");
+		return NULL;
+	}
+	err = inode_alloc(c->fs, c->ch, CFS_S_IFDIR | 0700, &lf);
+	if (err)
+		goto fail;
+	lf->d.nlink = 2;
+	inode_write(c->fs, lf);
+	for (n = 0; n < 100; n++) {
+		if (n)
+			ck_fmt(name, sizeof(name), "lost+found.%.%", c->k, n);
+		else
+			ck_fmt(name, sizeof(name), "lost+found.%", c->k, 0);
+		err = dir_find(c->fs, root, name, cfs_strnlen(name, 40), &x, &t);
+		if (err == -CFS_ENOENT)
+			break;
+	}
+	err = dir_add(c->fs, root, name, cfs_strnlen(name, 40), lf);
+	if (err) {
+		lf->d.nlink = 0;
+		cfs_memset(&lf->d, 0, sizeof(lf->d));
+		inode_write(c->fs, lf);
+		free_inode_nr(c->fs, c->ch, lf->local);
+		inode_put(c->fs, lf);
+		goto fail;
+	}
+	inode_touch(root, 0, 1, 1);
+	inode_write(c->fs, root);
+	inode_put(c->fs, root);
+	h->lost_found = lf->local;
+	c->ch->hdr_dirty = 1;
+	if (lf->local < c->ninodes) {
+		c->ino[lf->local].state = CI_INUSE;
+		c->ino[lf->local].ft = CFS_FT_DIR;
+	}
+	return lf;
+fail:
+	inode_put(c->fs, root);
+	ck_problem(c, PR_LOST_FOUND, 0, 0, "no space");
+	return NULL;
+}
+
+int ck_reattach(struct ck *c, struct cfs_inode *ip, const char *prefix,
+		u64 a, u64 b)
+{
+	struct cfs_inode *lf = lost_found(c);
+	char name[64];
+	u64 x;
+	u32 t, n;
+	int err;
+
+	if (!lf)
+		return -CFS_ENOSPC;
+	for (n = 0; n < 100; n++) {
+		ck_fmt(name, sizeof(name), prefix, a, b);
+		if (n) {
+			u32 l = cfs_strnlen(name, sizeof(name));
+
+			ck_fmt(name + l, (u32)sizeof(name) - l, ".%", n, 0);
+		}
+		if (dir_find(c->fs, lf, name, cfs_strnlen(name, 64), &x, &t) ==
+		    -CFS_ENOENT)
+			break;
+	}
+	if (!CFS_ISDIR(ip->d.mode))
+		ip->d.nlink = 1;
+	inode_write(c->fs, ip);
+	err = dir_add(c->fs, lf, name, cfs_strnlen(name, 64), ip);
+	if (!err) {
+		inode_touch(lf, 0, 1, 1);
+		inode_write(c->fs, lf);
+		c->res->lost_found++;
+	}
+	inode_put(c->fs, lf);
+	return err;
+}
+
+int check_reattach(struct ck *c)
+{
+	u32 i;
+
+	if (!ck_fixing(c))
+		return 0;
+	for (i = 1; i < c->ninodes; i++) {
+		struct cfs_inode *ip;
+		int err;
+
+		if (!c->ino[i].orphan)
+			continue;
+		err = inode_get(c->fs, ck_ino(c, i), &ip);
+		if (err)
+			continue;
+		err = ck_reattach(c, ip, "#%", i, 0);
+		if (err)
+			ck_fix_failed(c, ip->ino, err);
+		inode_put(c->fs, ip);
+	}
+	return 0;
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * problem.c - the table of problems the checker finds: stable numeric
+ * codes, a short name, a one-line description and the repair policy
+ * (CFS_FIX_PREEN: safe, fixed by -p; CFS_FIX_ASK: may lose or move data,
+ * fixed only with -y).  docs/PROBLEMS.md is generated from the same list.
+ */
+#include "check_int.h"
+
+static const struct cfs_problem_desc problems[] = {
+	{ PR_SB_PRIMARY, "sb_primary", "primary superblock damaged; restored from its copy", CFS_FIX_PREEN },
+	{ PR_SB_COPY, "sb_copy", "superblock copy damaged; rewritten", CFS_FIX_PREEN },
+	{ PR_SB_REBUILT, "sb_rebuilt", "both superblock copies damaged; rebuilt from a chunk header", CFS_FIX_PREEN },
+	{ PR_HDR_PRIMARY, "hdr_primary", "primary chunk header damaged; restored from its copy", CFS_FIX_PREEN },
+	{ PR_HDR_COPY, "hdr_copy", "chunk header copy damaged or stale; rewritten", CFS_FIX_PREEN },
+	{ PR_HDR_REBUILT, "hdr_rebuilt", "both chunk header copies damaged; rebuilt from the geometry", CFS_FIX_PREEN },
+	{ PR_HDR_GEN, "hdr_gen", "next inode generation behind the inodes in use; advanced", CFS_FIX_PREEN },
+	{ PR_ITABLE_BLOCK, "itable_block", "inode table block unreadable or corrupt; its inodes are lost", CFS_FIX_ASK },
+	{ PR_INODE_BAD, "inode_bad", "inode with impossible fields; cleared", CFS_FIX_ASK },
+	{ PR_TREE_NODE, "tree_node", "tree node unreadable or corrupt; the subtree is cut", CFS_FIX_ASK },
+	{ PR_EXTENT_BAD, "extent_bad", "extent outside the chunk's data area or malformed; removed", CFS_FIX_ASK },
+	{ PR_BLOCK_DUP, "block_dup", "block claimed twice; the second claim is removed", CFS_FIX_ASK },
+	{ PR_INODE_BLOCKS, "inode_blocks", "inode block count wrong; corrected", CFS_FIX_PREEN },
+	{ PR_XATTR_BAD, "xattr_bad", "extended attribute tree corrupt; attributes dropped", CFS_FIX_ASK },
+	{ PR_CONT_BAD, "cont_bad", "continuation inode with an impossible back link; cleared", CFS_FIX_ASK },
+	{ PR_DIRENT_INO, "dirent_ino", "directory entry names a free or invalid inode; removed", CFS_FIX_PREEN },
+	{ PR_DIRENT_NAME, "dirent_name", "directory entry with an invalid name; removed", CFS_FIX_ASK },
+	{ PR_DIRENT_TYPE, "dirent_type", "directory entry file type wrong; corrected", CFS_FIX_PREEN },
+	{ PR_DIRENT_HASH, "dirent_hash", "directory entry stored under the wrong hash; moved", CFS_FIX_PREEN },
+	{ PR_DIR_ITEM, "dir_item", "directory item unparseable; its entries are dropped", CFS_FIX_ASK },
+	{ PR_DIRENT_DUP, "dirent_dup", "duplicate name in a directory; the second entry removed", CFS_FIX_ASK },
+	{ PR_DIR_PARENT, "dir_parent", "directory's parent pointer wrong; corrected", CFS_FIX_PREEN },
+	{ PR_DIR_MULTI, "dir_multi", "directory with more than one name; extra entries removed", CFS_FIX_ASK },
+	{ PR_DIR_FWD_BAD, "dir_fwd_bad", "directory forward link malformed; removed", CFS_FIX_ASK },
+	{ PR_NLINK, "nlink", "inode link count wrong; corrected", CFS_FIX_PREEN },
+	{ PR_ORPHAN, "orphan", "inode with data but no name; moved to lost+found", CFS_FIX_ASK },
+	{ PR_ORPHAN_EMPTY, "orphan_empty", "unreferenced empty inode; freed", CFS_FIX_PREEN },
+	{ PR_DIR_NLINK, "dir_nlink", "directory link count wrong; corrected", CFS_FIX_PREEN },
+	{ PR_LOST_FOUND, "lost_found", "cannot create lost+found for this chunk", CFS_FIX_ASK },
+	{ PR_BBMAP, "bbmap", "block bitmap differs from the blocks in use; rewritten", CFS_FIX_PREEN },
+	{ PR_IBMAP, "ibmap", "inode bitmap differs from the inodes in use; rewritten", CFS_FIX_PREEN },
+	{ PR_FREE_COUNTS, "free_counts", "free block or inode count wrong; corrected", CFS_FIX_PREEN },
+	{ PR_BITMAP_BLOCK, "bitmap_block", "bitmap block unreadable or corrupt; rebuilt", CFS_FIX_PREEN },
+	{ PR_INDEX_WRONG, "index_wrong", "link index disagrees with the links the inodes hold; rebuilt", CFS_FIX_PREEN },
+	{ PR_INDEX_BAD, "index_bad", "link index tree corrupt; rebuilt", CFS_FIX_PREEN },
+	{ PR_FWD_BROKEN, "fwd_broken", "forward link to a missing or mismatched continuation; cut back", CFS_FIX_ASK },
+	{ PR_CONT_ORPHAN, "cont_orphan", "continuation whose origin is gone; moved to lost+found or freed", CFS_FIX_ASK },
+	{ PR_PEER_INDEX, "peer_index", "peer chunk's link index entry into this chunk wrong; fixed", CFS_FIX_PREEN },
+	{ PR_CONT_NLINK, "cont_nlink", "continuation reference count wrong; corrected", CFS_FIX_PREEN },
+	{ PR_PEER_CHECK, "peer_check", "a peer chunk holds a broken link into this chunk; check that chunk", CFS_FIX_PREEN },
+	{ PR_FIX_FAILED, "fix_failed", "a repair failed (I/O error or no space)", CFS_FIX_ASK },
+};
+
+const struct cfs_problem_desc *cfs_problem(u32 code)
+{
+	u32 i;
+
+	for (i = 0; i < CFS_ARRAY_SIZE(problems); i++)
+		if (problems[i].code == code)
+			return &problems[i];
+	return NULL;
+}
+
+const struct cfs_problem_desc *cfs_problem_table(u32 *n)
+{
+	*n = CFS_ARRAY_SIZE(problems);
+	return problems;
+}
