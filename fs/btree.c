@@ -133,6 +133,7 @@ static int node_root(struct cfs_tree *t, struct bt_node *n)
 {
 	int err;
 
+	n->b = NULL;
 	if (t->iroot) {
 		n->p = t->iroot;
 		n->size = t->iroot_size;
@@ -149,8 +150,10 @@ static int node_root(struct cfs_tree *t, struct bt_node *n)
 	n->size = node_size(CFS_PAYLOAD(t->fs));
 	n->blk = t->root_blk;
 	err = node_check(t, n->p, n->size);
-	if (err)
+	if (err) {
 		buf_put(t->fs, n->b);
+		n->b = NULL;
+	}
 	return err;
 }
 
@@ -161,20 +164,26 @@ static int node_load(struct cfs_tree *t, u32 blk, struct bt_node *n)
 
 	if (blk < t->ch->hdr.data_start || blk >= t->ch->hdr.nblocks - 1)
 		return bt_bad(t, "child pointer outside the data area");
+	n->b = NULL;
 	err = buf_read(t->fs, t->ch, blk, CFS_MAGIC_BTREE, &n->b);
-	if (err)
+	if (err) {
+		n->b = NULL;
 		return err;
+	}
 	h = (struct cfs_bhdr *)n->b->data;
 	if (h->tree != t->type || h->owner_lo != t->owner) {
 		buf_put(t->fs, n->b);
+		n->b = NULL;
 		return bt_bad(t, "node belongs to another tree");
 	}
 	n->p = n->b->data + sizeof(struct cfs_bhdr);
 	n->size = node_size(CFS_PAYLOAD(t->fs));
 	n->blk = blk;
 	err = node_check(t, n->p, n->size);
-	if (err)
+	if (err) {
 		buf_put(t->fs, n->b);
+		n->b = NULL;
+	}
 	return err;
 }
 
@@ -423,17 +432,35 @@ static int split_leaf(struct cfs_tree *t, struct bt_node *parent, u32 idx,
 	}
 	if (j == cnt)
 		e[j++] = (struct bt_ent){ key, val, len };
-	/* largest prefix that fits the left node */
+	/* Appending (the new key is the largest, as file extents grow):
+	 * keep the left node full.  Otherwise split where the two halves are
+	 * closest in size; both always fit (items are at most half a node). */
 	cap = n->size - NODE_HDR;
-	for (k = 0, used = 0; k < j; k++) {
-		if (used + ITEM_SZ + e[k].len > cap)
-			break;
-		used += ITEM_SZ + e[k].len;
+	{
+		u32 total = 0, left = 0, best = 0, bestmax = ~0u;
+
+		for (i = 0; i < j; i++)
+			total += ITEM_SZ + e[i].len;
+		for (k = 1; k < j; k++) {
+			u32 mx;
+
+			left += ITEM_SZ + e[k - 1].len;
+			if (left > cap)
+				break;
+			if (total - left > cap)
+				continue;
+			mx = CFS_MAX(left, total - left);
+			if (key == e[j - 1].key) {
+				best = k;       /* the largest left that fits */
+			} else if (mx < bestmax) {
+				bestmax = mx;
+				best = k;
+			}
+		}
+		k = best ? best : 1;
+		used = left;
+		(void)used;
 	}
-	if (k == j)
-		k = j - 1;
-	if (k == 0)
-		k = 1;
 	bt_init_node(n->p, n->size);
 	for (i = 0; i < k; i++)
 		leaf_insert_at(n->p, i, e[i].key, e[i].val, e[i].len);

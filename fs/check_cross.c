@@ -57,6 +57,19 @@ static void fix_peer_entry(struct ck *c, struct cfs_chunk *pc, u64 key,
 		return;
 	if (!ck_problem(c, PR_PEER_INDEX, 0, 0, NULL))
 		return;
+	if (!want && (have.kind == CFS_LINK_FWD_FILE ||
+		      have.kind == CFS_LINK_FWD_DIR)) {
+		/* an origin in the peer still points into this chunk: only
+		 * the peer's own check may cut that forward link */
+		u32 i, seen = 0;
+
+		ck_problem(c, PR_PEER_CHECK, CFS_MKINO(pc->index, (u32)key), 0,
+			   NULL);
+		for (i = 0; i < c->res->nrecheck; i++)
+			seen |= c->res->recheck[i] == pc->index;
+		if (!seen && c->res->nrecheck < 32)
+			c->res->recheck[c->res->nrecheck++] = pc->index;
+	}
 	if (!want) {
 		err = bt_delete(&t, key);
 		if (!err && pc->hdr.link_count)
@@ -337,16 +350,8 @@ static void scan_peer(struct ck *c, u32 p)
 				       m->l.kind == CFS_LINK_FWD_DIR)));
 
 		c->res->peers++;
-		if (!match) {
+		if (!match)
 			fix_peer_entry(c, pc, k, NULL);
-			if (fwd) {
-				/* an origin in P still points into K */
-				ck_problem(c, PR_PEER_CHECK, CFS_MKINO(p, pl), 0,
-					   NULL);
-				if (c->res->nrecheck < 32)
-					c->res->recheck[c->res->nrecheck++] = p;
-			}
-		}
 		k++;
 	}
 }

@@ -26,6 +26,7 @@
 #define CFS_INODE_SIZE 256
 #define CFS_ROOT_LOCAL 1                   /* root dir: chunk 0, local 1 */
 #define CFS_ROOT_INO 1ULL
+#define CFS_LOST_FOUND_LOCAL 2              /* /lost+found: chunk 0, local 2 */
 #define CFS_MAX_FILE_BYTES (1ULL << 44)    /* 16 TiB */
 
 /* Block types (cfs_bhdr.magic). */

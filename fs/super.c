@@ -334,6 +334,74 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 	return chunk_write_hdr(fs, ch);
 }
 
+/* "chunk-K" */
+static u32 chunk_dir_name(char *name, u32 k)
+{
+	char digits[12];
+	u32 n = 0, len = 6;
+
+	cfs_memcpy(name, "chunk-", 6);
+	do {
+		digits[n++] = (char)('0' + k % 10);
+		k /= 10;
+	} while (k);
+	while (n)
+		name[len++] = digits[--n];
+	name[len] = 0;
+	return len;
+}
+
+/* /lost+found (chunk 0, local inode 2) with a directory chunk-K living in
+ * every chunk K, recorded in K's header: the checker of chunk K attaches
+ * orphans there without writing anywhere else. */
+static int mkfs_lost_found(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
+{
+	struct cfs_inode *root = NULL, *lf = NULL, *d;
+	struct cfs_fs *fs;
+	const char *why;
+	char name[24];
+	u32 k, len;
+	int err = cfs_mount(dev, 0, &fs, &why);
+
+	if (err)
+		return err;
+	host_mutex_lock(fs->lock);
+	err = inode_get(fs, CFS_ROOT_INO, &root);
+	if (!err)
+		err = inode_alloc(fs, &fs->chunks[0], CFS_S_IFDIR | 0700, &lf);
+	if (!err && lf->local != CFS_LOST_FOUND_LOCAL)
+		err = -CFS_EINVAL;
+	if (!err) {
+		lf->d.uid = o->root_uid;
+		lf->d.gid = o->root_gid;
+		lf->d.nlink = 2;
+		err = dir_add(fs, root, "lost+found", 10, lf);
+	}
+	for (k = 0; !err && k < fs->nchunks; k++) {
+		len = chunk_dir_name(name, k);
+		err = inode_alloc(fs, &fs->chunks[k], CFS_S_IFDIR | 0700, &d);
+		if (err)
+			break;
+		d->d.uid = o->root_uid;
+		d->d.gid = o->root_gid;
+		d->d.nlink = 2;
+		err = dir_add(fs, lf, name, len, d);
+		if (!err) {
+			fs->chunks[k].hdr.lost_found = d->local;
+			fs->chunks[k].hdr_dirty = 1;
+		}
+		inode_put(fs, d);
+	}
+	inode_put(fs, lf);
+	inode_put(fs, root);
+	host_mutex_unlock(fs->lock);
+	{
+		int e = cfs_unmount(fs);
+
+		return err ? err : e;
+	}
+}
+
 int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 {
 	struct cfs_fs fs;
@@ -370,6 +438,8 @@ int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 		err = dev->ops->flush(dev);
 out:
 	host_free(fs.scratch);
+	if (!err)
+		err = mkfs_lost_found(dev, o);
 	return err;
 }
 

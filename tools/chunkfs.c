@@ -19,6 +19,10 @@ static int cmd_help(int argc, char **argv);
 static const struct tool_cmd cmds[] = {
 	{ "stat", cmd_stat, "[--json] IMAGE [PATH...]",
 	  "report files, directories, continuations and per-chunk usage" },
+	{ "inject", cmd_inject,
+	  "IMAGE --chunk N --what KIND [--seed S] [--block LOCAL] "
+	  "[--json] [--dry-run]",
+	  "damage one chunk on purpose (tests, demos, trying repair)" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help" },
 };
 

@@ -44,5 +44,6 @@ const char *tool_chunk_state(unsigned state);
 void json_str(FILE *f, const char *s);
 
 int cmd_stat(int argc, char **argv);
+int cmd_inject(int argc, char **argv);
 
 #endif

@@ -173,7 +173,7 @@ py "$MNT" <<'EOF'
 import os, sys
 from cfs_util import *
 M = sys.argv[1]
-eq(sorted(os.listdir(M)), ["dir", "first", "second", "via_helper", "via_mount_t"], "root listing at the end")
+eq(sorted(os.listdir(M)), ["dir", "first", "lost+found", "second", "via_helper", "via_mount_t"], "root listing at the end")
 EOF
 umount_fs "$MNT"
 echo "PASS: t_mount"

@@ -16,7 +16,7 @@ for f in usr/local/sbin/mkfs.chunkfs usr/local/bin/chunkfs-fuse \
 	[ -f "$D/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 "$D/usr/local/sbin/mkfs.chunkfs" -q -C 4M "$D/img" 16M
-"$D/usr/local/sbin/chunkfs" stat --json "$D/img" | grep -q '"directories": 1' || {
+"$D/usr/local/sbin/chunkfs" stat --json "$D/img" | grep -q '"files": 0' || {
 	echo "FAIL: installed chunkfs stat"; exit 1; }
 for m in "$D"/usr/local/share/man/man8/*.8; do
 	w=$(LC_ALL=C MANWIDTH=80 man -l --warnings "$m" 2>&1 >/dev/null)

@@ -10,12 +10,14 @@ expect_ok "stat --json" "$TOOL" stat --json "$IMG"
 cp "$W/out" "$W/j"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$W/j" || fail "stat --json is not valid JSON"
 check_eq "files" "$(jget "$W/j" 'j["files"]')" 0
-check_eq "directories" "$(jget "$W/j" 'j["directories"]')" 1
+# root, /lost+found and its chunk-K directory in every chunk (mkfs)
+check_eq "directories" "$(jget "$W/j" 'j["directories"]')" "$(jget "$W/j" '2 + j["nchunks"]')"
 check_eq "regular_files" "$(jget "$W/j" 'j["regular_files"]')" 0
 check_eq "files_with_continuations" "$(jget "$W/j" 'j["files_with_continuations"]')" 0
-check_eq "directories_with_continuations" "$(jget "$W/j" 'j["directories_with_continuations"]')" 0
-check_eq "continuations" "$(jget "$W/j" 'j["continuations"]')" 0
-check_eq "cross_chunk_links" "$(jget "$W/j" 'j["cross_chunk_links"]')" 0
+# /lost+found continues into every other chunk, one link each
+check_eq "directories_with_continuations" "$(jget "$W/j" 'j["directories_with_continuations"]')" "$(jget "$W/j" 'int(j["nchunks"] > 1)')"
+check_eq "continuations" "$(jget "$W/j" 'j["continuations"]')" "$(jget "$W/j" 'j["nchunks"] - 1')"
+check_eq "cross_chunk_links" "$(jget "$W/j" 'j["cross_chunk_links"]')" "$(jget "$W/j" 'j["nchunks"] - 1')"
 check_eq "bytes" "$(jget "$W/j" 'j["bytes"]')" 0
 check_eq "label" "$(jget "$W/j" 'j["label"]')" emptyfs
 check_eq "paths empty" "$(jget "$W/j" 'j["paths"]')" "[]"
@@ -24,15 +26,16 @@ check_eq "chunk indexes" "$(jget "$W/j" '[c["index"] for c in j["chunks"]] == li
 check_eq "chunks clean" "$(jget "$W/j" 'set(c["state"] for c in j["chunks"])')" "{'clean'}"
 check_eq "chunk blocks sane" "$(jget "$W/j" 'all(0 < c["free_blocks"] < c["blocks"] for c in j["chunks"])')" True
 check_eq "chunk inodes sane" "$(jget "$W/j" 'all(0 < c["free_inodes"] < c["inodes"] for c in j["chunks"])')" True
-check_eq "no links" "$(jget "$W/j" 'sum(c["links"] for c in j["chunks"])')" 0
+# /lost+found's continuation in every other chunk: two ends each
+check_eq "links of /lost+found" "$(jget "$W/j" 'sum(c["links"] for c in j["chunks"])')" "$(jget "$W/j" '2 * (j["nchunks"] - 1)')"
 check_eq "chunk 0 holds the root" "$(jget "$W/j" 'j["chunks"][0]["inodes"] - j["chunks"][0]["free_inodes"] >= 1')" True
 
 # text output
 expect_ok "stat text" "$TOOL" stat "$IMG"
 grep -Eq '^Files: +0 ' "$W/out" || fail "text: Files line"
-grep -Eq '^Directories: +1$' "$W/out" || fail "text: Directories line"
-grep -Eq '^Continuations: +0$' "$W/out" || fail "text: Continuations line"
-grep -Eq '^ +0 +clean +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +0$' "$W/out" || fail "text: chunk 0 row"
+grep -Eq "^Directories: +$(jget "$W/j" '2 + j["nchunks"]')\$" "$W/out" || fail "text: Directories line"
+grep -Eq "^Continuations: +$(jget "$W/j" 'j["nchunks"] - 1')( |\$)" "$W/out" || fail "text: Continuations line"
+grep -Eq "^ +0 +clean +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +$(jget "$W/j" 'j["nchunks"] - 1')\$" "$W/out" || fail "text: chunk 0 row"
 rows=$(grep -Ec '^ +[0-9]+ +clean ' "$W/out")
 check_eq "text: one row per chunk" "$rows" "$(jget "$W/j" 'j["nchunks"]')"
 

@@ -55,13 +55,23 @@ static void run(u32 bs, int inline_root)
 	o.chunk_bytes = bs == 65536 ? 64 << 20 : 16 << 20;
 	CHECK_OK(cfs_mkfs(&m->bdev, &o));
 	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
-	CHECK_OK(inode_get(fs, CFS_ROOT_INO, &ip));
+	/* a fresh directory inode (inline root) or a fresh root block */
+	CHECK_OK(inode_alloc(fs, &fs->chunks[0], CFS_S_IFDIR | 0755, &ip));
+	ip->d.nlink = 2;
 	tree_of_inode(fs, ip, inline_root ? CFS_TREE_DIR : CFS_TREE_LINK, &t);
 	if (!inline_root) {
+		struct cfs_buf *b;
+		u32 blk;
+
+		CHECK_OK(alloc_meta_block(fs, &fs->chunks[0], &blk));
+		CHECK_OK(buf_new(fs, &fs->chunks[0], blk, CFS_MAGIC_BTREE, &b));
+		((struct cfs_bhdr *)b->data)->tree = CFS_TREE_LINK;
+		bt_init_node(b->data + sizeof(struct cfs_bhdr), CFS_PAYLOAD(fs));
+		buf_put(fs, b);
 		t.iroot = NULL;
 		t.ip = NULL;
 		t.owner = 0;
-		t.root_blk = fs->chunks[0].hdr.link_root;
+		t.root_blk = blk;
 	}
 	max = bt_max_item(&t);
 	memset(have, 0, sizeof(have));
