@@ -11,9 +11,9 @@
  * in it.  A file with no name and a zero link count was unlinked while open
  * at a crash and is freed; one with no name but data lost its name and is
  * an orphan, as is a directory with no name.
- * Pass 7 moves orphans to this chunk's lost+found ("lost+found.K" in the
- * root directory; its entry lives in the root's continuation in chunk K,
- * so attaching it writes in chunk 0 only the root's forward link to K).
+ * Pass 7 moves orphans to this chunk's lost+found, /lost+found/chunk-K,
+ * which mkfs made in chunk K (its entry lives in /lost+found's
+ * continuation here), so attaching them writes nothing outside chunk K.
  * Hands on: c->ino[].orphan, the lost+found directory for the cross pass.
  */
 #include "check_int.h"
@@ -103,57 +103,109 @@ int check_nlink(struct ck *c)
 	return 0;
 }
 
-/* This chunk's lost+found, made if needed; pinned.  NULL if impossible. */
+/* The part of /lost+found (chunk 0, local 2) that lives in this chunk:
+ * its home in chunk 0, or its continuation here (found through our own
+ * link index, which names it).  Pinned; NULL if there is none. */
+static struct cfs_inode *lf_part(struct ck *c)
+{
+	struct cfs_inode *p;
+	u32 i;
+
+	if (c->k == 0)
+		return inode_get(c->fs, CFS_MKINO(0, CFS_LOST_FOUND_LOCAL), &p)
+		       ? NULL : p;
+	for (i = 0; i < c->nexp; i++) {
+		const struct ck_link *l = &c->links[i];
+
+		if (l->peer == 0 && l->l.kind == CFS_LINK_BACK_DIR &&
+		    l->l.peer_ino == CFS_LOST_FOUND_LOCAL &&
+		    !inode_get(c->fs, ck_ino(c, l->local), &p))
+			return p;
+	}
+	return NULL;
+}
+
+/* This chunk's lost+found (/lost+found/chunk-K), remade inside the part
+ * of /lost+found in this chunk if it is gone; pinned.  NULL if that part is
+ * gone too: then orphans stay where they are and the problem is reported. */
 static struct cfs_inode *lost_found(struct ck *c)
 {
 	struct cfs_chunk_hdr *h = &c->ch->hdr;
-	struct cfs_inode *lf = NULL, *root = NULL;
-	char name[40];
-	u64 x;
-	u32 t, n;
+	struct cfs_inode *lf = NULL, *part;
+	struct cfs_tree t;
+	char name[24];
+	u32 n = 0, v = c->k, len = 6;
+	char digits[12];
 	int err;
 
 	if (h->lost_found && h->lost_found < c->ninodes &&
+	    c->ino[h->lost_found].state == CI_INUSE &&
 	    !inode_get(c->fs, ck_ino(c, h->lost_found), &lf)) {
 		if (CFS_ISDIR(lf->d.mode) && !(lf->d.flags & CFS_IF_CONT) &&
 		    lf->d.nlink)
 			return lf;
 		inode_put(c->fs, lf);
-		lf = NULL;
 	}
-	err = inode_get(c->fs, CFS_ROOT_INO, &root);
-	if (err || !CFS_ISDIR(root->d.mode)) {
-		if (!err)
-			inode_put(c->fs, root);
-		ck_problem(c, PR_LOST_FOUND, 0, 0, "root directory unreadable");
+	part = lf_part(c);
+	if (!part || !CFS_ISDIR(part->d.mode)) {
+		if (part)
+			inode_put(c->fs, part);
+		ck_problem(c, PR_LOST_FOUND, 0, 0, "/lost+found has no part "
+			   "in this chunk");
 		return NULL;
 	}
+	cfs_memcpy(name, "chunk-", 6);
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		name[len++] = digits[--n];
 	err = inode_alloc(c->fs, c->ch, CFS_S_IFDIR | 0700, &lf);
-	if (err)
-		goto fail;
-	lf->d.nlink = 2;
-	inode_write(c->fs, lf);
-	for (n = 0; n < 100; n++) {
-		if (n)
-			ck_fmt(name, sizeof(name), "lost+found.%.%", c->k, n);
-		else
-			ck_fmt(name, sizeof(name), "lost+found.%", c->k, 0);
-		err = dir_find(c->fs, root, name, cfs_strnlen(name, 40), &x, &t);
-		if (err == -CFS_ENOENT)
-			break;
-	}
-	err = dir_add(c->fs, root, name, cfs_strnlen(name, 40), lf);
-	if (err) {
-		lf->d.nlink = 0;
-		cfs_memset(&lf->d, 0, sizeof(lf->d));
+	if (!err) {
+		lf->d.nlink = 2;
+		lf->d.parent = part->local;
 		inode_write(c->fs, lf);
-		free_inode_nr(c->fs, c->ch, lf->local);
-		inode_put(c->fs, lf);
-		goto fail;
+		/* the entry goes straight into the local part, so that nothing
+		 * outside this chunk is written (dir_add would update the
+		 * link count of /lost+found's home in chunk 0; the check of
+		 * chunk 0 settles that count) */
+		{
+			u64 key = dir_hash(c->fs, name, len);
+			u8 buf[sizeof(struct cfs_dirent) + 24];
+			struct cfs_dirent *de = (struct cfs_dirent *)buf;
+
+			tree_of_inode(c->fs, part, CFS_TREE_DIR, &t);
+			de->ino = lf->local;
+			de->type = CFS_FT_DIR;
+			de->namelen = (u8)len;
+			cfs_memcpy(de->name, name, len);
+			err = bt_insert(&t, key, buf, (u32)sizeof(*de) + len);
+			if (err == -CFS_EEXIST) {
+				ck_fmt(name + len, 8, ".%", c->res->found, 0);
+				len = cfs_strnlen(name, 24);
+				de->namelen = (u8)len;
+				cfs_memcpy(de->name, name, len);
+				err = bt_insert(&t, dir_hash(c->fs, name, len),
+						buf, (u32)sizeof(*de) + len);
+			}
+		}
+		if (!err) {
+			part->d.nlink++;
+			inode_write(c->fs, part);
+		}
 	}
-	inode_touch(root, 0, 1, 1);
-	inode_write(c->fs, root);
-	inode_put(c->fs, root);
+	inode_put(c->fs, part);
+	if (err) {
+		if (lf) {
+			cfs_memset(&lf->d, 0, sizeof(lf->d));
+			inode_write(c->fs, lf);
+			free_inode_nr(c->fs, c->ch, lf->local);
+			inode_put(c->fs, lf);
+		}
+		ck_problem(c, PR_LOST_FOUND, 0, 0, "no space");
+		return NULL;
+	}
 	h->lost_found = lf->local;
 	c->ch->hdr_dirty = 1;
 	if (lf->local < c->ninodes) {
@@ -161,10 +213,6 @@ static struct cfs_inode *lost_found(struct ck *c)
 		c->ino[lf->local].ft = CFS_FT_DIR;
 	}
 	return lf;
-fail:
-	inode_put(c->fs, root);
-	ck_problem(c, PR_LOST_FOUND, 0, 0, "no space");
-	return NULL;
 }
 
 int ck_reattach(struct ck *c, struct cfs_inode *ip, const char *prefix,
