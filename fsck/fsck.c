@@ -436,7 +436,7 @@ static void queue_peers(struct run *R, const struct unit *u)
 	}
 }
 
-static void check_unit(struct run *R, struct unit *u)
+static void check_unit(struct run *R, struct unit *u, struct cfs_fs *fs)
 {
 	double t0 = now_s();
 
@@ -444,16 +444,28 @@ static void check_unit(struct run *R, struct unit *u)
 	if (u->is_super)
 		u->err = cfs_check_super(R->fs, R->mode, report_cb, u, &u->res);
 	else
-		u->err = cfs_check_chunk(R->fs, u->chunk, R->mode, report_cb, u,
+		u->err = cfs_check_chunk(fs, u->chunk, R->mode, report_cb, u,
 					 &u->res);
 	if (u->err > 0)
 		u->err = 0;
 	u->time_s = now_s() - t0;
 }
 
+/* A worker checks with its own read-only instance of the image when the
+ * run writes nothing (-n): instances share nothing, so the chunks are
+ * checked truly in parallel.  Repairs use the one writable instance, whose
+ * lock makes them one chunk at a time. */
+struct worker_ctx {
+	struct run *R;
+	struct cfs_bdev *dev;
+	struct cfs_fs *fs;
+};
+
 static void *worker(void *arg)
 {
-	struct run *R = arg;
+	struct worker_ctx *W = arg;
+	struct run *R = W->R;
+	struct cfs_fs *fs = W->fs ? W->fs : R->fs;
 
 	pthread_mutex_lock(&R->lock);
 	for (;;) {
@@ -469,7 +481,7 @@ static void *worker(void *arg)
 		R->running++;
 		pthread_mutex_unlock(&R->lock);
 
-		check_unit(R, u);
+		check_unit(R, u, fs);
 
 		pthread_mutex_lock(&R->lock);
 		R->running--;
@@ -868,7 +880,7 @@ int main(int argc, char **argv)
 
 	/* ---- the superblock first, alone ---- */
 	t0 = now_s();
-	check_unit(&R, R.units[0]);
+	check_unit(&R, R.units[0], R.fs);
 	R.units[0]->ran = 1;
 	R.next = 1;
 	pthread_mutex_init(&R.lock, NULL);
@@ -881,22 +893,49 @@ int main(int argc, char **argv)
 
 	/* ---- the chunks ---- */
 	if (R.nchunks_todo && !cancelled) {
+		struct worker_ctx *wc = xmalloc((size_t)jobs * sizeof(*wc));
+		int nth;
+
+		memset(wc, 0, (size_t)jobs * sizeof(*wc));
+		for (r = 0; r < jobs; r++) {
+			wc[r].R = &R;
+			if (writes || jobs == 1)
+				continue;
+			if (cfs_user_open(device, CFS_OPEN_RDONLY | CFS_OPEN_NOLOCK,
+					  &wc[r].dev, err, sizeof(err)) < 0) {
+				wc[r].dev = NULL;
+				continue;
+			}
+			if (cfs_mount_check(wc[r].dev, CFS_MOUNT_RDONLY, &wc[r].fs,
+					    &why) < 0) {
+				wc[r].fs = NULL;
+				cfs_user_close(wc[r].dev);
+				wc[r].dev = NULL;
+			}
+		}
 		th = xmalloc((size_t)jobs * sizeof(*th));
 		for (r = 0; r < jobs; r++) {
-			int e = pthread_create(&th[r], NULL, worker, &R);
+			int e = pthread_create(&th[r], NULL, worker, &wc[r]);
 
 			if (e) {
 				if (r == 0) {
 					errx("cannot start a thread: %s",
 					     strerror(e));
-					worker(&R);
+					worker(&wc[0]);
 				}
 				break;
 			}
 		}
-		jobs = r ? r : 0;
-		for (r = 0; r < jobs; r++)
+		nth = r;
+		for (r = 0; r < nth; r++)
 			pthread_join(th[r], NULL);
+		for (r = 0; r < jobs; r++) {
+			if (wc[r].fs)
+				cfs_unmount(wc[r].fs);
+			if (wc[r].dev)
+				cfs_user_close(wc[r].dev);
+		}
+		free(wc);
 		free(th);
 	}
 	pthread_mutex_lock(&R.lock);
