@@ -52,6 +52,17 @@ void ck_fix_failed(struct ck *c, u64 ino, int err)
 		c->fn(c->ctx, &r);
 }
 
+void ck_recheck(struct ck *c, u32 p)
+{
+	u32 i;
+
+	for (i = 0; i < c->res->nrecheck; i++)
+		if (c->res->recheck[i] == p)
+			return;
+	if (c->res->nrecheck < CFS_ARRAY_SIZE(c->res->recheck))
+		c->res->recheck[c->res->nrecheck++] = p;
+}
+
 u64 ck_ino(const struct ck *c, u32 local)
 {
 	return CFS_MKINO(c->k, local);

@@ -57,18 +57,13 @@ static void fix_peer_entry(struct ck *c, struct cfs_chunk *pc, u64 key,
 		return;
 	if (!ck_problem(c, PR_PEER_INDEX, 0, 0, NULL))
 		return;
-	if (!want && (have.kind == CFS_LINK_FWD_FILE ||
-		      have.kind == CFS_LINK_FWD_DIR)) {
-		/* an origin in the peer still points into this chunk: only
-		 * the peer's own check may cut that forward link */
-		u32 i, seen = 0;
-
+	if (!want) {
+		/* an origin in the peer still points into this chunk, or a
+		 * continuation in the peer lost its origin here: only the
+		 * peer's own check may cut or reattach it */
 		ck_problem(c, PR_PEER_CHECK, CFS_MKINO(pc->index, (u32)key), 0,
 			   NULL);
-		for (i = 0; i < c->res->nrecheck; i++)
-			seen |= c->res->recheck[i] == pc->index;
-		if (!seen && c->res->nrecheck < 32)
-			c->res->recheck[c->res->nrecheck++] = pc->index;
+		ck_recheck(c, pc->index);
 	}
 	if (!want) {
 		err = bt_delete(&t, key);
@@ -194,6 +189,8 @@ static int cross_fwd(struct ck *c, u32 peer, u32 local,
 		}
 		if (o->d.nconts)
 			o->d.nconts--;
+		if (!o->d.nconts && !dir)
+			o->d.blocks = c->ino[local].local_blocks;
 		inode_write(c->fs, o);
 		del_own_entry(c, peer, local);
 		/* the peer's entry for a continuation that does not match */
@@ -245,14 +242,61 @@ static void orphan_cont(struct ck *c, struct cfs_inode *ct, u32 peer,
 		ck_fix_failed(c, ct->ino, -CFS_ENOSPC);
 }
 
+/* Does origin o hold a forward link to continuation ct of this chunk?
+ * Returns the number of links naming it (extents for a file, 1 for a
+ * directory), 0 if none. */
+static int fwd_names(struct ck *c, struct cfs_inode *o, struct cfs_inode *ct)
+{
+	u64 first, last_end, other_end;
+
+	if (CFS_ISDIR(o->d.mode)) {
+		struct cfs_dcont dc;
+		struct cfs_tree t;
+
+		tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
+		return !bt_lookup(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc),
+				  NULL) && dc.chunk == c->k &&
+		       dc.ino == ct->local && dc.gen == ct->d.gen;
+	}
+	{
+		int n = count_cexts(c->fs, o, c->k, ct->local, ct->d.gen, &first,
+				    &last_end, &other_end, 0);
+
+		return n > 0 ? n : 0;
+	}
+}
+
+/* /lost+found (chunk 0, local 2) was remade and lost its parts: link its
+ * part in this chunk (which holds chunk-K) to the new /lost+found. */
+static void readopt_lf(struct ck *c, struct cfs_inode *o, struct cfs_inode *ct,
+		       struct cfs_chunk *pc)
+{
+	struct cfs_dcont dc = { c->k, ct->local, ct->d.gen, 0 };
+	struct cfs_link fwd = { CFS_LINK_FWD_DIR, ct->local, ct->d.gen, o->d.gen };
+	struct cfs_link back = { CFS_LINK_BACK_DIR, o->local, o->d.gen,
+				 ct->d.gen };
+	struct cfs_tree t;
+
+	tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
+	if (bt_insert(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc)))
+		return;
+	ct->d.back_gen = o->d.gen;
+	inode_write(c->fs, ct);
+	del_own_entry(c, 0, ct->local);
+	link_add(c->fs, c->ch, 0, ct->local, &back);
+	fix_peer_entry(c, pc, lkey(c->k, o->local), &fwd);
+	o->d.nconts++;
+	o->d.nlink += ct->d.nlink;
+	inode_write(c->fs, o);
+}
+
 /* The back link of continuation `local` to origin (peer, l->peer_ino). */
 static int cross_back(struct ck *c, u32 peer, u32 local,
 		      const struct cfs_link *l)
 {
 	struct cfs_chunk *pc = &c->fs->chunks[peer];
 	struct cfs_inode *ct, *o = NULL;
-	int dir = l->kind == CFS_LINK_BACK_DIR, ok = 0, err, n = 0;
-	u64 first, last_end, other_end;
+	int dir = l->kind == CFS_LINK_BACK_DIR, n = 0, err, basic = 0;
 
 	err = inode_get(c->fs, ck_ino(c, local), &ct);
 	if (err)
@@ -262,23 +306,26 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 		inode_put(c->fs, ct);
 		return err == -CFS_ENOMEM ? err : 0;
 	}
-	if (!err && !(o->d.flags & CFS_IF_CONT) && o->d.gen == l->peer_gen &&
-	    o->d.nlink && (o->d.mode & CFS_S_IFMT) == (ct->d.mode & CFS_S_IFMT)) {
-		if (dir) {
-			struct cfs_dcont dc;
-			struct cfs_tree t;
+	if (err)
+		o = NULL;
+	if (o)
+		basic = !(o->d.flags & CFS_IF_CONT) && o->d.nlink &&
+			(o->d.mode & CFS_S_IFMT) == (ct->d.mode & CFS_S_IFMT);
+	if (basic)
+		n = fwd_names(c, o, ct);
+	if (n > 0 && ct->d.back_gen != o->d.gen) {
+		/* the forward end names this continuation exactly: trust it */
+		if (ck_problem(c, PR_BACK_FIXED, ct->ino, 0, NULL)) {
+			struct cfs_link back = { l->kind, o->local, o->d.gen,
+						 ct->d.gen };
 
-			tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
-			ok = !bt_lookup(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc),
-					NULL) && dc.chunk == c->k &&
-			     dc.ino == local && dc.gen == ct->d.gen;
-		} else {
-			n = count_cexts(c->fs, o, c->k, local, ct->d.gen, &first,
-					&last_end, &other_end, 0);
-			ok = n > 0;
+			ct->d.back_gen = o->d.gen;
+			inode_write(c->fs, ct);
+			del_own_entry(c, peer, local);
+			link_add(c->fs, c->ch, peer, local, &back);
 		}
 	}
-	if (ok) {
+	if (n > 0) {
 		struct cfs_link fwd = { dir ? CFS_LINK_FWD_DIR : CFS_LINK_FWD_FILE,
 					local, ct->d.gen, o->d.gen };
 
@@ -292,6 +339,23 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 				ct->d.nlink = (u32)n;
 				inode_write(c->fs, ct);
 			}
+		}
+	} else if (dir && basic && peer == 0 &&
+		   l->peer_ino == CFS_LOST_FOUND_LOCAL && CFS_ISDIR(o->d.mode) &&
+		   !(o->d.nconts && fwd_names(c, o, ct) == 0 &&
+		     (o->d.flags & CFS_IF_CONT))) {
+		struct cfs_dcont dc;
+		struct cfs_tree t;
+
+		tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
+		if (bt_lookup(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc), NULL) ==
+		    -CFS_ENOENT &&
+		    ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0,
+			       "/lost+found was remade: its part here re-adopted"))
+			readopt_lf(c, o, ct, pc);
+		else if (ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0, "directory")) {
+			del_own_entry(c, peer, local);
+			orphan_cont(c, ct, peer, l);
 		}
 	} else if (ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0, dir ? "directory"
 			      : "file")) {

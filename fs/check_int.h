@@ -50,6 +50,8 @@
 #define PR_ORPHAN_EMPTY 0x0403
 #define PR_DIR_NLINK 0x0404
 #define PR_LOST_FOUND 0x0405
+#define PR_ROOT_GONE 0x0406
+#define PR_LF_GONE 0x0407
 #define PR_BBMAP 0x0501
 #define PR_IBMAP 0x0502
 #define PR_FREE_COUNTS 0x0503
@@ -61,6 +63,7 @@
 #define PR_PEER_INDEX 0x0703
 #define PR_CONT_NLINK 0x0704
 #define PR_PEER_CHECK 0x0705
+#define PR_BACK_FIXED 0x0706
 #define PR_FIX_FAILED CFS_PROBLEM_FIX_FAILED
 
 enum { CI_FREE, CI_INUSE, CI_CLEARED, CI_UNKNOWN };
@@ -120,6 +123,8 @@ int ck_add_link(struct ck *c, u32 peer, u32 local, const struct cfs_link *l);
 void ck_mark(struct ck *c, u32 blk);
 int ck_test(const struct ck *c, u32 blk);
 void ck_fmt(char *buf, u32 size, const char *s, u64 a, u64 b);
+/* Ask the caller (fsck) to check chunk p next. */
+void ck_recheck(struct ck *c, u32 p);
 
 int check_hdr(struct ck *c);
 int check_inodes(struct ck *c);

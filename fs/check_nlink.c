@@ -25,9 +25,117 @@ static void free_inode_here(struct ck *c, struct cfs_inode *ip)
 	c->ino[ip->local].state = CI_FREE;
 }
 
+/* Write a fresh empty directory at local inode `local` of chunk 0. */
+static int make_dir_at(struct ck *c, u32 local, u32 mode, u32 parent)
+{
+	struct cfs_buf *b;
+	struct cfs_dinode *di;
+	u32 ipb = ck_ipb(c), blk = local / ipb;
+	s64 sec;
+	u32 ns;
+	int err;
+
+	if (blk >= c->ch->hdr.itable_init)
+		err = buf_new(c->fs, c->ch, c->ch->hdr.itable_start + blk,
+			      CFS_MAGIC_ITABLE, &b);
+	else
+		err = ck_itable(c, blk, &b);
+	if (err == -CFS_EUCLEAN)
+		err = buf_new(c->fs, c->ch, c->ch->hdr.itable_start + blk,
+			      CFS_MAGIC_ITABLE, &b);
+	if (err)
+		return err;
+	if (blk >= c->ch->hdr.itable_init)
+		c->ch->hdr.itable_init = blk + 1;
+	di = (struct cfs_dinode *)(b->data + sizeof(struct cfs_bhdr)) +
+	     local % ipb;
+	cfs_memset(di, 0, sizeof(*di));
+	host_now(&sec, &ns);
+	di->mode = (u16)(CFS_S_IFDIR | mode);
+	di->nlink = 2;
+	di->gen = c->ch->hdr.next_gen++;
+	di->atime = di->mtime = di->ctime = di->btime = sec;
+	di->parent = parent;
+	bt_init_node(di->root, CFS_IROOT_SIZE);
+	buf_dirty(c->fs, b);
+	buf_put(c->fs, b);
+	c->ch->hdr_dirty = 1;
+	{	/* drop a stale cached copy */
+		struct cfs_inode *ip = inode_cached(c->fs, ck_ino(c, local));
+
+		if (ip)
+			ip->d = *di;
+	}
+	c->ino[local].state = CI_INUSE;
+	c->ino[local].ft = CFS_FT_DIR;
+	c->ino[local].cont = 0;
+	c->ino[local].entry_part = parent;
+	c->ino[local].refs = local == CFS_ROOT_LOCAL ? 0 : 1;
+	return 0;
+}
+
+/* Chunk 0: the root directory and /lost+found must exist. */
+static int check_root(struct ck *c)
+{
+	struct ck_ino *r = &c->ino[CFS_ROOT_LOCAL];
+	struct ck_ino *l = &c->ino[CFS_LOST_FOUND_LOCAL];
+	struct cfs_inode *root, *lf;
+	int err;
+
+	if ((r->state != CI_INUSE || r->ft != CFS_FT_DIR || r->cont) &&
+	    r->state != CI_UNKNOWN) {
+		if (!ck_problem(c, PR_ROOT_GONE, CFS_ROOT_INO, 0, NULL))
+			return 0;
+		err = make_dir_at(c, CFS_ROOT_LOCAL, 0755, CFS_ROOT_LOCAL);
+		if (err) {
+			ck_fix_failed(c, CFS_ROOT_INO, err);
+			return 0;
+		}
+	}
+	if ((l->state == CI_INUSE && l->ft == CFS_FT_DIR && !l->cont &&
+	     l->refs) || l->state == CI_UNKNOWN ||
+	    r->state != CI_INUSE)
+		return 0;
+	if (!ck_problem(c, PR_LF_GONE, ck_ino(c, CFS_LOST_FOUND_LOCAL), 0, NULL))
+		return 0;
+	if (l->state == CI_INUSE && !l->refs && l->ft == CFS_FT_DIR && !l->cont) {
+		/* it exists but lost its name: just name it again */
+	} else {
+		err = make_dir_at(c, CFS_LOST_FOUND_LOCAL, 0700, CFS_ROOT_LOCAL);
+		if (err) {
+			ck_fix_failed(c, 0, err);
+			return 0;
+		}
+	}
+	if (inode_get(c->fs, CFS_ROOT_INO, &root))
+		return 0;
+	if (!inode_get(c->fs, ck_ino(c, CFS_LOST_FOUND_LOCAL), &lf)) {
+		u64 x;
+		u32 t;
+
+		if (dir_find(c->fs, root, "lost+found", 10, &x, &t) == -CFS_ENOENT)
+			err = dir_add(c->fs, root, "lost+found", 10, lf);
+		else
+			err = -CFS_EEXIST;
+		if (err) {
+			ck_fix_failed(c, lf->ino, err);
+		} else {
+			l->refs = 1;
+			l->entry_part = CFS_ROOT_LOCAL;
+			r->subdirs++;
+		}
+		inode_put(c->fs, lf);
+	}
+	inode_put(c->fs, root);
+	return 0;
+}
+
 int check_nlink(struct ck *c)
 {
 	u32 i;
+
+	if (c->k == 0)
+		check_root(c);
 
 	for (i = 1; i < c->ninodes; i++) {
 		struct ck_ino *ci = &c->ino[i];
@@ -49,6 +157,8 @@ int check_nlink(struct ck *c)
 				if (ck_problem(c, PR_DIR_NLINK, ip->ino, 0, d)) {
 					ip->d.nlink = ci->subdirs;
 					inode_write(c->fs, ip);
+					/* the origin counts these too */
+					ck_recheck(c, ip->d.back_chunk);
 				}
 			}
 		} else if (ci->ft == CFS_FT_DIR) {
@@ -161,6 +271,41 @@ static struct cfs_inode *lost_found(struct ck *c)
 	} while (v);
 	while (n)
 		name[len++] = digits[--n];
+	{	/* still there, only the header forgot it (rebuilt header)? */
+		u32 max, blen, off = 0;
+		u8 *buf;
+
+		tree_of_inode(c->fs, part, CFS_TREE_DIR, &t);
+		max = bt_max_item(&t);
+		buf = host_alloc(max);
+		if (buf && !bt_lookup(&t, dir_hash(c->fs, name, len), buf, max,
+				      &blen)) {
+			blen = CFS_MIN(blen, max);
+			while (off + sizeof(struct cfs_dirent) <= blen) {
+				struct cfs_dirent *de = (void *)(buf + off);
+				u32 sz = (u32)sizeof(*de) + de->namelen;
+
+				if (off + sz > blen)
+					break;
+				if (de->namelen == len &&
+				    !cfs_memcmp(de->name, name, len) &&
+				    de->ino < c->ninodes &&
+				    c->ino[de->ino].state == CI_INUSE &&
+				    c->ino[de->ino].ft == CFS_FT_DIR &&
+				    !c->ino[de->ino].cont &&
+				    !inode_get(c->fs, ck_ino(c, de->ino), &lf)) {
+					host_free(buf);
+					inode_put(c->fs, part);
+					h->lost_found = lf->local;
+					c->ch->hdr_dirty = 1;
+					return lf;
+				}
+				off += sz;
+			}
+		}
+		host_free(buf);
+		lf = NULL;
+	}
 	err = inode_alloc(c->fs, c->ch, CFS_S_IFDIR | 0700, &lf);
 	if (!err) {
 		lf->d.nlink = 2;
@@ -256,6 +401,12 @@ int check_reattach(struct ck *c)
 
 	if (!ck_fixing(c))
 		return 0;
+	{	/* this chunk's lost+found must exist, orphans or not */
+		struct cfs_inode *lf = lost_found(c);
+
+		if (lf)
+			inode_put(c->fs, lf);
+	}
 	for (i = 1; i < c->ninodes; i++) {
 		struct cfs_inode *ip;
 		int err;

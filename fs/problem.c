@@ -36,6 +36,8 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_ORPHAN, "orphan", "inode with data but no name; moved to lost+found", CFS_FIX_ASK },
 	{ PR_ORPHAN_EMPTY, "orphan_empty", "unreferenced empty inode; freed", CFS_FIX_PREEN },
 	{ PR_DIR_NLINK, "dir_nlink", "directory link count wrong; corrected", CFS_FIX_PREEN },
+	{ PR_ROOT_GONE, "root_gone", "root directory missing or not a directory; recreated empty", CFS_FIX_ASK },
+	{ PR_LF_GONE, "lf_gone", "/lost+found missing; recreated", CFS_FIX_PREEN },
 	{ PR_LOST_FOUND, "lost_found", "cannot create lost+found for this chunk", CFS_FIX_ASK },
 	{ PR_BBMAP, "bbmap", "block bitmap differs from the blocks in use; rewritten", CFS_FIX_PREEN },
 	{ PR_IBMAP, "ibmap", "inode bitmap differs from the inodes in use; rewritten", CFS_FIX_PREEN },
@@ -48,6 +50,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_PEER_INDEX, "peer_index", "peer chunk's link index entry into this chunk wrong; fixed", CFS_FIX_PREEN },
 	{ PR_CONT_NLINK, "cont_nlink", "continuation reference count wrong; corrected", CFS_FIX_PREEN },
 	{ PR_PEER_CHECK, "peer_check", "a peer chunk holds a broken link into this chunk; check that chunk", CFS_FIX_PREEN },
+	{ PR_BACK_FIXED, "back_fixed", "continuation's back link damaged but its origin's forward link names it; back link corrected", CFS_FIX_PREEN },
 	{ PR_FIX_FAILED, "fix_failed", "a repair failed (I/O error or no space)", CFS_FIX_ASK },
 };
 

@@ -448,11 +448,13 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	reply_entry(req, &a);
 }
 
-/* Files use the page cache (mmap works); the cache is dropped at open. */
+/* Files use the page cache (mmap works) and keep it across opens: every
+ * change to the image goes through this mount (the image is locked), so
+ * the kernel's cached pages are never stale. */
 static void set_open_flags(struct fuse_file_info *fi)
 {
 	fi->direct_io = 0;
-	fi->keep_cache = 0;
+	fi->keep_cache = 1;
 	fi->fh = 0;
 }
 

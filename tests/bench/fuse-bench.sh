@@ -1,0 +1,740 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/bench/fuse-bench.sh - FUSE throughput benchmark of chunkfs (issue 2).
+#
+# A benchmark, not a test: it prints numbers and exits 0 unless the benchmark
+# itself could not run.  Run as root from anywhere in the repository:
+#
+#   tests/bench/fuse-bench.sh [--runs N] [--size SIZE] [--quick] [--only ROWS]
+#                             [--contenders LIST] [--out FILE.md]
+#                             [--raw FILE.csv] [--tmpfs DIR] [--rev REV]
+#                             [--wait-idle SECS] [--keep]
+#
+# Contenders, all on the same RAM-backed storage (a tmpfs, /dev/shm by
+# default, because the disk of the development machines is noisy):
+#   chunkfs   ./fuse/chunkfs-fuse -f IMAGE DIR   (image: mkfs.chunkfs -q IMAGE SIZE)
+#   fuse2fs   fuse2fs -f IMAGE DIR               (image: mkfs.ext4 -q -F IMAGE SIZE)
+#   ptll      libfuse's example passthrough_ll over a tmpfs directory, built
+#             from /usr/share/doc/libfuse3-dev/examples/passthrough_ll.c with
+#             default options (no keep_cache, no writeback cache): meant as
+#             the ceiling of a FUSE fs here; note it does not keep the page
+#             cache across opens, so a fs that does beats it on warm reads
+#   ext4      the kernel's ext4 on a loop device over an image like fuse2fs's
+#
+# Rows (ROWS for --only, comma-separated; groups run together):
+#   seqwrite       fio --rw=write --bs=1M --size=1G --fallocate=none
+#                  --end_fsync=1 --ioengine=psync, new file each run   [MB/s]
+#   seqread        seqread-cold: unmount, drop_caches, mount, fio --rw=read
+#                  (1 GiB file written beforehand)                    [MB/s]
+#                  seqread-warm: the same file again at once, --invalidate=0
+#   smallfiles     create (4 KiB each) + stat + unlink of 10,000 files in a new
+#                  directory, by bench-ops.c               [files/s, one file =
+#                                                           create+stat+unlink]
+#   treewalk       treewalk-cold: unmount, drop_caches, mount, then readdir +
+#                  lstat of every entry of a 20,000-file tree (4 KiB files,
+#                  100 per leaf dir, 10 leaf dirs per top dir)
+#                  treewalk-warm: the same walk again at once        [seconds]
+#                  passthrough_ll holds an fd per known inode: where
+#                  RLIMIT_NOFILE cannot be raised above tree + 2000, the
+#                  tree shrinks (for every contender) to fit
+# MB/s are 10^6 bytes per second.
+#
+# Method: per row, one warm-up round of every contender (discarded), then
+# --runs rounds (default 5) alternating the contenders run by run
+# (ABCDABCD...).  Each cell is the median (min-max) of the runs.  Ratios are
+# speed ratios, > 1 means chunkfs is faster (for the walks: other/chunkfs
+# time).  Issue-2 targets: chunkfs >= 2x fuse2fs on every row; sequential
+# read and write >= 0.5x passthrough_ll.
+#
+# Options:
+#   --runs N           timed runs per row and contender (default 5, quick 3)
+#   --size SIZE        image size of chunkfs, fuse2fs and ext4 (default 3G,
+#                      quick 1G); a tmpfs of about 2x SIZE per contender is
+#                      needed
+#   --quick            smoke test: runs 3, 1G images, 256 MiB sequential
+#                      files, 2,000 small files, a 4,000-file tree
+#   --only ROWS        seqwrite,seqread,smallfiles,treewalk (subset)
+#   --contenders LIST  subset of chunkfs,fuse2fs,ptll,ext4 (default all)
+#   --out FILE         also write the Markdown table (with machine facts and
+#                      the command) to FILE
+#   --raw FILE         also write every measurement as CSV to FILE
+#   --tmpfs DIR        where the images live (default /dev/shm; must be tmpfs)
+#   --rev REV          benchmark chunkfs as of git revision REV (e.g. HEAD):
+#                      built from `git archive REV` in the temp dir, so the
+#                      work tree (and a build in progress there) is not used
+#   --keep             keep the temp dir (logs) on exit; mounts are always
+#                      cleaned up
+#   --wait-idle SECS   first wait up to SECS (default 300, 0: no wait) for
+#                      the CPUs to be >= 85% idle for 10 s (other jobs skew the
+#                      numbers); the load averages go into the report
+# Environment: CFS_FUSE, CFS_MKFS (chunkfs programs, default ./fuse/chunkfs-fuse
+# and ./mkfs/mkfs.chunkfs of this tree), CFS_FUSE_OPTS (extra -o options for
+# chunkfs-fuse), BENCH_TIMEOUT (seconds one measurement may take, default 300).
+#
+# Missing packages (fio, fuse2fs, fuse3, libfuse3-dev, gcc, pkg-config,
+# e2fsprogs, python3) are installed with apt-get.  The helpers bench-ops.c
+# (beside this script) and passthrough_ll are built into the temp dir.  All
+# mounts, daemons and loop devices are cleaned up on exit, also on failure
+# or Ctrl-C.
+
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/../.." && pwd)
+CMDLINE="tests/bench/fuse-bench.sh${*:+ $*}"
+
+RUNS="" SIZE="" QUICK=0 ONLY="" OUT="" RAW="" TMPFS_BASE=/dev/shm KEEP=0 WAIT_IDLE=300 REV=""
+CONTENDERS="chunkfs fuse2fs ptll ext4"
+CFS_FUSE=${CFS_FUSE:-$REPO/fuse/chunkfs-fuse}
+CFS_MKFS=${CFS_MKFS:-$REPO/mkfs/mkfs.chunkfs}
+CFS_FUSE_OPTS=${CFS_FUSE_OPTS:-}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
+
+usage() {
+	sed -n '/^# tests\/bench/,/^# or Ctrl-C/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit "${1:-0}"
+}
+die() { echo "fuse-bench: $*" >&2; exit 1; }
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) RUNS=${2:?}; shift ;;
+	--runs=*) RUNS=${1#*=} ;;
+	--size) SIZE=${2:?}; shift ;;
+	--size=*) SIZE=${1#*=} ;;
+	--quick) QUICK=1 ;;
+	--only) ONLY=${2:?}; shift ;;
+	--only=*) ONLY=${1#*=} ;;
+	--contenders) CONTENDERS=${2:?}; shift ;;
+	--contenders=*) CONTENDERS=${1#*=} ;;
+	--out) OUT=${2:?}; shift ;;
+	--out=*) OUT=${1#*=} ;;
+	--raw) RAW=${2:?}; shift ;;
+	--raw=*) RAW=${1#*=} ;;
+	--tmpfs) TMPFS_BASE=${2:?}; shift ;;
+	--tmpfs=*) TMPFS_BASE=${1#*=} ;;
+	--keep) KEEP=1 ;;
+	--rev) REV=${2:?}; shift ;;
+	--rev=*) REV=${1#*=} ;;
+	--wait-idle) WAIT_IDLE=${2:?}; shift ;;
+	--wait-idle=*) WAIT_IDLE=${1#*=} ;;
+	-h|--help) usage 0 ;;
+	*) echo "fuse-bench: unknown option $1" >&2; usage 2 ;;
+	esac
+	shift
+done
+
+if [ "$QUICK" = 1 ]; then
+	: "${RUNS:=3}" "${SIZE:=1G}"
+	SEQ_MB=256 NSMALL=2000 NTREE=4000
+else
+	: "${RUNS:=5}" "${SIZE:=3G}"
+	SEQ_MB=1024 NSMALL=10000 NTREE=20000
+fi
+SMALL_BYTES=4096 TREE_BYTES=4096
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive number"
+CONTENDERS=${CONTENDERS//,/ }
+for c in $CONTENDERS; do
+	case $c in chunkfs|fuse2fs|ptll|ext4) ;; *) die "unknown contender $c" ;; esac
+done
+ALL_GROUPS="seqwrite seqread smallfiles treewalk"
+GROUPS_RUN=${ONLY:-$ALL_GROUPS}
+GROUPS_RUN=${GROUPS_RUN//,/ }
+for g in $GROUPS_RUN; do
+	case $g in
+	seqwrite|seqread|smallfiles|treewalk) ;;
+	seqread-cold|seqread-warm) die "--only: use seqread (cold and warm run together)" ;;
+	treewalk-cold|treewalk-warm) die "--only: use treewalk (cold and warm run together)" ;;
+	*) die "--only: unknown row $g (rows: $ALL_GROUPS)" ;;
+	esac
+done
+has_group() { [[ " $GROUPS_RUN " == *" $1 "* ]]; }
+
+size_bytes() {
+	numfmt --from=iec "${1%B}" 2>/dev/null || die "bad size $1"
+}
+SIZE_BYTES=$(size_bytes "$SIZE")
+
+[ "$(id -u)" = 0 ] || die "run as root (loop mounts, drop_caches, apt-get)"
+
+# ---------------------------------------------------------------- packages
+deps() {
+	local p missing=""
+	for p in fio fuse2fs fuse3 libfuse3-dev gcc pkg-config e2fsprogs python3 util-linux coreutils; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	log "installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq && apt-get install -y -qq $missing >/dev/null ||
+		die "apt-get install$missing failed"
+}
+deps
+PTLL_SRC=/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c
+[ -r "$PTLL_SRC" ] || die "$PTLL_SRC missing (libfuse3-dev)"
+[ -w /proc/sys/vm/drop_caches ] || die "cannot write /proc/sys/vm/drop_caches"
+
+# ---------------------------------------------------------------- storage
+[ "$(stat -f -c %T "$TMPFS_BASE" 2>/dev/null)" = tmpfs ] ||
+	die "$TMPFS_BASE is not a tmpfs (use --tmpfs DIR)"
+# The rule of thumb: 2x the image size per image contender (the image may
+# fill up, plus as much again of page cache), 2x the workload for
+# passthrough_ll's directory.  Below that only a warning; the hard limit is
+# the data actually stored (the workload per contender, plus 25%).
+WORK_BYTES=$(( (2 * SEQ_MB << 20) + (NSMALL * SMALL_BYTES) + (NTREE * TREE_BYTES) + (64 << 20) ))
+need=0 nc=0
+for c in $CONTENDERS; do
+	nc=$((nc + 1))
+	if [ "$c" = ptll ]; then need=$((need + 2 * WORK_BYTES)); else need=$((need + 2 * SIZE_BYTES)); fi
+done
+hard=$(( nc * WORK_BYTES * 5 / 4 ))
+avail=$(df -B1 --output=avail "$TMPFS_BASE" | tail -n 1)
+memavail=$(( $(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) * 1024 ))
+gib() { awk -v b="$1" 'BEGIN { printf "%.1f GiB", b / 2^30 }'; }
+log "storage: ~$(gib $need) (2x image size per contender) for [$CONTENDERS] at --size $SIZE, at least $(gib $hard); $TMPFS_BASE has $(gib "$avail") free, MemAvailable $(gib $memavail)"
+[ "$SIZE_BYTES" -ge $(( WORK_BYTES * 5 / 4 )) ] ||
+	die "--size $SIZE is too small for the workload (needs ~$(gib $((WORK_BYTES * 5 / 4))))"
+for what in "$TMPFS_BASE free:$avail" "MemAvailable:$memavail"; do
+	have=${what##*:}
+	[ "$have" -ge "$hard" ] || die "not enough room: $TMPFS_BASE needs at least $(gib $hard), ${what%:*} $(gib "$have"); use --quick, a smaller --size or fewer --contenders"
+	[ "$have" -ge "$need" ] || log "WARNING: ${what%:*} $(gib "$have") is below the 2x-image-size rule ($(gib $need)); continuing (the workload needs $(gib $hard))"
+done
+
+# passthrough_ll keeps an O_PATH fd open per inode the kernel knows, so it
+# cannot serve a tree with more entries than RLIMIT_NOFILE (the 3.14 example
+# does not raise it).  Raise the limit (same for every daemon); where the
+# hard limit cannot be raised (no CAP_SYS_RESOURCE), shrink the tree so that
+# all contenders walk the same tree.
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+if [[ " $CONTENDERS " == *" ptll "* ]] && [ "$NOFILE" != unlimited ] &&
+	[ $((NTREE + 2000)) -gt "$NOFILE" ]; then
+	n=$(( (NOFILE - 2000) / 1000 * 1000 ))
+	[ "$n" -ge 1000 ] || die "RLIMIT_NOFILE $NOFILE is too low for passthrough_ll"
+	log "NOTE: open-file limit $NOFILE (hard) < tree size $NTREE + 2000: passthrough_ll could not hold the tree; using a $n-file tree for all contenders"
+	NTREE=$n
+fi
+
+W=$(mktemp -d "$TMPFS_BASE/chunkfs-bench.XXXXXX") || die "mktemp failed"
+chmod 755 "$W"
+mkdir -p "$W/bin" "$W/log"
+RES=$W/results.csv
+: >"$RES"
+
+declare -A MNT PID IMG AVAIL WHY LABEL
+LABEL[chunkfs]=chunkfs LABEL[fuse2fs]=fuse2fs LABEL[ptll]=passthrough_ll LABEL[ext4]="ext4 (kernel)"
+
+# ---------------------------------------------------------------- cleanup
+pid_alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+is_mounted() { awk -v d="$1" '$2 == d { f = 1 } END { exit !f }' /proc/self/mounts; }
+
+cleanup() {
+	local rc=$? c i loops
+	trap - EXIT INT TERM HUP
+	set +e
+	for c in "${!MNT[@]}"; do
+		[ -n "${MNT[$c]:-}" ] || continue
+		if is_mounted "${MNT[$c]}"; then
+			if [ "$c" = ext4 ]; then
+				umount "${MNT[$c]}" 2>/dev/null || umount -l "${MNT[$c]}"
+			else
+				fusermount3 -u "${MNT[$c]}" 2>/dev/null || fusermount3 -u -z "${MNT[$c]}"
+			fi
+		fi
+		if [ -n "${PID[$c]:-}" ]; then
+			for ((i = 0; i < 100; i++)); do pid_alive "${PID[$c]}" || break; sleep 0.1; done
+			if pid_alive "${PID[$c]}"; then
+				echo "fuse-bench: cleanup: $c daemon ${PID[$c]} still running, killing it" >&2
+				kill -9 "${PID[$c]}" 2>/dev/null
+			fi
+			wait "${PID[$c]}" 2>/dev/null
+		fi
+	done
+	for c in "${!IMG[@]}"; do
+		[ -f "${IMG[$c]}" ] || continue
+		loops=$(losetup -j "${IMG[$c]}" -O NAME -n 2>/dev/null)
+		for i in $loops; do losetup -d "$i"; done
+	done
+	if [ "$KEEP" = 1 ]; then
+		echo "fuse-bench: kept $W (images, logs)" >&2
+	elif [ -n "${W:-}" ] && [ -d "$W" ]; then
+		rm -rf "$W"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "fuse-bench: interrupted" >&2; exit 130' INT TERM HUP
+
+# ---------------------------------------------------------------- helpers
+log "building bench-ops and passthrough_ll in $W/bin"
+gcc -O2 -Wall -o "$W/bin/bench-ops" "$BENCH_DIR/bench-ops.c" || die "cannot build bench-ops"
+if [[ " $CONTENDERS " == *" ptll "* ]]; then
+	# shellcheck disable=SC2046
+	gcc -O2 -Wall -o "$W/bin/passthrough_ll" "$PTLL_SRC" $(pkg-config --cflags --libs fuse3) \
+		>"$W/log/ptll-build.log" 2>&1 || { cat "$W/log/ptll-build.log" >&2; die "cannot build passthrough_ll"; }
+fi
+OPS=$W/bin/bench-ops
+# Benchmark copies of the chunkfs programs: a rebuild during the run must not
+# mix two versions (the remounts start the daemon again and again).
+CFS_VERSION="n/a"
+if [ -n "$REV" ] && [[ " $CONTENDERS " == *" chunkfs "* ]]; then
+	sha=$(cd "$REPO" && git rev-parse --short "$REV^{commit}") || die "--rev $REV: no such revision"
+	log "building chunkfs $REV ($sha) from git archive in $W/src"
+	mkdir -p "$W/src"
+	(cd "$REPO" && git archive "$sha") | tar -x -C "$W/src" || die "git archive $REV failed"
+	if make -C "$W/src" -j"$(nproc)" mkfs/mkfs.chunkfs fuse/chunkfs-fuse >"$W/log/build.log" 2>&1; then
+		CFS_FUSE=$W/src/fuse/chunkfs-fuse CFS_MKFS=$W/src/mkfs/mkfs.chunkfs
+	else
+		tail -n 20 "$W/log/build.log" >&2
+		log "chunkfs $REV does not build: chunkfs rows will be n/a"
+		CFS_FUSE=$W/src/fuse/chunkfs-fuse.missing CFS_MKFS=$W/src/mkfs/mkfs.chunkfs.missing
+	fi
+fi
+if [[ " $CONTENDERS " == *" chunkfs "* ]] && [ -x "$CFS_FUSE" ] && [ -x "$CFS_MKFS" ]; then
+	cp "$CFS_FUSE" "$W/bin/chunkfs-fuse" && cp "$CFS_MKFS" "$W/bin/mkfs.chunkfs" ||
+		die "cannot copy the chunkfs programs"
+	if [ -n "$REV" ]; then
+		CFS_VERSION="git $REV ($sha), built by the script"
+	elif [ "$CFS_FUSE" != "$REPO/fuse/chunkfs-fuse" ]; then
+		CFS_VERSION="$CFS_FUSE (from CFS_FUSE), built $(date -r "$CFS_FUSE" '+%F %T')"
+	else
+		CFS_VERSION="work tree at $(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo unknown), $(basename "$CFS_FUSE") built $(date -r "$CFS_FUSE" '+%F %T')"
+		if (cd "$REPO" && make -q "${CFS_FUSE#"$REPO"/}" "${CFS_MKFS#"$REPO"/}" 2>/dev/null); then :; else
+			log "NOTE: $CFS_FUSE or $CFS_MKFS is older than its sources (make would rebuild it)"
+			CFS_VERSION="$CFS_VERSION (older than its sources)"
+		fi
+	fi
+	CFS_FUSE=$W/bin/chunkfs-fuse CFS_MKFS=$W/bin/mkfs.chunkfs
+fi
+
+# start_daemon C CMD...: run a FUSE daemon in the foreground, in the
+# background of this shell, and wait for its mount.
+start_daemon() {
+	local c=$1 i
+	shift
+	echo "== $(date +%T) $*" >>"$W/log/$c.log"
+	"$@" >>"$W/log/$c.log" 2>&1 &
+	PID[$c]=$!
+	for ((i = 0; i < 600; i++)); do
+		is_mounted "${MNT[$c]}" && return 0
+		if ! pid_alive "${PID[$c]}"; then
+			wait "${PID[$c]}"
+			WHY[$c]="daemon exited with status $? before mounting"
+			PID[$c]=""
+			return 1
+		fi
+		sleep 0.05
+	done
+	WHY[$c]="no mount after 30 s"
+	return 1
+}
+
+mount_c() {
+	local c=$1
+	is_mounted "${MNT[$c]}" && { WHY[$c]="already mounted"; return 1; }
+	case $c in
+	chunkfs)
+		# shellcheck disable=SC2086
+		start_daemon chunkfs "$CFS_FUSE" -f ${CFS_FUSE_OPTS:+-o "$CFS_FUSE_OPTS"} "${IMG[$c]}" "${MNT[$c]}" ;;
+	fuse2fs)
+		start_daemon fuse2fs fuse2fs -f "${IMG[$c]}" "${MNT[$c]}" ;;
+	ptll)
+		start_daemon ptll "$W/bin/passthrough_ll" -f -o source="$W/ptll-src" "${MNT[$c]}" ;;
+	ext4)
+		mount -o loop "${IMG[$c]}" "${MNT[$c]}" 2>>"$W/log/ext4.log" ||
+			{ WHY[$c]="mount -o loop failed"; return 1; } ;;
+	esac
+}
+
+umount_c() {
+	local c=$1 i st
+	if [ "$c" = ext4 ]; then
+		umount "${MNT[$c]}" || { WHY[$c]="umount failed"; return 1; }
+		# mount -o loop sets autoclear; make sure the device is gone
+		for i in $(losetup -j "${IMG[$c]}" -O NAME -n 2>/dev/null); do losetup -d "$i"; done
+		return 0
+	fi
+	for ((i = 0; i < 50; i++)); do
+		fusermount3 -u "${MNT[$c]}" 2>>"$W/log/$c.log" && break
+		sleep 0.2
+	done
+	if is_mounted "${MNT[$c]}"; then
+		WHY[$c]="fusermount3 -u keeps failing"
+		return 1
+	fi
+	# wait until the daemon has exited before the image is touched again
+	for ((i = 0; i < 1200; i++)); do
+		pid_alive "${PID[$c]}" || break
+		sleep 0.05
+	done
+	if pid_alive "${PID[$c]}"; then
+		WHY[$c]="daemon ${PID[$c]} did not exit within 60 s of unmount"
+		return 1
+	fi
+	wait "${PID[$c]}"; st=$?
+	PID[$c]=""
+	if [ "$st" != 0 ]; then
+		WHY[$c]="daemon exited with status $st after unmount"
+		log "$c: ${WHY[$c]}"
+		return 1
+	fi
+}
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# cold_cycle C: unmount, drop all caches, mount again.
+cold_cycle() { umount_c "$1" && drop_caches && mount_c "$1"; }
+
+disable() {
+	local c=$1
+	AVAIL[$c]=0
+	log "$c: DISABLED for the rest of the run: ${WHY[$c]:-?}"
+	if [ -s "$W/log/$c.log" ]; then
+		echo "---- last lines of the $c log ----" >&2
+		tail -n 15 "$W/log/$c.log" >&2
+	fi
+	if is_mounted "${MNT[$c]}"; then
+		if [ "$c" = ext4 ]; then umount -l "${MNT[$c]}"; else fusermount3 -u -z "${MNT[$c]}"; fi
+	fi
+	if [ -n "${PID[$c]:-}" ] && pid_alive "${PID[$c]}"; then kill -9 "${PID[$c]}"; fi
+	[ -n "${PID[$c]:-}" ] && wait "${PID[$c]}" 2>/dev/null
+	PID[$c]=""
+}
+
+# After a failed measurement: is the contender still usable?  Try to get it
+# mounted again (the image may be fine even if the daemon died).
+recover() {
+	local c=$1
+	if [ -n "${PID[$c]:-}" ] && ! pid_alive "${PID[$c]}"; then
+		wait "${PID[$c]}"
+		log "$c: daemon died (status $?)"
+		PID[$c]=""
+		fusermount3 -u -z "${MNT[$c]}" 2>/dev/null
+		mount_c "$c" || { disable "$c"; return 1; }
+		log "$c: mounted again after the daemon died"
+		return 0
+	fi
+	is_mounted "${MNT[$c]}" || { mount_c "$c" || { disable "$c"; return 1; }; }
+	return 0
+}
+
+run_t() { timeout -k 10 "$BENCH_TIMEOUT" "$@"; }
+
+# fio_bw C NAME ARGS...: run fio, print the bandwidth in MB/s.
+fio_bw() {
+	local c=$1 name=$2
+	shift 2
+	run_t fio --name="$name" --bs=1M --size="${SEQ_MB}M" --ioengine=psync \
+		--output-format=json --output="$W/fio.json" "$@" >>"$W/log/fio.log" 2>&1 || return 1
+	python3 - "$W/fio.json" <<'EOF'
+import json, sys
+txt = open(sys.argv[1]).read()
+j = json.loads(txt[txt.index("{"):])["jobs"][0]
+if j.get("error"):
+    sys.exit(1)
+rw = "write" if j["write"]["io_bytes"] else "read"
+print("%.1f" % (j[rw]["bw_bytes"] / 1e6))
+EOF
+}
+
+record() { # ROW C RUN VALUE [DETAIL]
+	echo "$1,$2,$3,$4,${5:-}" >>"$RES"
+	log "  $1 $2 run $3: $4 ${5:-}"
+}
+
+# ---------------------------------------------------------------- setup
+setup_c() {
+	local c=$1 out
+	MNT[$c]=$W/mnt-$c
+	mkdir -p "${MNT[$c]}"
+	AVAIL[$c]=1
+	case $c in
+	chunkfs)
+		IMG[$c]=$W/chunkfs.img
+		if [ ! -x "$CFS_FUSE" ] || [ ! -x "$CFS_MKFS" ]; then
+			WHY[$c]="$CFS_FUSE or $CFS_MKFS does not exist (run make)"
+			AVAIL[$c]=0; return 1
+		fi
+		"$CFS_MKFS" -q "${IMG[$c]}" "$SIZE" >>"$W/log/chunkfs.log" 2>&1 ||
+			{ WHY[$c]="mkfs.chunkfs -q IMAGE $SIZE failed"; AVAIL[$c]=0; return 1; } ;;
+	fuse2fs|ext4)
+		IMG[$c]=$W/$c.img
+		mkfs.ext4 -q -F "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
+			{ WHY[$c]="mkfs.ext4 failed"; AVAIL[$c]=0; return 1; } ;;
+	ptll)
+		mkdir -p "$W/ptll-src" ;;
+	esac
+	mount_c "$c" || { AVAIL[$c]=0; return 1; }
+	# the data the read and walk rows need
+	mkdir -p "${MNT[$c]}/bench" || { WHY[$c]="mkdir in the mount failed"; return 1; }
+	if has_group seqread; then
+		fio_bw "$c" prep --rw=write --fallocate=none --end_fsync=1 \
+			--filename="${MNT[$c]}/bench/seqread.dat" >/dev/null ||
+			{ WHY[$c]="writing the seqread file failed"; return 1; }
+	fi
+	if has_group treewalk; then
+		out=$(run_t "$OPS" mktree "${MNT[$c]}/bench/tree" "$NTREE" "$TREE_BYTES") ||
+			{ WHY[$c]="creating the tree failed"; return 1; }
+		TREE_ENTRIES=$(( ${out% *} + ${out#* } ))
+	fi
+	umount_c "$c" || return 1
+	mount_c "$c" || return 1
+}
+
+ACTIVE=""
+for c in $CONTENDERS; do
+	log "setting up $c"
+	if setup_c "$c"; then
+		ACTIVE="$ACTIVE $c"
+	else
+		if [ "${AVAIL[$c]}" = 1 ]; then
+			disable "$c"
+		elif [ -s "$W/log/$c.log" ]; then
+			echo "---- last lines of the $c log ----" >&2
+			tail -n 15 "$W/log/$c.log" >&2
+		fi
+		AVAIL[$c]=0
+		log "$c: n/a: ${WHY[$c]}"
+	fi
+done
+[ -n "$ACTIVE" ] || die "no contender could be set up"
+log "contenders: $ACTIVE"
+
+# ---------------------------------------------------------------- rows
+# Each m_* function measures one contender once; it records its rows with
+# run number $2 (0 = warm-up) and returns non-zero on failure.
+m_seqwrite() {
+	local c=$1 r=$2 f=${MNT[$1]}/bench/seqwrite.dat v
+	rm -f "$f"; sync -f "${MNT[$c]}"
+	v=$(fio_bw "$c" seqwrite --rw=write --fallocate=none --end_fsync=1 --filename="$f") ||
+		{ rm -f "$f"; return 1; }
+	record seqwrite "$c" "$r" "$v"
+	rm -f "$f"; sync -f "${MNT[$c]}"
+}
+m_seqread() {
+	local c=$1 r=$2 f=${MNT[$1]}/bench/seqread.dat v
+	cold_cycle "$c" || return 1
+	v=$(fio_bw "$c" seqread --rw=read --filename="$f") || return 1
+	record seqread-cold "$c" "$r" "$v"
+	v=$(fio_bw "$c" seqread --rw=read --invalidate=0 --filename="$f") || return 1
+	record seqread-warm "$c" "$r" "$v"
+}
+m_smallfiles() {
+	local c=$1 r=$2 d=${MNT[$1]}/bench/small out
+	rm -rf "$d"; sync -f "${MNT[$c]}"
+	out=$(run_t "$OPS" smallfiles "$d" "$NSMALL" "$SMALL_BYTES" 2>>"$W/log/ops.log") || return 1
+	set -- $out
+	record smallfiles "$c" "$r" "$(awk -v n="$NSMALL" -v t="$1" 'BEGIN { printf "%.0f", n / t }')" \
+		"total=${1}s create=${2}s stat=${3}s unlink=${4}s"
+	sync -f "${MNT[$c]}"
+}
+m_treewalk() {
+	local c=$1 r=$2 out
+	cold_cycle "$c" || return 1
+	out=$(run_t "$OPS" walk "${MNT[$c]}/bench/tree" 2>>"$W/log/ops.log") || return 1
+	set -- $out
+	[ $(( $2 + $3 )) = "$TREE_ENTRIES" ] ||
+		{ log "$c: walk saw $2 files + $3 dirs, expected $TREE_ENTRIES entries"; return 1; }
+	record treewalk-cold "$c" "$r" "$1"
+	out=$(run_t "$OPS" walk "${MNT[$c]}/bench/tree" 2>>"$W/log/ops.log") || return 1
+	set -- $out
+	record treewalk-warm "$c" "$r" "$1"
+}
+
+# idle_pct: percent of CPU time idle over 5 seconds.
+idle_pct() {
+	local a b
+	a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+	sleep 5
+	b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		d = y[2] - x[2]; if (d <= 0) d = 1
+		printf "%.0f", 100 * (y[1] - x[1]) / d }'
+}
+if [ "$WAIT_IDLE" -gt 0 ]; then
+	t0=$(date +%s) ok=0
+	while :; do
+		idle=$(idle_pct)
+		if [ "$idle" -ge 85 ]; then
+			ok=$((ok + 1))
+			[ $ok -ge 2 ] && break	# 10 s in a row
+			continue
+		fi
+		ok=0
+		if [ $(( $(date +%s) - t0 )) -ge "$WAIT_IDLE" ]; then
+			log "WARNING: CPUs only $idle% idle after waiting ${WAIT_IDLE}s; other jobs will skew the numbers"
+			break
+		fi
+		log "CPUs $idle% idle (other jobs running); waiting for >= 85% (up to ${WAIT_IDLE}s)"
+		sleep 7
+	done
+else
+	idle=$(idle_pct)
+fi
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+T_START=$(date +%s)
+for g in $ALL_GROUPS; do
+	has_group "$g" || continue
+	for ((r = 0; r <= RUNS; r++)); do
+		[ $r = 0 ] && log "$g: warm-up round" || log "$g: run $r/$RUNS"
+		for c in $ACTIVE; do
+			[ "${AVAIL[$c]}" = 1 ] || continue
+			if ! "m_$g" "$c" "$r"; then
+				log "$c: $g run $r FAILED${WHY[$c]:+ (${WHY[$c]})}"
+				echo "$g,$c,$r,ERR," >>"$RES"
+				recover "$c"
+			fi
+		done
+	done
+done
+T_BENCH=$(( $(date +%s) - T_START ))
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+for c in $ACTIVE; do
+	[ "${AVAIL[$c]}" = 1 ] || continue
+	umount_c "$c" || log "$c: unmount at the end failed: ${WHY[$c]}"
+done
+
+# ---------------------------------------------------------------- report
+ROWS=""
+has_group seqwrite && ROWS="$ROWS seqwrite"
+has_group seqread && ROWS="$ROWS seqread-cold seqread-warm"
+has_group smallfiles && ROWS="$ROWS smallfiles"
+has_group treewalk && ROWS="$ROWS treewalk-cold treewalk-warm"
+unit() {
+	case $1 in seq*) echo "MB/s" ;; smallfiles) echo "files/s" ;; treewalk*) echo "s" ;; esac
+}
+lower_better() { [[ $1 == treewalk* ]]; }
+
+# stats ROW C: "median min max" of runs >= 1, or "" if none; "ERR" if any
+# run failed and none succeeded.
+stats() {
+	awk -F, -v row="$1" -v c="$2" '
+		$1 == row && $2 == c && $3 >= 1 { if ($4 == "ERR") err++; else v[n++] = $4 + 0 }
+		END {
+			if (n == 0) { if (err) print "ERR"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+			m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+			printf "%s %s %s %d %d\n", m, v[0], v[n - 1], n, err + 0
+		}' "$RES"
+}
+fmtv() { # ROW VALUE
+	if lower_better "$1"; then awk -v v="$2" 'BEGIN { printf (v < 1 ? "%.3f" : "%.2f"), v }'
+	else awk -v v="$2" 'BEGIN { printf "%.0f", v }'; fi
+}
+cell() { # ROW C
+	local s
+	[ "${AVAIL[$2]:-0}" = 1 ] || [ -n "$(stats "$1" "$2")" ] || { echo "n/a"; return; }
+	s=$(stats "$1" "$2")
+	case $s in
+	"") echo "n/a" ;;
+	ERR) echo "failed" ;;
+	*)
+		set -- "$1" $s
+		local txt
+		txt="$(fmtv "$1" "$2") ($(fmtv "$1" "$3")-$(fmtv "$1" "$4"))"
+		[ "$5" -lt "$RUNS" ] && txt="$txt [$5/$RUNS ok]"
+		echo "$txt" ;;
+	esac
+}
+ratio() { # ROW C1 C2 -> speed ratio of C1 over C2
+	local a b
+	a=$(stats "$1" "$2"); b=$(stats "$1" "$3")
+	if [ -z "$a" ] || [ -z "$b" ] || [ "$a" = ERR ] || [ "$b" = ERR ]; then echo "-"; return; fi
+	a=${a%% *}; b=${b%% *}
+	if lower_better "$1"; then awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", b / a }'
+	else awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }'; fi
+}
+target() { # ROW
+	local r1 r2 out="" miss=""
+	r1=$(ratio "$1" chunkfs fuse2fs); r2=$(ratio "$1" chunkfs ptll)
+	[ "$r1" = - ] && [ "$r2" = - ] && { echo "-"; return; }
+	if [ "$r1" != - ]; then
+		awk -v r="${r1%x}" 'BEGIN { exit !(r >= 2) }' && out="ok" || miss="<2x fuse2fs"
+	fi
+	if [[ $1 == seqwrite || $1 == seqread* ]] && [ "$r2" != - ]; then
+		awk -v r="${r2%x}" 'BEGIN { exit !(r >= 0.5) }' && out="ok" ||
+			miss="${miss:+$miss, }<0.5x passthrough_ll"
+	fi
+	[ -n "$miss" ] && echo "MISS: $miss" || echo "${out:--}"
+}
+
+rowname() {
+	case $1 in
+	seqwrite) echo "seq write ${SEQ_MB} MiB [MB/s]" ;;
+	seqread-cold) echo "seq read ${SEQ_MB} MiB, cold [MB/s]" ;;
+	seqread-warm) echo "seq read ${SEQ_MB} MiB, warm [MB/s]" ;;
+	smallfiles) echo "create+stat+unlink $NSMALL x 4 KiB [files/s]" ;;
+	treewalk-cold) echo "tree walk $NTREE files, cold [s]" ;;
+	treewalk-warm) echo "tree walk $NTREE files, warm [s]" ;;
+	esac
+}
+
+SHOWN="chunkfs fuse2fs ptll ext4"
+SHOWN_LIST=""
+for c in $SHOWN; do [[ " $CONTENDERS " == *" $c "* ]] && SHOWN_LIST="$SHOWN_LIST $c"; done
+
+table_rows() { # emits tab-separated lines: header + rows
+	local row c line
+	line="row"
+	for c in $SHOWN_LIST; do line="$line	${LABEL[$c]}"; done
+	line="$line	chunkfs/fuse2fs	chunkfs/passthrough_ll	issue-2 targets"
+	echo "$line"
+	for row in $ROWS; do
+		line=$(rowname "$row")
+		for c in $SHOWN_LIST; do line="$line	$(cell "$row" "$c")"; done
+		line="$line	$(ratio "$row" chunkfs fuse2fs)	$(ratio "$row" chunkfs ptll)	$(target "$row")"
+		echo "$line"
+	done
+}
+
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+TMPFS_FACT="$TMPFS_BASE: tmpfs, $(df -h --output=size "$TMPFS_BASE" | tail -n 1 | tr -d ' '); RAM $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 2^20 }' /proc/meminfo)"
+markdown() {
+	echo "Command: \`$CMDLINE\` ($(date -u +%Y-%m-%dT%H:%MZ), $RUNS run(s) + 1 warm-up per row, benchmark phase ${T_BENCH}s)"
+	echo
+	echo "Machine: $(nproc) CPUs ($CPU), kernel $(uname -r), $TMPFS_FACT; images $SIZE; chunkfs: $CFS_VERSION; CPUs $idle% idle just before the start, load average $LOAD_START at the start, $LOAD_END at the end"
+	echo
+	table_rows | awk -F'\t' '
+		NR == 1 { printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n|"
+			  for (i = 1; i <= NF; i++) printf (i == 1 ? " --- |" : " ---: |"); printf "\n"; next }
+		{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }'
+	echo
+	echo "Cells: median (min-max) of $RUNS run(s).  Ratios are speed ratios (> 1: chunkfs faster; walks: other time / chunkfs time)."
+	for c in $SHOWN_LIST; do
+		[ "${AVAIL[$c]:-0}" = 1 ] || echo "${LABEL[$c]}: n/a: ${WHY[$c]:-not available}"
+	done
+	for c in $SHOWN_LIST; do
+		if awk -F, -v c="$c" '$2 == c && $4 == "ERR" { f = 1 } END { exit !f }' "$RES"; then
+			echo "${LABEL[$c]}: failed runs: $(awk -F, -v c="$c" '$2 == c && $4 == "ERR" { printf "%s%s#%s", s, $1, $3; s = ", " }' "$RES")"
+		fi
+	done
+	return 0
+}
+
+echo
+echo "== FUSE throughput: $CMDLINE"
+table_rows | column -t -s $'\t'
+for c in $SHOWN_LIST; do
+	[ "${AVAIL[$c]:-0}" = 1 ] || echo "${LABEL[$c]}: n/a: ${WHY[$c]:-not available}"
+done
+echo
+echo "== Markdown"
+MD=$(markdown)
+echo "$MD"
+if [ -n "$OUT" ]; then
+	echo "$MD" >"$OUT" || die "cannot write $OUT"
+	log "Markdown table written to $OUT"
+fi
+if [ -n "$RAW" ]; then
+	{ echo "row,contender,run,value,detail"; cat "$RES"; } >"$RAW" || die "cannot write $RAW"
+	log "raw results written to $RAW"
+fi
+exit 0
