@@ -159,7 +159,8 @@ int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
 
 	if (fs->rdonly)
 		return -CFS_EROFS;
-	if (h->state == CFS_CHUNK_DAMAGED || h->free_blocks <= keep || !want)
+	if ((h->state == CFS_CHUNK_DAMAGED && !fs->checking) ||
+	    h->free_blocks <= keep || !want)
 		return -CFS_ENOSPC;
 	want = CFS_MIN(want, h->free_blocks - keep);
 	if (goal < lo || goal >= hi)
@@ -245,7 +246,7 @@ int alloc_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out)
 
 	if (fs->rdonly)
 		return -CFS_EROFS;
-	if (!h->free_inodes || h->state == CFS_CHUNK_DAMAGED)
+	if (!h->free_inodes || (h->state == CFS_CHUNK_DAMAGED && !fs->checking))
 		return -CFS_ENOSPC;
 	for (pass = 0; pass < 2; pass++) {
 		u32 from = pass ? 1 : CFS_MAX(ch->ib_hint, 1);

@@ -33,6 +33,21 @@ int ck_problem(struct ck *c, u32 code, u64 ino, u64 blk, const char *detail)
 	return fix;
 }
 
+void ck_unfixable(struct ck *c, u32 code, u64 ino, const char *detail)
+{
+	struct cfs_problem_report r;
+
+	c->res->found++;
+	r.code = code;
+	r.chunk = c->k;
+	r.ino = ino;
+	r.blk = 0;
+	r.fixed = 0;
+	r.detail = detail;
+	if (c->fn)
+		c->fn(c->ctx, &r);
+}
+
 void ck_fix_failed(struct ck *c, u64 ino, int err)
 {
 	struct cfs_problem_report r;

@@ -218,8 +218,12 @@ int check_alloc(struct ck *c)
 	    h->free_inodes != c->ninodes - iused) {
 		char d[80];
 
-		ck_fmt(d, sizeof(d), "free blocks % (recorded %)",
-		       c->nblocks - bused, h->free_blocks);
+		if (h->free_blocks != c->nblocks - bused)
+			ck_fmt(d, sizeof(d), "free blocks % (recorded %)",
+			       c->nblocks - bused, h->free_blocks);
+		else
+			ck_fmt(d, sizeof(d), "free inodes % (recorded %)",
+			       c->ninodes - iused, h->free_inodes);
 		if (ck_problem(c, PR_FREE_COUNTS, 0, 0, d)) {
 			h->free_blocks = c->nblocks - bused;
 			h->free_inodes = c->ninodes - iused;

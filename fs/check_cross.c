@@ -245,7 +245,8 @@ static void orphan_cont(struct ck *c, struct cfs_inode *ct, u32 peer,
 /* Does origin o hold a forward link to continuation ct of this chunk?
  * Returns the number of links naming it (extents for a file, 1 for a
  * directory), 0 if none. */
-static int fwd_names(struct ck *c, struct cfs_inode *o, struct cfs_inode *ct)
+static int fwd_names(struct ck *c, struct cfs_inode *o, struct cfs_inode *ct,
+		     u32 gen)
 {
 	u64 first, last_end, other_end;
 
@@ -256,13 +257,45 @@ static int fwd_names(struct ck *c, struct cfs_inode *o, struct cfs_inode *ct)
 		tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
 		return !bt_lookup(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc),
 				  NULL) && dc.chunk == c->k &&
-		       dc.ino == ct->local && dc.gen == ct->d.gen;
+		       dc.ino == ct->local && dc.gen == gen;
 	}
 	{
-		int n = count_cexts(c->fs, o, c->k, ct->local, ct->d.gen, &first,
+		int n = count_cexts(c->fs, o, c->k, ct->local, gen, &first,
 				    &last_end, &other_end, 0);
 
 		return n > 0 ? n : 0;
+	}
+}
+
+/* The generation the origin's forward link gives this continuation, when
+ * it names this inode number but another generation (a damaged gen
+ * field); 0 if none. */
+static u32 fwd_gen(struct ck *c, struct cfs_inode *o, struct cfs_inode *ct)
+{
+	if (CFS_ISDIR(o->d.mode)) {
+		struct cfs_dcont dc;
+		struct cfs_tree t;
+
+		tree_of_inode(c->fs, o, CFS_TREE_DIR, &t);
+		if (!bt_lookup(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc), NULL) &&
+		    dc.chunk == c->k && dc.ino == ct->local)
+			return dc.gen;
+		return 0;
+	}
+	{
+		union { struct cfs_dext d; struct cfs_cext e; } v;
+		struct cfs_tree t;
+		u64 k = 0;
+		u32 len;
+
+		tree_of_inode(c->fs, o, CFS_TREE_EXTENT, &t);
+		while (!bt_find_ge(&t, k, &k, &v, sizeof(v), &len)) {
+			if (len == sizeof(v.e) && v.e.chunk == c->k &&
+			    v.e.ino == ct->local)
+				return v.e.gen;
+			k++;
+		}
+		return 0;
 	}
 }
 
@@ -312,7 +345,19 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 		basic = !(o->d.flags & CFS_IF_CONT) && o->d.nlink &&
 			(o->d.mode & CFS_S_IFMT) == (ct->d.mode & CFS_S_IFMT);
 	if (basic)
-		n = fwd_names(c, o, ct);
+		n = fwd_names(c, o, ct, ct->d.gen);
+	if (basic && !n && ct->d.back_ino == o->local) {
+		/* the origin names this inode with another generation: the
+		 * continuation's own gen field was damaged */
+		u32 g = fwd_gen(c, o, ct);
+
+		if (g && ck_problem(c, PR_BACK_FIXED, ct->ino, 0,
+				    "generation restored from the forward link")) {
+			ct->d.gen = g;
+			inode_write(c->fs, ct);
+			n = fwd_names(c, o, ct, g);
+		}
+	}
 	if (n > 0 && ct->d.back_gen != o->d.gen) {
 		/* the forward end names this continuation exactly: trust it */
 		if (ck_problem(c, PR_BACK_FIXED, ct->ino, 0, NULL)) {
@@ -321,13 +366,19 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 
 			ct->d.back_gen = o->d.gen;
 			inode_write(c->fs, ct);
-			del_own_entry(c, peer, local);
-			link_add(c->fs, c->ch, peer, local, &back);
+			(void)back;
 		}
 	}
 	if (n > 0) {
 		struct cfs_link fwd = { dir ? CFS_LINK_FWD_DIR : CFS_LINK_FWD_FILE,
 					local, ct->d.gen, o->d.gen };
+		struct cfs_link back = { l->kind, o->local, o->d.gen, ct->d.gen };
+
+		if (cfs_memcmp(&back, l, sizeof(back))) {
+			/* our own entry follows the corrected inode */
+			del_own_entry(c, peer, local);
+			link_add(c->fs, c->ch, peer, local, &back);
+		}
 
 		fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), &fwd);
 		if (!dir && ct->d.nlink != (u32)n) {
@@ -341,9 +392,7 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 			}
 		}
 	} else if (dir && basic && peer == 0 &&
-		   l->peer_ino == CFS_LOST_FOUND_LOCAL && CFS_ISDIR(o->d.mode) &&
-		   !(o->d.nconts && fwd_names(c, o, ct) == 0 &&
-		     (o->d.flags & CFS_IF_CONT))) {
+		   l->peer_ino == CFS_LOST_FOUND_LOCAL) {
 		struct cfs_dcont dc;
 		struct cfs_tree t;
 
@@ -353,15 +402,20 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 		    ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0,
 			       "/lost+found was remade: its part here re-adopted"))
 			readopt_lf(c, o, ct, pc);
-		else if (ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0, "directory")) {
-			del_own_entry(c, peer, local);
-			orphan_cont(c, ct, peer, l);
-		}
+		else
+			ck_unfixable(c, PR_LOST_FOUND, ct->ino,
+				     "/lost+found's part here is detached");
 	} else if (ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0, dir ? "directory"
 			      : "file")) {
+		struct cfs_link pe;
+		struct cfs_tree pt;
+		u32 plen;
+
 		del_own_entry(c, peer, local);
-		/* the peer's entry, unless it is a valid link elsewhere */
-		if (!o || (o->d.flags & CFS_IF_CONT) || o->d.gen != l->peer_gen)
+		/* the peer's entry, if it names this continuation */
+		link_tree_of(c->fs, pc, &pt);
+		if (!bt_lookup(&pt, lkey(c->k, l->peer_ino), &pe, sizeof(pe),
+			       &plen) && plen == sizeof(pe) && pe.peer_ino == local)
 			fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
 		orphan_cont(c, ct, peer, l);
 	}
@@ -399,7 +453,7 @@ static void scan_peer(struct ck *c, u32 p)
 	u64 k = lkey(c->k, 0);
 	u32 len;
 
-	if (pc->hdr.state == CFS_CHUNK_DAMAGED)
+	if (pc->hdr_bad == 3)
 		return;
 	link_tree_of(c->fs, pc, &t);
 	while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
@@ -459,7 +513,7 @@ int check_cross(struct ck *c)
 		struct ck_link *L = &c->links[i];
 
 		if (L->peer >= c->fs->nchunks ||
-		    c->fs->chunks[L->peer].hdr.state == CFS_CHUNK_DAMAGED)
+		    c->fs->chunks[L->peer].hdr_bad == 3)
 			continue;
 		if (L->local < c->ninodes && c->ino[L->local].state != CI_INUSE)
 			continue;

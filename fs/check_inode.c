@@ -221,6 +221,7 @@ static void walk_xattr(struct ck *c, struct iw *w)
 	struct cfs_inode *ip = w->ip;
 	u32 blk = ip->d.xattr_root;
 	struct cfs_buf *b;
+	u64 nodes_before;
 	int bad = 0;
 
 	if (!blk)
@@ -234,6 +235,8 @@ static void walk_xattr(struct ck *c, struct iw *w)
 		bad = h->tree != CFS_TREE_XATTR || h->owner_lo != ip->local;
 		buf_put(c->fs, b);
 	}
+	nodes_before = w->nodes;
+
 	if (!bad) {
 		ck_mark(c, blk);
 		w->nodes++;
@@ -246,6 +249,7 @@ static void walk_xattr(struct ck *c, struct iw *w)
 		/* the tree's blocks become unreferenced: pass 6 frees them */
 		ip->d.xattr_root = 0;
 		inode_write(c->fs, ip);
+		w->nodes = nodes_before;
 	}
 }
 

@@ -117,6 +117,8 @@ struct ck {
 /* Report a problem; returns 1 if the mode allows fixing it. */
 int ck_problem(struct ck *c, u32 code, u64 ino, u64 blk, const char *detail);
 void ck_fix_failed(struct ck *c, u64 ino, int err);
+/* Report a problem no repair can fix here (never counted as fixed). */
+void ck_unfixable(struct ck *c, u32 code, u64 ino, const char *detail);
 int ck_fixing(const struct ck *c);    /* any repair allowed at all */
 u64 ck_ino(const struct ck *c, u32 local);
 int ck_add_link(struct ck *c, u32 peer, u32 local, const struct cfs_link *l);

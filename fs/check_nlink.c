@@ -235,6 +235,78 @@ static struct cfs_inode *lf_part(struct ck *c)
 	return NULL;
 }
 
+/* /lost+found has no part in this chunk (its continuation here was lost):
+ * make a new one.  Outside this chunk that writes only the forward link to
+ * it (the directory item, the index entry and the part count of
+ * /lost+found in chunk 0).  Pinned; NULL on failure. */
+static struct cfs_inode *lf_part_make(struct ck *c)
+{
+	struct cfs_chunk *c0 = &c->fs->chunks[0];
+	struct cfs_inode *home, *ct;
+	struct cfs_dcont dc, old;
+	struct cfs_link fwd, back, have;
+	struct cfs_tree t;
+	u64 key = ((u64)c->k << 32) | CFS_LOST_FOUND_LOCAL;
+	int had, err;
+
+	if (c->k == 0 || !ck_fixing(c) ||
+	    inode_get(c->fs, CFS_MKINO(0, CFS_LOST_FOUND_LOCAL), &home))
+		return NULL;
+	if (!CFS_ISDIR(home->d.mode) || (home->d.flags & CFS_IF_CONT) ||
+	    !home->d.nlink) {
+		inode_put(c->fs, home);
+		return NULL;
+	}
+	err = inode_alloc(c->fs, c->ch, CFS_S_IFDIR | 0700, &ct);
+	if (err) {
+		inode_put(c->fs, home);
+		return NULL;
+	}
+	ct->d.flags = CFS_IF_CONT;
+	ct->d.back_chunk = 0;
+	ct->d.back_ino = home->local;
+	ct->d.back_gen = home->d.gen;
+	ct->d.uid = home->d.uid;
+	ct->d.gid = home->d.gid;
+	inode_write(c->fs, ct);
+	back = (struct cfs_link){ CFS_LINK_BACK_DIR, home->local, home->d.gen,
+				  ct->d.gen };
+	link_add(c->fs, c->ch, 0, ct->local, &back);
+	/* chunk 0: the forward link, replacing a stale one */
+	fwd = (struct cfs_link){ CFS_LINK_FWD_DIR, ct->local, ct->d.gen,
+				 home->d.gen };
+	cfs_memset(&t, 0, sizeof(t));
+	t.fs = c->fs;
+	t.ch = c0;
+	t.type = CFS_TREE_LINK;
+	t.root_blk = c0->hdr.link_root;
+	if (!bt_lookup(&t, key, &have, sizeof(have), NULL)) {
+		bt_update(&t, key, &fwd, sizeof(fwd));
+	} else if (!bt_insert(&t, key, &fwd, sizeof(fwd))) {
+		c0->hdr.link_count++;
+		c0->hdr_dirty = 1;
+	}
+	dc = (struct cfs_dcont){ c->k, ct->local, ct->d.gen, 0 };
+	tree_of_inode(c->fs, home, CFS_TREE_DIR, &t);
+	had = !bt_lookup(&t, CFS_DKEY_CONT | c->k, &old, sizeof(old), NULL);
+	if (had)
+		bt_update(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc));
+	else
+		bt_insert(&t, CFS_DKEY_CONT | c->k, &dc, sizeof(dc));
+	if (!had) {
+		home->d.nconts++;
+		home->d.nlink++; /* chunk-K, about to be named in the part */
+	}
+	inode_write(c->fs, home);
+	inode_put(c->fs, home);
+	if (ct->local < c->ninodes) {
+		c->ino[ct->local].state = CI_INUSE;
+		c->ino[ct->local].ft = CFS_FT_DIR;
+		c->ino[ct->local].cont = 1;
+	}
+	return ct;
+}
+
 /* This chunk's lost+found (/lost+found/chunk-K), remade inside the part
  * of /lost+found in this chunk if it is gone; pinned.  NULL if that part is
  * gone too: then orphans stay where they are and the problem is reported. */
@@ -248,20 +320,31 @@ static struct cfs_inode *lost_found(struct ck *c)
 	char digits[12];
 	int err;
 
+	struct cfs_inode *cand = NULL;
+
 	if (h->lost_found && h->lost_found < c->ninodes &&
 	    c->ino[h->lost_found].state == CI_INUSE &&
+	    !c->ino[h->lost_found].cont &&
 	    !inode_get(c->fs, ck_ino(c, h->lost_found), &lf)) {
 		if (CFS_ISDIR(lf->d.mode) && !(lf->d.flags & CFS_IF_CONT) &&
-		    lf->d.nlink)
+		    lf->d.nlink && !c->ino[lf->local].orphan)
 			return lf;
-		inode_put(c->fs, lf);
+		if (CFS_ISDIR(lf->d.mode) && !(lf->d.flags & CFS_IF_CONT))
+			cand = lf; /* it lost its name: name it again below */
+		else
+			inode_put(c->fs, lf);
+		lf = NULL;
 	}
 	part = lf_part(c);
+	if (!part)
+		part = lf_part_make(c);
 	if (!part || !CFS_ISDIR(part->d.mode)) {
 		if (part)
 			inode_put(c->fs, part);
-		ck_problem(c, PR_LOST_FOUND, 0, 0, "/lost+found has no part "
-			   "in this chunk");
+		if (cand)
+			inode_put(c->fs, cand);
+		ck_unfixable(c, PR_LOST_FOUND, 0, "/lost+found has no part "
+			     "in this chunk");
 		return NULL;
 	}
 	cfs_memcpy(name, "chunk-", 6);
@@ -296,6 +379,8 @@ static struct cfs_inode *lost_found(struct ck *c)
 				    !inode_get(c->fs, ck_ino(c, de->ino), &lf)) {
 					host_free(buf);
 					inode_put(c->fs, part);
+					if (cand)
+						inode_put(c->fs, cand);
 					h->lost_found = lf->local;
 					c->ch->hdr_dirty = 1;
 					return lf;
@@ -306,9 +391,16 @@ static struct cfs_inode *lost_found(struct ck *c)
 		host_free(buf);
 		lf = NULL;
 	}
-	err = inode_alloc(c->fs, c->ch, CFS_S_IFDIR | 0700, &lf);
+	if (cand) {
+		lf = cand;
+		c->ino[lf->local].orphan = 0;
+		err = 0;
+	} else {
+		err = inode_alloc(c->fs, c->ch, CFS_S_IFDIR | 0700, &lf);
+		if (!err)
+			lf->d.nlink = 2;
+	}
 	if (!err) {
-		lf->d.nlink = 2;
 		lf->d.parent = part->local;
 		inode_write(c->fs, lf);
 		/* the entry goes straight into the local part, so that nothing
@@ -338,6 +430,8 @@ static struct cfs_inode *lost_found(struct ck *c)
 		if (!err) {
 			part->d.nlink++;
 			inode_write(c->fs, part);
+			if (part->local < c->ninodes)
+				c->ino[part->local].subdirs++;
 		}
 	}
 	inode_put(c->fs, part);
@@ -348,7 +442,7 @@ static struct cfs_inode *lost_found(struct ck *c)
 			free_inode_nr(c->fs, c->ch, lf->local);
 			inode_put(c->fs, lf);
 		}
-		ck_problem(c, PR_LOST_FOUND, 0, 0, "no space");
+		ck_unfixable(c, PR_LOST_FOUND, 0, "no space");
 		return NULL;
 	}
 	h->lost_found = lf->local;

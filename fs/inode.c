@@ -51,7 +51,7 @@ int inode_get(struct cfs_fs *fs, u64 ino, struct cfs_inode **out)
 			return 0;
 		}
 	}
-	if (ch->hdr.state == CFS_CHUNK_DAMAGED)
+	if (ch->hdr_bad == 3 && !fs->checking) /* no usable header */
 		return -CFS_EIO;
 	err = itable_buf(fs, ch, CFS_LOCAL(ino), &b, &di);
 	if (err)

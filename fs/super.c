@@ -711,7 +711,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		*out = fs;
 		return 0;
 	}
-	if (fs->chunks[0].hdr.state == CFS_CHUNK_DAMAGED) {
+	if (fs->chunks[0].hdr_bad == 3) {
 		*why = "chunk 0 (holding the root directory) is damaged: run "
 		       "fsck.chunkfs";
 		fs_free(fs);

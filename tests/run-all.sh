@@ -32,6 +32,7 @@ for t in tests/tools/t_*.sh; do
 	[ -f "$t" ] || continue
 	run "tools-$(basename "$t" .sh)" sh "$t"
 done
+run fsck-corpus sh tests/fsck/run.sh
 echo
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"

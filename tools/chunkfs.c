@@ -23,6 +23,8 @@ static const struct tool_cmd cmds[] = {
 	  "IMAGE --chunk N --what KIND [--seed S] [--block LOCAL] "
 	  "[--json] [--dry-run]",
 	  "damage one chunk on purpose (tests, demos, trying repair)" },
+	{ "problems", cmd_problems, "[--markdown]",
+	  "list the problem codes fsck and the scrub report" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help" },
 };
 
@@ -33,7 +35,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s SUBCOMMAND [ARGS...]\n\nSubcommands:\n",
 		tool_prog);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-6s %-26s %s\n", cmds[i].name, cmds[i].args,
+		fprintf(f, "  %-8s %-26s %s\n", cmds[i].name, cmds[i].args,
 			cmds[i].summary);
 	fprintf(f, "\nRun '%s help SUBCOMMAND' for one subcommand's usage; "
 		"see chunkfs(8).\n", tool_prog);

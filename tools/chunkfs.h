@@ -45,5 +45,6 @@ void json_str(FILE *f, const char *s);
 
 int cmd_stat(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
+int cmd_problems(int argc, char **argv);
 
 #endif

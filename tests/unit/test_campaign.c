@@ -407,6 +407,9 @@ int main(int argc, char **argv)
 		memcpy(m->mem, base->mem, DEV);
 		k = rnd() % ((DEV / BS - 2) / CB);
 		kind = rnd() % NKINDS;
+		if (getenv("CAMPAIGN_ONLY") &&
+		    (u32)atoi(getenv("CAMPAIGN_ONLY")) != t)
+			continue;
 		if (!damage(m, k, kind))
 			continue;
 		applied++;

@@ -1,0 +1,15 @@
+#!/bin/sh
+# cont_orphan: /big.bin's inode (its origin, in chunk 0) zeroed (its slot,
+# crc resealed).  Checking chunk 1: its continuation has no origin any
+# more; it moves, with its data, to lost+found/chunk-1 as cont-of-0-8.
+# Chunk 0's index still names it: the cross pass asks for chunk 0's check,
+# which drops the entry of /big.bin (naming a free inode) and frees its
+# first part's blocks.
+. "$(dirname "$0")/../lib.sh"
+std_image
+edit <<'PY'
+c, l, conts = img.lookup("/big.bin")
+blk, off = img.iloc(c, l)
+img.block(blk)[off:off + 256] = bytes(256)
+img.reseal(blk)
+PY

@@ -1,0 +1,9 @@
+#!/bin/sh
+# inode_bad: /hello.txt's mode set to an unknown file type (0o170644),
+# crc resealed.  The inode is cleared; its name and blocks follow.
+. "$(dirname "$0")/../lib.sh"
+std_image
+edit <<'PY'
+c, l, _ = img.lookup("/hello.txt")
+img.iset(c, l, "mode", 0o170644)
+PY

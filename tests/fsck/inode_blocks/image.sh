@@ -1,0 +1,8 @@
+#!/bin/sh
+# inode_blocks: /hello.txt's block count set to 5 (it holds 1).
+. "$(dirname "$0")/../lib.sh"
+std_image
+edit <<'PY'
+c, l, _ = img.lookup("/hello.txt")
+img.iset(c, l, "blocks", 5)
+PY

@@ -1,0 +1,94 @@
+# Sourced by tests/fsck/<case>/image.sh: builds the corpus's standard image.
+# Not a test itself.  Everything here is deterministic: the source tree has
+# fixed names, sizes and contents (its timestamps do not reach anything
+# fsck prints), mkfs gets a fixed UUID and label and sorts directory
+# entries, and the damage is applied with fixed seeds or blocks.
+#
+#   . "$(dirname "$0")/../lib.sh"     (sets IMG=$1, W=a scratch directory)
+#   std_image [SIZE]                  standard tree, mkfs into $IMG
+#   inject CHUNK KIND [ARGS...]       chunkfs inject on $IMG (quiet)
+#   edit SCRIPT                       python3 edits with tests/fsck/cfsimg.py
+set -eu
+umask 022
+export LC_ALL=C
+: "${CFS_BIN:?CFS_BIN must name the directory holding the built programs}"
+FSCK_DIR=${FSCK_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+IMG=${1:?usage: image.sh IMAGE}
+W=$IMG.work
+rm -rf "$W"
+mkdir -p "$W"
+trap 'rm -rf "$W"' EXIT
+UUID=8e3f0c2a-0000-4000-8000-000000000001
+
+# fill FILE BYTES SEED: deterministic pseudo-random bytes
+fill() {
+	python3 - "$@" <<'PY'
+import hashlib, sys
+path, n, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out = bytearray()
+i = 0
+while len(out) < n:
+    out += hashlib.sha256(("%s-%d" % (seed, i)).encode()).digest()
+    i += 1
+open(path, "wb").write(bytes(out[:n]))
+PY
+}
+
+# std_tree DIR: the standard source tree.
+#   big.bin        6 MB, spreads over two chunks (a file continuation)
+#   dir/           300 entries with long names (directory tree nodes)
+#   a/ a/b/ a/c/   small directories; a/b/inner.txt
+#   hello.txt, f1.dat, f2.dat (2 blocks each), hard1 = hard2, lnk -> hello.txt
+#   xa.txt         a file with two user xattrs
+#   empty          an empty file
+std_tree() {
+	d=$1
+	mkdir -p "$d/dir" "$d/a/b" "$d/a/c"
+	fill "$d/big.bin" 6000000 big
+	i=100
+	while [ $i -lt 400 ]; do
+		echo "entry $i" >"$d/dir/entry-with-a-rather-long-name-$i"
+		i=$((i + 1))
+	done
+	echo "hello, world" >"$d/hello.txt"
+	echo "inner" >"$d/a/b/inner.txt"
+	fill "$d/f1.dat" 8192 f1
+	fill "$d/f2.dat" 8192 f2
+	echo "one file, two names" >"$d/hard1"
+	ln "$d/hard1" "$d/hard2"
+	ln -s hello.txt "$d/lnk"
+	: >"$d/empty"
+	echo "xattrs" >"$d/xa.txt"
+	python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "user.colour", b"blue")
+os.setxattr(sys.argv[1], "user.size", b"large")' "$d/xa.txt"
+}
+
+# mkimg SRC SIZE: mkfs with the corpus's fixed parameters
+mkimg() {
+	rm -f "$IMG"
+	"$CFS_BIN/mkfs.chunkfs" -q -U "$UUID" -L fsck-corpus -C 4M -d "$1" \
+		"$IMG" "$2" >"$W/mkfs.out" 2>&1 ||
+		{ cat "$W/mkfs.out" >&2; exit 1; }
+}
+
+std_image() {
+	std_tree "$W/src"
+	mkimg "$W/src" "${1:-32M}"
+}
+
+inject() {
+	c=$1; k=$2; shift 2
+	"$CFS_BIN/chunkfs" inject "$IMG" --chunk "$c" --what "$k" "$@" \
+		>"$W/inject.out" 2>&1 || { cat "$W/inject.out" >&2; exit 1; }
+}
+
+# edit: run python3 on stdin with cfsimg.py importable and the image open
+# as `img` (an Image); the script's changes are written when it ends.
+edit() {
+	PYTHONPATH="$FSCK_DIR${PYTHONPATH:+:$PYTHONPATH}" python3 -c '
+import sys, cfsimg
+img = cfsimg.Image(sys.argv[1], sys.argv[2])
+exec(compile(sys.stdin.read(), "edit", "exec"), {"img": img, "cfsimg": cfsimg})
+img.close()' "$IMG" "$CFS_BIN"
+}
