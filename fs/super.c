@@ -855,7 +855,8 @@ int cfs_unmount(struct cfs_fs *fs)
 				}
 			}
 		}
-		if (!err) {
+		if (!err && !fs->checking) {
+			/* (the checker writes the superblock only to repair it) */
 			host_now(&sec, &ns);
 			fs->sb.state = CFS_FS_CLEAN;
 			fs->sb.last_write_time = sec;

@@ -55,6 +55,7 @@ static void usage(FILE *f)
 		"  -f        check every chunk, not only those not marked clean\n"
 		"  -C fd     show progress on file descriptor fd (0: stdout)\n"
 		"  -j jobs   check up to jobs chunks in parallel (default 1)\n"
+		"  --no-peers  do not go on to the peer chunks a cross pass names\n"
 		"  --chunk N[,M...]  check exactly these chunks\n"
 		"  --json    print a machine-readable report on stdout\n"
 		"  -V        print the version and exit\n"
@@ -419,10 +420,14 @@ static void queue_chunk(struct run *R, u32 chunk, int recheck_of)
  * again when this run repairs (a few times at most: no endless loop);
  * with -n nothing changed, so its first report stands. */
 #define MAX_RECHECKS 4
+static int no_peers;  /* --no-peers: only the chunks asked for */
+
 static void queue_peers(struct run *R, const struct unit *u)
 {
 	u32 i, n = u->res.nrecheck, p;
 
+	if (no_peers)
+		return;
 	if (n > CFS_ARRAY_SIZE(u->res.recheck))
 		n = CFS_ARRAY_SIZE(u->res.recheck);
 	for (i = 0; i < n; i++) {
@@ -677,13 +682,14 @@ static void on_signal(int sig)
 	cancelled = 1;
 }
 
-enum { OPT_CHUNK = 256, OPT_JSON, OPT_HELP };
+enum { OPT_CHUNK = 256, OPT_JSON, OPT_HELP, OPT_NO_PEERS };
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "chunk", required_argument, NULL, OPT_CHUNK },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-peers", no_argument, NULL, OPT_NO_PEERS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -728,6 +734,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CHUNK:
 			add_chunks(optarg, &chunks, &nch, &chcap);
+			break;
+		case OPT_NO_PEERS:
+			no_peers = 1;
 			break;
 		case OPT_JSON:
 			json = 1;
