@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages chunkfs needs to build and test, when missing.
 # As root it installs them; otherwise it prints the exact command.
-PKGS="gcc make pkg-config libfuse3-dev fuse3 libext2fs-dev e2fsprogs uuid-dev zlib1g-dev python3"
+PKGS="gcc make pkg-config libfuse3-dev fuse3 libext2fs-dev e2fsprogs uuid-dev zlib1g-dev python3 util-linux man-db"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
