@@ -547,8 +547,26 @@ int check_cross(struct ck *c)
 		}
 		inode_put(c->fs, ip);
 	}
-	for (p = 0; p < c->fs->nchunks; p++)
-		if (p != c->k)
-			scan_peer(c, p);
+	/* Peers whose index names this chunk.  Links are recorded at both
+	 * ends, so when this chunk's index was intact and agreed with its
+	 * inodes, every such peer is one our index names: asking those is
+	 * enough (a peer's own extra entries are for that peer's check to
+	 * find), and T_cross stays proportional to the links.  When the
+	 * index had to be rebuilt, entries may have been lost: ask every
+	 * chunk (one range lookup each, no inodes). */
+	if (c->index_rebuild || c->hdr_rebuilt || !c->index_root_ok) {
+		for (p = 0; p < c->fs->nchunks; p++)
+			if (p != c->k)
+				scan_peer(c, p);
+	} else {
+		u32 last = CFS_NO_CHUNK;
+
+		for (i = 0; i < c->nexp; i++) {   /* sorted by peer */
+			p = c->links[i].peer;
+			if (p != last && p != c->k && p < c->fs->nchunks)
+				scan_peer(c, p);
+			last = p;
+		}
+	}
 	return 0;
 }

@@ -207,7 +207,9 @@ static void walk_tree(struct ck *c, struct iw *w, u32 type,
 
 	tree_of_inode(c->fs, w->ip, type, &t);
 	err = bt_walk(&t, &ops, w, w->fix);
-	if (err == -CFS_EUCLEAN || err == -CFS_EIO) {
+	if ((err == -CFS_EUCLEAN || err == -CFS_EIO) && type == CFS_TREE_XATTR) {
+		w->xattr_bad = 1; /* its root block: the caller drops the tree */
+	} else if (err == -CFS_EUCLEAN || err == -CFS_EIO) {
 		/* the inline root itself is unusable */
 		if (ck_problem(c, PR_TREE_NODE, w->ip->ino, 0, "inline root")) {
 			bt_init_node(w->ip->d.root, CFS_IROOT_SIZE);

@@ -105,9 +105,26 @@ static int cont_of(struct cfs_fs *fs, struct cfs_inode *ip,
 	return 0;
 }
 
-/* Map logical block lblk of file ip. */
+static int file_map_raw(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
+			struct emap *m);
+
+/* Map logical block lblk of file ip.  Never returns an empty run: a
+ * mapping that would (a zero-length extent, keys out of order) is
+ * corruption, reported as EIO. */
 static int file_map(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		    struct emap *m)
+{
+	int err = file_map_raw(fs, ip, lblk, m);
+
+	if (!err && !m->count) {
+		emap_rel(fs, m);
+		return ext_bad(fs, ip->ch, "empty extent mapping");
+	}
+	return err;
+}
+
+static int file_map_raw(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
+			struct emap *m)
 {
 	union { struct cfs_dext d; struct cfs_cext c; } v;
 	struct cfs_tree t;

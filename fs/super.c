@@ -522,7 +522,14 @@ static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 				    CFS_MAGIC_CHUNK, &w))
 			;
 		else if (h->index != ch->index || h->nblocks != nb ||
+		    h->bbmap_start != want.bbmap_start ||
+		    h->bbmap_blocks != want.bbmap_blocks ||
+		    h->ibmap_start != want.ibmap_start ||
+		    h->ibmap_blocks != want.ibmap_blocks ||
 		    h->itable_start != want.itable_start ||
+		    h->itable_blocks != want.itable_blocks ||
+		    h->journal_start != want.journal_start ||
+		    h->journal_blocks != want.journal_blocks ||
 		    h->data_start != want.data_start ||
 		    h->ninodes != want.ninodes || h->free_blocks >= nb ||
 		    h->free_inodes >= h->ninodes ||

@@ -77,6 +77,10 @@
 
 set -u -o pipefail
 
+# The whole script is one compound command, so that bash has read all of
+# it before it runs: editing the file during a run cannot break the run.
+{
+
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/../.." && pwd)
 CMDLINE="tests/bench/fsck.sh${*:+ $*}"
@@ -358,13 +362,19 @@ measure() {
 	record "$name" "$r" "$el" "$rss" "$us" "$sy" "$st"
 	if [ "$name" = cfs-repair ]; then
 		# the repaired chunk must now be clean
-		"$FSCK" -n --chunk "$K" "$RIMG" >"$W/log/recheck.out" 2>&1 ||
-			{ log "after the repair (run $r), fsck.chunkfs -n --chunk $K still finds problems:"; tail -n 8 "$W/log/recheck.out" >&2
-			  RECHECK="${RECHECK:-} run $r: --chunk $K status $?"; }
+		"$FSCK" -n --chunk "$K" "$RIMG" >"$W/log/recheck.out" 2>&1; st=$?
+		if [ "$st" != 0 ]; then
+			log "after the repair (run $r), fsck.chunkfs -n --chunk $K still finds problems:"
+			tail -n 8 "$W/log/recheck.out" >&2
+			RECHECK="${RECHECK:-} run $r: --chunk $K status $st"
+		fi
 		if [ "$r" = 0 ]; then
-			"$FSCK" -fn "$RIMG" >"$W/log/recheck-full.out" 2>&1 ||
-				{ log "after the repair, fsck.chunkfs -fn finds problems:"; grep -v ' 0 problems' "$W/log/recheck-full.out" | tail -n 8 >&2
-				  RECHECK="${RECHECK:-} run 0: -fn status $?"; }
+			"$FSCK" -fn "$RIMG" >"$W/log/recheck-full.out" 2>&1; st=$?
+			if [ "$st" != 0 ]; then
+				log "after the repair, fsck.chunkfs -fn finds problems:"
+				grep -v ' 0 problems' "$W/log/recheck-full.out" | tail -n 8 >&2
+				RECHECK="${RECHECK:-} run 0: -fn status $st"
+			fi
 		fi
 	fi
 }
@@ -543,3 +553,4 @@ if [ -n "$RAW" ]; then
 	log "raw results written to $RAW"
 fi
 exit 0
+}
