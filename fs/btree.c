@@ -922,8 +922,25 @@ static void walk_del(struct walk_state *w, u64 key)
 	w->del[w->ndel++] = key;
 }
 
+/* Are the keys of node n inside [lo, hi) (hi_set: hi is a bound)?
+ * Keys outside their parent's separators cannot be found by a lookup. */
+static int keys_in_range(const u8 *p, u64 lo, u64 hi, int hi_set)
+{
+	u32 i, n = NH(p)->nitems;
+
+	for (i = 0; i < n; i++) {
+		u64 k = NH(p)->level ? kptr((u8 *)p, i)->key : item_get(p, i).key;
+
+		if ((i && NH(p)->level && k <= kptr((u8 *)p, i - 1)->key) ||
+		    k < lo || (hi_set && k >= hi))
+			return 0;
+	}
+	return 1;
+}
+
 /* Returns 1 if the node ended up empty (the caller cuts it). */
-static int walk_rec(struct walk_state *w, struct bt_node *n, int depth)
+static int walk_rec(struct walk_state *w, struct bt_node *n, int depth,
+		    u64 lo, u64 hi, int hi_set)
 {
 	u32 i;
 
@@ -955,12 +972,20 @@ static int walk_rec(struct walk_state *w, struct bt_node *n, int depth)
 			w->ops->bad(w->ctx, blk, "unreadable or corrupt node");
 			cut = 1;
 		} else {
+			u64 clo = i ? kptr(n->p, i)->key : lo;
+			int last = i + 1 >= NH(n->p)->nitems;
+			u64 chi = last ? hi : kptr(n->p, i + 1)->key;
+			int chi_set = last ? hi_set : 1;
+
 			if (NH(c.p)->level + 1 != NH(n->p)->level) {
 				w->ops->bad(w->ctx, blk, "node at the wrong level");
 				cut = 1;
+			} else if (!keys_in_range(c.p, clo, chi, chi_set)) {
+				w->ops->bad(w->ctx, blk, "keys outside the node's range");
+				cut = 1;
 			} else if (w->ops->node(w->ctx, blk) < 0) {
 				cut = 1;
-			} else if (walk_rec(w, &c, depth + 1)) {
+			} else if (walk_rec(w, &c, depth + 1, clo, chi, chi_set)) {
 				cut = 1;
 				if (w->fix) {
 					/* an empty child: its block is dropped */
@@ -991,7 +1016,7 @@ int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
 
 	if (err)
 		return err;
-	if (walk_rec(&w, &root, 0) && fix) {
+	if (walk_rec(&w, &root, 0, 0, 0, 0) && fix) {
 		/* every child was cut: an empty leaf root again */
 		bt_init_node(root.p, root.size);
 		node_dirty(t, &root);

@@ -281,13 +281,17 @@ int main(int argc, char **argv)
 
 		rs = seed * 2654435761u + t * 7919u + 17;
 		rnd();
+		if (getenv("FUZZ_ONLY") && (u32)atoi(getenv("FUZZ_ONLY")) != t)
+			continue;
 		memcpy(m->mem, base->mem, DEV);
 		corrupt(m);
+		loud = getenv("FUZZ_VERBOSE") != NULL;
 		use(m);
 		if (check(m, CFS_CHECK_FIXALL) == ~0u) {
 			unmountable++;  /* no superblock found at all */
 			continue;
 		}
+		loud = 0;
 		left = check(m, CFS_CHECK_NOFIX);
 		if (left) {
 			loud = 1;
