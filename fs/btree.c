@@ -320,13 +320,6 @@ static void node_copy(u8 *dst, u32 dsize, const u8 *src)
 	}
 }
 
-static u32 node_bytes(const u8 *p)
-{
-	if (NH(p)->level)
-		return NODE_HDR + NH(p)->nitems * KPTR_SZ;
-	return NODE_HDR + NH(p)->nitems * ITEM_SZ +
-	       (0u + 0) + 0 /* data below */ ;
-}
 
 static u32 leaf_data_bytes(const u8 *p)
 {
@@ -710,7 +703,7 @@ static void root_pull_up(struct cfs_tree *t, struct bt_node *root)
 	while (NH(root->p)->level && NH(root->p)->nitems == 1) {
 		if (node_load(t, kptr(root->p, 0)->child, &c))
 			return;
-		need = NH(c.p)->level ? node_bytes(c.p) :
+		need = NH(c.p)->level ? NODE_HDR + NH(c.p)->nitems * KPTR_SZ :
 			NODE_HDR + NH(c.p)->nitems * ITEM_SZ +
 			leaf_data_bytes(c.p);
 		if (need > root->size) {

@@ -50,21 +50,12 @@ void ck_unfixable(struct ck *c, u32 code, u64 ino, const char *detail)
 
 void ck_fix_failed(struct ck *c, u64 ino, int err)
 {
-	struct cfs_problem_report r;
 	char d[32];
 
 	ck_fmt(d, sizeof(d), "error %", (u64)(-err), 0);
 	if (c->res->fixed)
 		c->res->fixed--; /* the problem just reported stays */
-	c->res->found++;
-	r.code = PR_FIX_FAILED;
-	r.chunk = c->k;
-	r.ino = ino;
-	r.blk = 0;
-	r.fixed = 0;
-	r.detail = d;
-	if (c->fn)
-		c->fn(c->ctx, &r);
+	ck_unfixable(c, PR_FIX_FAILED, ino, d);
 }
 
 void ck_recheck(struct ck *c, u32 p)

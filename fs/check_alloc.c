@@ -145,10 +145,9 @@ static int check_map(struct ck *c, u32 start, u32 nblk, u32 magic, u32 nbits,
 				}
 				continue;
 			}
-			dirty = 1;
 			/* a fresh block: every bit below is a difference we
 			 * fix without reporting again */
-			decided = decided ? decided : 0;
+			dirty = 1;
 		}
 		bits = b->data + sizeof(struct cfs_bhdr);
 		for (i = 0; i < bpb; i++) {

@@ -361,12 +361,9 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 	if (n > 0 && ct->d.back_gen != o->d.gen) {
 		/* the forward end names this continuation exactly: trust it */
 		if (ck_problem(c, PR_BACK_FIXED, ct->ino, 0, NULL)) {
-			struct cfs_link back = { l->kind, o->local, o->d.gen,
-						 ct->d.gen };
-
+			/* our index entry follows below */
 			ct->d.back_gen = o->d.gen;
 			inode_write(c->fs, ct);
-			(void)back;
 		}
 	}
 	if (n > 0) {

@@ -316,8 +316,7 @@ static struct cfs_inode *lost_found(struct ck *c)
 	struct cfs_inode *lf = NULL, *part;
 	struct cfs_tree t;
 	char name[24];
-	u32 n = 0, v = c->k, len = 6;
-	char digits[12];
+	u32 len;
 	int err;
 
 	struct cfs_inode *cand = NULL;
@@ -347,13 +346,7 @@ static struct cfs_inode *lost_found(struct ck *c)
 			     "in this chunk");
 		return NULL;
 	}
-	cfs_memcpy(name, "chunk-", 6);
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		name[len++] = digits[--n];
+	len = chunk_dir_name(name, c->k);
 	{	/* still there, only the header forgot it (rebuilt header)? */
 		u32 max, blen, off = 0;
 		u8 *buf;

@@ -103,6 +103,7 @@ int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch);
 void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
 int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
 int super_write(struct cfs_fs *fs);
+u32 chunk_dir_name(char *name, u32 k); /* "chunk-K"; name holds 24 */
 int fs_sync_locked(struct cfs_fs *fs);
 struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index); /* NULL if bad */
 /* Allocate up to want contiguous blocks (at least 1) near goal; *got gets

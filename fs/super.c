@@ -334,8 +334,8 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 	return chunk_write_hdr(fs, ch);
 }
 
-/* "chunk-K" */
-static u32 chunk_dir_name(char *name, u32 k)
+/* "chunk-K": the name of chunk K's directory in /lost+found */
+u32 chunk_dir_name(char *name, u32 k)
 {
 	char digits[12];
 	u32 n = 0, len = 6;
