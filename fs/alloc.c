@@ -45,9 +45,9 @@ struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
 	u32 i;
 
 	for (i = 0; i < fs->nchunks; i++) {
-		struct cfs_chunk *ch = &fs->chunks[i];
+		struct cfs_chunk *ch = chunk_get(fs, i);
 
-		if (ch == except || ch->hdr.state == CFS_CHUNK_DAMAGED ||
+		if (!ch || ch == except || ch->hdr.state == CFS_CHUNK_DAMAGED ||
 		    ch->hdr.state == CFS_CHUNK_SUSPECT ||
 		    (need_inode == 1 &&
 		     ch->hdr.free_inodes <= chunk_inode_reserve(ch)) ||

@@ -117,14 +117,26 @@ static void buf_unhash(struct cfs_fs *fs, struct cfs_buf *b)
 		*pp = b->hnext;
 }
 
+/* Destroyed buffers (evicted, forgotten, failed reads) are kept on a short
+ * free list and reused by buf_get(): no allocator round trip (and no
+ * zeroing of a block that is about to be read over) per cache miss once
+ * the cache is full. */
+#define BUF_FREE_MAX 64
+
 static void buf_destroy(struct cfs_fs *fs, struct cfs_buf *b)
 {
 	buf_unhash(fs, b);
 	lru_del(b);
 	if (b->dirty)
 		fs->ndirty--;
+	b->dirty = 0;
 	fs->nbufs--;
-	host_free(b->data);
+	if (fs->nfree < BUF_FREE_MAX) {
+		b->hnext = fs->bfree;
+		fs->bfree = b;
+		fs->nfree++;
+		return;
+	}
 	host_free(b);
 }
 
@@ -175,14 +187,19 @@ static int buf_get(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 	}
 	if (fs->nbufs >= fs->maxbufs)
 		buf_shrink(fs);
-	b = host_alloc(sizeof(*b));
-	if (!b)
-		return -CFS_ENOMEM;
-	b->data = host_alloc(fs->bs);
-	if (!b->data) {
-		host_free(b);
-		return -CFS_ENOMEM;
+	if (fs->bfree) {
+		b = fs->bfree;
+		fs->bfree = b->hnext;
+		fs->nfree--;
+	} else {
+		/* the struct and its block in one allocation */
+		b = host_alloc(sizeof(*b) + fs->bs);
+		if (!b)
+			return -CFS_ENOMEM;
+		b->data = (u8 *)(b + 1);
 	}
+	b->dirty = 0;
+	b->lnext = b->lprev = NULL;
 	b->blkno = blkno;
 	b->chunk = ch ? ch->index : CFS_NO_CHUNK;
 	b->refs = 1;
@@ -258,7 +275,7 @@ int buf_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 void buf_dirty(struct cfs_fs *fs, struct cfs_buf *b)
 {
 	if (b->chunk != CFS_NO_CHUNK && fs->chunks)
-		chunk_mark_dirty(fs, &fs->chunks[b->chunk]);
+		chunk_mark_dirty(fs, fs->chunks[b->chunk]); /* loaded: b's */
 	if (!b->dirty) {
 		b->dirty = 1;
 		fs->ndirty++;
@@ -321,6 +338,13 @@ void buf_drop_all(struct cfs_fs *fs)
 		while (fs->bhash[i])
 			buf_destroy(fs, fs->bhash[i]);
 	}
+	while (fs->bfree) {
+		struct cfs_buf *b = fs->bfree;
+
+		fs->bfree = b->hnext;
+		host_free(b);
+	}
+	fs->nfree = 0;
 	host_free(fs->bhash);
 	fs->bhash = NULL;
 }

@@ -177,7 +177,11 @@ int cfs_check_chunk(struct cfs_fs *fs, u32 chunk, u32 mode, cfs_report_fn fn,
 	host_mutex_lock(fs->lock);
 	cfs_memset(&c, 0, sizeof(c));
 	c.fs = fs;
-	c.ch = &fs->chunks[chunk];
+	c.ch = chunk_get(fs, chunk);
+	if (!c.ch) {
+		host_mutex_unlock(fs->lock);
+		return -CFS_ENOMEM;
+	}
 	c.k = chunk;
 	c.mode = mode;
 	c.fn = fn;

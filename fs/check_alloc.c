@@ -75,8 +75,9 @@ static void mark_tree(struct ck *c, struct cfs_tree *t,
 static int mark_all(struct ck *c)
 {
 	struct cfs_chunk_hdr *h = &c->ch->hdr;
+	u32 ipb = CFS_PAYLOAD(c->fs) / CFS_INODE_SIZE, i, ibi = 0;
+	struct cfs_buf *ib = NULL;
 	struct cfs_tree t;
-	u32 i;
 
 	cfs_memset(c->used, 0, c->nblocks / 8 + 1);
 	for (i = 0; i < h->data_start; i++)
@@ -93,13 +94,37 @@ static int mark_all(struct ck *c)
 			mark_tree(c, &t, aw_item_none);
 		}
 	}
+	/* The trees are only read here: each inode is taken from its inode
+	 * table block (where inode_write() puts every change at once) into a
+	 * stack copy, not through the inode cache (an allocation, a hash
+	 * insert and a free per inode). */
 	for (i = 1; i < c->ninodes; i++) {
-		struct cfs_inode *ip;
+		struct cfs_inode tmp, *ip = &tmp;
+		const struct cfs_dinode *di;
+		u32 bi = i / ipb;
 
-		if (c->ino[i].state != CI_INUSE)
+		if (c->ino[i].state != CI_INUSE || bi >= h->itable_init)
 			continue;
-		if (inode_get(c->fs, ck_ino(c, i), &ip))
+		if (!ib || bi != ibi) {
+			buf_put(c->fs, ib);
+			ib = NULL;
+			if (buf_read(c->fs, c->ch, h->itable_start + bi,
+				     CFS_MAGIC_ITABLE, &ib)) {
+				ib = NULL;
+				continue;
+			}
+			ibi = bi;
+		}
+		di = (const struct cfs_dinode *)(ib->data +
+						 sizeof(struct cfs_bhdr)) + i % ipb;
+		if (!di->mode)
 			continue;
+		cfs_memset(&tmp, 0, sizeof(tmp));
+		tmp.ino = ck_ino(c, i);
+		tmp.ch = c->ch;
+		tmp.local = i;
+		tmp.refs = 1;
+		tmp.d = *di;
 		if (CFS_ISREG(ip->d.mode) || (CFS_ISLNK(ip->d.mode) &&
 					      !(ip->d.flags & CFS_IF_INLINE_LINK))) {
 			tree_of_inode(c->fs, ip, CFS_TREE_EXTENT, &t);
@@ -113,15 +138,26 @@ static int mark_all(struct ck *c)
 			tree_of_inode(c->fs, ip, CFS_TREE_XATTR, &t);
 			mark_tree(c, &t, aw_item_none);
 		}
-		inode_put(c->fs, ip);
 	}
+	buf_put(c->fs, ib);
 	return 0;
 }
 
 /* Compare one bitmap (blocks or inodes) with what is expected; fix per the
  * mode.  expect(c, bit) gives the wanted bit (or -1: keep the disk's). */
+static u32 bits8(u32 v)
+{
+	v = v - ((v >> 1) & 0x55);
+	v = (v & 0x33) + ((v >> 2) & 0x33);
+	return (v + (v >> 4)) & 0x0f;
+}
+
+/* wantmap, if not NULL, is what expect() returns as a bitmap (with the same
+ * bit numbering): whole bytes that agree with it are taken 8 bits at a
+ * time instead of one call per bit. */
 static int check_map(struct ck *c, u32 start, u32 nblk, u32 magic, u32 nbits,
-		     int (*expect)(struct ck *, u32), u32 code, u32 *used_out)
+		     int (*expect)(struct ck *, u32), const u8 *wantmap,
+		     u32 code, u32 *used_out)
 {
 	u32 bpb = CFS_PAYLOAD(c->fs) * 8, bi, diffs = 0, used = 0;
 	int decided = 0, fix = 0;
@@ -152,8 +188,17 @@ static int check_map(struct ck *c, u32 start, u32 nblk, u32 magic, u32 nbits,
 		bits = b->data + sizeof(struct cfs_bhdr);
 		for (i = 0; i < bpb; i++) {
 			u32 bit = bi * bpb + i;
-			int want = bit >= nbits ? 1 : expect(c, bit);
-			int have = !!(bits[i / 8] & (1u << (i % 8)));
+			int want, have;
+
+			/* bpb is a multiple of 8: bit % 8 == i % 8 */
+			if (wantmap && !(i % 8) && bit + 8 <= nbits &&
+			    bits[i / 8] == wantmap[bit / 8]) {
+				used += bits8(bits[i / 8]);
+				i += 7;
+				continue;
+			}
+			want = bit >= nbits ? 1 : expect(c, bit);
+			have = !!(bits[i / 8] & (1u << (i % 8)));
 
 			if (want < 0)
 				want = have;
@@ -209,9 +254,9 @@ int check_alloc(struct ck *c)
 	if (err)
 		return err;
 	check_map(c, h->bbmap_start, h->bbmap_blocks, CFS_MAGIC_BBMAP,
-		  c->nblocks, want_block, PR_BBMAP, &bused);
+		  c->nblocks, want_block, c->used, PR_BBMAP, &bused);
 	check_map(c, h->ibmap_start, h->ibmap_blocks, CFS_MAGIC_IBMAP,
-		  c->ninodes, want_inode, PR_IBMAP, &iused);
+		  c->ninodes, want_inode, NULL, PR_IBMAP, &iused);
 	c->res->blocks_used = bused;
 	if (h->free_blocks != c->nblocks - bused ||
 	    h->free_inodes != c->ninodes - iused) {

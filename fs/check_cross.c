@@ -142,7 +142,7 @@ static int count_cexts(struct cfs_fs *fs, struct cfs_inode *o, u32 chunk,
 static int cross_fwd(struct ck *c, u32 peer, u32 local,
 		     const struct cfs_link *l)
 {
-	struct cfs_chunk *pc = &c->fs->chunks[peer];
+	struct cfs_chunk *pc = chunk_get(c->fs, peer); /* loaded by the caller */
 	struct cfs_inode *o, *ct = NULL;
 	int dir = l->kind == CFS_LINK_FWD_DIR, ok = 0, err;
 
@@ -327,7 +327,7 @@ static void readopt_lf(struct ck *c, struct cfs_inode *o, struct cfs_inode *ct,
 static int cross_back(struct ck *c, u32 peer, u32 local,
 		      const struct cfs_link *l)
 {
-	struct cfs_chunk *pc = &c->fs->chunks[peer];
+	struct cfs_chunk *pc = chunk_get(c->fs, peer); /* loaded by the caller */
 	struct cfs_inode *ct, *o = NULL;
 	int dir = l->kind == CFS_LINK_BACK_DIR, n = 0, err, basic = 0;
 
@@ -444,13 +444,13 @@ static const struct ck_link *find_link(struct ck *c, u32 peer, u32 local)
 /* Entries of peer P's index naming K that K does not know. */
 static void scan_peer(struct ck *c, u32 p)
 {
-	struct cfs_chunk *pc = &c->fs->chunks[p];
+	struct cfs_chunk *pc = chunk_get(c->fs, p);
 	struct cfs_tree t;
 	struct cfs_link l;
 	u64 k = lkey(c->k, 0);
 	u32 len;
 
-	if (pc->hdr_bad == 3)
+	if (!pc || pc->hdr_bad == 3)
 		return;
 	link_tree_of(c->fs, pc, &t);
 	while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
@@ -509,8 +509,9 @@ int check_cross(struct ck *c)
 	for (i = 0; i < c->nexp; i++) {
 		struct ck_link *L = &c->links[i];
 
-		if (L->peer >= c->fs->nchunks ||
-		    c->fs->chunks[L->peer].hdr_bad == 3)
+		struct cfs_chunk *pc = chunk_get(c->fs, L->peer);
+
+		if (!pc || pc->hdr_bad == 3)
 			continue;
 		if (L->local < c->ninodes && c->ino[L->local].state != CI_INUSE)
 			continue;

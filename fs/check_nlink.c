@@ -241,7 +241,7 @@ static struct cfs_inode *lf_part(struct ck *c)
  * /lost+found in chunk 0).  Pinned; NULL on failure. */
 static struct cfs_inode *lf_part_make(struct ck *c)
 {
-	struct cfs_chunk *c0 = &c->fs->chunks[0];
+	struct cfs_chunk *c0 = chunk_get(c->fs, 0);
 	struct cfs_inode *home, *ct;
 	struct cfs_dcont dc, old;
 	struct cfs_link fwd, back, have;
@@ -249,7 +249,7 @@ static struct cfs_inode *lf_part_make(struct ck *c)
 	u64 key = ((u64)c->k << 32) | CFS_LOST_FOUND_LOCAL;
 	int had, err;
 
-	if (c->k == 0 || !ck_fixing(c) ||
+	if (c->k == 0 || !ck_fixing(c) || !c0 ||
 	    inode_get(c->fs, CFS_MKINO(0, CFS_LOST_FOUND_LOCAL), &home))
 		return NULL;
 	if (!CFS_ISDIR(home->d.mode) || (home->d.flags & CFS_IF_CONT) ||

@@ -102,7 +102,8 @@ static int next_cont(struct cfs_fs *fs, struct cfs_inode *dir, s64 after,
 		chunk_mark_suspect(fs, dir->ch, "bad directory forward link");
 		return -CFS_EIO;
 	}
-	return 0;
+	/* callers use chunk_get(fs, dc->chunk): load it now */
+	return chunk_get(fs, dc->chunk) ? 0 : -CFS_ENOMEM;
 }
 
 int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
@@ -124,7 +125,7 @@ int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 		if (err)
 			break;
 		after = dc.chunk;
-		err = cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c);
+		err = cont_get(fs, dir, chunk_get(fs, dc.chunk), 0, &c);
 		if (err)
 			break;
 		err = part_find(fs, c, h, name, len, ino, type, buf);
@@ -292,7 +293,7 @@ int dir_free_all(struct cfs_fs *fs, struct cfs_inode *dir)
 		err = next_cont(fs, dir, -1, &dc);
 		if (err)
 			break;
-		err = cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c);
+		err = cont_get(fs, dir, chunk_get(fs, dc.chunk), 0, &c);
 		if (err)
 			break;
 		err = cont_remove(fs, dir, c);
@@ -435,7 +436,7 @@ int cfs_readdir_locked(struct cfs_fs *fs, struct cfs_inode *dir, u64 cookie,
 			idx = 0;
 		}
 		pcode = dc.chunk + 1;
-		err = cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c);
+		err = cont_get(fs, dir, chunk_get(fs, dc.chunk), 0, &c);
 		if (err)
 			break;
 		err = part_readdir(fs, c, pcode, h, idx, &rs, buf);
@@ -467,7 +468,7 @@ int dir_links(struct cfs_fs *fs, struct cfs_inode *dir,
 		if (out->nconts < 64)
 			out->chunks[out->nconts] = dc.chunk;
 		out->nconts++;
-		if (!cont_get(fs, dir, &fs->chunks[dc.chunk], 0, &c)) {
+		if (!cont_get(fs, dir, chunk_get(fs, dc.chunk), 0, &c)) {
 			out->cont_blocks += c->d.blocks;
 			inode_put(fs, c);
 		}
@@ -486,7 +487,7 @@ struct cfs_chunk *dir_cont_chunk_with_room(struct cfs_fs *fs,
 	s64 after = -1;
 
 	while (dir->d.nconts && !next_cont(fs, dir, after, &dc)) {
-		struct cfs_chunk *ch = &fs->chunks[dc.chunk];
+		struct cfs_chunk *ch = chunk_get(fs, dc.chunk);
 
 		after = dc.chunk;
 		if (chunk_has_room(fs, ch) &&

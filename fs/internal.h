@@ -17,7 +17,7 @@ struct cfs_buf {
 	u32 chunk;            /* CFS_NO_CHUNK for the superblock */
 	u32 refs;
 	int dirty;
-	u8 *data;
+	u8 *data;             /* the block; allocated with the struct */
 	struct cfs_buf *hnext;
 	struct cfs_buf *lprev, *lnext; /* LRU of unreferenced buffers */
 };
@@ -52,13 +52,20 @@ struct cfs_fs {
 	u32 bshift;
 	int rdonly;
 	u32 nchunks;
-	struct cfs_chunk *chunks;
+	/* The chunk table, loaded lazily: chunks[i] is NULL until chunk i is
+	 * first used (chunk_get() reads and verifies its two header copies
+	 * then).  So a mount costs 8 bytes of table per chunk (an untouched
+	 * calloc, i.e. not even resident until used) plus one struct
+	 * cfs_chunk per chunk actually used, not a header read per chunk. */
+	struct cfs_chunk **chunks;
 	u64 wgen;
 	/* buffer cache */
 	struct cfs_buf **bhash;
 	u32 bhash_mask;
 	u64 nbufs, maxbufs, ndirty;
 	struct cfs_buf lru;   /* sentinel: lnext = oldest */
+	struct cfs_buf *bfree; /* destroyed buffers kept for reuse (hnext) */
+	u32 nfree;
 	/* inode cache */
 	struct cfs_inode **ihash;
 	u32 ihash_mask;
@@ -66,6 +73,7 @@ struct cfs_fs {
 	u8 sb_bad;            /* at mount: 1 primary bad, 2 copy bad, 4 rebuilt */
 	u8 *zero;             /* a block of zeroes */
 	u8 *scratch;          /* one block for read-modify-write, under lock */
+	u8 *hdrbuf;           /* one block for chunk_load(), under lock */
 };
 
 #define CFS_LOCAL(ino) ((u32)(ino))
@@ -105,7 +113,16 @@ int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
 int super_write(struct cfs_fs *fs);
 u32 chunk_dir_name(char *name, u32 k); /* "chunk-K"; name holds 24 */
 int fs_sync_locked(struct cfs_fs *fs);
-struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index); /* NULL if bad */
+/* Chunk `index`, its header read on first use; NULL if the index is out
+ * of range or memory ran out.  Under fs->lock (or before the fs is
+ * shared). */
+struct cfs_chunk *chunk_load(struct cfs_fs *fs, u32 index);
+static inline struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index)
+{
+	if (index >= fs->nchunks)
+		return NULL;
+	return fs->chunks[index] ? fs->chunks[index] : chunk_load(fs, index);
+}
 /* Allocate up to want contiguous blocks (at least 1) near goal; *got gets
  * the count.  Leaves `keep` blocks free in the chunk. */
 int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,

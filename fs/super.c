@@ -243,9 +243,27 @@ void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why
 		chunk_write_hdr(fs, ch);
 }
 
-struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index)
+static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
+
+/* The slow path of chunk_get(): the chunk's first use in this mount. */
+struct cfs_chunk *chunk_load(struct cfs_fs *fs, u32 index)
 {
-	return index < fs->nchunks ? &fs->chunks[index] : NULL;
+	struct cfs_chunk *ch;
+
+	if (index >= fs->nchunks)
+		return NULL;
+	if (fs->chunks[index])
+		return fs->chunks[index];
+	ch = host_alloc(sizeof(*ch));
+	if (!ch)
+		return NULL;
+	ch->index = index;
+	ch->start = CFS_FIRST_CHUNK_BLOCK + (u64)index * fs->g->chunk_blocks;
+	read_chunk_hdr(fs, ch);
+	ch->bb_hint = ch->hdr.data_start;
+	ch->ib_hint = 1;
+	fs->chunks[index] = ch;
+	return ch;
 }
 
 const struct cfs_geom *cfs_geometry(struct cfs_fs *fs)
@@ -368,7 +386,8 @@ static int mkfs_lost_found(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 	host_mutex_lock(fs->lock);
 	err = inode_get(fs, CFS_ROOT_INO, &root);
 	if (!err)
-		err = inode_alloc(fs, &fs->chunks[0], CFS_S_IFDIR | 0700, &lf);
+		err = chunk_get(fs, 0) ? inode_alloc(fs, chunk_get(fs, 0),
+			CFS_S_IFDIR | 0700, &lf) : -CFS_ENOMEM;
 	if (!err && lf->local != CFS_LOST_FOUND_LOCAL)
 		err = -CFS_EINVAL;
 	if (!err) {
@@ -378,8 +397,14 @@ static int mkfs_lost_found(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 		err = dir_add(fs, root, "lost+found", 10, lf);
 	}
 	for (k = 0; !err && k < fs->nchunks; k++) {
+		struct cfs_chunk *ch = chunk_get(fs, k);
+
+		if (!ch) {
+			err = -CFS_ENOMEM;
+			break;
+		}
 		len = chunk_dir_name(name, k);
-		err = inode_alloc(fs, &fs->chunks[k], CFS_S_IFDIR | 0700, &d);
+		err = inode_alloc(fs, ch, CFS_S_IFDIR | 0700, &d);
 		if (err)
 			break;
 		d->d.uid = o->root_uid;
@@ -387,8 +412,8 @@ static int mkfs_lost_found(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 		d->d.nlink = 2;
 		err = dir_add(fs, lf, name, len, d);
 		if (!err) {
-			fs->chunks[k].hdr.lost_found = d->local;
-			fs->chunks[k].hdr_dirty = 1;
+			ch->hdr.lost_found = d->local;
+			ch->hdr_dirty = 1;
 		}
 		inode_put(fs, d);
 	}
@@ -500,7 +525,7 @@ static int read_super_at(struct cfs_fs *fs, u64 blk, u8 *buf)
 	return -CFS_EUCLEAN;
 }
 
-static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
+static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 {
 	struct cfs_chunk_hdr want;
 	u32 nb = chunk_nblocks(fs->g, ch->index), copy;
@@ -512,13 +537,13 @@ static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 	for (copy = 0; copy < 2; copy++) {
 		u64 blk = cfs_abs(ch, copy ? nb - 1 : 0);
 		const struct cfs_chunk_hdr *h =
-			(const struct cfs_chunk_hdr *)fs->scratch;
+			(const struct cfs_chunk_hdr *)fs->hdrbuf;
 		const char *w = NULL;
 
-		if (fs->dev->ops->read(fs->dev, blk << fs->bshift, fs->scratch,
+		if (fs->dev->ops->read(fs->dev, blk << fs->bshift, fs->hdrbuf,
 				       fs->bs))
 			w = "read error";
-		else if (buf_verify(fs, fs->scratch, blk, ch->index,
+		else if (buf_verify(fs, fs->hdrbuf, blk, ch->index,
 				    CFS_MAGIC_CHUNK, &w))
 			;
 		else if (h->index != ch->index || h->nblocks != nb ||
@@ -561,7 +586,7 @@ static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 		}
 	}
 	if (have)
-		return 0;
+		return;
 	if (!fs->checking)
 		host_log(CFS_LOG_ERR, "chunk %u: both headers unusable (%s); "
 			 "chunk marked damaged", ch->index, why);
@@ -569,7 +594,6 @@ static int read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 	ch->hdr.state = CFS_CHUNK_DAMAGED;
 	ch->hdr.free_blocks = 0;
 	ch->hdr.free_inodes = 0;
-	return 0;
 }
 
 static void fs_free(struct cfs_fs *fs)
@@ -578,9 +602,16 @@ static void fs_free(struct cfs_fs *fs)
 		return;
 	buf_drop_all(fs);
 	host_free(fs->ihash);
+	if (fs->chunks) {
+		u32 i;
+
+		for (i = 0; i < fs->nchunks; i++)
+			host_free(fs->chunks[i]);
+	}
 	host_free(fs->chunks);
 	host_free(fs->zero);
 	host_free(fs->scratch);
+	host_free(fs->hdrbuf);
 	host_mutex_free(fs->lock);
 	host_free(fs);
 }
@@ -632,7 +663,6 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	const char *dummy;
 	struct cfs_fs *fs;
 	u8 *buf;
-	u32 i;
 	int err;
 
 	if (!why)
@@ -696,29 +726,28 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->lock = host_mutex_new();
 	fs->zero = host_alloc(fs->bs);
 	fs->scratch = host_alloc(fs->bs);
+	fs->hdrbuf = host_alloc(fs->bs);
 	fs->chunks = host_alloc((u64)fs->nchunks * sizeof(*fs->chunks));
 	fs->ihash_mask = 4095;
 	fs->ihash = host_alloc((fs->ihash_mask + 1) * sizeof(*fs->ihash));
-	if (!fs->lock || !fs->zero || !fs->scratch || !fs->chunks ||
+	if (!fs->lock || !fs->zero || !fs->scratch || !fs->hdrbuf ||
+	    !fs->chunks ||
 	    !fs->ihash || buf_cache_init(fs, CFS_CACHE_BYTES)) {
 		*why = "out of memory";
 		fs_free(fs);
 		return -CFS_ENOMEM;
 	}
-	for (i = 0; i < fs->nchunks; i++) {
-		struct cfs_chunk *ch = &fs->chunks[i];
-
-		ch->index = i;
-		ch->start = CFS_FIRST_CHUNK_BLOCK + (u64)i * fs->g->chunk_blocks;
-		read_chunk_hdr(fs, ch);
-		ch->bb_hint = ch->hdr.data_start;
-		ch->ib_hint = 1;
-	}
+	/* Chunk headers are read on first use (chunk_get), not here. */
 	if (checking) {
 		*out = fs;
 		return 0;
 	}
-	if (fs->chunks[0].hdr_bad == 3) {
+	if (!chunk_get(fs, 0)) {
+		*why = "out of memory";
+		fs_free(fs);
+		return -CFS_ENOMEM;
+	}
+	if (fs->chunks[0]->hdr_bad == 3) {
 		*why = "chunk 0 (holding the root directory) is damaged: run "
 		       "fsck.chunkfs";
 		fs_free(fs);
@@ -780,13 +809,20 @@ u32 cfs_nchunks(struct cfs_fs *fs)
 
 u32 cfs_chunk_state(struct cfs_fs *fs, u32 chunk)
 {
-	if (chunk >= fs->nchunks)
-		return 0;
-	/* a header copy found bad at mount makes a clean chunk suspect */
-	if (fs->chunks[chunk].hdr_bad &&
-	    fs->chunks[chunk].hdr.state == CFS_CHUNK_CLEAN)
-		return CFS_CHUNK_SUSPECT;
-	return fs->chunks[chunk].hdr.state;
+	struct cfs_chunk *ch;
+	u32 state = 0;
+
+	host_mutex_lock(fs->lock);
+	ch = chunk_get(fs, chunk);
+	if (ch) {
+		state = ch->hdr.state;
+		/* a header copy found bad when it was read makes a clean
+		 * chunk suspect */
+		if (ch->hdr_bad && state == CFS_CHUNK_CLEAN)
+			state = CFS_CHUNK_SUSPECT;
+	}
+	host_mutex_unlock(fs->lock);
+	return state;
 }
 
 int fs_sync_locked(struct cfs_fs *fs)
@@ -798,8 +834,8 @@ int fs_sync_locked(struct cfs_fs *fs)
 		return 0;
 	err = buf_flush_all(fs);
 	for (i = 0; i < fs->nchunks; i++) {
-		if (fs->chunks[i].hdr_dirty) {
-			e = chunk_write_hdr(fs, &fs->chunks[i]);
+		if (fs->chunks[i] && fs->chunks[i]->hdr_dirty) {
+			e = chunk_write_hdr(fs, fs->chunks[i]);
 			if (e && !err)
 				err = e;
 		}
@@ -851,9 +887,9 @@ int cfs_unmount(struct cfs_fs *fs)
 		err = fs_sync_locked(fs);
 		if (!err) {
 			for (i = 0; i < fs->nchunks; i++) {
-				struct cfs_chunk *ch = &fs->chunks[i];
+				struct cfs_chunk *ch = fs->chunks[i];
 
-				if (ch->marked_dirty &&
+				if (ch && ch->marked_dirty &&
 				    ch->hdr.state == CFS_CHUNK_DIRTY) {
 					ch->hdr.state = CFS_CHUNK_CLEAN;
 					err = chunk_write_hdr(fs, ch);
@@ -906,8 +942,14 @@ int cfs_statfs(struct cfs_fs *fs, struct cfs_statfs *st)
 	host_mutex_lock(fs->lock);
 	st->bsize = fs->bs;
 	for (i = 0; i < fs->nchunks; i++) {
-		const struct cfs_chunk_hdr *h = &fs->chunks[i].hdr;
-		u32 keep = chunk_meta_reserve(&fs->chunks[i]);
+		struct cfs_chunk *ch = chunk_get(fs, i);
+		const struct cfs_chunk_hdr *h;
+		u32 keep;
+
+		if (!ch)
+			continue;
+		h = &ch->hdr;
+		keep = chunk_meta_reserve(ch);
 
 		st->blocks += h->nblocks - h->data_start - 1;
 		st->bfree += h->free_blocks;

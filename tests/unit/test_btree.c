@@ -56,15 +56,15 @@ static void run(u32 bs, int inline_root)
 	CHECK_OK(cfs_mkfs(&m->bdev, &o));
 	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
 	/* a fresh directory inode (inline root) or a fresh root block */
-	CHECK_OK(inode_alloc(fs, &fs->chunks[0], CFS_S_IFDIR | 0755, &ip));
+	CHECK_OK(inode_alloc(fs, chunk_get(fs, 0), CFS_S_IFDIR | 0755, &ip));
 	ip->d.nlink = 2;
 	tree_of_inode(fs, ip, inline_root ? CFS_TREE_DIR : CFS_TREE_LINK, &t);
 	if (!inline_root) {
 		struct cfs_buf *b;
 		u32 blk;
 
-		CHECK_OK(alloc_meta_block(fs, &fs->chunks[0], &blk));
-		CHECK_OK(buf_new(fs, &fs->chunks[0], blk, CFS_MAGIC_BTREE, &b));
+		CHECK_OK(alloc_meta_block(fs, chunk_get(fs, 0), &blk));
+		CHECK_OK(buf_new(fs, chunk_get(fs, 0), blk, CFS_MAGIC_BTREE, &b));
 		((struct cfs_bhdr *)b->data)->tree = CFS_TREE_LINK;
 		bt_init_node(b->data + sizeof(struct cfs_bhdr), CFS_PAYLOAD(fs));
 		buf_put(fs, b);
@@ -147,7 +147,7 @@ static void run(u32 bs, int inline_root)
 	}
 	/* delete all: the tree returns to an empty root, blocks freed */
 	{
-		u32 free_before = fs->chunks[0].hdr.free_blocks;
+		u32 free_before = chunk_get(fs, 0)->hdr.free_blocks;
 		u64 nb;
 
 		for (i = 0; i < NKEYS; i++)
@@ -155,7 +155,7 @@ static void run(u32 bs, int inline_root)
 				CHECK_OK(bt_delete(&t, (u64)i * 3));
 		CHECK_OK(bt_count_blocks(&t, &nb));
 		CHECK_EQ(nb, inline_root ? 0 : 1);
-		CHECK(fs->chunks[0].hdr.free_blocks > free_before ||
+		CHECK(chunk_get(fs, 0)->hdr.free_blocks > free_before ||
 		      nb <= 1, "blocks not freed");
 	}
 	inode_put(fs, ip);
