@@ -923,7 +923,9 @@ int main(int argc, char **argv)
 			}
 		}
 		th = xmalloc((size_t)jobs * sizeof(*th));
-		for (r = 0; r < jobs; r++) {
+		/* One job: check on this thread (no second malloc arena, no
+		 * thread start-up). */
+		for (r = 0; r < jobs && jobs > 1; r++) {
 			int e = pthread_create(&th[r], NULL, worker, &wc[r]);
 
 			if (e) {
@@ -936,6 +938,8 @@ int main(int argc, char **argv)
 			}
 		}
 		nth = r;
+		if (jobs == 1)
+			worker(&wc[0]);
 		for (r = 0; r < nth; r++)
 			pthread_join(th[r], NULL);
 		for (r = 0; r < jobs; r++) {
