@@ -14,13 +14,14 @@
 #
 # What it does, in one run:
 #  1. writes a deterministic tree on the tmpfs (tests/bench/gentree.c):
-#     N small files of 0-16 KiB over ~N/100 directories, plus large files of
+#     N small files of 0-16 KiB (--small-max) over ~N/100 directories, plus large files of
 #     5-20 MiB until the tree holds about G GiB;
 #  2. makes a chunkfs image of it, `mkfs.chunkfs -q -C SIZE -d TREE IMAGE S`,
 #     and an ext4 image, `mkfs.ext4 -q -F -d TREE IMAGE S`, both S = 1.5x the
 #     space the tree needs (rounded up to whole chunks); the tree is then
 #     deleted (unless --keep) to make room;
-#  3. picks K, the middle one of the chunks that hold files;
+#  3. picks K, the middle one of the chunks that hold files (of those with
+#     at least half the inodes in use of the fullest chunk);
 #  4. times, each run with `echo 3 > /proc/sys/vm/drop_caches` before it,
 #     one warm-up round (discarded) and then --runs rounds, the contenders
 #     alternating run by run:
@@ -57,6 +58,11 @@
 #   --files N       small files (default 200000; quick 20000)
 #   --size-gb G     total data in GiB, large files added to reach it
 #                   (default 3.5; quick 0.5)
+#   --small-max B   small files are 0-B bytes, uniform (default 16384)
+#   --image-gb G    image size in GiB (default: 1.5x the tree's space);
+#                   for many tiny files, which need more inodes than that
+#                   holds (e.g. --files 1000000 --small-max 4096
+#                   --size-gb 2.5 --image-gb 20)
 #   --chunk SIZE    chunk size for mkfs.chunkfs -C (default 64M)
 #   --runs N        timed runs per contender (default 5; quick 3)
 #   --quick         smoke test: the small numbers above
@@ -85,7 +91,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/../.." && pwd)
 CMDLINE="tests/bench/fsck.sh${*:+ $*}"
 
-NFILES="" SIZE_GB="" CHUNK=64M RUNS="" QUICK=0 REV="" KEEP=0 OUT="" RAW=""
+NFILES="" SIZE_GB="" SMALL_MAX=16384 IMAGE_GB="" CHUNK=64M RUNS="" QUICK=0 REV="" KEEP=0 OUT="" RAW=""
 SEED=1 WHAT=inode TMPFS_BASE=/dev/shm WAIT_IDLE=300
 
 usage() {
@@ -101,6 +107,10 @@ while [ $# -gt 0 ]; do
 	--files=*) NFILES=${1#*=} ;;
 	--size-gb) SIZE_GB=${2:?}; shift ;;
 	--size-gb=*) SIZE_GB=${1#*=} ;;
+	--small-max) SMALL_MAX=${2:?}; shift ;;
+	--small-max=*) SMALL_MAX=${1#*=} ;;
+	--image-gb) IMAGE_GB=${2:?}; shift ;;
+	--image-gb=*) IMAGE_GB=${1#*=} ;;
 	--chunk) CHUNK=${2:?}; shift ;;
 	--chunk=*) CHUNK=${1#*=} ;;
 	--runs) RUNS=${2:?}; shift ;;
@@ -135,7 +145,9 @@ else
 	SCALE_N="64 1024 4096"
 fi
 SCALE_RUNS=3
-SMALL_MAX=16384 BIG_MIN=5 BIG_MAX=20
+BIG_MIN=5 BIG_MAX=20
+[[ $SMALL_MAX =~ ^[1-9][0-9]*$ ]] || die "--small-max wants a positive number of bytes"
+[ -z "$IMAGE_GB" ] || awk -v g="$IMAGE_GB" 'BEGIN { exit !(g + 0 > 0) }' || die "--image-gb wants a positive number"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive number"
 [[ $NFILES =~ ^[0-9]+$ ]] || die "--files wants a number"
 [[ $SEED =~ ^[0-9]+$ ]] || die "--seed wants a number"
@@ -170,7 +182,7 @@ mkfs.ext4 -V 2>&1 | grep -q 'mke2fs 1\.4[7-9]\|mke2fs 1\.[5-9]' ||
 # Room: the tree (G GiB plus ~2 KiB of slack per small file), the chunkfs
 # and the ext4 image of it, the repair copy: at most ~3x the tree at any
 # time, since the tree is deleted before the copy is made (4x with --keep).
-TREE_EST=$(awk -v g="$SIZE_GB" -v n="$NFILES" 'BEGIN { printf "%.0f", g * 2^30 + n * 2048 }')
+TREE_EST=$(awk -v g="$SIZE_GB" -v n="$NFILES" -v m="$SMALL_MAX" 'BEGIN { s = g * 2^30 - n * m / 2; printf "%.0f", (s > 0 ? s : 0) + n * (m / 2 + 2048) }')
 NEED=$(( TREE_EST * (KEEP ? 4 : 3) + (512 << 20) ))
 avail=$(df -B1 --output=avail "$TMPFS_BASE" | tail -n 1)
 memavail=$(( $(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) * 1024 ))
@@ -230,11 +242,11 @@ MKFS=$W/bin/mkfs.chunkfs FSCK=$W/bin/fsck.chunkfs TOOL=$W/bin/chunkfs
 
 # ---------------------------------------------------------------- data
 # Large files: enough of them (5-20 MiB, 12.5 MiB on average) to bring the
-# tree to SIZE_GB, the small files averaging 8 KiB.
+# tree to SIZE_GB, the small files averaging SMALL_MAX/2 (8 KiB).
 NBIG=$(awk -v g="$SIZE_GB" -v n="$NFILES" -v m="$SMALL_MAX" \
 	'BEGIN { b = g * 2^30 - n * m / 2; x = b / (12.5 * 2^20); printf "%d", (x > 0 ? x + 0.5 : 0) }')
 NDIRS=$(( NFILES / 100 < 50 ? 50 : NFILES / 100 ))
-log "writing the tree: $NFILES small files (0-16 KiB) in ~$NDIRS directories + $NBIG files of $BIG_MIN-$BIG_MAX MiB, seed $SEED"
+log "writing the tree: $NFILES small files (0-$SMALL_MAX bytes) in ~$NDIRS directories + $NBIG files of $BIG_MIN-$BIG_MAX MiB, seed $SEED"
 t0=$(date +%s.%N)
 read -r TREE_FILES TREE_DIRS TREE_BYTES < <("$W/bin/gentree" "$W/tree" "$NFILES" "$NDIRS" "$NBIG" \
 	"$BIG_MIN" "$BIG_MAX" "$SMALL_MAX" "$SEED") || die "gentree failed"
@@ -243,8 +255,15 @@ T_GEN=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 TREE_USED=$(du -s -B1 "$W/tree" | cut -f1)
 log "tree: $TREE_FILES files, $TREE_DIRS directories, $(gib "$TREE_BYTES") of data ($(gib "$TREE_USED") on tmpfs), written in ${T_GEN}s"
 
-# image size: 1.5x the space the tree takes, in whole chunks
-IMG_BYTES=$(awk -v u="$TREE_USED" -v c="$CHUNK_BYTES" 'BEGIN { n = int(u * 1.5 / c) + 1; printf "%.0f", n * c }')
+# image size: 1.5x the space the tree takes, in whole chunks (or
+# --image-gb, for trees of many tiny files that need more inodes than 1.5x
+# their space holds at the default 16 KiB per inode; both images are
+# sparse, so the size costs no room)
+if [ -n "$IMAGE_GB" ]; then
+	IMG_BYTES=$(awk -v g="$IMAGE_GB" -v c="$CHUNK_BYTES" 'BEGIN { n = int(g * 2^30 / c); if (n < 1) n = 1; printf "%.0f", n * c }')
+else
+	IMG_BYTES=$(awk -v u="$TREE_USED" -v c="$CHUNK_BYTES" 'BEGIN { n = int(u * 1.5 / c) + 1; printf "%.0f", n * c }')
+fi
 IMG_MIB=$(( IMG_BYTES >> 20 ))
 CIMG=$W/chunkfs.img EIMG=$W/ext4.img RIMG=$W/repair.img
 
@@ -293,8 +312,13 @@ stat_chunks() { # IMAGE -> lines "index inodes_used blocks_used"
 			print i, n - fi, b - fb
 		}'
 }
+# Among the chunks holding files, only those with at least half as many
+# inodes in use as the fullest: a chunk of a few directories or large files
+# (tens of inodes) would make the one-chunk check look faster than a
+# typical chunk's.
 pick_k() { # IMAGE -> "K inodes blocks"
-	stat_chunks "$1" | awk '$2 > 16 { l[n++] = $0 } END { if (n) print l[int(n / 2)] }'
+	stat_chunks "$1" | awk '$2 > 16 { l[n] = $0; v[n++] = $2; if ($2 > m) m = $2 }
+		END { for (i = 0; i < n; i++) if (v[i] * 2 >= m) k[c++] = l[i]; if (c) print k[int(c / 2)] }'
 }
 read -r K K_INODES K_BLOCKS < <(pick_k "$CIMG")
 [ -n "${K:-}" ] || die "chunkfs stat found no chunk with files in $CIMG (see $W/log/stat.log)"
@@ -499,7 +523,7 @@ markdown() {
 	echo
 	echo "Machine: $(nproc) CPUs ($CPU), kernel $(uname -r), RAM $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 2^20 }' /proc/meminfo), $TMPFS_BASE tmpfs $(df -h --output=size "$TMPFS_BASE" | tail -n 1 | tr -d ' '); $(e2fsck -V 2>&1 | head -n 1); chunkfs: $CFS_VERSION; CPUs $idle% idle just before measuring, load average $LOAD_START at the start, $LOAD_END at the end"
 	echo
-	echo "Data: $TREE_FILES files ($NFILES of 0-16 KiB, $NBIG of $BIG_MIN-$BIG_MAX MiB), $TREE_DIRS directories, $(gib "$TREE_BYTES") (seed $SEED; written in ${T_GEN}s). Images ${IMG_MIB} MiB each: chunkfs \`-C $CHUNK\`, $NCHUNKS chunks ($NFULL holding files), made in ${T_MKFS_C}s; ext4 (mkfs.ext4 defaults) made in ${T_MKFS_E}s. Chunk K = $K: $K_INODES inodes and $K_BLOCKS blocks in use."
+	echo "Data: $TREE_FILES files ($NFILES of 0-$SMALL_MAX bytes, $NBIG of $BIG_MIN-$BIG_MAX MiB), $TREE_DIRS directories, $(gib "$TREE_BYTES") (seed $SEED; written in ${T_GEN}s). Images ${IMG_MIB} MiB each: chunkfs \`-C $CHUNK\`, $NCHUNKS chunks ($NFULL holding files), made in ${T_MKFS_C}s; ext4 (mkfs.ext4 defaults) made in ${T_MKFS_E}s. Chunk K = $K: $K_INODES inodes and $K_BLOCKS blocks in use."
 	echo
 	echo "| check | wall s, median (min-max) | CPU s (user+sys), median | peak RSS MiB |"
 	echo "| --- | ---: | ---: | ---: |"
