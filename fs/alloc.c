@@ -149,13 +149,40 @@ static int bm_test(struct cfs_fs *fs, struct cfs_chunk *ch, u32 start,
 	return r;
 }
 
+/* Blocks freed since the last commit (journal.c): not for file data. */
+static int pfree_test(const struct cfs_chunk *ch, u32 bit)
+{
+	return ch->pfree && (ch->pfree[bit / 8] >> (bit % 8)) & 1;
+}
+
+/* The first bit at or after `bit` (below end) not pending free. */
+static u32 pfree_skip(const struct cfs_chunk *ch, u32 bit, u32 end)
+{
+	while (bit < end && pfree_test(ch, bit)) {
+		if (!(bit & 63) && bit + 64 <= end) {
+			u64 w;
+
+			cfs_memcpy(&w, ch->pfree + bit / 8, 8);
+			if (w == ~0ULL) {
+				bit += 64;
+				continue;
+			}
+		}
+		bit++;
+	}
+	return bit;
+}
+
 int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
-		 u32 keep, u32 *first, u32 *got)
+		 u32 keep, int data, u32 *first, u32 *got)
 {
 	struct cfs_chunk_hdr *h = &ch->hdr;
 	u32 lo = h->data_start, hi = h->nblocks - 1; /* last block: hdr copy */
 	u32 start, n, pass, wrong;
-	int err = 0;
+	int err = 0, skipped = 0;
+
+	if (!ch->pfree)
+		data = 0;
 
 	if (fs->rdonly)
 		return -CFS_EROFS;
@@ -168,22 +195,31 @@ int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
 	for (pass = 0; pass < 2; pass++) {
 		u32 from = pass ? lo : goal, end = pass ? goal : hi;
 
-		start = bm_find_zero(fs, ch, h->bbmap_start, CFS_MAGIC_BBMAP,
-				     from, end, &err);
-		if (err)
-			return err;
+		for (;;) {
+			start = bm_find_zero(fs, ch, h->bbmap_start,
+					     CFS_MAGIC_BBMAP, from, end, &err);
+			if (err)
+				return err;
+			if (start >= end || !data || !pfree_test(ch, start))
+				break;
+			from = pfree_skip(ch, start, end);
+			skipped = 1;
+		}
 		if (start < end)
 			break;
 	}
 	if (pass == 2) {
-		/* The count said there was room; the map disagrees. */
-		chunk_mark_suspect(fs, ch, "free block count disagrees with map");
+		/* The count said there was room; the map disagrees (unless
+		 * the room is blocks freed since the last commit). */
+		if (!skipped)
+			chunk_mark_suspect(fs, ch,
+					   "free block count disagrees with map");
 		return -CFS_ENOSPC;
 	}
 	/* Extend the run while the next bits are free. */
 	n = 1;
 	while (n < want && start + n < hi) {
-		int r = bm_test(fs, ch, h->bbmap_start, CFS_MAGIC_BBMAP,
+		int r = data && pfree_test(ch, start + n) ? 1 : bm_test(fs, ch, h->bbmap_start, CFS_MAGIC_BBMAP,
 				start + n);
 
 		if (r < 0)
@@ -223,6 +259,17 @@ int free_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first, u32 n)
 		     &wrong);
 	if (err)
 		return err;
+	if (fs->journal) {
+		/* not for file data before the commit that frees them */
+		if (!ch->pfree)
+			ch->pfree = host_alloc((h->nblocks + 7) / 8 + 8);
+		if (!ch->pfree)
+			return -CFS_ENOMEM; /* (the map changed: commit keeps
+					     * it consistent; data just waits) */
+		for (i = first; i < first + n; i++)
+			ch->pfree[i / 8] |= (u8)(1u << (i % 8));
+		fs->npfree += n;
+	}
 	if (wrong)
 		chunk_mark_suspect(fs, ch, "freeing a block that was free");
 	h->free_blocks += n - wrong;
@@ -234,7 +281,7 @@ int alloc_meta_block(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out)
 {
 	u32 got;
 
-	return alloc_blocks(fs, ch, ch->hdr.data_start, 1, 0, out, &got);
+	return alloc_blocks(fs, ch, ch->hdr.data_start, 1, 0, 0, out, &got);
 }
 
 int alloc_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out)

@@ -12,9 +12,23 @@ static void fs_lock(struct cfs_fs *fs)
 	host_mutex_lock(fs->lock);
 }
 
+/* The end of every operation: a commit between operations when a chunk's
+ * changes fill half its journal, the cache fills with dirty buffers, or
+ * the mount is synchronous (journal.c). */
 static void fs_unlock(struct cfs_fs *fs)
 {
+	if (journal_wants_commit(fs))
+		journal_commit(fs, 0); /* (a failure is logged; the changes
+					* stay dirty for the next commit) */
 	host_mutex_unlock(fs->lock);
+}
+
+/* Space freed since the last commit cannot take file data before the
+ * commit (journal.c): when an allocation ran out for that reason, commit
+ * (between operations: the operation so far is whole) and go on. */
+static int retry_after_commit(struct cfs_fs *fs)
+{
+	return fs->journal && fs->npfree && !journal_commit(fs, 0);
 }
 
 static int name_check(const char *name, u32 len)
@@ -733,6 +747,19 @@ s64 cfs_write(struct cfs_fs *fs, u64 ino, u64 off, u64 len, const void *buf)
 	ret = fs->rdonly ? -CFS_EROFS : get_reg(fs, ino, &ip, -CFS_EINVAL);
 	if (!ret) {
 		ret = file_write(fs, ip, off, len, buf);
+		if ((ret == -CFS_ENOSPC || (ret >= 0 && (u64)ret < len)) &&
+		    retry_after_commit(fs)) {
+			u64 done = ret > 0 ? (u64)ret : 0;
+			s64 more = file_write(fs, ip, off + done, len - done,
+					      (const u8 *)buf + done);
+
+			if (more >= 0)
+				ret = (s64)(done + (u64)more);
+			else if (done)
+				ret = (s64)done;
+			else
+				ret = more;
+		}
 		inode_put(fs, ip);
 	}
 	fs_unlock(fs);
@@ -748,6 +775,8 @@ int cfs_fallocate(struct cfs_fs *fs, u64 ino, u32 mode, u64 off, u64 len)
 	err = fs->rdonly ? -CFS_EROFS : get_reg(fs, ino, &ip, -CFS_ENODEV);
 	if (!err) {
 		err = file_fallocate(fs, ip, mode, off, len);
+		if (err == -CFS_ENOSPC && retry_after_commit(fs))
+			err = file_fallocate(fs, ip, mode, off, len);
 		inode_put(fs, ip);
 	}
 	fs_unlock(fs);

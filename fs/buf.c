@@ -123,13 +123,32 @@ static void buf_unhash(struct cfs_fs *fs, struct cfs_buf *b)
  * the cache is full. */
 #define BUF_FREE_MAX 64
 
+/* The chunk a buffer belongs to (loaded: the buffer was read through it). */
+static struct cfs_chunk *buf_chunk(struct cfs_fs *fs, struct cfs_buf *b)
+{
+	if (b->chunk == CFS_NO_CHUNK || !fs->chunks || b->chunk >= fs->nchunks)
+		return NULL;
+	return fs->chunks[b->chunk];
+}
+
+void buf_clean(struct cfs_fs *fs, struct cfs_buf *b)
+{
+	struct cfs_chunk *ch;
+
+	if (!b->dirty)
+		return;
+	b->dirty = 0;
+	fs->ndirty--;
+	ch = buf_chunk(fs, b);
+	if (ch && ch->ndirty)
+		ch->ndirty--;
+}
+
 static void buf_destroy(struct cfs_fs *fs, struct cfs_buf *b)
 {
 	buf_unhash(fs, b);
 	lru_del(b);
-	if (b->dirty)
-		fs->ndirty--;
-	b->dirty = 0;
+	buf_clean(fs, b);
 	fs->nbufs--;
 	if (fs->nfree < BUF_FREE_MAX) {
 		b->hnext = fs->bfree;
@@ -152,8 +171,7 @@ static int buf_write(struct cfs_fs *fs, struct cfs_buf *b)
 			 (unsigned long long)b->blkno);
 		return err;
 	}
-	b->dirty = 0;
-	fs->ndirty--;
+	buf_clean(fs, b);
 	return 0;
 }
 
@@ -164,6 +182,13 @@ static void buf_shrink(struct cfs_fs *fs)
 	while (fs->nbufs > fs->maxbufs && b != &fs->lru) {
 		struct cfs_buf *next = b->lnext;
 
+		if (b->dirty && (fs->journal || fs->rdonly)) {
+			/* uncommitted (or replayed in memory): stays until
+			 * the commit; the op's end commits when the cache
+			 * holds too many (journal_wants_commit) */
+			b = next;
+			continue;
+		}
 		if (b->dirty && buf_write(fs, b))
 			break;
 		buf_destroy(fs, b);
@@ -274,12 +299,43 @@ int buf_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 
 void buf_dirty(struct cfs_fs *fs, struct cfs_buf *b)
 {
-	if (b->chunk != CFS_NO_CHUNK && fs->chunks)
-		chunk_mark_dirty(fs, fs->chunks[b->chunk]); /* loaded: b's */
+	struct cfs_chunk *ch = buf_chunk(fs, b);
+
+	if (ch && !fs->journal)
+		chunk_mark_dirty(fs, ch);
+	if (ch)
+		ch->changed = 1;
+	if (!b->dirty) {
+		b->dirty = 1;
+		fs->ndirty++;
+		if (ch) {
+			ch->ndirty++;
+			/* commit at the end of this operation when the
+			 * chunk's changes fill half its transaction */
+			if (fs->journal &&
+			    2 * (ch->ndirty + 1) > journal_capacity(fs, ch))
+				fs->jbig = 1;
+		}
+	}
+}
+
+/* A replayed block image, for a read-only mount: kept dirty (so never
+ * evicted, never written) in place of the disk's stale block. */
+int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+		const u8 *img)
+{
+	struct cfs_buf *b;
+	int fresh, err = buf_get(fs, ch, local, &b, &fresh);
+
+	if (err)
+		return err;
+	cfs_memcpy(b->data, img, fs->bs);
 	if (!b->dirty) {
 		b->dirty = 1;
 		fs->ndirty++;
 	}
+	buf_put(fs, b);
+	return 0;
 }
 
 void buf_put(struct cfs_fs *fs, struct cfs_buf *b)
@@ -300,10 +356,8 @@ void buf_forget(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local)
 
 	if (b && !b->refs)
 		buf_destroy(fs, b);
-	else if (b && b->dirty) {
-		b->dirty = 0;
-		fs->ndirty--;
-	}
+	else if (b)
+		buf_clean(fs, b);
 }
 
 int buf_flush_all(struct cfs_fs *fs)

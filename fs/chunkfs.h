@@ -55,6 +55,10 @@ struct cfs_cred {
 
 /* Mount flags */
 #define CFS_MOUNT_RDONLY 0x1
+#define CFS_MOUNT_SYNC 0x2       /* commit after every operation (-o sync) */
+#define CFS_MOUNT_NOJOURNAL 0x4  /* bulk load (mkfs -d): metadata written in
+				  * place at sync, not atomic; a crash means
+				  * running mkfs again */
 
 /* Rename flags (Linux values) */
 #define CFS_RENAME_NOREPLACE 0x1
@@ -105,6 +109,17 @@ int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	      const char **why);
 int cfs_unmount(struct cfs_fs *fs);   /* writes everything, marks clean */
 int cfs_sync(struct cfs_fs *fs);      /* syncfs */
+/* Journal activity of this mount (docs/DESIGN.md, "Crash consistency"). */
+struct cfs_journal_stats {
+	u64 commits;          /* journal commits */
+	u64 flushes;          /* device flushes they issued */
+	u64 journal_writes;   /* blocks written to journals */
+	u64 overflows;        /* chunks written in place (did not fit) */
+	u64 replayed_chunks;  /* at mount */
+	u64 replayed_blocks;
+	u64 replay_failed;    /* chunks whose journal could not be replayed */
+};
+void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out);
 const struct cfs_geom *cfs_geometry(struct cfs_fs *fs);
 
 /* ---- inode operations ---- */

@@ -120,6 +120,10 @@ static int file_map(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		emap_rel(fs, m);
 		return ext_bad(fs, ip->ch, "empty extent mapping");
 	}
+	/* a key from a damaged tree may lie far beyond any file: keep
+	 * count << block_shift from overflowing in the callers */
+	if (!err && lblk < LBLK_END && m->count > LBLK_END - lblk)
+		m->count = LBLK_END - lblk;
 	return err;
 }
 
@@ -399,7 +403,7 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	if (lblk && !bt_find_le(&t, lblk - 1, &k, &pd, sizeof(pd), &len) &&
 	    len == sizeof(pd))
 		goal = pd.pblk + EXT_LEN(pd.len);
-	err = alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch),
+	err = alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
 			   &first, &n);
 	if (err == -CFS_ENOSPC && !m->cont) {
 		/* the file's chunk is full: continue in another chunk */
@@ -429,7 +433,7 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		    len == sizeof(pd))
 			goal = pd.pblk + EXT_LEN(pd.len);
 		err = alloc_blocks(fs, to, goal, (u32)want,
-				   chunk_meta_reserve(to), &first, &n);
+				   chunk_meta_reserve(to), 1, &first, &n);
 		if (!err) {
 			err = cext_add(fs, &t, lblk, n, c);
 			if (err)
@@ -593,6 +597,21 @@ static int file_write_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 pos,
 	return file_write_range_done(fs, ip, pos, len, buf, alloc, &done);
 }
 
+/* The bytes past EOF in the last block are not kept zero when a file
+ * shrinks (zeroing them in place before the smaller size is committed
+ * would change the file a crash leaves at its old size); the file's growth
+ * zeroes them instead, before the new size can make them visible. */
+static int zero_past_eof(struct cfs_fs *fs, struct cfs_inode *ip, u64 new_end)
+{
+	u64 size = ip->d.size, tail = size & (fs->bs - 1);
+
+	if (!tail || new_end <= size)
+		return 0;
+	return file_write_range(fs, ip, size,
+				CFS_MIN(fs->bs - tail, new_end - size), NULL,
+				0);
+}
+
 s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 	       const void *buf)
 {
@@ -605,6 +624,9 @@ s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 		return -CFS_EFBIG;
 	if (len > CFS_MAX_FILE_BYTES - off)
 		len = CFS_MAX_FILE_BYTES - off;
+	err = zero_past_eof(fs, ip, off + len);
+	if (err)
+		return err;
 	err = file_write_range_done(fs, ip, off, len, buf, 1, &done);
 	if (err) {
 		/* a short write when some of it landed (ENOSPC midway) */
@@ -667,17 +689,40 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 	if (size > CFS_MAX_FILE_BYTES)
 		return -CFS_EFBIG;
 	if (size < ip->d.size) {
+		u64 tail = size & (fs->bs - 1);
+		u8 *part = NULL;
+
+		if (fs->journal && tail) {
+			/* The block of the new EOF moves to a new block:
+			 * the committed state (the old size) keeps the old
+			 * one untouched, so a later write into this block
+			 * cannot change what a crash before the commit
+			 * leaves (journal.c, freed blocks). */
+			s64 r;
+
+			part = host_alloc(fs->bs);
+			if (!part)
+				return -CFS_ENOMEM;
+			r = file_read(fs, ip, size - tail, tail, part);
+			if (r != (s64)tail) {
+				host_free(part);
+				return r < 0 ? (int)r : -CFS_EIO;
+			}
+			keep--;
+		}
 		err = punch_tree(fs, ip, ip, keep, LBLK_END, 1);
+		if (!err && part)
+			err = file_write_range(fs, ip, size - tail, tail, part,
+					       1);
+		host_free(part);
 		if (err)
 			return err;
-		if (size & (fs->bs - 1)) {
-			/* keep the bytes past EOF in the last block zero */
-			err = file_write_range(fs, ip, size,
-					       fs->bs - (size & (fs->bs - 1)),
-					       NULL, 0);
-			if (err)
-				return err;
-		}
+		/* without the journal, the bytes past the new EOF stay as
+		 * they are until the file grows again (zero_past_eof) */
+	} else {
+		err = zero_past_eof(fs, ip, size);
+		if (err)
+			return err;
 	}
 	ip->d.size = size;
 	return inode_write(fs, ip);
@@ -956,8 +1001,12 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 	}
 	if (err)
 		return err;
-	if (!keep && end > ip->d.size)
+	if (!keep && end > ip->d.size) {
+		err = zero_past_eof(fs, ip, end);
+		if (err)
+			return err;
 		ip->d.size = end;
+	}
 	inode_touch(ip, 0, 1, 1);
 	return inode_write(fs, ip);
 }

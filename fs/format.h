@@ -36,13 +36,14 @@
 #define CFS_MAGIC_IBMAP 0x42494643u   /* "CFIB" inode bitmap */
 #define CFS_MAGIC_ITABLE 0x54494643u  /* "CFIT" inode table */
 #define CFS_MAGIC_BTREE 0x54424643u   /* "CFBT" B+tree node */
-#define CFS_MAGIC_JOURNAL 0x4c4a4643u /* "CFJL" journal (reserved) */
+#define CFS_MAGIC_JOURNAL 0x4c4a4643u /* "CFJL" journal descriptor */
 
 /* Feature bits.  compat: ignorable; ro_compat: mount read-only if unknown;
  * incompat: refuse to mount if unknown.  fsck refuses any unknown bit. */
 #define CFS_FEAT_COMPAT_SUPP 0u
 #define CFS_FEAT_RO_COMPAT_SUPP 0u
-#define CFS_FEAT_INCOMPAT_SUPP 0u
+#define CFS_FEAT_INCOMPAT_JOURNAL 0x1u /* chunk journals + sb commit group */
+#define CFS_FEAT_INCOMPAT_SUPP CFS_FEAT_INCOMPAT_JOURNAL
 
 /* Every metadata block starts with this header (64 bytes).  crc is crc32
  * (zlib) of bytes 4 .. block_size-1 of the block. */
@@ -91,8 +92,19 @@ struct cfs_super {
 	s64 last_write_time;
 	u32 state;            /* CFS_FS_CLEAN / CFS_FS_DIRTY */
 	u32 reserved;
+	/* Journal (FORMAT.md "Journal").  A chunk's journal transaction is
+	 * committed when its group is <= commit_group: this superblock write
+	 * is the single commit point of every chunk that took part. */
+	u64 commit_group;
+	u32 jmap_bits;        /* chunks covered by the map (0: no map) */
+	u32 jmap_off;         /* byte offset of the map in this block */
+	/* The map: bit K set if chunk K took part in commit_group's commit,
+	 * so its journal may hold a transaction to replay.  When nchunks is
+	 * larger than the map can hold, jmap_bits is 0 and every chunk's
+	 * journal is looked at. */
 };
-CFS_STATIC_ASSERT(sizeof(struct cfs_super) == 64 + 208 + 32, "super size");
+CFS_STATIC_ASSERT(sizeof(struct cfs_super) == 64 + 208 + 48, "super size");
+#define CFS_JMAP_OFF 512      /* sb.jmap_off as mkfs and mount write it */
 #define CFS_FS_CLEAN 1
 #define CFS_FS_DIRTY 2
 
@@ -131,6 +143,29 @@ struct cfs_chunk_hdr {
 };
 CFS_STATIC_ASSERT(sizeof(struct cfs_chunk_hdr) == 64 + 208 + 80 + 32 + 64,
 		  "chunk header size");
+
+/* Journal: local blocks journal_start .. journal_start + journal_blocks - 1
+ * of a chunk hold at most one transaction: `ndesc` descriptor blocks (this
+ * header, then `nentries` cfs_jentry), then `nimages` block images, exact
+ * copies of the blocks to write, in entry order.  A descriptor is an ordinary
+ * metadata block (magic CFS_MAGIC_JOURNAL, its own block number, crc); an
+ * image is checked by the crc32 of the whole block its entry records.  The
+ * transaction is committed iff 0 < group <= sb.commit_group. */
+struct cfs_jdesc {
+	struct cfs_bhdr h;
+	u64 group;
+	u32 seq;              /* index of this descriptor in the transaction */
+	u32 ndesc;
+	u32 nimages;
+	u32 nentries;         /* entries in this descriptor block */
+	u32 reserved[2];
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_jdesc) == 96, "jdesc size");
+struct cfs_jentry {
+	u32 local;            /* target block (local 0: the chunk header, written
+			       * to both copies) */
+	u32 crc;              /* crc32 of the whole image block */
+};
 
 /* Inode flags */
 #define CFS_IF_CONT 0x1       /* continuation inode (has a back link) */

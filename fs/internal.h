@@ -31,6 +31,11 @@ struct cfs_chunk {
 	u8 hdr_bad;           /* at mount: 1 primary header bad, 2 copy bad */
 	u32 bb_hint;          /* next local block to try */
 	u32 ib_hint;          /* next local inode to try */
+	/* journal (journal.c) */
+	u32 ndirty;           /* dirty buffers of this chunk */
+	u8 changed;           /* changed since the last commit */
+	u8 *pfree;            /* blocks freed since the last commit (bitmap,
+			       * allocated on first use): not for file data */
 };
 
 struct cfs_inode {
@@ -74,6 +79,13 @@ struct cfs_fs {
 	u8 *zero;             /* a block of zeroes */
 	u8 *scratch;          /* one block for read-modify-write, under lock */
 	u8 *hdrbuf;           /* one block for chunk_load(), under lock */
+	/* journal (journal.c) */
+	int journal;          /* metadata goes through the chunk journals */
+	int sync_mode;        /* -o sync: commit after every changing op */
+	int jbig;             /* a chunk's changes fill half its journal */
+	u64 npfree;           /* blocks pending free (chunk->pfree) */
+	u8 *jmap;             /* the superblock's journal map (bs - 512) */
+	struct cfs_journal_stats jstat;
 };
 
 #define CFS_LOCAL(ino) ((u32)(ino))
@@ -106,6 +118,20 @@ void buf_seal(struct cfs_fs *fs, u8 *data);   /* set wgen and crc */
 void buf_init_hdr(const struct cfs_geom *g, u8 *data, u64 blkno, u32 chunk,
 		  u32 magic);
 
+/* ---- journal (journal.c) ---- */
+/* Commit everything (see journal.c); final: mark the chunks this mount
+ * dirtied CLEAN (unmount). */
+int journal_commit(struct cfs_fs *fs, int final);
+int journal_wants_commit(struct cfs_fs *fs);
+int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
+		   int inmem);
+int journal_in_map(struct cfs_fs *fs, u32 k);
+void journal_map_clear(struct cfs_fs *fs);
+u32 journal_capacity(const struct cfs_fs *fs, const struct cfs_chunk *ch);
+void buf_clean(struct cfs_fs *fs, struct cfs_buf *b);
+int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+		const u8 *img);
+
 /* ---- chunks, superblock, allocation (super.c, alloc.c) ---- */
 int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch);
 void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
@@ -126,7 +152,7 @@ static inline struct cfs_chunk *chunk_get(struct cfs_fs *fs, u32 index)
 /* Allocate up to want contiguous blocks (at least 1) near goal; *got gets
  * the count.  Leaves `keep` blocks free in the chunk. */
 int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
-		 u32 keep, u32 *first, u32 *got);
+		 u32 keep, int data, u32 *first, u32 *got);
 int free_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first, u32 n);
 int alloc_meta_block(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out);
 int alloc_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out);

@@ -127,11 +127,15 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 	g->block_size = bs;
 	g->chunk_blocks = (u32)(chunk / bs);
 	g->inode_ratio = o->inode_ratio ? o->inode_ratio : 16384;
+	/* two halves, each for a whole commit's changes in this chunk */
 	g->journal_blocks = g->chunk_blocks / 64;
-	if (g->journal_blocks < 16)
-		g->journal_blocks = 16;
+	if (g->journal_blocks < 64)
+		g->journal_blocks = 64;
 	if (g->journal_blocks > 4096)
 		g->journal_blocks = 4096;
+	if (g->journal_blocks > g->chunk_blocks / 8)
+		g->journal_blocks = g->chunk_blocks / 8;
+	g->feat_incompat = CFS_FEAT_INCOMPAT_JOURNAL;
 	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
 	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
 		*why = "device too small for one chunk";
@@ -179,7 +183,12 @@ int super_write(struct cfs_fs *fs)
 	int err;
 
 	cfs_memset(blk, 0, fs->bs);
+	fs->sb.jmap_off = CFS_JMAP_OFF;
+	if (!fs->jmap)
+		fs->sb.jmap_bits = 0;
 	cfs_memcpy(blk, &fs->sb, sizeof(fs->sb));
+	if (fs->jmap && fs->sb.jmap_bits)
+		cfs_memcpy(blk + CFS_JMAP_OFF, fs->jmap, fs->bs - CFS_JMAP_OFF);
 	buf_init_hdr(fs->g, blk, CFS_SB_BLOCK, CFS_NO_CHUNK, CFS_MAGIC_SUPER);
 	err = raw_write(fs, CFS_SB_BLOCK, blk);
 	if (err)
@@ -217,6 +226,10 @@ int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch)
 {
 	int err;
 
+	if (fs->journal) { /* the next commit journals the DIRTY header */
+		ch->changed = 1;
+		return 0;
+	}
 	if (ch->marked_dirty || fs->rdonly)
 		return 0;
 	if (ch->hdr.state == CFS_CHUNK_CLEAN)
@@ -239,7 +252,10 @@ void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why
 	host_log(CFS_LOG_ERR, "chunk %u marked suspect: %s", ch->index, why);
 	ch->hdr.state = CFS_CHUNK_SUSPECT;
 	ch->hdr.errors_found++;
-	if (!fs->rdonly)
+	if (fs->journal) { /* with the next commit */
+		ch->hdr_dirty = 1;
+		ch->changed = 1;
+	} else if (!fs->rdonly)
 		chunk_write_hdr(fs, ch);
 }
 
@@ -605,13 +621,17 @@ static void fs_free(struct cfs_fs *fs)
 	if (fs->chunks) {
 		u32 i;
 
-		for (i = 0; i < fs->nchunks; i++)
+		for (i = 0; i < fs->nchunks; i++) {
+			if (fs->chunks[i])
+				host_free(fs->chunks[i]->pfree);
 			host_free(fs->chunks[i]);
+		}
 	}
 	host_free(fs->chunks);
 	host_free(fs->zero);
 	host_free(fs->scratch);
 	host_free(fs->hdrbuf);
+	host_free(fs->jmap);
 	host_mutex_free(fs->lock);
 	host_free(fs);
 }
@@ -657,6 +677,51 @@ static int rebuild_super(struct cfs_fs *fs, u8 *buf)
 	return -CFS_EUCLEAN;
 }
 
+/* Replay the journals of the chunks the superblock's map names (every
+ * chunk's if there is no map).  Read-only: into the buffer cache only.
+ * Read-write: in place, then flushed, then the map is emptied (the
+ * superblock is written by the caller's mount, or here for fsck). */
+static int replay_journals(struct cfs_fs *fs)
+{
+	u32 k, named = 0;
+	int err;
+
+	if (!fs->sb.commit_group)
+		return 0;
+	for (k = 0; k < fs->nchunks; k++) {
+		struct cfs_chunk *ch;
+		int r;
+
+		if (!journal_in_map(fs, k))
+			continue;
+		named++;
+		ch = chunk_get(fs, k);
+		if (!ch)
+			return -CFS_ENOMEM;
+		r = journal_replay(fs, ch, fs->sb.jmap_bits != 0, fs->rdonly);
+		if (r == -CFS_ENOMEM)
+			return r;
+		if (r < 0 && !fs->checking) {
+			ch->hdr.state = CFS_CHUNK_SUSPECT;
+			ch->hdr.errors_found++;
+			ch->hdr_dirty = 1;
+			ch->changed = 1;
+		}
+	}
+	if (fs->rdonly || !named)
+		return 0;
+	err = fs->dev->ops->flush(fs->dev);
+	if (err)
+		return err;
+	journal_map_clear(fs);
+	if (!fs->checking)
+		return 0; /* the mount writes the superblock next */
+	err = super_write(fs);
+	if (!err)
+		err = fs->dev->ops->flush(fs->dev);
+	return err;
+}
+
 static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 			const char **why, int checking)
 {
@@ -671,6 +736,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs = host_alloc(sizeof(*fs));
 	buf = host_alloc(CFS_MAX_BLOCK_SIZE);
 	if (!fs || !buf) {
+		host_free(fs->jmap);
 		host_free(fs);
 		host_free(buf);
 		*why = "out of memory";
@@ -695,27 +761,48 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		if (!err)
 			fs->sb_bad |= 4;
 	}
+	if (!err && !(fs->sb_bad & 4) && fs->sb.commit_group) {
+		/* the journal map follows the superblock in its block */
+		u32 bs = fs->sb.g.block_size, cap;
+
+		cap = bs > CFS_JMAP_OFF ? (bs - CFS_JMAP_OFF) * 8 : 0;
+		fs->jmap = host_alloc(bs > CFS_JMAP_OFF ? bs - CFS_JMAP_OFF : 8);
+		if (!fs->jmap)
+			err = -CFS_ENOMEM;
+		else if (fs->sb.jmap_off != CFS_JMAP_OFF ||
+			 fs->sb.jmap_bits > cap ||
+			 (fs->sb.jmap_bits &&
+			  fs->sb.jmap_bits != fs->sb.g.nchunks))
+			fs->sb.jmap_bits = 0; /* unusable: look at every chunk */
+		else
+			cfs_memcpy(fs->jmap, buf + CFS_JMAP_OFF,
+				   bs - CFS_JMAP_OFF);
+	}
 	host_free(buf);
 	if (err) {
 		*why = "no chunkfs superblock found (not a chunkfs image, or "
 		       "both superblock copies damaged: run fsck.chunkfs)";
+		host_free(fs->jmap);
 		host_free(fs);
 		return -CFS_EINVAL;
 	}
 	err = geom_sane(fs->g, dev->size, why);
 	if (err) {
+		host_free(fs->jmap);
 		host_free(fs);
 		return err;
 	}
 	if (fs->g->feat_incompat & ~CFS_FEAT_INCOMPAT_SUPP) {
 		*why = "filesystem uses incompatible features this version "
 		       "does not know; refusing to mount";
+		host_free(fs->jmap);
 		host_free(fs);
 		return -CFS_EINVAL;
 	}
 	if ((fs->g->feat_ro_compat & ~CFS_FEAT_RO_COMPAT_SUPP) && !fs->rdonly) {
 		*why = "filesystem uses read-only-compatible features this "
 		       "version does not know; mount it read-only";
+		host_free(fs->jmap);
 		host_free(fs);
 		return -CFS_EROFS;
 	}
@@ -728,16 +815,30 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->scratch = host_alloc(fs->bs);
 	fs->hdrbuf = host_alloc(fs->bs);
 	fs->chunks = host_alloc((u64)fs->nchunks * sizeof(*fs->chunks));
+	if (!fs->jmap)
+		fs->jmap = host_alloc(fs->bs > CFS_JMAP_OFF ?
+				      fs->bs - CFS_JMAP_OFF : 8);
 	fs->ihash_mask = 4095;
 	fs->ihash = host_alloc((fs->ihash_mask + 1) * sizeof(*fs->ihash));
 	if (!fs->lock || !fs->zero || !fs->scratch || !fs->hdrbuf ||
-	    !fs->chunks ||
+	    !fs->chunks || !fs->jmap ||
 	    !fs->ihash || buf_cache_init(fs, CFS_CACHE_BYTES)) {
 		*why = "out of memory";
 		fs_free(fs);
 		return -CFS_ENOMEM;
 	}
-	/* Chunk headers are read on first use (chunk_get), not here. */
+	/* Chunk headers are read on first use (chunk_get), not here; the
+	 * journals of the chunks the last commit named are replayed first. */
+	fs->journal = !checking && !fs->rdonly &&
+		      !(flags & CFS_MOUNT_NOJOURNAL);
+	fs->sync_mode = !!(flags & CFS_MOUNT_SYNC);
+	err = replay_journals(fs);
+	if (err) {
+		*why = err == -CFS_ENOMEM ? "out of memory" :
+		       "cannot write the replayed journal blocks";
+		fs_free(fs);
+		return err;
+	}
 	if (checking) {
 		*out = fs;
 		return 0;
@@ -832,6 +933,8 @@ int fs_sync_locked(struct cfs_fs *fs)
 
 	if (fs->rdonly)
 		return 0;
+	if (fs->journal)
+		return journal_commit(fs, 0);
 	err = buf_flush_all(fs);
 	for (i = 0; i < fs->nchunks; i++) {
 		if (fs->chunks[i] && fs->chunks[i]->hdr_dirty) {
@@ -883,7 +986,22 @@ int cfs_unmount(struct cfs_fs *fs)
 
 	host_mutex_lock(fs->lock);
 	evict_all(fs);
-	if (!fs->rdonly) {
+	if (fs->journal) {
+		/* the last commit marks what this mount dirtied CLEAN; once
+		 * it is in place, the superblock says so with an empty map */
+		err = journal_commit(fs, 1);
+		if (!err)
+			err = fs->dev->ops->flush(fs->dev);
+		if (!err) {
+			host_now(&sec, &ns);
+			fs->sb.state = CFS_FS_CLEAN;
+			fs->sb.last_write_time = sec;
+			journal_map_clear(fs);
+			err = super_write(fs);
+		}
+		if (!err)
+			err = fs->dev->ops->flush(fs->dev);
+	} else if (!fs->rdonly) {
 		err = fs_sync_locked(fs);
 		if (!err) {
 			for (i = 0; i < fs->nchunks; i++) {

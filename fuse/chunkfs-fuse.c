@@ -334,7 +334,8 @@ int main(int argc, char *argv[])
 			" (try -o ro)" : "");
 		goto out_session;
 	}
-	r = cfs_mount(dev, o.ro ? CFS_MOUNT_RDONLY : 0, &cf.fs, &why);
+	r = cfs_mount(dev, (o.ro ? CFS_MOUNT_RDONLY : 0) |
+		      (o.sync ? CFS_MOUNT_SYNC : 0), &cf.fs, &why);
 	if (r < 0) {
 		fprintf(stderr, PROG ": cannot mount %s: %s\n", o.image,
 			why ? why : strerror(-r));

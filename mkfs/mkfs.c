@@ -537,7 +537,8 @@ static int populate(struct cfs_bdev *dev, const char *src)
 		die("%s: %s", src, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		die("%s: not a directory", src);
-	r = cfs_mount(dev, 0, &fs, &why);
+	/* a bulk load: not journaled (a crash means running mkfs again) */
+	r = cfs_mount(dev, CFS_MOUNT_NOJOURNAL, &fs, &why);
 	if (r < 0)
 		die("cannot mount the new filesystem to copy %s in: %s%s%s", src,
 		    cfs_strerror(r), why ? ": " : "", why ? why : "");

@@ -19,6 +19,68 @@ static int md_read(struct cfs_bdev *d, u64 off, void *buf, u64 len)
 	return 0;
 }
 
+static int ev_add(struct md_event **v, unsigned long long *n,
+		  unsigned long long *cap, unsigned long long off,
+		  const void *data, unsigned long long len)
+{
+	struct md_event *e;
+
+	if (*n == *cap) {
+		unsigned long long nc = *cap ? *cap * 2 : 1024;
+		struct md_event *nv = realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	e = &(*v)[*n];
+	e->off = off;
+	e->len = len;
+	e->data = NULL;
+	if (data) {
+		e->data = malloc(len ? len : 1);
+		if (!e->data)
+			return -ENOMEM;
+		memcpy(e->data, data, len);
+	}
+	(*n)++;
+	return 0;
+}
+
+int membdev_apply(struct membdev *m, unsigned long long off,
+		  const void *buf, unsigned long long len)
+{
+	if (off + len > m->size || off + len < off)
+		return -EIO;
+	if (m->undoing && ev_add(&m->undo, &m->nundo, &m->capundo, off,
+				 m->mem + off, len))
+		return -ENOMEM;
+	memcpy(m->mem + off, buf, len);
+	return 0;
+}
+
+void membdev_undo(struct membdev *m)
+{
+	while (m->nundo) {
+		struct md_event *e = &m->undo[--m->nundo];
+
+		memcpy(m->mem + e->off, e->data, e->len);
+		free(e->data);
+	}
+}
+
+void membdev_log_free(struct membdev *m)
+{
+	unsigned long long i;
+
+	for (i = 0; i < m->nlog; i++)
+		free(m->log[i].data);
+	free(m->log);
+	m->log = NULL;
+	m->nlog = m->caplog = 0;
+}
+
 static int md_write(struct cfs_bdev *d, u64 off, const void *buf, u64 len)
 {
 	struct membdev *m = d->priv;
@@ -29,7 +91,11 @@ static int md_write(struct cfs_bdev *d, u64 off, const void *buf, u64 len)
 		m->stopped = 1;
 		return -EIO;
 	}
-	memcpy(m->mem + off, buf, len);
+	if (m->recording && ev_add(&m->log, &m->nlog, &m->caplog, off, buf,
+				   len))
+		return -ENOMEM;
+	if (membdev_apply(m, off, buf, len))
+		return -ENOMEM;
 	m->nwrites++;
 	return 0;
 }
@@ -38,7 +104,12 @@ static int md_flush(struct cfs_bdev *d)
 {
 	struct membdev *m = d->priv;
 
-	return m->stopped ? -EIO : 0;
+	if (m->stopped)
+		return -EIO;
+	if (m->recording && ev_add(&m->log, &m->nlog, &m->caplog, 0, NULL, 0))
+		return -ENOMEM;
+	m->nflush++;
+	return 0;
 }
 
 static const struct cfs_bdev_ops md_ops = { md_read, md_write, md_flush };
@@ -65,6 +136,9 @@ void membdev_free(struct membdev *m)
 {
 	if (!m)
 		return;
+	membdev_log_free(m);
+	membdev_undo(m);
+	free(m->undo);
 	free(m->mem);
 	free(m);
 }

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * journal.c - a journal per chunk, committed in groups (invariants 7 and 8).
+ *
+ * Metadata changes collect in the buffer cache (dirty buffers and the
+ * in-memory chunk headers) and reach the disk only through a commit, which
+ * is atomic for every chunk that takes part and, because all of them commit
+ * at one write, across chunks too:
+ *
+ *   a. flush          file data written since the last commit, and the last
+ *                     commit's in-place writes, are durable (ordered mode:
+ *                     data before the metadata that points at it; and no
+ *                     journal is overwritten before its transaction is in
+ *                     place);
+ *   b. journal        each taking-part chunk writes its dirty blocks and its
+ *                     header, as one transaction, into its own journal area
+ *                     (descriptors with a crc per image, then the images);
+ *   c. flush
+ *   d. commit point   the superblock (both copies) gets commit_group = G and
+ *                     the map of the chunks that took part;
+ *   e. flush
+ *   f. in place       every image is written to its home (checkpoint).
+ *
+ * A crash before d leaves every chunk as it was at the last commit (its
+ * transaction's group is above the superblock's, so replay ignores it); a
+ * crash after d is finished by replay, which rewrites the images of the
+ * chunks named in the map.  Replay needs nothing but the superblock and the
+ * chunk's own journal, so a damaged journal stops only its own chunk.
+ *
+ * A chunk whose changes do not fit its journal (an operation dirtied more
+ * blocks there than the journal holds) is written in place instead, after
+ * its header says DIRTY on disk: a crash in that window leaves a chunk that
+ * the default fsck run checks (it is not clean) and repairs locally.
+ *
+ * Blocks freed since the last commit must not be overwritten with file data
+ * before the commit that frees them (the committed state may still point at
+ * them): alloc.c keeps them out of data allocations through the chunk's
+ * pending-free map (chunk->pfree), cleared here after each commit.  Metadata
+ * may reuse them at once: it reaches the disk only through a later commit.
+ */
+#include "internal.h"
+
+static u32 per_desc(const struct cfs_fs *fs)
+{
+	return (fs->bs - (u32)sizeof(struct cfs_jdesc)) /
+	       (u32)sizeof(struct cfs_jentry);
+}
+
+static u32 ndesc_for(const struct cfs_fs *fs, u32 nimages)
+{
+	u32 per = per_desc(fs);
+
+	return nimages ? (nimages + per - 1) / per : 1;
+}
+
+/* The journal is used in two halves: the transaction of commit group G
+ * goes to half G % 2, so writing the next group's transaction never touches
+ * the one the superblock may still name. */
+static u32 half_blocks(const struct cfs_chunk *ch)
+{
+	return ch->hdr.journal_blocks / 2;
+}
+
+static u64 half_start(const struct cfs_chunk *ch, u64 group)
+{
+	return cfs_abs(ch, ch->hdr.journal_start) +
+	       (group & 1) * half_blocks(ch);
+}
+
+/* Most images one transaction of this chunk can hold. */
+u32 journal_capacity(const struct cfs_fs *fs, const struct cfs_chunk *ch)
+{
+	u32 hb = half_blocks(ch);
+
+	if (hb < 2)
+		return 0;
+	return hb - ndesc_for(fs, hb);
+}
+
+static int dev_write(struct cfs_fs *fs, u64 blkno, const u8 *data)
+{
+	return fs->dev->ops->write(fs->dev, blkno << fs->bshift, data, fs->bs);
+}
+
+static int dev_flush(struct cfs_fs *fs)
+{
+	fs->jstat.flushes++;
+	return fs->dev->ops->flush(fs->dev);
+}
+
+/* The chunk header as a sealed block image for local block 0. */
+static void hdr_image(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
+{
+	cfs_memset(blk, 0, fs->bs);
+	cfs_memcpy(blk, &ch->hdr, sizeof(ch->hdr));
+	buf_init_hdr(fs->g, blk, cfs_abs(ch, 0), ch->index, CFS_MAGIC_CHUNK);
+	buf_seal(fs, blk);
+}
+
+/* Write a header image to both copies (the copy's block number patched). */
+static int write_hdr_both(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
+{
+	int err = dev_write(fs, cfs_abs(ch, 0), blk);
+
+	if (!err) {
+		((struct cfs_bhdr *)blk)->blkno =
+			cfs_abs(ch, ch->hdr.nblocks - 1);
+		((struct cfs_bhdr *)blk)->crc =
+			host_crc32(0, blk + 4, fs->bs - 4);
+		err = dev_write(fs, cfs_abs(ch, ch->hdr.nblocks - 1), blk);
+		((struct cfs_bhdr *)blk)->blkno = cfs_abs(ch, 0);
+		((struct cfs_bhdr *)blk)->crc =
+			host_crc32(0, blk + 4, fs->bs - 4);
+	}
+	return err;
+}
+
+/* ---- commit ---- */
+
+/* Sort dirty buffers by (chunk, block): a shell sort, no libc here. */
+static int buf_before(const struct cfs_buf *a, const struct cfs_buf *b)
+{
+	if (a->chunk != b->chunk)
+		return a->chunk < b->chunk;
+	return a->blkno < b->blkno;
+}
+
+static void sort_bufs(struct cfs_buf **v, u64 n)
+{
+	u64 gap, i, j;
+
+	for (gap = n / 2; gap; gap /= 2) {
+		for (i = gap; i < n; i++) {
+			struct cfs_buf *t = v[i];
+
+			for (j = i; j >= gap && buf_before(t, v[j - gap]);
+			     j -= gap)
+				v[j] = v[j - gap];
+			v[j] = t;
+		}
+	}
+}
+
+/* Write one chunk's transaction into its journal (step b). */
+static int write_tx(struct cfs_fs *fs, struct cfs_chunk *ch, u64 group,
+		    struct cfs_buf **bufs, u32 n, u8 *hdrblk, u8 *desc)
+{
+	u32 nimg = n + 1, nd = ndesc_for(fs, nimg), per = per_desc(fs);
+	u64 j0 = half_start(ch, group);
+	u32 d, i;
+	int err;
+
+	for (d = 0; d < nd; d++) {
+		struct cfs_jdesc *jd = (struct cfs_jdesc *)desc;
+		struct cfs_jentry *e = (struct cfs_jentry *)(desc + sizeof(*jd));
+		u32 first = d * per, cnt = CFS_MIN(per, nimg - first);
+
+		cfs_memset(desc, 0, fs->bs);
+		buf_init_hdr(fs->g, desc, j0 + d, ch->index, CFS_MAGIC_JOURNAL);
+		jd->group = group;
+		jd->seq = d;
+		jd->ndesc = nd;
+		jd->nimages = nimg;
+		jd->nentries = cnt;
+		for (i = 0; i < cnt; i++) {
+			u32 k = first + i;
+
+			if (k == 0) {
+				e[i].local = 0;
+				e[i].crc = host_crc32(0, hdrblk, fs->bs);
+			} else {
+				struct cfs_buf *b = bufs[k - 1];
+
+				e[i].local = (u32)(b->blkno - ch->start);
+				e[i].crc = host_crc32(0, b->data, fs->bs);
+			}
+		}
+		buf_seal(fs, desc);
+		err = dev_write(fs, j0 + d, desc);
+		if (err)
+			return err;
+	}
+	err = dev_write(fs, j0 + nd, hdrblk);
+	for (i = 0; !err && i < n; i++)
+		err = dev_write(fs, j0 + nd + 1 + i, bufs[i]->data);
+	fs->jstat.journal_writes += nd + nimg;
+	return err;
+}
+
+/* Write the superblock with the commit point (step d). */
+static int write_commit_point(struct cfs_fs *fs, u64 group,
+			      struct cfs_chunk **parts, u32 nparts)
+{
+	u32 i, cap = (fs->bs - CFS_JMAP_OFF) * 8;
+
+	fs->sb.commit_group = group;
+	fs->sb.jmap_off = CFS_JMAP_OFF;
+	fs->sb.jmap_bits = fs->nchunks <= cap ? fs->nchunks : 0;
+	cfs_memset(fs->jmap, 0, fs->bs - CFS_JMAP_OFF);
+	for (i = 0; i < nparts && fs->sb.jmap_bits; i++)
+		fs->jmap[parts[i]->index / 8] |=
+			(u8)(1u << (parts[i]->index % 8));
+	return super_write(fs);
+}
+
+/* Does chunk ch take part in this commit, and with which header state? */
+static int takes_part(struct cfs_fs *fs, struct cfs_chunk *ch, int final)
+{
+	if (ch->ndirty || ch->hdr_dirty || ch->changed) {
+		if (ch->hdr.state == CFS_CHUNK_CLEAN) {
+			ch->hdr.state = CFS_CHUNK_DIRTY;
+			ch->marked_dirty = 1;
+		}
+		if (final && ch->marked_dirty &&
+		    ch->hdr.state == CFS_CHUNK_DIRTY) {
+			ch->hdr.state = CFS_CHUNK_CLEAN;
+			ch->marked_dirty = 0;
+		}
+		return 1;
+	}
+	/* idle since the last commit: marked clean again */
+	if (ch->marked_dirty && ch->hdr.state == CFS_CHUNK_DIRTY) {
+		ch->hdr.state = CFS_CHUNK_CLEAN;
+		ch->marked_dirty = 0;
+		return 1;
+	}
+	(void)fs;
+	return 0;
+}
+
+/* A chunk whose transaction does not fit its journal: header DIRTY in
+ * place first, then its blocks, written in place (see the top comment). */
+static int write_in_place(struct cfs_fs *fs, struct cfs_chunk *ch,
+			  struct cfs_buf **bufs, u32 n, u8 *hdrblk)
+{
+	u32 st = ch->hdr.state, i;
+	int err;
+
+	host_log(CFS_LOG_WARN, "chunk %u: %u changed blocks do not fit its "
+		 "journal (%u); written in place, chunk left dirty", ch->index,
+		 n + 1, journal_capacity(fs, ch));
+	fs->jstat.overflows++;
+	if (st == CFS_CHUNK_CLEAN)
+		ch->hdr.state = CFS_CHUNK_DIRTY;
+	hdr_image(fs, ch, hdrblk);
+	err = write_hdr_both(fs, ch, hdrblk);
+	if (!err)
+		err = dev_flush(fs);
+	for (i = 0; !err && i < n; i++)
+		err = dev_write(fs, bufs[i]->blkno, bufs[i]->data);
+	/* stays DIRTY on disk until a commit finds it idle */
+	ch->marked_dirty = 1;
+	ch->hdr.state = CFS_CHUNK_DIRTY;
+	return err;
+}
+
+int journal_commit(struct cfs_fs *fs, int final)
+{
+	struct cfs_buf **bufs = NULL;
+	struct cfs_chunk **parts = NULL;
+	u8 *hdrs = NULL, *desc = NULL;
+	u64 nb = 0, i, group = fs->sb.commit_group + 1;
+	u32 nparts = 0, p, nloaded;
+	int err = 0;
+
+	if (fs->rdonly || !fs->journal)
+		return 0;
+	/* the chunks taking part */
+	nloaded = fs->nchunks;
+	parts = host_alloc((u64)nloaded * sizeof(*parts) + 8);
+	if (!parts)
+		return -CFS_ENOMEM;
+	for (p = 0; p < nloaded; p++) {
+		struct cfs_chunk *ch = fs->chunks[p];
+
+		if (ch && takes_part(fs, ch, final))
+			parts[nparts++] = ch;
+	}
+	if (!nparts) {
+		host_free(parts);
+		return dev_flush(fs); /* fsync of data alone */
+	}
+	bufs = host_alloc(fs->ndirty * sizeof(*bufs) + 8);
+	hdrs = host_alloc((u64)nparts * fs->bs);
+	desc = host_alloc(fs->bs);
+	if (!bufs || !hdrs || !desc) {
+		err = -CFS_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i <= fs->bhash_mask; i++) {
+		struct cfs_buf *b;
+
+		for (b = fs->bhash[i]; b; b = b->hnext)
+			if (b->dirty && nb < fs->ndirty)
+				bufs[nb++] = b;
+	}
+	sort_bufs(bufs, nb);
+	for (i = 0; i < nb; i++)
+		buf_seal(fs, bufs[i]->data);
+	/* a: data and the last checkpoint are durable */
+	err = dev_flush(fs);
+	/* b: one transaction per chunk, or in place when it does not fit */
+	for (p = 0, i = 0; !err && p < nparts; p++) {
+		struct cfs_chunk *ch = parts[p];
+		u8 *hb = hdrs + (u64)p * fs->bs;
+		u64 first = i;
+		u32 n;
+
+		while (i < nb && bufs[i]->chunk < ch->index)
+			i++; /* (superblock-less buffers: none are dirty) */
+		first = i;
+		while (i < nb && bufs[i]->chunk == ch->index)
+			i++;
+		n = (u32)(i - first);
+		if (n + 1 > journal_capacity(fs, ch)) {
+			err = write_in_place(fs, ch, bufs + first, n, hb);
+			parts[p] = NULL; /* not in the map, not checkpointed */
+			continue;
+		}
+		hdr_image(fs, ch, hb);
+		err = write_tx(fs, ch, group, bufs + first, n, hb, desc);
+	}
+	/* c, d, e */
+	if (!err)
+		err = dev_flush(fs);
+	if (!err) {
+		u32 k = 0;
+
+		for (p = 0; p < nparts; p++)
+			if (parts[p])
+				parts[k++] = parts[p];
+		err = write_commit_point(fs, group, parts, k);
+		if (!err)
+			err = dev_flush(fs);
+		nparts = k;
+	}
+	if (err)
+		goto out;
+	fs->jstat.commits++;
+	/* f: in place */
+	for (p = 0; p < nparts; p++) {
+		struct cfs_chunk *ch = parts[p];
+		u8 *hb = hdrs + (u64)p * fs->bs;
+
+		/* hdrs[] is indexed by the original position; recompute */
+		hdr_image(fs, ch, hb);
+		err = write_hdr_both(fs, ch, hb);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < nb; i++) {
+		err = dev_write(fs, bufs[i]->blkno, bufs[i]->data);
+		if (err)
+			goto out;
+		buf_clean(fs, bufs[i]);
+	}
+	for (p = 0; p < nloaded; p++) {
+		struct cfs_chunk *ch = fs->chunks[p];
+
+		if (!ch)
+			continue;
+		ch->hdr_dirty = 0;
+		ch->changed = 0;
+		if (ch->pfree)
+			cfs_memset(ch->pfree, 0, (ch->hdr.nblocks + 7) / 8);
+	}
+	fs->jbig = 0;
+	fs->npfree = 0;
+out:
+	if (err)
+		host_log(CFS_LOG_ERR, "journal commit %llu failed: error %d",
+			 (unsigned long long)group, err);
+	host_free(bufs);
+	host_free(parts);
+	host_free(hdrs);
+	host_free(desc);
+	return err;
+}
+
+/* Should the operation that just ended be followed by a commit?  When a
+ * chunk's changes approach its journal's size or the cache fills with
+ * dirty buffers (they cannot be evicted before they are committed). */
+int journal_wants_commit(struct cfs_fs *fs)
+{
+	if (!fs->journal)
+		return 0;
+	return fs->jbig || fs->ndirty > fs->maxbufs / 2 ||
+	       (fs->sync_mode && fs->ndirty);
+}
+
+void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out)
+{
+	host_mutex_lock(fs->lock);
+	*out = fs->jstat;
+	host_mutex_unlock(fs->lock);
+}
+
+/* ---- replay ---- */
+
+/*
+ * Replay chunk ch's journal: its transaction of the superblock's commit
+ * group, in half commit_group % 2.  `named`: the superblock's map names the
+ * chunk, so that transaction must be there (without a map every chunk is
+ * looked at, and a chunk that did not take part simply has none).  inmem:
+ * install the images in the buffer cache (pinned) instead of writing them
+ * (read-only mounts and fsck -n).  Returns the number of images replayed, 0
+ * if there was nothing to replay, or -CFS_EUCLEAN if the transaction cannot
+ * be read whole (nothing is applied then; the chunk is for fsck).
+ */
+int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
+		   int inmem)
+{
+	u32 hb = half_blocks(ch), per = per_desc(fs), nd, nimg, d, i;
+	u64 group = fs->sb.commit_group, j0 = half_start(ch, group);
+	struct cfs_jentry *ent = NULL;
+	struct cfs_jdesc *jd;
+	u8 *blk, *imgs = NULL;
+	const char *why = NULL;
+	int err = 0;
+
+	if (!group || hb < 2)
+		return 0;
+	blk = host_alloc(fs->bs);
+	if (!blk)
+		return -CFS_ENOMEM;
+	jd = (struct cfs_jdesc *)blk;
+	if (fs->dev->ops->read(fs->dev, j0 << fs->bshift, blk, fs->bs)) {
+		why = "journal unreadable";
+		goto bad;
+	}
+	if (buf_verify(fs, blk, j0, ch->index, CFS_MAGIC_JOURNAL, &why) ||
+	    jd->group != group) {
+		if (!named)
+			goto none;
+		if (!why)
+			why = "journal does not hold the committed transaction";
+		goto bad;
+	}
+	nd = jd->ndesc;
+	nimg = jd->nimages;
+	if (!nd || !nimg || nd != ndesc_for(fs, nimg) || nd + nimg > hb) {
+		why = "journal descriptor out of range";
+		goto bad;
+	}
+	ent = host_alloc((u64)nimg * sizeof(*ent));
+	imgs = host_alloc((u64)nimg * fs->bs);
+	if (!ent || !imgs) {
+		err = -CFS_ENOMEM;
+		goto out;
+	}
+	for (d = 0; d < nd; d++) {
+		u32 cnt;
+
+		if (d && fs->dev->ops->read(fs->dev, (j0 + d) << fs->bshift,
+					    blk, fs->bs)) {
+			why = "journal unreadable";
+			goto bad;
+		}
+		if (d && buf_verify(fs, blk, j0 + d, ch->index,
+				    CFS_MAGIC_JOURNAL, &why))
+			goto bad;
+		cnt = CFS_MIN(per, nimg - d * per);
+		if (jd->group != group || jd->seq != d || jd->nentries != cnt) {
+			why = "journal descriptors disagree";
+			goto bad;
+		}
+		cfs_memcpy(ent + (u64)d * per, blk + sizeof(*jd),
+			   (u64)cnt * sizeof(*ent));
+	}
+	for (i = 0; i < nimg; i++) {
+		u8 *img = imgs + (u64)i * fs->bs;
+		u32 l = ent[i].local;
+
+		if ((i == 0) != (l == 0) || l >= ch->hdr.nblocks - 1 ||
+		    (l >= ch->hdr.journal_start &&
+		     l < ch->hdr.journal_start + ch->hdr.journal_blocks)) {
+			why = "journal entry names a block outside the chunk";
+			goto bad;
+		}
+		if (fs->dev->ops->read(fs->dev, (j0 + nd + i) << fs->bshift,
+				       img, fs->bs) ||
+		    host_crc32(0, img, fs->bs) != ent[i].crc) {
+			why = "journal image damaged";
+			goto bad;
+		}
+	}
+	/* everything verified: apply */
+	for (i = 1; i < nimg; i++) {
+		u8 *img = imgs + (u64)i * fs->bs;
+
+		if (inmem)
+			err = buf_install(fs, ch, ent[i].local, img);
+		else
+			err = dev_write(fs, cfs_abs(ch, ent[i].local), img);
+		if (err)
+			goto out;
+	}
+	if (!inmem) {
+		err = write_hdr_both(fs, ch, imgs);
+		if (err)
+			goto out;
+	}
+	cfs_memcpy(&ch->hdr, imgs, sizeof(ch->hdr));
+	ch->hdr_bad = 0;
+	fs->jstat.replayed_chunks++;
+	fs->jstat.replayed_blocks += nimg;
+	err = (int)nimg;
+	goto out;
+bad:
+	host_log(CFS_LOG_ERR, "chunk %u: %s; journal not replayed, chunk "
+		 "needs fsck", ch->index, why);
+	fs->jstat.replay_failed++;
+	err = -CFS_EUCLEAN;
+	goto out;
+none:
+	err = 0;
+out:
+	host_free(blk);
+	host_free(ent);
+	host_free(imgs);
+	return err;
+}
+
+/* An empty map (the superblock's journal map names no chunk): nothing to
+ * replay.  Without room for a map (jmap_bits 0), a clean superblock state
+ * says the same. */
+void journal_map_clear(struct cfs_fs *fs)
+{
+	u32 cap = (fs->bs - CFS_JMAP_OFF) * 8;
+
+	cfs_memset(fs->jmap, 0, fs->bs - CFS_JMAP_OFF);
+	fs->sb.jmap_bits = fs->nchunks <= cap ? fs->nchunks : 0;
+}
+
+/* Is chunk k named in the superblock's map (or is there no map)? */
+int journal_in_map(struct cfs_fs *fs, u32 k)
+{
+	if (!fs->sb.commit_group || fs->sb.state == CFS_FS_CLEAN)
+		return 0;
+	if (!fs->sb.jmap_bits)
+		return 1;
+	return k < fs->sb.jmap_bits && (fs->jmap[k / 8] >> (k % 8)) & 1;
+}
