@@ -701,11 +701,14 @@ static int replay_journals(struct cfs_fs *fs)
 		r = journal_replay(fs, ch, fs->sb.jmap_bits != 0, fs->rdonly);
 		if (r == -CFS_ENOMEM)
 			return r;
-		if (r < 0 && !fs->checking) {
+		if (r < 0) {
+			/* for fsck's default run too: it checks this chunk */
 			ch->hdr.state = CFS_CHUNK_SUSPECT;
-			ch->hdr.errors_found++;
-			ch->hdr_dirty = 1;
-			ch->changed = 1;
+			if (!fs->checking) {
+				ch->hdr.errors_found++;
+				ch->hdr_dirty = 1;
+				ch->changed = 1;
+			}
 		}
 	}
 	if (fs->rdonly || !named)

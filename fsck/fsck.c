@@ -238,6 +238,7 @@ struct run {
 	struct cfs_fs *fs;
 	u32 mode;
 	int json;
+	struct cfs_journal_stats journal; /* the mount's replay */
 	int jobs;
 	u32 nchunks;
 	struct unit **units;  /* units[0] is the superblock; more are added
@@ -578,6 +579,11 @@ static void json_report(const struct run *R, u32 found, u32 fixed, int code,
 	printf("{\"device\":");
 	json_str(R->device);
 	printf(",\"mode\":\"%s\"", mode_name(R->mode));
+	printf(",\"journal\":{\"replayed_chunks\":%llu,\"replayed_blocks\":"
+	       "%llu,\"replay_failed\":%llu}",
+	       (unsigned long long)R->journal.replayed_chunks,
+	       (unsigned long long)R->journal.replayed_blocks,
+	       (unsigned long long)R->journal.replay_failed);
 	if (error) {
 		printf(",\"error\":");
 		json_str(error);
@@ -834,6 +840,7 @@ int main(int argc, char **argv)
 	}
 	R.fs = fs;
 	nchunks = cfs_nchunks(fs);
+	cfs_journal_stats(fs, &R.journal);
 
 	/* ---- which chunks ---- */
 	if (nch) {
@@ -884,6 +891,16 @@ int main(int argc, char **argv)
 		       R.nchunks_todo, nchunks, nchunks == 1 ? "" : "s",
 		       nch ? " (as named)" : force ? " (all: -f)" :
 		       " (those not marked clean)");
+		if (R.journal.replayed_chunks || R.journal.replay_failed)
+			printf("journal: the last commit replayed in %llu "
+			       "chunk%s (%llu blocks)%s%s\n",
+			       (unsigned long long)R.journal.replayed_chunks,
+			       R.journal.replayed_chunks == 1 ? "" : "s",
+			       (unsigned long long)R.journal.replayed_blocks,
+			       writes ? "" : ", in memory only (-n)",
+			       R.journal.replay_failed ?
+			       "; some chunk journals could not be replayed"
+			       " (their chunks are checked)" : "");
 		fflush(stdout);
 	}
 

@@ -8,7 +8,9 @@
 # its directory's) returned before the kill is there with its content, every
 # file found has a name and content the workload gave it (a prefix of it:
 # FUSE splits large writes), the daemon exits 0 at unmount, and
-# `fsck.chunkfs -fn` finds nothing.  Several rounds, seeded.
+# `fsck.chunkfs -fn` finds nothing.  Several rounds, seeded.  Then -o sync:
+# operations without fsync survive a kill (and, as the control, do not
+# without it).
 #   CFS_CRASH_ROUNDS (default 6), CFS_CRASH_SEED (default 1)
 . "$(dirname "$0")/lib.sh"
 
@@ -187,4 +189,50 @@ while [ $r -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 note "$ROUNDS crashes survived"
+
+# -o sync: every operation is durable when it returns, without fsync.  The
+# same files without -o sync (and no periodic commit: -o commit=0) are lost
+# by the kill, which shows the check can fail.
+for mode in sync nosync; do
+	mkimg "$IMG" 64M -C 4M
+	if [ $mode = sync ]; then mount_fs "$IMG" "$MNT" sync; else mount_fs "$IMG" "$MNT" commit=0; fi
+	pid=$DAEMON_PID
+	"$PY" - "$MNT" <<'EOF' || fail "writing files with -o $mode"
+import os, sys
+m = sys.argv[1]
+os.mkdir(os.path.join(m, "s"))
+for i in range(40):
+    with open(os.path.join(m, "s", "f%d" % i), "wb") as f:
+        f.write(bytes([i]) * (1000 + i * 97))
+os.rename(os.path.join(m, "s", "f0"), os.path.join(m, "s", "renamed"))
+EOF
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	fusermount3 -u -z "$MNT" 2>/dev/null
+	awk -v p="$pid" '$1 != p' "$MOUNTS" >"$MOUNTS.new" && mv "$MOUNTS.new" "$MOUNTS"
+	mount_fs "$IMG" "$MNT"
+	n=$("$PY" - "$MNT" <<'EOF'
+import os, sys
+m = sys.argv[1]
+ok = 0
+for i in range(1, 40):
+    p = os.path.join(m, "s", "f%d" % i)
+    if os.path.exists(p) and open(p, "rb").read() == bytes([i]) * (1000 + i * 97):
+        ok += 1
+if os.path.exists(os.path.join(m, "s", "renamed")) and not os.path.exists(os.path.join(m, "s", "f0")):
+    ok += 1
+print(ok)
+EOF
+)
+	umount_fs "$MNT"
+	"$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.$mode" 2>&1 ||
+		{ cat "$T/fsck.$mode"; fail "-o $mode: fsck.chunkfs -fn found problems after the kill"; }
+	if [ $mode = sync ]; then
+		[ "$n" = 40 ] || fail "-o sync: only $n of 40 operations survived the kill"
+		note "-o sync: all 40 operations survived the kill"
+	else
+		[ "$n" -lt 40 ] || fail "without -o sync and commits, all 40 operations survived: the -o sync check cannot fail"
+		note "without -o sync (commit=0): $n of 40 survived the kill (the control)"
+	fi
+done
 finish

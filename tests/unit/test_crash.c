@@ -22,6 +22,11 @@
  * blocks of a clean image: detected on read, repaired by the chunk check.
  *
  *   test_crash [PREFIXES [SEED [VARIANT]]]  (defaults 2000, 1, all)
+ *   test_crash --dump FILE   writes two images of the workload for
+ *       tests/tools/t_replay.sh: FILE, cut just after a commit point (the
+ *       superblock names a group whose blocks are not yet in place: the
+ *       journal must be replayed), and FILE.ref, cut where that commit's
+ *       in-place writes are complete.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -725,11 +730,62 @@ static void torn_and_misdirected(u8 *base)
 	}
 }
 
+/* The images for t_replay.sh: see the top comment. */
+static int dump(const u8 *base, const char *file)
+{
+	struct md_event *log = dev->log;
+	unsigned long long i, cut_a = 0, cut_b = 0, best = 0;
+	char ref[4096];
+	FILE *f;
+
+	for (i = 0; i + 1 < dev->nlog; i++) {
+		unsigned long long j, n = 0;
+
+		/* the superblock copy: the commit point's second write */
+		if (!log[i].data || log[i].off != BS || log[i].len != BS ||
+		    log[i + 1].data)
+			continue;
+		/* then a flush, then the in-place writes up to a flush */
+		for (j = i + 2; j < dev->nlog && log[j].data; j++)
+			n++;
+		if (j < dev->nlog && n >= best) {
+			best = n;
+			cut_a = i + 2;
+			cut_b = j;
+		}
+	}
+	if (best < 3) {
+		fprintf(stderr, "no commit with in-place writes found\n");
+		return 1;
+	}
+	snprintf(ref, sizeof(ref), "%s.ref", file);
+	memcpy(dev->mem, base, DEV);
+	for (i = 0; i < cut_b; i++) {
+		if (i == cut_a) {
+			f = fopen(file, "wb");
+			if (!f || fwrite(dev->mem, 1, DEV, f) != DEV || fclose(f))
+				return 1;
+		}
+		if (log[i].data)
+			memcpy(dev->mem + log[i].off, log[i].data, log[i].len);
+	}
+	f = fopen(ref, "wb");
+	if (!f || fwrite(dev->mem, 1, DEV, f) != DEV || fclose(f))
+		return 1;
+	printf("# %s: cut after record %llu (a commit point, %llu in-place "
+	       "writes to come); %s: after record %llu\n", file, cut_a, best,
+	       ref, cut_b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned long long nsample = argc > 1 ? strtoull(argv[1], NULL, 0) : 2000;
-	u32 seed = argc > 2 ? (u32)strtoul(argv[2], NULL, 0) : 1;
-	int only = argc > 3 ? atoi(argv[3]) : -1;
+	const char *dumpfile = argc > 2 && !strcmp(argv[1], "--dump") ?
+			       argv[2] : NULL;
+	unsigned long long nsample = argc > 1 && !dumpfile ?
+				     strtoull(argv[1], NULL, 0) : 2000;
+	u32 seed = argc > 2 && !dumpfile ? (u32)strtoul(argv[2], NULL, 0) : 1;
+	int only = argc > 3 && !dumpfile ? atoi(argv[3]) : -1;
 	struct cfs_mkfs_opts o;
 	const char *why;
 	u8 *base;
@@ -806,6 +862,14 @@ int main(int argc, char **argv)
 		floor_path((u32)i, dev->nlog);
 	dev->recording = 0;
 	total = dev->nlog;
+	if (dumpfile) {
+		int r = dump(base, dumpfile);
+
+		membdev_free(dev);
+		free(base);
+		free(buf);
+		return r || tap_fail;
+	}
 
 	/* prefixes: all of them if few enough, else a seeded sample
 	 * (stratified: one random cut in each of `want` equal slices) */
