@@ -236,6 +236,27 @@ static int buf_get(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 	return 0;
 }
 
+/* A metadata block that could not be read or verified: an event (a log
+ * line), unless the offline checker reports it itself. */
+static void read_failed(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+			u32 code, const char *why)
+{
+	char msg[96];
+
+	if (fs->checking)
+		return;
+	cfs_format(msg, sizeof(msg), "chunk %u block %u: %s",
+		   ch ? ch->index : 0, local, why);
+	fs_event(fs, code == CHUNKFS_E_IO ? CHUNKFS_EV_ERROR :
+		 CHUNKFS_EV_WARNING, code, ch ? ch->index : CHUNKFS_NO_CHUNK,
+		 0, msg);
+}
+
+void buf_drop(struct cfs_fs *fs, struct cfs_buf *b)
+{
+	buf_destroy(fs, b);
+}
+
 int buf_read(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 	     struct cfs_buf **out)
 {
@@ -253,13 +274,15 @@ int buf_read(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 	if (fresh) {
 		err = fs->dev->ops->read(fs->dev, b->blkno << fs->bshift,
 					 b->data, fs->bs);
-		if (err)
+		if (err) {
+			read_failed(fs, ch, local, CHUNKFS_E_IO, "read error");
+			if (ch)
+				chunk_mark_suspect(fs, ch, "read error");
 			goto bad;
+		}
 		err = buf_verify(fs, b->data, b->blkno, b->chunk, magic, &why);
 		if (err) {
-			if (!fs->checking)
-				host_log(CFS_LOG_ERR, "chunk %u block %u: %s",
-					 ch ? ch->index : 0, local, why);
+			read_failed(fs, ch, local, CHUNKFS_E_CHECKSUM, why);
 			if (ch)
 				chunk_mark_suspect(fs, ch, why);
 			goto bad;

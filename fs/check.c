@@ -168,20 +168,32 @@ static void ck_free(struct ck *c)
 int cfs_check_chunk(struct cfs_fs *fs, u32 chunk, u32 mode, cfs_report_fn fn,
 		    void *ctx, struct cfs_check_result *res)
 {
-	struct ck c;
-	int err = 0;
+	int err;
 
 	cfs_memset(res, 0, sizeof(*res));
 	if (chunk >= fs->nchunks)
 		return -CFS_EINVAL;
 	host_mutex_lock(fs->lock);
+	err = check_chunk_locked(fs, chunk, mode, fn, ctx, res);
+	host_mutex_unlock(fs->lock);
+	return err;
+}
+
+/* The check of one chunk, fs->lock held (fsck through cfs_check_chunk, the
+ * online scrub through cfs_scrub). */
+int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
+		       cfs_report_fn fn, void *ctx,
+		       struct cfs_check_result *res)
+{
+	struct ck c;
+	int err = 0;
+
+	cfs_memset(res, 0, sizeof(*res));
 	cfs_memset(&c, 0, sizeof(c));
 	c.fs = fs;
 	c.ch = chunk_get(fs, chunk);
-	if (!c.ch) {
-		host_mutex_unlock(fs->lock);
+	if (!c.ch)
 		return -CFS_ENOMEM;
-	}
 	c.k = chunk;
 	c.mode = mode;
 	c.fn = fn;
@@ -235,6 +247,7 @@ int cfs_check_chunk(struct cfs_fs *fs, u32 chunk, u32 mode, cfs_report_fn fn,
 			c.ch->hdr.state = CFS_CHUNK_DAMAGED;
 		}
 		c.ch->marked_dirty = 0; /* the state is the checker's now */
+		c.ch->keep_state = 1;
 		c.ch->hdr_dirty = 1;
 		{
 			int e = fs_sync_locked(fs);
@@ -248,7 +261,6 @@ int cfs_check_chunk(struct cfs_fs *fs, u32 chunk, u32 mode, cfs_report_fn fn,
 	}
 out:
 	ck_free(&c);
-	host_mutex_unlock(fs->lock);
 	return err;
 }
 

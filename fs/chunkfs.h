@@ -16,6 +16,7 @@
 
 #include "host.h"
 #include "format.h"
+#include "chunkfs_ioctl.h"
 
 struct cfs_fs;
 
@@ -120,6 +121,23 @@ struct cfs_journal_stats {
 	u64 replay_failed;    /* chunks whose journal could not be replayed */
 };
 void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out);
+
+/* ---- online health (the ioctls of chunkfs_ioctl.h, same structures) ----
+ * cfs_scrub: check (and repair) one chunk while mounted; cfs_health: the
+ * chunks' states; cfs_events: the event ring.  cfs_set_event_hook: fn is
+ * called for each new event, with the filesystem lock held (it must not
+ * call back into the filesystem).  errors= policy and free-space threshold
+ * (percent of the data blocks; 0: none).  cfs_repair_pending: the next
+ * chunk errors=repair wants scrubbed, or CHUNKFS_NO_CHUNK. */
+int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s);
+int cfs_health(struct cfs_fs *fs, struct chunkfs_health *h);
+int cfs_events(struct cfs_fs *fs, struct chunkfs_events *e);
+void cfs_set_event_hook(struct cfs_fs *fs,
+			void (*fn)(void *ctx, const struct chunkfs_event *e),
+			void *ctx);
+void cfs_set_errors_policy(struct cfs_fs *fs, u32 policy);
+void cfs_set_free_warn(struct cfs_fs *fs, u32 percent);
+u32 cfs_repair_pending(struct cfs_fs *fs);
 const struct cfs_geom *cfs_geometry(struct cfs_fs *fs);
 
 /* ---- inode operations ---- */

@@ -33,6 +33,22 @@ static int itable_buf(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 	return 0;
 }
 
+/* The online scrub repaired the inode's chunk: take the table's copy (an
+ * inode the repair freed reads as unlinked and empty). */
+void inode_reload(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_dinode *di;
+	struct cfs_buf *b;
+
+	if (itable_buf(fs, ip->ch, ip->local, &b, &di))
+		return;
+	if (di->mode && di->gen == ip->d.gen)
+		ip->d = *di;
+	else
+		ip->d.nlink = 0; /* gone: freed when its last user goes */
+	buf_put(fs, b);
+}
+
 int inode_get(struct cfs_fs *fs, u64 ino, struct cfs_inode **out)
 {
 	struct cfs_chunk *ch = chunk_get(fs, CFS_CHUNK_OF(ino));

@@ -36,6 +36,9 @@ struct cfs_chunk {
 	u8 changed;           /* changed since the last commit */
 	u8 *pfree;            /* blocks freed since the last commit (bitmap,
 			       * allocated on first use): not for file data */
+	u8 keep_state;        /* the checker set the state: the next commit
+			       * does not turn CLEAN into DIRTY */
+	u8 repair_pending;    /* errors=repair: to be scrubbed */
 };
 
 struct cfs_inode {
@@ -86,6 +89,16 @@ struct cfs_fs {
 	u64 npfree;           /* blocks pending free (chunk->pfree) */
 	u8 *jmap;             /* the superblock's journal map (bs - 512) */
 	struct cfs_journal_stats jstat;
+	/* health events (events.c) */
+	struct chunkfs_event *ev;  /* ring */
+	u64 ev_seq;               /* seq of the newest event */
+	void (*ev_hook)(void *ctx, const struct chunkfs_event *e);
+	void *ev_ctx;
+	u32 errors_policy;        /* CHUNKFS_ERRORS_* */
+	u32 free_warn;            /* percent; 0: no threshold events */
+	int free_low;
+	int repair_pending;
+	int checking_offline;     /* mounted by fsck: no events */
 };
 
 #define CFS_LOCAL(ino) ((u32)(ino))
@@ -131,6 +144,22 @@ u32 journal_capacity(const struct cfs_fs *fs, const struct cfs_chunk *ch);
 void buf_clean(struct cfs_fs *fs, struct cfs_buf *b);
 int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 		const u8 *img);
+
+/* ---- events, scrub (events.c, scrub.c, check.c) ---- */
+int events_init(struct cfs_fs *fs);
+void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
+	      const char *msg);
+void events_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
+void events_free_check(struct cfs_fs *fs);
+struct cfs_check_result;
+struct cfs_problem_report;
+int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
+		       void (*fn)(void *ctx,
+				  const struct cfs_problem_report *r),
+		       void *ctx, struct cfs_check_result *res);
+void buf_drop(struct cfs_fs *fs, struct cfs_buf *b); /* unreferenced */
+void chunk_reread_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
+void inode_reload(struct cfs_fs *fs, struct cfs_inode *ip);
 
 /* ---- chunks, superblock, allocation (super.c, alloc.c) ---- */
 int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch);
@@ -270,5 +299,6 @@ int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name);
 /* ---- small helpers (util.c) ---- */
 u32 cfs_strnlen(const char *s, u32 max);
 u64 cfs_fnv1a(u64 h, const void *p, u32 len);
+u32 cfs_format(char *buf, u32 size, const char *fmt, ...) CFS_PRINTF(3, 4);
 
 #endif

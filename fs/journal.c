@@ -207,7 +207,7 @@ static int write_commit_point(struct cfs_fs *fs, u64 group,
 static int takes_part(struct cfs_fs *fs, struct cfs_chunk *ch, int final)
 {
 	if (ch->ndirty || ch->hdr_dirty || ch->changed) {
-		if (ch->hdr.state == CFS_CHUNK_CLEAN) {
+		if (ch->hdr.state == CFS_CHUNK_CLEAN && !ch->keep_state) {
 			ch->hdr.state = CFS_CHUNK_DIRTY;
 			ch->marked_dirty = 1;
 		}
@@ -361,11 +361,13 @@ int journal_commit(struct cfs_fs *fs, int final)
 			continue;
 		ch->hdr_dirty = 0;
 		ch->changed = 0;
+		ch->keep_state = 0;
 		if (ch->pfree)
 			cfs_memset(ch->pfree, 0, (ch->hdr.nblocks + 7) / 8);
 	}
 	fs->jbig = 0;
 	fs->npfree = 0;
+	events_free_check(fs);
 out:
 	if (err)
 		host_log(CFS_LOG_ERR, "journal commit %llu failed: error %d",
@@ -507,8 +509,17 @@ int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 	err = (int)nimg;
 	goto out;
 bad:
-	host_log(CFS_LOG_ERR, "chunk %u: %s; journal not replayed, chunk "
-		 "needs fsck", ch->index, why);
+	{
+		char msg[96];
+
+		cfs_format(msg, sizeof(msg), "chunk %u: %s; journal not "
+			   "replayed, chunk needs fsck", ch->index, why);
+		if (fs->checking_offline)
+			host_log(CFS_LOG_ERR, "%s", msg);
+		else
+			fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_JOURNAL,
+				 ch->index, 0, msg);
+	}
 	fs->jstat.replay_failed++;
 	err = -CFS_EUCLEAN;
 	goto out;

@@ -205,6 +205,11 @@ int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 
 	if (fs->rdonly)
 		return 0;
+	if (fs->journal) { /* through the journal, with the next commit */
+		ch->hdr_dirty = 1;
+		ch->changed = 1;
+		return 0;
+	}
 	blk = host_alloc(fs->bs);
 	if (!blk)
 		return -CFS_ENOMEM;
@@ -249,7 +254,6 @@ void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why
 	if (ch->hdr.state == CFS_CHUNK_SUSPECT ||
 	    ch->hdr.state == CFS_CHUNK_DAMAGED)
 		return;
-	host_log(CFS_LOG_ERR, "chunk %u marked suspect: %s", ch->index, why);
 	ch->hdr.state = CFS_CHUNK_SUSPECT;
 	ch->hdr.errors_found++;
 	if (fs->journal) { /* with the next commit */
@@ -257,6 +261,17 @@ void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why
 		ch->changed = 1;
 	} else if (!fs->rdonly)
 		chunk_write_hdr(fs, ch);
+	events_suspect(fs, ch, why); /* logs it; the errors= policy */
+}
+
+static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
+
+/* Read the chunk's headers again (the online scrub: damage that happened
+ * under the mount); call with fs->checking set for the checker's
+ * tolerance. */
+void chunk_reread_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	read_chunk_hdr(fs, ch);
 }
 
 static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
@@ -632,6 +647,7 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->scratch);
 	host_free(fs->hdrbuf);
 	host_free(fs->jmap);
+	host_free(fs->ev);
 	host_mutex_free(fs->lock);
 	host_free(fs);
 }
@@ -834,6 +850,12 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	 * journals of the chunks the last commit named are replayed first. */
 	fs->journal = !checking && !fs->rdonly &&
 		      !(flags & CFS_MOUNT_NOJOURNAL);
+	fs->checking_offline = checking;
+	if (!checking && events_init(fs)) {
+		*why = "out of memory";
+		fs_free(fs);
+		return -CFS_ENOMEM;
+	}
 	fs->sync_mode = !!(flags & CFS_MOUNT_SYNC);
 	err = replay_journals(fs);
 	if (err) {

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * chunkfs_ioctl.h - the ioctls a mounted chunkfs answers on its mount point
+ * (any file or directory of it): scrub a chunk, read the health of every
+ * chunk, read the events.  The same numbers and layouts for the FUSE mount
+ * and the kernel module.  Installed by `make install` as
+ * <chunkfs/chunkfs_ioctl.h> (with host.h, for the u32/u64 types).
+ *
+ * This header includes nothing from the system (fs/ never does): include
+ * <sys/ioctl.h> (userspace) or <linux/ioctl.h> (kernel) before using the
+ * CHUNKFS_IOC_* numbers, which are spelled with _IOWR.
+ *
+ * All structures have fixed sizes under 16 KiB (what a FUSE "restricted"
+ * ioctl can carry) and the same layout on 32- and 64-bit hosts.
+ */
+#ifndef CHUNKFS_IOCTL_H
+#define CHUNKFS_IOCTL_H
+
+#include "host.h"
+
+#define CHUNKFS_IOC_TYPE 0xCF
+
+/* ---- scrub one chunk: CHUNKFS_IOC_SCRUB ----
+ * Checks chunk `chunk` online (and repairs it with CHUNKFS_SCRUB_REPAIR)
+ * with the same checker as fsck.chunkfs, while the filesystem stays
+ * mounted.  Returns 0 when the check ran (see found/fixed/state), or -1
+ * with errno: EINVAL no such chunk, EROFS repair on a read-only mount,
+ * EBUSY another scrub of this filesystem is running, EIO the check could
+ * not run. */
+#define CHUNKFS_SCRUB_REPAIR 0x1
+struct chunkfs_scrub {
+	u32 chunk;            /* in */
+	u32 flags;            /* in: CHUNKFS_SCRUB_* */
+	u32 found;            /* out: problems found */
+	u32 fixed;            /* out: of which fixed */
+	u32 state;            /* out: chunk state afterwards (CFS_CHUNK_*) */
+	u32 lost_found;       /* out: inodes moved to lost+found */
+	u64 duration_ns;      /* out: time the chunk was held */
+	u64 blocks_read;      /* out: metadata blocks read */
+	u32 peers;            /* out: peer chunks the cross pass visited */
+	u32 reserved[5];
+};
+#define CHUNKFS_IOC_SCRUB _IOWR(CHUNKFS_IOC_TYPE, 1, struct chunkfs_scrub)
+
+/* ---- health of the chunks: CHUNKFS_IOC_HEALTH ----
+ * Fills up to CHUNKFS_HEALTH_MAX entries from chunk `first` on; call again
+ * with first += count until first >= nchunks. */
+struct chunkfs_chunk_health {
+	u32 chunk;
+	u32 state;            /* CFS_CHUNK_*: 1 clean, 2 dirty, 3 suspect,
+			       * 4 damaged, 5 repairing */
+	u64 verified_gen;     /* mount count at the last clean check */
+	s64 verified_time;    /* seconds since the epoch, 0: never */
+	u64 errors_found;
+	u64 errors_fixed;
+	u32 nblocks, free_blocks;
+	u32 ninodes, free_inodes;
+};
+#define CHUNKFS_HEALTH_MAX 128
+#define CHUNKFS_HEALTH_RDONLY 0x1 /* mounted (or now) read-only */
+struct chunkfs_health {
+	u32 first;            /* in */
+	u32 count;            /* out: entries filled */
+	u32 nchunks;          /* out: chunks in the filesystem */
+	u32 flags;            /* out: CHUNKFS_HEALTH_* */
+	u64 mount_gen;        /* out: the superblock's mount count */
+	u32 block_size;       /* out */
+	u32 errors_policy;    /* out: CHUNKFS_ERRORS_* */
+	struct chunkfs_chunk_health c[CHUNKFS_HEALTH_MAX];
+};
+#define CHUNKFS_IOC_HEALTH _IOWR(CHUNKFS_IOC_TYPE, 2, struct chunkfs_health)
+
+/* Mount option errors=: what an I/O or checksum error does. */
+#define CHUNKFS_ERRORS_CONTINUE 0  /* EIO for the object, chunk suspect */
+#define CHUNKFS_ERRORS_REMOUNT_RO 1 /* ... and the filesystem read-only */
+#define CHUNKFS_ERRORS_REPAIR 2    /* ... and the chunk scrubbed at once */
+
+/* ---- events: CHUNKFS_IOC_EVENTS ----
+ * Returns the events with seq > after, oldest first, up to
+ * CHUNKFS_EVENTS_MAX; `lost` counts those already overwritten in the
+ * filesystem's ring.  A program follows the stream by passing the last seq
+ * it saw; the FUSE mount also offers it as a pollable file (chunkfs-fuse(8)),
+ * the kernel module through the filesystem error notification. */
+#define CHUNKFS_EV_INFO 0
+#define CHUNKFS_EV_WARNING 1
+#define CHUNKFS_EV_ERROR 2
+#define CHUNKFS_EV_THRESHOLD 3
+/* Stable event codes (docs/DESIGN.md, "Events"). */
+#define CHUNKFS_E_CHECKSUM 1      /* warning: a block failed verification */
+#define CHUNKFS_E_IO 2            /* error: a read or write failed */
+#define CHUNKFS_E_SUSPECT 3       /* error: chunk marked suspect */
+#define CHUNKFS_E_REPAIRED 4      /* info: chunk repaired */
+#define CHUNKFS_E_UNREPAIRED 5    /* error: chunk could not be repaired */
+#define CHUNKFS_E_SCRUBBED 6      /* info: chunk scrubbed, found clean */
+#define CHUNKFS_E_FREE_LOW 7      /* threshold: free space below the level */
+#define CHUNKFS_E_FREE_OK 8       /* threshold: back above it */
+#define CHUNKFS_E_READONLY 9      /* error: errors=remount-ro took effect */
+#define CHUNKFS_E_JOURNAL 10      /* error: a chunk's journal not replayed */
+#define CHUNKFS_E_PROBLEMS 11     /* warning: scrub found problems, not
+				   * repaired (check-only scrub) */
+#define CHUNKFS_NO_CHUNK 0xffffffffu
+struct chunkfs_event {
+	u64 seq;
+	s64 time_sec;
+	u32 time_nsec;
+	u32 severity;         /* CHUNKFS_EV_* */
+	u32 code;             /* CHUNKFS_E_* */
+	u32 chunk;            /* CHUNKFS_NO_CHUNK if none */
+	u64 ino;              /* 0 if none */
+	u32 count;            /* identical events folded into this one */
+	u32 reserved;
+	char msg[96];         /* one line, NUL-terminated */
+};
+#define CHUNKFS_EVENTS_MAX 64
+struct chunkfs_events {
+	u64 after;            /* in */
+	u64 last;             /* out: seq of the newest event there is */
+	u32 count;            /* out: entries filled */
+	u32 lost;             /* out: events after `after` no longer kept */
+	struct chunkfs_event e[CHUNKFS_EVENTS_MAX];
+};
+#define CHUNKFS_IOC_EVENTS _IOWR(CHUNKFS_IOC_TYPE, 3, struct chunkfs_events)
+
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_scrub) == 64, "scrub size");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_health) == 56, "health size");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_health) == 32 + 56 * 128, "health");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_event) == 144, "event size");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_events) == 24 + 144 * 64, "events");
+
+#endif

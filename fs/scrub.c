@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scrub.c - the checker run online: one chunk checked (and repaired) while
+ * the filesystem stays mounted, with the very code fsck.chunkfs runs
+ * (check.c and its passes), and the health query.
+ *
+ * The scrub holds the filesystem lock for the time of one chunk's check:
+ * operations wait for it (bounded by one chunk's check: milliseconds for
+ * 64 MiB chunks), nothing fails.  Before the check, everything is committed
+ * and the chunk's cached blocks are dropped, so the check reads what is on
+ * the disk (damage that happened under the mount included); the peers'
+ * link indexes are read live, through the cache.  A repair goes through
+ * the journal like any change (one commit), and the cached inodes of the
+ * chunk are reloaded from the repaired table, so what users see next is
+ * the repaired state.
+ */
+#include "internal.h"
+#include "check.h"
+
+/* Drop every cached, unreferenced, clean block of chunk k. */
+static void drop_chunk_bufs(struct cfs_fs *fs, u32 k)
+{
+	u32 i;
+
+	for (i = 0; i <= fs->bhash_mask; i++) {
+		struct cfs_buf *b = fs->bhash[i];
+
+		while (b) {
+			struct cfs_buf *next = b->hnext;
+
+			if (b->chunk == k && !b->refs && !b->dirty)
+				buf_drop(fs, b);
+			b = next;
+		}
+	}
+}
+
+/* Cached inodes of chunk k: reload what the repair may have changed. */
+static void reload_inodes(struct cfs_fs *fs, u32 k)
+{
+	u32 i;
+
+	for (i = 0; i <= fs->ihash_mask; i++) {
+		struct cfs_inode *ip;
+
+		for (ip = fs->ihash[i]; ip; ip = ip->hnext)
+			if (CFS_CHUNK_OF(ip->ino) == k)
+				inode_reload(fs, ip);
+	}
+}
+
+int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
+{
+	struct cfs_check_result res;
+	struct cfs_chunk *ch;
+	int repair = !!(s->flags & CHUNKFS_SCRUB_REPAIR), err;
+	s64 t0s, t1s;
+	u32 t0n, t1n;
+	char msg[96];
+
+	s->found = s->fixed = s->lost_found = s->peers = 0;
+	s->duration_ns = s->blocks_read = 0;
+	host_mutex_lock(fs->lock);
+	ch = chunk_get(fs, s->chunk);
+	if (!ch) {
+		host_mutex_unlock(fs->lock);
+		return -CFS_EINVAL;
+	}
+	if (repair && fs->rdonly) {
+		host_mutex_unlock(fs->lock);
+		return -CFS_EROFS;
+	}
+	host_now(&t0s, &t0n);
+	err = journal_commit(fs, 0);
+	if (err) {
+		host_mutex_unlock(fs->lock);
+		return err;
+	}
+	drop_chunk_bufs(fs, s->chunk);
+	if (ch->hdr_bad == 0 && ch->hdr.state != CFS_CHUNK_DAMAGED)
+		chunk_reread_hdr(fs, ch); /* damage to the header under us */
+	fs->checking = 1;
+	err = check_chunk_locked(fs, s->chunk,
+				 repair ? CFS_CHECK_FIXALL : CFS_CHECK_NOFIX,
+				 NULL, NULL, &res);
+	fs->checking = 0;
+	if (repair) {
+		int e = journal_commit(fs, 0);
+
+		if (!err)
+			err = e;
+		ch->repair_pending = 0;
+	}
+	reload_inodes(fs, s->chunk);
+	host_now(&t1s, &t1n);
+	s->found = res.found;
+	s->fixed = res.fixed;
+	s->lost_found = res.lost_found;
+	s->peers = res.peers;
+	s->blocks_read = res.metadata_blocks_read;
+	s->state = ch->hdr.state;
+	s->duration_ns = (u64)((t1s - t0s) * 1000000000LL + (s64)t1n -
+			       (s64)t0n);
+	if (err) {
+		cfs_format(msg, sizeof(msg), "chunk %u: scrub could not run "
+			   "(error %d)", s->chunk, err);
+		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
+			 0, msg);
+	} else if (!res.found) {
+		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
+			   s->chunk);
+		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,
+			 msg);
+	} else if (!repair) {
+		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u problems "
+			   "found (check only)", s->chunk, res.found);
+		fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_PROBLEMS, s->chunk,
+			 0, msg);
+	} else if (res.fixed == res.found) {
+		cfs_format(msg, sizeof(msg), "chunk %u repaired: %u problems "
+			   "fixed", s->chunk, res.fixed);
+		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_REPAIRED, s->chunk, 0,
+			 msg);
+	} else {
+		cfs_format(msg, sizeof(msg), "chunk %u could not be repaired: "
+			   "%u of %u problems fixed", s->chunk, res.fixed,
+			   res.found);
+		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
+			 0, msg);
+	}
+	host_mutex_unlock(fs->lock);
+	return err;
+}
+
+int cfs_health(struct cfs_fs *fs, struct chunkfs_health *h)
+{
+	u32 k;
+
+	host_mutex_lock(fs->lock);
+	h->count = 0;
+	h->nchunks = fs->nchunks;
+	h->flags = fs->rdonly ? CHUNKFS_HEALTH_RDONLY : 0;
+	h->mount_gen = fs->sb.mount_count;
+	h->block_size = fs->bs;
+	h->errors_policy = fs->errors_policy;
+	for (k = h->first; k < fs->nchunks && h->count < CHUNKFS_HEALTH_MAX;
+	     k++) {
+		struct cfs_chunk *ch = chunk_get(fs, k);
+		struct chunkfs_chunk_health *c = &h->c[h->count];
+
+		if (!ch)
+			break;
+		cfs_memset(c, 0, sizeof(*c));
+		c->chunk = k;
+		c->state = ch->hdr.state;
+		if (ch->hdr_bad && c->state == CFS_CHUNK_CLEAN)
+			c->state = CFS_CHUNK_SUSPECT;
+		c->verified_gen = ch->hdr.verified_gen;
+		c->verified_time = ch->hdr.verified_time;
+		c->errors_found = ch->hdr.errors_found;
+		c->errors_fixed = ch->hdr.errors_fixed;
+		c->nblocks = ch->hdr.nblocks;
+		c->free_blocks = ch->hdr.free_blocks;
+		c->ninodes = ch->hdr.ninodes;
+		c->free_inodes = ch->hdr.free_inodes;
+		h->count++;
+	}
+	host_mutex_unlock(fs->lock);
+	return 0;
+}
