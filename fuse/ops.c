@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -1085,6 +1086,85 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 	fuse_reply_write(req, (size_t)copied);
 }
 
+/* ---- the health ioctls (chunkfs_ioctl.h), on any file or directory ----
+ * Restricted ioctls: the kernel copies _IOC_SIZE(cmd) bytes in and out.
+ * Scrubbing needs uid 0 (the FUSE request carries no capabilities);
+ * health and events are for anyone who can open a file of the mount. */
+
+static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+		     void *arg, struct fuse_file_info *fi, unsigned flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	size_t size = _IOC_SIZE(cmd);
+	void *buf;
+	int r;
+
+	(void)ino;
+	(void)arg;
+	(void)fi;
+	if (flags & FUSE_IOCTL_UNRESTRICTED)
+		return reply_err(req, -ENOTTY);
+	switch (cmd) {
+	case CHUNKFS_IOC_SCRUB:
+	case CHUNKFS_IOC_HEALTH:
+	case CHUNKFS_IOC_EVENTS:
+		break;
+	default:
+		return reply_err(req, -ENOTTY);
+	}
+	if (in_bufsz < size || out_bufsz < size || !in_buf)
+		return reply_err(req, -EINVAL);
+	buf = malloc(size);
+	if (!buf)
+		return reply_err(req, -ENOMEM);
+	memcpy(buf, in_buf, size);
+	switch (cmd) {
+	case CHUNKFS_IOC_SCRUB: {
+		struct chunkfs_scrub *s = buf;
+
+		if (fuse_req_ctx(req)->uid != 0) {
+			r = -EPERM;
+			break;
+		}
+		if (s->flags & ~(u32)CHUNKFS_SCRUB_REPAIR) {
+			r = -EINVAL;
+			break;
+		}
+		if ((s->flags & CHUNKFS_SCRUB_REPAIR) && CF(req)->ro) {
+			r = -EROFS;
+			break;
+		}
+		r = cfs_scrub(FS(req), s);
+		break;
+	}
+	case CHUNKFS_IOC_HEALTH: {
+		struct chunkfs_health *h = buf;
+		u32 first = h->first;
+
+		memset(h, 0, sizeof(*h));
+		h->first = first;
+		r = cfs_health(FS(req), h);
+		if (r == 0 && first > h->nchunks)
+			r = -EINVAL;
+		break;
+	}
+	default: { /* CHUNKFS_IOC_EVENTS */
+		struct chunkfs_events *e = buf;
+		u64 after = e->after;
+
+		memset(e, 0, sizeof(*e));
+		e->after = after;
+		r = cfs_events(FS(req), e);
+		break;
+	}
+	}
+	if (r < 0)
+		reply_err(req, r);
+	else
+		fuse_reply_ioctl(req, 0, buf, size);
+	free(buf);
+}
+
 const struct fuse_lowlevel_ops cfuse_ops = {
 	.init = op_init,
 	.destroy = op_destroy,
@@ -1122,4 +1202,5 @@ const struct fuse_lowlevel_ops cfuse_ops = {
 	.fallocate = op_fallocate,
 	.lseek = op_lseek,
 	.copy_file_range = op_copy_file_range,
+	.ioctl = op_ioctl,
 };
