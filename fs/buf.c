@@ -272,6 +272,7 @@ int buf_read(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 	if (err)
 		return err;
 	if (fresh) {
+		fs->nreads++;
 		err = fs->dev->ops->read(fs->dev, b->blkno << fs->bshift,
 					 b->data, fs->bs);
 		if (err) {

@@ -71,6 +71,7 @@ struct cfs_fs {
 	struct cfs_buf **bhash;
 	u32 bhash_mask;
 	u64 nbufs, maxbufs, ndirty;
+	u64 nreads;           /* metadata blocks read from the device */
 	struct cfs_buf lru;   /* sentinel: lnext = oldest */
 	struct cfs_buf *bfree; /* destroyed buffers kept for reuse (hnext) */
 	u32 nfree;

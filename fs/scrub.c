@@ -55,6 +55,7 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 	struct cfs_chunk *ch;
 	int repair = !!(s->flags & CHUNKFS_SCRUB_REPAIR), err;
 	s64 t0s, t1s;
+	u64 reads0;
 	u32 t0n, t1n;
 	char msg[96];
 
@@ -71,6 +72,7 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		return -CFS_EROFS;
 	}
 	host_now(&t0s, &t0n);
+	reads0 = fs->nreads;
 	err = journal_commit(fs, 0);
 	if (err) {
 		host_mutex_unlock(fs->lock);
@@ -97,7 +99,7 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 	s->fixed = res.fixed;
 	s->lost_found = res.lost_found;
 	s->peers = res.peers;
-	s->blocks_read = res.metadata_blocks_read;
+	s->blocks_read = fs->nreads - reads0;
 	s->state = ch->hdr.state;
 	s->duration_ns = (u64)((t1s - t0s) * 1000000000LL + (s64)t1n -
 			       (s64)t0n);
@@ -112,6 +114,16 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,
 			 msg);
 	} else if (!repair) {
+		/* for the next repair (scrubd, fsck): not clean */
+		if (ch->hdr.state == CFS_CHUNK_CLEAN ||
+		    ch->hdr.state == CFS_CHUNK_DIRTY) {
+			ch->hdr.state = CFS_CHUNK_SUSPECT;
+			if (!fs->rdonly) {
+				ch->hdr_dirty = 1;
+				ch->changed = 1;
+			}
+			s->state = ch->hdr.state;
+		}
 		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u problems "
 			   "found (check only)", s->chunk, res.found);
 		fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_PROBLEMS, s->chunk,

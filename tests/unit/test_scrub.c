@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_scrub.c - the online half of the checker (issue 5) on the memory
+ * device: a chunk damaged under the mounted filesystem is found and
+ * repaired by cfs_scrub while the filesystem stays mounted, files in other
+ * chunks are untouched and stay writable, and an offline check afterwards
+ * is clean; a read through a damaged block gives EIO for that object only,
+ * with events (rate-limited), a suspect chunk in the health report, and the
+ * errors= policies (remount-ro, repair); free-space threshold events; the
+ * event ring reports what it lost.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../fs/check.h"
+#include "../../fs/internal.h"
+#include "../lib/membdev.h"
+#include "../lib/tap.h"
+
+#define BS 4096u
+#define CB 1024u              /* 4 MiB chunks */
+#define DEV (40u << 20)
+#define NAMES 120
+
+static struct cfs_cred cr = { 0, 0 };
+static struct membdev *dev;
+
+static u64 mk(struct cfs_fs *fs, u64 dir, const char *name, u32 mode)
+{
+	struct cfs_attr a;
+	int err = cfs_mknod(fs, dir, name, strlen(name), mode, 0, &cr, &a);
+
+	CHECK(!err, "create %s: %d", name, err);
+	if (err)
+		return 0;
+	cfs_forget(fs, a.ino, 1);
+	return a.ino;
+}
+
+static u8 pattern(u64 ino, u64 i)
+{
+	return (u8)(ino * 31 + i * 7 + (i >> 12));
+}
+
+static void put(struct cfs_fs *fs, u64 ino, u64 size)
+{
+	u8 *b = malloc(size);
+	u64 i;
+
+	for (i = 0; i < size; i++)
+		b[i] = pattern(ino, i);
+	CHECK_EQ(cfs_write(fs, ino, 0, size, b), size);
+	free(b);
+}
+
+static int verify(struct cfs_fs *fs, u64 ino, u64 size)
+{
+	u8 *b = malloc(size ? size : 1);
+	s64 r = cfs_read(fs, ino, 0, size, b);
+	u64 i;
+	int ok = r == (s64)size;
+
+	for (i = 0; ok && i < size; i++)
+		ok = b[i] == pattern(ino, i);
+	free(b);
+	return ok;
+}
+
+static u8 *blk(u32 k, u32 local)
+{
+	return dev->mem + ((u64)CFS_FIRST_CHUNK_BLOCK + (u64)k * CB + local) * BS;
+}
+
+/* A B+tree block of chunk k owned by local inode `owner`, tree `tree`. */
+static u32 tree_block(u32 k, u32 owner, u32 tree)
+{
+	const struct cfs_chunk_hdr *h = (const void *)blk(k, 0);
+	u32 l;
+
+	for (l = h->data_start; l < CB - 1; l++) {
+		const struct cfs_bhdr *b = (const void *)blk(k, l);
+
+		if (b->magic == CFS_MAGIC_BTREE && b->tree == tree &&
+		    b->owner_lo == owner && b->chunk == k)
+			return l;
+	}
+	return 0;
+}
+
+static u32 offline_problems(void)
+{
+	struct cfs_fs *fs;
+	struct cfs_check_result r;
+	const char *why;
+	u32 k, found = 0;
+
+	if (cfs_mount_check(&dev->bdev, CFS_MOUNT_RDONLY, &fs, &why))
+		return 1000;
+	for (k = 0; k < cfs_nchunks(fs); k++) {
+		if (cfs_check_chunk(fs, k, CFS_CHECK_NOFIX, NULL, NULL, &r))
+			found += 1000;
+		found += r.found;
+	}
+	cfs_unmount(fs);
+	return found;
+}
+
+/* The newest event with this code, or NULL. */
+static struct chunkfs_events evs;
+static const struct chunkfs_event *find_event(struct cfs_fs *fs, u32 code,
+					      u32 chunk)
+{
+	u32 i;
+
+	memset(&evs, 0, sizeof(evs));
+	CHECK_OK(cfs_events(fs, &evs));
+	for (i = evs.count; i-- > 0;)
+		if (evs.e[i].code == code && evs.e[i].chunk == chunk)
+			return &evs.e[i];
+	return NULL;
+}
+
+static u32 health_state(struct cfs_fs *fs, u32 k)
+{
+	static struct chunkfs_health h;
+
+	memset(&h, 0, sizeof(h));
+	h.first = k;
+	CHECK_OK(cfs_health(fs, &h));
+	CHECK(h.count >= 1 && h.c[0].chunk == k, "health of chunk %u", k);
+	return h.count ? h.c[0].state : 0;
+}
+
+int main(void)
+{
+	struct cfs_mkfs_opts o;
+	struct cfs_fs *fs;
+	const char *why;
+	struct chunkfs_scrub s;
+	struct cfs_attr a;
+	u64 dirs[4], files[4][8], big;
+
+	(void)big;
+	u32 k, i, blkno;
+	char name[32];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dev = membdev_new(DEV);
+	memset(&o, 0, sizeof(o));
+	o.chunk_bytes = 4 << 20;
+	memcpy(o.uuid, "scrub-test-uuid1", 16);
+	CHECK_OK(cfs_mkfs(&dev->bdev, &o));
+	CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
+	/* a directory per chunk: each filled up with a large file, so the
+	 * next one starts in another chunk */
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "d%u", k);
+		dirs[k] = mk(fs, CFS_ROOT_INO, name, CFS_S_IFDIR | 0755);
+		for (i = 0; i < 8; i++) {
+			snprintf(name, sizeof(name), "f%u", i);
+			files[k][i] = mk(fs, dirs[k], name, CFS_S_IFREG | 0644);
+			put(fs, files[k][i], 1000 + i * 3000);
+		}
+		/* enough names for the directory's tree to have leaf blocks */
+		for (i = 0; i < NAMES; i++) {
+			snprintf(name, sizeof(name), "entry-with-a-long-name-%u", i);
+			mk(fs, dirs[k], name, CFS_S_IFREG | 0644);
+		}
+		big = mk(fs, dirs[k], "filler", CFS_S_IFREG | 0644);
+		put(fs, big, 3300u << 10);
+	}
+	for (k = 1; k < 4; k++)
+		printf("# d%u in chunk %u\n", k, (u32)(dirs[k] >> 32));
+	CHECK((dirs[1] >> 32) != (dirs[2] >> 32) &&
+	      (dirs[2] >> 32) != (dirs[3] >> 32) &&
+	      (dirs[1] >> 32) != (dirs[3] >> 32), "directories in 3 chunks");
+	CHECK_OK(cfs_sync(fs));
+
+	/* ---- 1. damage under the mount, found and repaired by a scrub ---- */
+	k = (u32)(dirs[2] >> 32);
+	blkno = tree_block(k, (u32)dirs[2], CFS_TREE_DIR);
+	CHECK(blkno != 0, "a directory leaf of d2 in chunk %u", k);
+	if (!blkno)
+		return 1;
+	memset(blk(k, blkno) + 200, 0x6b, 300); /* cached: not seen yet */
+	memset(&s, 0, sizeof(s));
+	s.chunk = k;
+	CHECK_OK(cfs_scrub(fs, &s));  /* check only */
+	CHECK(s.found > 0, "check-only scrub of chunk %u found %u", k, s.found);
+	CHECK_EQ(s.fixed, 0);
+	CHECK_EQ(health_state(fs, k), CFS_CHUNK_SUSPECT);
+	CHECK(find_event(fs, CHUNKFS_E_PROBLEMS, k) != NULL,
+	      "a 'problems found' event");
+	memset(&s, 0, sizeof(s));
+	s.chunk = k;
+	s.flags = CHUNKFS_SCRUB_REPAIR;
+	CHECK_OK(cfs_scrub(fs, &s));
+	printf("# scrub --repair of chunk %u: %u found, %u fixed, %llu blocks "
+	       "read, %llu us\n", k, s.found, s.fixed,
+	       (unsigned long long)s.blocks_read,
+	       (unsigned long long)s.duration_ns / 1000);
+	CHECK(s.found > 0 && s.fixed == s.found, "repaired: %u of %u", s.fixed,
+	      s.found);
+	CHECK_EQ(s.state, CFS_CHUNK_CLEAN);
+	CHECK_EQ(health_state(fs, k), CFS_CHUNK_CLEAN);
+	CHECK(find_event(fs, CHUNKFS_E_REPAIRED, k) != NULL, "a 'repaired' event");
+	/* a second scrub finds nothing */
+	memset(&s, 0, sizeof(s));
+	s.chunk = k;
+	CHECK_OK(cfs_scrub(fs, &s));
+	CHECK_EQ(s.found, 0);
+	CHECK(find_event(fs, CHUNKFS_E_SCRUBBED, k) != NULL, "a 'clean' event");
+	/* the other chunks' files are intact and writable */
+	for (i = 0; i < 8; i++) {
+		CHECK(verify(fs, files[1][i], 1000 + i * 3000), "d1/f%u", i);
+		CHECK(verify(fs, files[3][i], 1000 + i * 3000), "d3/f%u", i);
+	}
+	{
+		u64 n = mk(fs, dirs[1], "after-scrub", CFS_S_IFREG | 0644);
+
+		put(fs, n, 50000);
+		CHECK(verify(fs, n, 50000), "written after the scrub");
+	}
+	memset(&s, 0, sizeof(s));
+	s.chunk = 12345;
+	CHECK_EQ(cfs_scrub(fs, &s), -CFS_EINVAL);
+	CHECK_OK(cfs_unmount(fs));
+	CHECK_EQ(offline_problems(), 0);
+
+	/* ---- 2. a read through a damaged block: EIO for that object ---- */
+	CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
+	k = (u32)(dirs[3] >> 32);
+	blkno = tree_block(k, (u32)dirs[3], CFS_TREE_DIR);
+	CHECK(blkno != 0, "a directory leaf of d3");
+	if (!blkno)
+		return 1;
+	memset(blk(k, blkno) + 100, 0, 64);
+	{
+		int eio = 0, ok = 0;
+
+		for (i = 0; i < NAMES; i++) {
+			int r;
+
+			snprintf(name, sizeof(name), "entry-with-a-long-name-%u", i);
+			r = cfs_lookup(fs, dirs[3], name, strlen(name), &a);
+			if (!r) {
+				ok++;
+				cfs_forget(fs, a.ino, 1);
+			} else if (r == -CFS_EIO || r == -CFS_EUCLEAN) {
+				eio++;
+			}
+		}
+		printf("# lookups in d3 through a damaged leaf: %d EIO, %d "
+		       "found\n", eio, ok);
+		CHECK(eio > 1, "lookups through the damaged leaf fail");
+	}
+	{
+		const struct chunkfs_event *e = find_event(fs, CHUNKFS_E_CHECKSUM,
+							   k);
+
+		CHECK(e != NULL, "a checksum event");
+		CHECK(e && e->count > 1, "repeats folded into one event (count "
+		      "%u)", e ? e->count : 0);
+		CHECK(find_event(fs, CHUNKFS_E_SUSPECT, k) != NULL,
+		      "a 'suspect' event");
+	}
+	CHECK_EQ(health_state(fs, k), CFS_CHUNK_SUSPECT);
+	/* everything else works */
+	for (i = 0; i < 8; i++)
+		CHECK(verify(fs, files[1][i], 1000 + i * 3000), "d1/f%u", i);
+	mk(fs, dirs[1], "while-suspect", CFS_S_IFREG | 0644);
+	/* errors=repair: the pending chunk is scrubbed by the front end */
+	cfs_set_errors_policy(fs, CHUNKFS_ERRORS_REPAIR);
+	memset(blk(k, blkno) + 100, 0, 1); /* (already suspect: re-mark) */
+	fs->chunks[k]->hdr.state = CFS_CHUNK_CLEAN;
+	snprintf(name, sizeof(name), "entry-with-a-long-name-%u", 7);
+	for (i = 0; i < NAMES; i++) {
+		snprintf(name, sizeof(name), "entry-with-a-long-name-%u", i);
+		if (cfs_lookup(fs, dirs[3], name, strlen(name), &a) == 0)
+			cfs_forget(fs, a.ino, 1);
+	}
+	CHECK_EQ(cfs_repair_pending(fs), k);
+	memset(&s, 0, sizeof(s));
+	s.chunk = k;
+	s.flags = CHUNKFS_SCRUB_REPAIR;
+	CHECK_OK(cfs_scrub(fs, &s));
+	CHECK(s.fixed > 0 && s.fixed == s.found, "errors=repair: %u of %u",
+	      s.fixed, s.found);
+	CHECK_EQ(cfs_repair_pending(fs), CHUNKFS_NO_CHUNK);
+	CHECK_EQ(health_state(fs, k), CFS_CHUNK_CLEAN);
+	CHECK_OK(cfs_unmount(fs));
+	CHECK_EQ(offline_problems(), 0);
+
+	/* ---- 3. errors=remount-ro ---- */
+	CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
+	cfs_set_errors_policy(fs, CHUNKFS_ERRORS_REMOUNT_RO);
+	k = (u32)(dirs[1] >> 32);
+	blkno = tree_block(k, (u32)dirs[1], CFS_TREE_DIR);
+	CHECK(blkno != 0, "a directory leaf of d1");
+	if (!blkno)
+		return 1;
+	memset(blk(k, blkno) + 100, 0, 64);
+	for (i = 0; i < NAMES; i++) {
+		snprintf(name, sizeof(name), "entry-with-a-long-name-%u", i);
+		if (cfs_lookup(fs, dirs[1], name, strlen(name), &a) == 0)
+			cfs_forget(fs, a.ino, 1);
+	}
+	CHECK(find_event(fs, CHUNKFS_E_READONLY, k) != NULL,
+	      "a 'read-only now' event");
+	CHECK_EQ(cfs_mknod(fs, dirs[2], "no", 2, CFS_S_IFREG | 0644, 0, &cr,
+			   &a), -CFS_EROFS);
+	CHECK(verify(fs, files[2][3], 1000 + 3 * 3000), "reads still work");
+	cfs_unmount(fs);
+	/* repaired offline, as fsck would */
+	{
+		struct cfs_fs *cfs;
+		struct cfs_check_result r;
+
+		CHECK_OK(cfs_mount_check(&dev->bdev, 0, &cfs, &why));
+		CHECK_OK(cfs_check_chunk(cfs, k, CFS_CHECK_FIXALL, NULL, NULL,
+					 &r));
+		CHECK(r.found > 0, "fsck found the d1 damage");
+		cfs_unmount(cfs);
+	}
+	CHECK_EQ(offline_problems(), 0);
+
+	/* ---- 4. free-space threshold events, and the ring ---- */
+	CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
+	cfs_set_free_warn(fs, 60);
+	{
+		u64 f = mk(fs, dirs[1], "space", CFS_S_IFREG | 0644);
+
+		put(fs, f, 20u << 20);
+		CHECK_OK(cfs_sync(fs));
+		CHECK(find_event(fs, CHUNKFS_E_FREE_LOW, CHUNKFS_NO_CHUNK) != NULL,
+		      "a 'free space low' event");
+		CHECK_OK(cfs_unlink(fs, dirs[1], "space", 5));
+		CHECK_OK(cfs_sync(fs));
+		CHECK(find_event(fs, CHUNKFS_E_FREE_OK, CHUNKFS_NO_CHUNK) != NULL,
+		      "a 'free space back above' event");
+	}
+	for (i = 0; i < 300; i++) { /* more than the ring holds */
+		memset(&s, 0, sizeof(s));
+		s.chunk = i % 2;
+		CHECK_OK(cfs_scrub(fs, &s));
+	}
+	memset(&evs, 0, sizeof(evs));
+	evs.after = 0;
+	CHECK_OK(cfs_events(fs, &evs));
+	printf("# events: last %llu, %u returned, %u lost\n",
+	       (unsigned long long)evs.last, evs.count, evs.lost);
+	CHECK(evs.lost > 0 && evs.count == CHUNKFS_EVENTS_MAX,
+	      "the ring reports lost events (%u lost, %u returned)", evs.lost,
+	      evs.count);
+	CHECK(evs.e[0].seq + evs.count - 1 == evs.e[evs.count - 1].seq,
+	      "events in order");
+	CHECK_OK(cfs_unmount(fs));
+	CHECK_EQ(offline_problems(), 0);
+	membdev_free(dev);
+	if (tap_fail) {
+		printf("FAIL test_scrub: %d checks failed\n", tap_fail);
+		return 1;
+	}
+	printf("ok test_scrub\n");
+	return 0;
+}
