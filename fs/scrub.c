@@ -8,8 +8,9 @@
  * operations wait for it (bounded by one chunk's check: milliseconds for
  * 64 MiB chunks), nothing fails.  Before the check, everything is committed
  * and the chunk's cached blocks are dropped, so the check reads what is on
- * the disk (damage that happened under the mount included); the peers'
- * link indexes are read live, through the cache.  A repair goes through
+ * the disk (damage that happened under the mount included), and the
+ * chunk's cached inodes are reloaded from it; the peers' link indexes are
+ * read live, through the cache.  A repair goes through
  * the journal like any change (one commit), and the cached inodes of the
  * chunk are reloaded from the repaired table, so what users see next is
  * the repaired state.
@@ -79,9 +80,11 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		return err;
 	}
 	drop_chunk_bufs(fs, s->chunk);
-	if (ch->hdr_bad == 0 && ch->hdr.state != CFS_CHUNK_DAMAGED)
-		chunk_reread_hdr(fs, ch); /* damage to the header under us */
 	fs->checking = 1;
+	chunk_reread_hdr(fs, ch); /* damage to the header under us */
+	/* the checker reaches inodes through the inode cache: it must see
+	 * the disk's copies too (they equal the cache's, unless damaged) */
+	reload_inodes(fs, s->chunk);
 	err = check_chunk_locked(fs, s->chunk,
 				 repair ? CFS_CHECK_FIXALL : CFS_CHECK_NOFIX,
 				 NULL, NULL, &res);

@@ -211,6 +211,24 @@ int main(void)
 	CHECK_OK(cfs_scrub(fs, &s));
 	CHECK_EQ(s.found, 0);
 	CHECK(find_event(fs, CHUNKFS_E_SCRUBBED, k) != NULL, "a 'clean' event");
+	/* damage to an inode the cache holds (its crc kept valid: only the
+	 * checker's inode checks can see it) is found too */
+	{
+		const struct cfs_chunk_hdr *h = (const void *)blk(k, 0);
+		u32 loc = (u32)files[2][1], ipb = (BS - 64) / 256;
+		u8 *b = blk(k, h->itable_start + loc / ipb);
+		struct cfs_dinode *di = (void *)(b + 64 + (loc % ipb) * 256);
+
+		di->mode = 0170777; /* no such file type */
+		*(u32 *)b = host_crc32(0, b + 4, BS - 4);
+		memset(&s, 0, sizeof(s));
+		s.chunk = k;
+		s.flags = CHUNKFS_SCRUB_REPAIR;
+		CHECK_OK(cfs_scrub(fs, &s));
+		CHECK(s.found > 0 && s.fixed == s.found,
+		      "a damaged cached inode: %u found, %u fixed", s.found,
+		      s.fixed);
+	}
 	/* the other chunks' files are intact and writable */
 	for (i = 0; i < 8; i++) {
 		CHECK(verify(fs, files[1][i], 1000 + i * 3000), "d1/f%u", i);
