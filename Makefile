@@ -22,12 +22,13 @@ USER_SRC := $(wildcard fs/user/*.c)
 MKFS_SRC := $(wildcard mkfs/*.c)
 FSCK_SRC := $(wildcard fsck/*.c)
 FUSE_SRC := $(wildcard fuse/*.c)
-TOOLS_SRC := $(wildcard tools/*.c)
+TOOLS_SRC := $(filter-out tools/scrubd.c,$(wildcard tools/*.c))
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HDRS := $(wildcard fs/*.h fs/user/*.h tools/*.h fuse/*.h mkfs/*.h tests/lib/*.h)
 
-PROGS := mkfs/mkfs.chunkfs fsck/fsck.chunkfs fuse/chunkfs-fuse tools/chunkfs
+PROGS := mkfs/mkfs.chunkfs fsck/fsck.chunkfs fuse/chunkfs-fuse tools/chunkfs \
+	tools/chunkfs-scrubd
 
 # Objects: build/opt for the programs, build/san for the sanitised test
 # build.  Kernel objects live under kmod/ only.
@@ -55,10 +56,13 @@ fuse/chunkfs-fuse: $(call opt_obj,$(FUSE_SRC)) $(LIB_OPT)
 	$(CC) $(CFLAGS) -o $@ $^ $(FUSE_LIBS) $(BASE_LIBS)
 tools/chunkfs: $(call opt_obj,$(TOOLS_SRC)) $(LIB_OPT)
 	$(CC) $(CFLAGS) -o $@ $^ $(BASE_LIBS)
+tools/chunkfs-scrubd: build/opt/tools/scrubd.o
+	$(CC) $(CFLAGS) -o $@ $^
 
 # ---- sanitised build used by the tests ----
 SAN_PROGS := build/san/bin/mkfs.chunkfs build/san/bin/fsck.chunkfs \
-	build/san/bin/chunkfs-fuse build/san/bin/chunkfs
+	build/san/bin/chunkfs-fuse build/san/bin/chunkfs \
+	build/san/bin/chunkfs-scrubd
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/bin/%,$(UNIT_SRC))
 san: $(SAN_PROGS) $(UNIT_BINS)
 build/san/bin/mkfs.chunkfs: $(call san_obj,$(MKFS_SRC)) $(LIB_SAN)
@@ -73,6 +77,10 @@ build/san/bin/chunkfs-fuse: $(call san_obj,$(FUSE_SRC)) $(LIB_SAN)
 build/san/bin/chunkfs: $(call san_obj,$(TOOLS_SRC)) $(LIB_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(BASE_LIBS)
+build/san/bin/chunkfs-scrubd: build/san/tools/scrubd.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^
+build/san/tests/unit/test_scrubd.o: tools/scrubd.c
 build/san/bin/test_%: build/san/tests/unit/test_%.o $(call san_obj,$(TESTLIB_SRC)) $(LIB_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(BASE_LIBS)
@@ -105,6 +113,8 @@ demo: deps
 # mount(8) looks for helpers in /sbin only, whatever the PREFIX.
 MOUNT_HELPER_DIR ?= /sbin
 MAN8 := $(wildcard docs/man/*.8)
+SYSCONFDIR ?= /etc
+SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(MOUNT_HELPER_DIR)
@@ -112,6 +122,13 @@ install: all
 	install -m 755 fsck/fsck.chunkfs $(DESTDIR)$(PREFIX)/sbin/
 	install -m 755 fuse/chunkfs-fuse $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 tools/chunkfs $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 tools/chunkfs-scrubd $(DESTDIR)$(PREFIX)/sbin/
+	install -d $(DESTDIR)$(SYSCONFDIR)/chunkfs $(DESTDIR)$(SYSTEMD_DIR)
+	[ -e $(DESTDIR)$(SYSCONFDIR)/chunkfs/scrubd.conf ] || \
+	  install -m 644 tools/scrubd.conf $(DESTDIR)$(SYSCONFDIR)/chunkfs/scrubd.conf
+	for u in tools/systemd/*.service tools/systemd/*.timer; do \
+	  sed 's|@SBINDIR@|$(PREFIX)/sbin|g' $$u >$(DESTDIR)$(SYSTEMD_DIR)/$${u##*/} && \
+	  chmod 644 $(DESTDIR)$(SYSTEMD_DIR)/$${u##*/} || exit 1; done
 	install -m 755 fuse/mount.fuse.chunkfs $(DESTDIR)$(MOUNT_HELPER_DIR)/
 	for m in $(MAN8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 
