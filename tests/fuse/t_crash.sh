@@ -88,7 +88,9 @@ while True:
             os.close(fd)
     except OSError as e:
         L("error", e.errno)
-        if e.errno in (107, 5):   # ENOTCONN / EIO: the daemon is gone
+        # the daemon is gone (ENOTCONN, EIO, or the mount point is a plain
+        # directory again after fusermount3 -u -z)
+        if e.errno in (107, 5) or not os.path.ismount(mnt):
             sys.exit(0)
 EOF
 
@@ -175,8 +177,9 @@ while [ $r -le "$ROUNDS" ]; do
 	sleep "$delay"
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null
+	kill "$wpid" 2>/dev/null   # (it stops by itself; do not rely on it)
+	wait "$wpid" 2>/dev/null
 	fusermount3 -u -z "$MNT" 2>/dev/null
-	wait "$wpid"
 	awk -v p="$pid" '$1 != p' "$MOUNTS" >"$MOUNTS.new" && mv "$MOUNTS.new" "$MOUNTS"
 	ops=$(wc -l <"$log")
 	dur=$(grep -c '^durable' "$log")
