@@ -7,8 +7,22 @@
 #define FUSE_USE_VERSION 312
 #endif
 #include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../fs/host.h"
+#include "../fs/chunkfs_ioctl.h"
 
 struct cfs_fs;
+struct evh;
+
+/* The hidden control directory /.chunkfs and its file `events`: inode
+ * numbers of chunk 0xffffffff, which no filesystem has. */
+#define CFUSE_CTL_NAME ".chunkfs"
+#define CFUSE_CTL_DIR 0xffffffff00000001ULL
+#define CFUSE_CTL_EVENTS 0xffffffff00000002ULL
+#define CFUSE_IS_CTL(ino) (((u64)(ino) >> 32) == 0xffffffffULL)
 
 /* One per mount; the session's userdata. */
 struct cfuse {
@@ -16,6 +30,19 @@ struct cfuse {
 	int ro;    /* -o ro: mounted read-only */
 	int sync;  /* -o sync: cfs_fsync after every write */
 	int debug; /* -d */
+	u32 errors_policy; /* errors=: CHUNKFS_ERRORS_* */
+	u32 free_warn;     /* free_warn=: percent, 0 off */
+	int ro_now;        /* errors=remount-ro took effect (atomic) */
+	time_t ctl_time;   /* times of the control files */
+	/* events (health.c) */
+	pthread_mutex_t ev_lock;
+	u64 ev_last;       /* seq of the newest event */
+	struct evh *handles; /* open events files */
+	/* errors=repair: the repair thread */
+	pthread_t rp_thr;
+	pthread_mutex_t rp_lock;
+	pthread_cond_t rp_cond;
+	int rp_running, rp_stop, rp_wake;
 };
 
 extern const struct fuse_lowlevel_ops cfuse_ops;
@@ -23,5 +50,22 @@ extern const struct fuse_lowlevel_ops cfuse_ops;
 /* Logs to stderr, or to syslog once the daemon has detached. */
 void cfuse_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* health.c */
+int cfuse_health_start(struct cfuse *cf); /* after cfs_mount */
+void cfuse_health_stop(struct cfuse *cf); /* before cfs_unmount */
+void cfuse_ctl_attr(struct cfuse *cf, fuse_ino_t ino, struct stat *st);
+void cfuse_ctl_entry(struct cfuse *cf, fuse_ino_t ino,
+		     struct fuse_entry_param *e);
+void cfuse_ctl_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       int plus);
+void cfuse_events_open(fuse_req_t req, struct fuse_file_info *fi);
+void cfuse_events_release(struct cfuse *cf, struct fuse_file_info *fi);
+void cfuse_events_read(fuse_req_t req, size_t size, struct fuse_file_info *fi);
+void cfuse_events_poll(fuse_req_t req, struct fuse_file_info *fi,
+		       struct fuse_pollhandle *ph);
+int cfuse_event_line(const struct chunkfs_event *e, char *buf, size_t size);
+const char *cfuse_sev_name(u32 sev, char *buf, size_t size);
+const char *cfuse_code_name(u32 code, char *buf, size_t size);
 
 #endif

@@ -62,6 +62,9 @@ struct cf_opts {
 	int commit;   /* seconds between write-backs; 0: only at sync/unmount */
 	int have_fsname;
 	int have_subtype;
+	int errors;   /* errors=: CHUNKFS_ERRORS_* */
+	int free_warn; /* free_warn=: percent, 0 off */
+	int bad;      /* a chunkfs option with a bad value (reported) */
 };
 
 enum {
@@ -71,6 +74,8 @@ enum {
 	KEY_ASYNC,
 	KEY_FSNAME,
 	KEY_SUBTYPE,
+	KEY_ERRORS,
+	KEY_FREE_WARN,
 };
 
 
@@ -81,6 +86,8 @@ static const struct fuse_opt cf_opt_spec[] = {
 	FUSE_OPT_KEY("async", KEY_ASYNC),
 	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
 	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
+	FUSE_OPT_KEY("errors=", KEY_ERRORS),
+	FUSE_OPT_KEY("free_warn=", KEY_FREE_WARN),
 	{ "commit=%d", offsetof(struct cf_opts, commit), 0 },
 	FUSE_OPT_END
 };
@@ -121,6 +128,36 @@ static int cf_opt_proc(void *data, const char *arg, int key,
 	case KEY_SUBTYPE:
 		o->have_subtype = 1;
 		return 1;
+	case KEY_ERRORS: /* ours only: not passed on */
+		arg += strlen("errors=");
+		if (!strcmp(arg, "continue")) {
+			o->errors = CHUNKFS_ERRORS_CONTINUE;
+		} else if (!strcmp(arg, "remount-ro")) {
+			o->errors = CHUNKFS_ERRORS_REMOUNT_RO;
+		} else if (!strcmp(arg, "repair")) {
+			o->errors = CHUNKFS_ERRORS_REPAIR;
+		} else {
+			fprintf(stderr, PROG ": bad option errors=%s (continue, "
+				"remount-ro or repair)\n", arg);
+			o->bad = 1;
+		}
+		return 0;
+	case KEY_FREE_WARN: {
+		char *end;
+		long v;
+
+		arg += strlen("free_warn=");
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (!*arg || *end || errno || v < 0 || v > 100) {
+			fprintf(stderr, PROG ": bad option free_warn=%s (a "
+				"percentage, 0 to 100; 0: no warning)\n", arg);
+			o->bad = 1;
+		} else {
+			o->free_warn = (int)v;
+		}
+		return 0;
+	}
 	default:
 		return 1;
 	}
@@ -147,6 +184,17 @@ static void help(void)
 	       "SECONDS (default 5;\n"
 	       "                           0: only at fsync, syncfs and "
 	       "unmount)\n"
+	       "    -o errors=continue|remount-ro|repair\n"
+	       "                           on an I/O or checksum error: EIO for "
+	       "the object and\n"
+	       "                           the chunk suspect (continue, the "
+	       "default), and the\n"
+	       "                           whole filesystem read-only, or the "
+	       "chunk scrubbed\n"
+	       "                           and repaired at once\n"
+	       "    -o free_warn=PERCENT   an event when free space falls below "
+	       "PERCENT of the\n"
+	       "                           data blocks (default 5; 0: none)\n"
 	       "    -o allow_other         let other users use the mount\n"
 	       "    -o default_permissions let the kernel check permissions\n"
 	       "\n");
@@ -262,12 +310,15 @@ int main(int argc, char *argv[])
 	memset(&cf, 0, sizeof(cf));
 	memset(&cm, 0, sizeof(cm));
 	o.commit = 5;
+	o.free_warn = 5;
 	memset(&copts, 0, sizeof(copts));
 
 	if (fuse_opt_parse(&args, &o, cf_opt_spec, cf_opt_proc) != 0) {
 		usage(stderr);
 		goto out_args;
 	}
+	if (o.bad)
+		goto out_args;
 	/* Name it ourselves: "subtype=chunkfs" keeps fuse_parse_cmdline
 	 * from adding a default subtype from argv[0]. */
 	if (o.image && add_name_opts(&args, &o) != 0) {
@@ -292,6 +343,11 @@ int main(int argc, char *argv[])
 		ret = 0;
 		goto out_args;
 	}
+	if (o.errors == CHUNKFS_ERRORS_REPAIR && o.ro) {
+		fprintf(stderr, PROG ": errors=repair needs a read-write mount "
+			"(not -o ro)\n");
+		goto out_args;
+	}
 	if (!o.image || !copts.mountpoint) {
 		fprintf(stderr, PROG ": %s\n", !o.image ?
 			"no IMAGE given" : "no MOUNTPOINT given");
@@ -314,6 +370,8 @@ int main(int argc, char *argv[])
 	cf.ro = o.ro;
 	cf.sync = o.sync;
 	cf.debug = copts.debug;
+	cf.errors_policy = (u32)o.errors;
+	cf.free_warn = (u32)o.free_warn;
 
 	/* Checks the remaining options; nothing is opened yet. */
 	se = fuse_session_new(&args, &cfuse_ops, sizeof(cfuse_ops), &cf);
@@ -343,9 +401,14 @@ int main(int argc, char *argv[])
 		goto out_dev;
 	}
 
+	if (cfuse_health_start(&cf) != 0) {
+		fprintf(stderr, PROG ": cannot mount %s: out of resources\n",
+			o.image);
+		goto out_health;
+	}
 	if (fuse_set_signal_handlers(se) != 0) {
 		fprintf(stderr, PROG ": cannot set signal handlers\n");
-		goto out_fs;
+		goto out_health;
 	}
 	if (fuse_session_mount(se, copts.mountpoint) != 0) {
 		fprintf(stderr, PROG ": cannot mount %s on %s (see above)\n",
@@ -397,7 +460,9 @@ out_unmount:
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
-out_fs:
+out_health:
+	/* the repair thread stopped, no hook: nothing runs beside us */
+	cfuse_health_stop(&cf);
 	/* Every request has been answered: write everything, mark clean. */
 	r = cfs_unmount(cf.fs);
 	if (r < 0) {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -144,6 +145,27 @@ static const struct cfs_cred *req_cred(fuse_req_t req, struct cfs_cred *cr)
 	return cr;
 }
 
+/* ---- the hidden control directory (health.c) ----
+ * /.chunkfs is answered by lookup, never listed, and cannot be created,
+ * removed or renamed; nothing can be made inside it. */
+
+static int is_ctl_name(fuse_ino_t parent, const char *name)
+{
+	return parent == CFS_ROOT_INO && strcmp(name, CFUSE_CTL_NAME) == 0;
+}
+
+/* A namespace change naming `name` in `parent`: refused (replied) for the
+ * control directory, in it or of it.  Returns nonzero when replied. */
+static int ctl_refuse(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      int err)
+{
+	if (CFUSE_IS_CTL(parent) || is_ctl_name(parent, name)) {
+		fuse_reply_err(req, CFUSE_IS_CTL(parent) ? EPERM : err);
+		return 1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -181,6 +203,22 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	u32 len;
 	int r;
 
+	if (is_ctl_name(parent, name) || parent == CFUSE_CTL_DIR) {
+		struct fuse_entry_param e;
+
+		if (parent != CFUSE_CTL_DIR) {
+			cfuse_ctl_entry(CF(req), CFUSE_CTL_DIR, &e);
+		} else if (!strcmp(name, "events")) {
+			cfuse_ctl_entry(CF(req), CFUSE_CTL_EVENTS, &e);
+		} else if (!strcmp(name, "..") || !strcmp(name, ".")) {
+			return reply_err(req, -ENOENT); /* the kernel's job */
+		} else {
+			memset(&e, 0, sizeof(e));
+			e.entry_timeout = CF_TIMEOUT;
+		}
+		fuse_reply_entry(req, &e);
+		return;
+	}
 	if (name_len(req, name, &len))
 		return;
 	r = cfs_lookup(FS(req), parent, name, len, &a);
@@ -201,7 +239,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	cfs_forget(FS(req), ino, nlookup);
+	if (!CFUSE_IS_CTL(ino))
+		cfs_forget(FS(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -211,7 +250,9 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		cfs_forget(FS(req), forgets[i].ino, forgets[i].nlookup);
+		if (!CFUSE_IS_CTL(forgets[i].ino))
+			cfs_forget(FS(req), forgets[i].ino,
+				   forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -223,6 +264,11 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	int r;
 
 	(void)fi;
+	if (CFUSE_IS_CTL(ino)) {
+		cfuse_ctl_attr(CF(req), ino, &st);
+		fuse_reply_attr(req, &st, CF_TIMEOUT);
+		return;
+	}
 	r = cfs_getattr(FS(req), ino, &a);
 	if (r < 0)
 		return reply_err(req, r);
@@ -240,6 +286,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	int r;
 
 	(void)fi;
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EPERM);
 	memset(&sa, 0, sizeof(sa));
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (to_set & FUSE_SET_ATTR_MODE) {
@@ -302,6 +350,8 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	char buf[CFS_SYMLINK_MAX + 1];
 	int r;
 
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EINVAL);
 	memset(buf, 0, sizeof(buf));
 	r = cfs_readlink(FS(req), ino, buf, sizeof(buf));
 	if (r < 0)
@@ -321,7 +371,7 @@ static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	u32 len;
 	int r;
 
-	if (name_len(req, name, &len))
+	if (ctl_refuse(req, parent, name, EEXIST) || name_len(req, name, &len))
 		return;
 	/* The kernel has applied the umask already (no FUSE_CAP_DONT_MASK). */
 	r = cfs_mknod(FS(req), parent, name, len, (u32)mode, (u32)rdev,
@@ -364,7 +414,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	u32 len;
 	int r;
 
-	if (name_len(req, name, &len))
+	if (ctl_refuse(req, parent, name, EPERM) || name_len(req, name, &len))
 		return;
 	r = cfs_unlink(FS(req), parent, name, len);
 	if (r == 0)
@@ -377,7 +427,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	u32 len;
 	int r;
 
-	if (name_len(req, name, &len))
+	if (ctl_refuse(req, parent, name, EPERM) || name_len(req, name, &len))
 		return;
 	r = cfs_rmdir(FS(req), parent, name, len);
 	if (r == 0)
@@ -394,7 +444,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	u32 len;
 	int r;
 
-	if (name_len(req, name, &len))
+	if (ctl_refuse(req, parent, name, EEXIST) || name_len(req, name, &len))
 		return;
 	if (tlen > CFS_SYMLINK_MAX)
 		return reply_err(req, -ENAMETOOLONG);
@@ -421,6 +471,9 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		cflags |= CFS_RENAME_NOREPLACE;
 	if (flags & RENAME_EXCHANGE)
 		cflags |= CFS_RENAME_EXCHANGE;
+	if (ctl_refuse(req, parent, name, EPERM) ||
+	    ctl_refuse(req, newparent, newname, EPERM))
+		return;
 	if (name_len(req, name, &len) || name_len(req, newname, &nlen))
 		return;
 	r = cfs_rename(FS(req), parent, name, len, newparent, newname, nlen,
@@ -440,7 +493,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	u32 len;
 	int r;
 
-	if (name_len(req, newname, &len))
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EPERM);
+	if (ctl_refuse(req, newparent, newname, EEXIST) ||
+	    name_len(req, newname, &len))
 		return;
 	r = cfs_link(FS(req), ino, newparent, newname, len, &a);
 	if (r < 0)
@@ -482,7 +538,13 @@ static int trunc_on_open(fuse_req_t req, fuse_ino_t ino, int flags)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int r = trunc_on_open(req, ino, fi->flags);
+	int r;
+
+	if (ino == CFUSE_CTL_EVENTS)
+		return cfuse_events_open(req, fi);
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EISDIR);
+	r = trunc_on_open(req, ino, fi->flags);
 
 	if (r < 0)
 		return reply_err(req, r);
@@ -499,6 +561,14 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	u32 len;
 	int r;
 
+	if (CFUSE_IS_CTL(parent))
+		return reply_err(req, -EPERM);
+	if (is_ctl_name(parent, name)) {
+		if (fi->flags & O_EXCL)
+			return reply_err(req, -EEXIST);
+		/* open(O_CREAT) of the existing control directory */
+		return reply_err(req, -EISDIR);
+	}
 	if (name_len(req, name, &len))
 		return;
 	r = cfs_mknod(FS(req), parent, name, len, S_IFREG | (mode & 07777), 0,
@@ -533,13 +603,30 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	s64 n;
 
-	(void)fi;
+	if (ino == CFUSE_CTL_EVENTS)
+		return cfuse_events_read(req, size, fi);
 	if (off < 0)
 		return reply_err(req, -EINVAL);
 	buf = malloc(size ? size : 1);
 	if (!buf)
 		return reply_err(req, -ENOMEM);
-	n = cfs_read(FS(req), ino, (u64)off, size, buf);
+	/* A short read means end of file to FUSE (the kernel trims its idea
+	 * of the size), and the library returns what it read before an
+	 * error: go on until the end of the file or the error, and reply
+	 * the error then (EIO through a damaged block). */
+	n = 0;
+	while ((size_t)n < size) {
+		s64 m = cfs_read(FS(req), ino, (u64)off + (u64)n,
+				 size - (size_t)n, buf + n);
+
+		if (m < 0) {
+			n = m;
+			break;
+		}
+		if (m == 0)
+			break;
+		n += m;
+	}
 	if (n < 0)
 		reply_err(req, n);
 	else
@@ -553,6 +640,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	s64 n;
 
 	(void)fi;
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EBADF);
 	if (off < 0)
 		return reply_err(req, -EINVAL);
 	n = cfs_write(FS(req), ino, (u64)off, size, buf);
@@ -578,8 +667,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)fi;
+	if (ino == CFUSE_CTL_EVENTS)
+		cfuse_events_release(CF(req), fi);
 	fuse_reply_err(req, 0);
 }
 
@@ -587,7 +676,20 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
 	(void)fi;
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, 0);
 	reply_err(req, cfs_fsync(FS(req), ino, datasync));
+}
+
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	if (ino == CFUSE_CTL_EVENTS)
+		return cfuse_events_poll(req, fi, ph);
+	/* ordinary files and directories are always ready */
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -596,6 +698,15 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	struct cfs_attr a;
 	int r;
 
+	if (CFUSE_IS_CTL(ino)) {
+		if (ino != CFUSE_CTL_DIR)
+			return reply_err(req, -ENOTDIR);
+		fi->fh = 0;
+		fi->cache_readdir = 0;
+		fi->keep_cache = 0;
+		fuse_reply_open(req, fi);
+		return;
+	}
 	r = cfs_getattr(FS(req), ino, &a);
 	if (r < 0)
 		return reply_err(req, r);
@@ -619,6 +730,8 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			struct fuse_file_info *fi)
 {
 	(void)fi;
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, 0);
 	reply_err(req, cfs_fsync(FS(req), ino, datasync));
 }
 
@@ -663,7 +776,14 @@ struct rd_ctx {
 	struct rd_ent *ents;
 	size_t n, cap;
 	int err;
+	int root; /* listing the root: hide a name the control dir shadows */
 };
+
+static int rd_hidden(const struct rd_ctx *r, const char *name, u32 len)
+{
+	return r->root && len == sizeof(CFUSE_CTL_NAME) - 1 &&
+	       !memcmp(name, CFUSE_CTL_NAME, len);
+}
 
 static int rd_fill(void *c, const char *name, u32 len, u64 ino, u32 type,
 		   u64 next_cookie)
@@ -677,6 +797,8 @@ static int rd_fill(void *c, const char *name, u32 len, u64 ino, u32 type,
 		r->err = -EUCLEAN;
 		return 1;
 	}
+	if (rd_hidden(r, name, len))
+		return 0;
 	memcpy(nm, name, len);
 	nm[len] = 0;
 	memset(&st, 0, sizeof(st));
@@ -702,6 +824,8 @@ static int rd_collect(void *c, const char *name, u32 len, u64 ino, u32 type,
 		r->err = -EUCLEAN;
 		return 1;
 	}
+	if (rd_hidden(r, name, len))
+		return 0;
 	if (r->n == r->cap) {
 		size_t ncap = r->cap ? r->cap * 2 : 32;
 		struct rd_ent *ne = realloc(r->ents, ncap * sizeof(*ne));
@@ -736,8 +860,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t i, nrefs = 0;
 	int ret;
 
+	if (CFUSE_IS_CTL(ino))
+		return cfuse_ctl_readdir(req, ino, size, off, plus);
 	memset(&r, 0, sizeof(r));
 	r.req = req;
+	r.root = ino == CFS_ROOT_INO;
 	r.size = size;
 	r.buf = malloc(size ? size : 1);
 	if (!r.buf)
@@ -862,7 +989,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 			id ^= (unsigned long)s.uuid[i] << ((i % 8) * 8);
 		sv.f_fsid = id;
 	}
-	if (CF(req)->ro)
+	if (CF(req)->ro || __atomic_load_n(&CF(req)->ro_now, __ATOMIC_RELAXED))
 		sv.f_flag |= ST_RDONLY;
 	fuse_reply_statfs(req, &sv);
 }
@@ -872,6 +999,8 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EPERM);
 	if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
 		return reply_err(req, -EINVAL);
 	if (size > UINT32_MAX)
@@ -886,6 +1015,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	char *buf;
 	s64 n;
 
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -ENODATA);
 	if (size == 0) {
 		n = cfs_getxattr(FS(req), ino, name, NULL, 0);
 		if (n < 0)
@@ -913,6 +1044,13 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char *buf;
 	s64 n;
 
+	if (CFUSE_IS_CTL(ino)) {
+		if (size == 0)
+			fuse_reply_xattr(req, 0);
+		else
+			fuse_reply_buf(req, NULL, 0);
+		return;
+	}
 	if (size == 0) {
 		n = cfs_listxattr(FS(req), ino, NULL, 0);
 		if (n < 0)
@@ -937,6 +1075,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EPERM);
 	reply_err(req, cfs_removexattr(FS(req), ino, name));
 }
 
@@ -972,6 +1112,8 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	u32 bits;
 	int r;
 
+	if (CFUSE_IS_CTL(ino)) /* read and search for anyone */
+		return reply_err(req, (mask & W_OK) ? -EACCES : 0);
 	r = cfs_getattr(FS(req), ino, &a);
 	if (r < 0)
 		return reply_err(req, r);
@@ -1006,6 +1148,8 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 	int r;
 
 	(void)fi;
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -EBADF);
 	if (offset < 0 || length <= 0)
 		return reply_err(req, -EINVAL);
 	r = cfs_fallocate(FS(req), ino, (u32)mode, (u64)offset, (u64)length);
@@ -1020,6 +1164,8 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	s64 r;
 
 	(void)fi;
+	if (CFUSE_IS_CTL(ino))
+		return reply_err(req, -ESPIPE);
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return reply_err(req, -EINVAL);
 	if (off < 0)
@@ -1046,6 +1192,8 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 	(void)fi_out;
 	if (flags)
 		return reply_err(req, -EINVAL);
+	if (CFUSE_IS_CTL(ino_in) || CFUSE_IS_CTL(ino_out))
+		return reply_err(req, -EOPNOTSUPP);
 	if (off_in < 0 || off_out < 0)
 		return reply_err(req, -EINVAL);
 	if (len == 0)
@@ -1203,4 +1351,5 @@ const struct fuse_lowlevel_ops cfuse_ops = {
 	.lseek = op_lseek,
 	.copy_file_range = op_copy_file_range,
 	.ioctl = op_ioctl,
+	.poll = op_poll,
 };
