@@ -3,6 +3,7 @@
 #ifndef CFS_TOOLS_H
 #define CFS_TOOLS_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "../fs/chunkfs.h"
@@ -43,7 +44,25 @@ int tool_resolve(struct cfs_fs *fs, const char *path, struct cfs_attr *a);
 const char *tool_chunk_state(unsigned state);
 void json_str(FILE *f, const char *s);
 
+/* mounted.c: a mounted chunkfs through its ioctls.  tool_mount_open opens
+ * path (any file or directory of the mount) and reads the first page of
+ * chunk health into *h; returns the fd, or a negative errno (message
+ * printed unless quiet).  tool_health_all: every chunk's health, from the
+ * first page on; returns the count and sets *out (free it), or -errno. */
+int tool_mount_open(const char *path, struct chunkfs_health *h, int quiet);
+int tool_health_all(int fd, struct chunkfs_health *first,
+		    struct chunkfs_chunk_health **out);
+/* Where image is mounted (fuse.chunkfs, by its fsname): 1 and dir set. */
+int tool_find_mount(const char *image, char *dir, size_t size);
+const char *tool_errors_policy(unsigned policy);
+/* SIGINT and SIGTERM set tool_stop (the signal) instead of killing. */
+extern volatile sig_atomic_t tool_stop;
+void tool_catch_stop(void);
+
 int cmd_stat(int argc, char **argv);
+int cmd_scrub(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
 int cmd_problems(int argc, char **argv);
 

@@ -5,7 +5,10 @@
  * tests, demos and for seeing repair work.
  *
  * The image is opened read-write with the exclusive lock every chunkfs
- * program takes (a mounted or otherwise busy image is refused).  The chunk
+ * program takes (a mounted or otherwise busy image is refused), unless
+ * --force is given: then a mounted image is damaged under the running
+ * filesystem (without the lock), as a disk can go bad under a mount; the
+ * online scrub (chunkfs scrub) is what sees it then.  The chunk
  * is analysed from the raw bytes, following docs/FORMAT.md: geometry from
  * the superblock (or its copy), the layout recomputed from it, the chunk
  * header (primary or copy), the initialised inode table blocks and every
@@ -1208,12 +1211,14 @@ static void inject_usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: %s inject IMAGE --chunk N --what KIND [--seed S] "
-		"[--block LOCAL] [--json] [--dry-run]\n"
+		"[--block LOCAL] [--json] [--dry-run] [--force]\n"
 		"       %s inject IMAGE --chunk N --list [--json]\n"
 		"Damage chunk N of an unmounted image on purpose.  --block "
 		"names the local block\nfor zero-block and flip-bits instead "
 		"of a random metadata block.  --list prints the metadata "
-		"blocks of the chunk\n(the targets) and writes nothing.\n"
+		"blocks of the chunk\n(the targets) and writes nothing.  --force "
+		"damages an image that is mounted\nor held by another process "
+		"(without its lock): damage under a running filesystem.\n"
 		"Kinds:\n", tool_prog, tool_prog);
 	for (i = 0; i < NKINDS; i++)
 		fprintf(f, "  %-13s %s\n", kinds[i].name, kinds[i].help);
@@ -1241,12 +1246,14 @@ int cmd_inject(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct kind *kind = NULL, *done;
 	unsigned long long chunk = 0, seed = 1, blk = 0;
-	int have_chunk = 0, json = 0, dry = 0, list = 0, opt, r, ret = 1;
+	int have_chunk = 0, json = 0, dry = 0, list = 0, force = 0, opt, r;
+	int ret = 1, busy;
 	const char *image;
 	struct inj j;
 	char err[512];
@@ -1254,7 +1261,7 @@ int cmd_inject(int argc, char **argv)
 
 	memset(&j, 0, sizeof(j));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:w:s:b:ljnh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:w:s:b:ljnfh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			if (parse_u64(optarg, 0xffffffffULL, &chunk)) {
@@ -1294,6 +1301,9 @@ int cmd_inject(int argc, char **argv)
 		case 'n':
 			dry = 1;
 			break;
+		case 'f':
+			force = 1;
+			break;
 		case 'h':
 			inject_usage(stdout);
 			return 0;
@@ -1325,15 +1335,27 @@ int cmd_inject(int argc, char **argv)
 		return 1;
 	}
 	image = argv[optind];
-	if (cfs_user_is_mounted(image)) {
-		tool_err("%s is mounted; unmount it first", image);
+	busy = cfs_user_is_mounted(image);
+	if (busy && !force) {
+		tool_err("%s is mounted; unmount it first (or --force to damage "
+			 "it under the running filesystem)", image);
 		return 1;
 	}
-	r = cfs_user_open(image, 0, &j.dev, err, sizeof(err));
-	if (r == -EBUSY) {
+	r = busy ? -EBUSY : cfs_user_open(image, 0, &j.dev, err, sizeof(err));
+	if (r == -EBUSY && !force) {
 		tool_err("%s is in use by another process (mounted?); refusing "
-			 "to inject damage", image);
+			 "to inject damage (--force to do it anyway)", image);
 		return 1;
+	}
+	if (r == -EBUSY) { /* --force: without the lock the holder has */
+		r = cfs_user_open(image, CFS_OPEN_NOLOCK, &j.dev, err,
+				  sizeof(err));
+		if (r == 0 && !list && !dry)
+			fprintf(stderr, "%s: warning: %s is %s: --force damages "
+				"it under the running filesystem, which may "
+				"write over the damage or serve what it cached "
+				"before\n", tool_prog, image, busy ?
+				"mounted" : "in use by another process");
 	}
 	if (r < 0) {
 		tool_err("%s", err);

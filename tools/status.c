@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * status.c - "chunkfs status MOUNT-or-IMAGE [--json]": the health of every
+ * chunk, as a table (state, last clean check, errors found and fixed,
+ * fill) and a compact chunk map, one cell per chunk showing its fill level
+ * and health, coloured on a terminal.  A mount (or an image that is
+ * mounted) is asked through CHUNKFS_IOC_HEALTH; an image that is not
+ * mounted is mounted read-only through the library and asked with
+ * cfs_health (the same structures).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chunkfs.h"
+
+#define MAP_COLS 64
+/* fill glyphs, emptiest first; health letters replace them */
+static const char fill_glyphs[] = ".:-=+*#@";
+
+struct status {
+	const char *source;
+	char mountdir[PATH_MAX];
+	int mounted;
+	struct chunkfs_health h;      /* header fields */
+	struct chunkfs_chunk_health *c;
+	u32 n;
+};
+
+static void status_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s status MOUNT-or-IMAGE [--json] [--color=WHEN]\n"
+		"Show the health of every chunk: a table and a chunk map.  "
+		"MOUNT is any file or\ndirectory of a mounted chunkfs; an "
+		"IMAGE that is mounted is asked through its\nmount, one that "
+		"is not is opened read-only.  --color: auto (default: on a\n"
+		"terminal, unless NO_COLOR is set), always or never.\n",
+		tool_prog);
+}
+
+static u32 used_pct(const struct chunkfs_chunk_health *c)
+{
+	if (!c->nblocks)
+		return 0;
+	return (u32)((u64)(c->nblocks - c->free_blocks) * 100 / c->nblocks);
+}
+
+static char cell_char(const struct chunkfs_chunk_health *c)
+{
+	size_t ng = sizeof(fill_glyphs) - 1, lvl;
+
+	switch (c->state) {
+	case CFS_CHUNK_SUSPECT: return 'S';
+	case CFS_CHUNK_DAMAGED: return 'X';
+	case CFS_CHUNK_REPAIRING: return 'R';
+	default: break;
+	}
+	if (!c->nblocks)
+		return '?';
+	lvl = (size_t)((u64)(c->nblocks - c->free_blocks) * ng / c->nblocks);
+	if (lvl >= ng)
+		lvl = ng - 1;
+	return fill_glyphs[lvl];
+}
+
+static const char *state_color(u32 state)
+{
+	switch (state) {
+	case CFS_CHUNK_CLEAN: return "\033[32m";      /* green */
+	case CFS_CHUNK_DIRTY: return "\033[36m";      /* cyan */
+	case CFS_CHUNK_SUSPECT: return "\033[1;33m";  /* bold yellow */
+	case CFS_CHUNK_DAMAGED: return "\033[1;31m";  /* bold red */
+	case CFS_CHUNK_REPAIRING: return "\033[1;35m"; /* bold magenta */
+	default: return "";
+	}
+}
+
+static void fmt_time(s64 t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !localtime_r(&tt, &tm) ||
+	    !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, size, "never");
+}
+
+static void print_text(const struct status *st, int color)
+{
+	u32 counts[6] = { 0 }, i;
+	u64 blocks = 0, freeb = 0;
+	char tbuf[64];
+
+	for (i = 0; i < st->n; i++) {
+		counts[st->c[i].state < 6 ? st->c[i].state : 0]++;
+		blocks += st->c[i].nblocks;
+		freeb += st->c[i].free_blocks;
+	}
+	if (st->mounted)
+		printf("Mount:          %s%s\n", st->mountdir,
+		       (st->h.flags & CHUNKFS_HEALTH_RDONLY) ?
+		       " (read-only)" : "");
+	else
+		printf("Image:          %s (not mounted)\n", st->source);
+	printf("Chunks:         %u, block size %u\n", st->n,
+	       st->h.block_size);
+	printf("Mount count:    %llu\n", (unsigned long long)st->h.mount_gen);
+	if (st->mounted)
+		printf("errors=:        %s\n",
+		       tool_errors_policy(st->h.errors_policy));
+	printf("States:         %u clean, %u dirty, %u suspect, %u damaged, "
+	       "%u repairing\n", counts[CFS_CHUNK_CLEAN],
+	       counts[CFS_CHUNK_DIRTY], counts[CFS_CHUNK_SUSPECT],
+	       counts[CFS_CHUNK_DAMAGED], counts[CFS_CHUNK_REPAIRING]);
+	printf("Used:           %llu of %llu blocks (%u%%)\n\n",
+	       (unsigned long long)(blocks - freeb),
+	       (unsigned long long)blocks,
+	       blocks ? (u32)((blocks - freeb) * 100 / blocks) : 0);
+
+	printf(" Chunk  State      Verified             Gen  Found  Fixed  "
+	       "Used  Blocks used/total  Inodes used/total\n");
+	for (i = 0; i < st->n; i++) {
+		const struct chunkfs_chunk_health *c = &st->c[i];
+		const char *state = tool_chunk_state(c->state);
+
+		fmt_time(c->verified_time, tbuf, sizeof(tbuf));
+		printf("%6u  %s%-9s%s  %-19s %4llu %6llu %6llu  %3u%%  "
+		       "%8u/%-8u  %8u/%-8u\n", c->chunk,
+		       color ? state_color(c->state) : "", state,
+		       color ? "\033[0m" : "", tbuf,
+		       (unsigned long long)c->verified_gen,
+		       (unsigned long long)c->errors_found,
+		       (unsigned long long)c->errors_fixed, used_pct(c),
+		       c->nblocks - c->free_blocks, c->nblocks,
+		       c->ninodes - c->free_inodes, c->ninodes);
+	}
+
+	printf("\nChunk map (one cell per chunk; fill %s emptiest to fullest; "
+	       "S suspect, X damaged, R repairing%s):\n",
+	       fill_glyphs, color ? "; green clean, cyan dirty" : "");
+	for (i = 0; i < st->n; i++) {
+		const struct chunkfs_chunk_health *c = &st->c[i];
+
+		if (i % MAP_COLS == 0)
+			printf("%s%6u ", i ? "\n" : "", i);
+		if (color)
+			printf("%s%c\033[0m", state_color(c->state),
+			       cell_char(c));
+		else
+			putchar(cell_char(c));
+	}
+	printf("\n");
+}
+
+static void print_json(const struct status *st)
+{
+	u32 i;
+
+	printf("{\"source\": ");
+	json_str(stdout, st->source);
+	printf(", \"mounted\": %s, \"mount_point\": ",
+	       st->mounted ? "true" : "false");
+	if (st->mounted)
+		json_str(stdout, st->mountdir);
+	else
+		printf("null");
+	printf(", \"read_only\": %s, \"nchunks\": %u, \"block_size\": %u, "
+	       "\"mount_gen\": %llu, \"errors_policy\": ",
+	       (st->h.flags & CHUNKFS_HEALTH_RDONLY) ? "true" : "false",
+	       st->n, st->h.block_size, (unsigned long long)st->h.mount_gen);
+	if (st->mounted)
+		json_str(stdout, tool_errors_policy(st->h.errors_policy));
+	else
+		printf("null");
+	printf(", \"chunks\": [");
+	for (i = 0; i < st->n; i++) {
+		const struct chunkfs_chunk_health *c = &st->c[i];
+
+		printf("%s\n  {\"chunk\": %u, \"state\": \"%s\", "
+		       "\"verified_gen\": %llu, \"verified_time\": %lld, "
+		       "\"errors_found\": %llu, \"errors_fixed\": %llu, "
+		       "\"blocks\": %u, \"free_blocks\": %u, \"inodes\": %u, "
+		       "\"free_inodes\": %u, \"used_pct\": %u}",
+		       i ? "," : "", c->chunk, tool_chunk_state(c->state),
+		       (unsigned long long)c->verified_gen,
+		       (long long)c->verified_time,
+		       (unsigned long long)c->errors_found,
+		       (unsigned long long)c->errors_fixed, c->nblocks,
+		       c->free_blocks, c->ninodes, c->free_inodes,
+		       used_pct(c));
+	}
+	printf("%s]}\n", st->n ? "\n" : "");
+}
+
+/* From a mount (path is any file of it). */
+static int from_mount(struct status *st, const char *path)
+{
+	int fd = tool_mount_open(path, &st->h, 0), n;
+
+	if (fd < 0)
+		return -1;
+	n = tool_health_all(fd, &st->h, &st->c);
+	close(fd);
+	if (n < 0)
+		return -1;
+	st->n = (u32)n;
+	st->mounted = 1;
+	return 0;
+}
+
+/* From an image that is not mounted: read-only through the library. */
+static int from_image(struct status *st, const char *image)
+{
+	struct chunkfs_health *h = malloc(sizeof(*h));
+	struct tool_fs t;
+	int r, ret = -1;
+
+	if (!h) {
+		tool_err("out of memory");
+		return -1;
+	}
+	if (tool_open(&t, image, TOOL_RDONLY)) {
+		free(h);
+		return -1;
+	}
+	memset(h, 0, sizeof(*h));
+	r = cfs_health(t.fs, h);
+	if (r < 0)
+		goto out;
+	st->h = *h;
+	st->c = calloc(h->nchunks ? h->nchunks : 1, sizeof(*st->c));
+	if (!st->c) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (h->count) {
+		memcpy(st->c + st->n, h->c, h->count * sizeof(h->c[0]));
+		st->n += h->count;
+		if (st->n >= h->nchunks)
+			break;
+		memset(h, 0, sizeof(*h));
+		h->first = st->n;
+		r = cfs_health(t.fs, h);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (r < 0)
+		tool_err("%s: reading the health of the chunks: %s", image,
+			 tool_strerror(r));
+	if (tool_close(&t))
+		ret = -1;
+	free(h);
+	return ret;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "color", optional_argument, NULL, 'C' },
+		{ "colour", optional_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status st;
+	struct stat sb;
+	int json = 0, color = -1, opt, r;
+	const char *path, *nc;
+
+	memset(&st, 0, sizeof(st));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'C':
+			if (!optarg || !strcmp(optarg, "always")) {
+				color = 1;
+			} else if (!strcmp(optarg, "never")) {
+				color = 0;
+			} else if (!strcmp(optarg, "auto")) {
+				color = -1;
+			} else {
+				tool_err("status: bad --color '%s' (auto, "
+					 "always or never)", optarg);
+				return 1;
+			}
+			break;
+		case 'h':
+			status_usage(stdout);
+			return 0;
+		default:
+			status_usage(stderr);
+			return 1;
+		}
+	}
+	if (optind + 1 != argc) {
+		tool_err(optind >= argc ? "status: no mount point or image "
+			 "given" : "status: one mount point or image only");
+		status_usage(stderr);
+		return 1;
+	}
+	path = argv[optind];
+	st.source = path;
+	if (stat(path, &sb) < 0) {
+		tool_err("cannot stat %s: %s", path, strerror(errno));
+		return 1;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		r = from_mount(&st, path);
+		if (!r && !realpath(path, st.mountdir))
+			snprintf(st.mountdir, sizeof(st.mountdir), "%s", path);
+	} else if (tool_find_mount(path, st.mountdir, sizeof(st.mountdir))) {
+		r = from_mount(&st, st.mountdir); /* a mounted image */
+	} else {
+		int fd = tool_mount_open(path, &st.h, 1);
+
+		if (fd >= 0) { /* a file on a mount */
+			close(fd);
+			r = from_mount(&st, path);
+			snprintf(st.mountdir, sizeof(st.mountdir), "%s", path);
+		} else {
+			r = from_image(&st, path);
+		}
+	}
+	if (r) {
+		free(st.c);
+		return 1;
+	}
+	if (color < 0) {
+		nc = getenv("NO_COLOR");
+		color = isatty(STDOUT_FILENO) && !(nc && *nc);
+	}
+	if (json)
+		print_json(&st);
+	else
+		print_text(&st, color);
+	free(st.c);
+	return 0;
+}
