@@ -1,0 +1,368 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Online health through a real mount (issue 5):
+#  (a) chunk K damaged under the running filesystem (chunkfs inject
+#      --force), `chunkfs scrub MNT --chunk K --repair` while another
+#      process keeps writing and verifying files in other chunks: the scrub
+#      fixes what it finds, the writer never sees an error, its files
+#      verify, fsck.chunkfs -fn is clean after unmount;
+#  (b) a read through a damaged block fails (EIO, or EUCLEAN from the
+#      library's checksum check) for that file only, events appear
+#      (chunkfs events, also --follow), chunkfs status shows the chunk
+#      suspect, other files stay readable and writable; a mount with
+#      errors=repair brings the chunk back clean without unmounting, both
+#      for a chunk suspect at mount time and for new damage met while
+#      mounted;
+#  (c) the ioctls and the control directory refuse bad input: chunk out of
+#      range EINVAL, unknown flags EINVAL, unknown ioctl ENOTTY, scrub as
+#      non-root EPERM; /.chunkfs is hidden from readdir, cannot be made,
+#      removed or written; the tools report errors with fsck's exit codes.
+. "$(dirname "$0")/lib.sh"
+
+is_chunkfs || { echo "SKIP: chunkfs only"; exit 0; }
+TOOL=$CFS_BIN/chunkfs
+FSCK=$CFS_BIN/fsck.chunkfs
+
+# ---- the image: files in several 4 MiB chunks, one fragmented file with
+# extent tree nodes of its own ----
+SRC=$T/src
+mkdir -p "$SRC"
+py "$SRC" <<'EOF'
+import os, sys, random
+s = sys.argv[1]
+r = random.Random(5)
+def put(p, n):
+    with open(os.path.join(s, p), "wb") as f:
+        f.write(r.randbytes(n))
+for d in range(6):
+    os.makedirs(os.path.join(s, "d%d" % d))
+    put("d%d/big" % d, 2 << 20)
+    for i in range(20):
+        put("d%d/f%02d" % (d, i), 1000 + i * 300)
+# many extents: its extent tree needs nodes of its own
+fd = os.open(os.path.join(s, "d3", "frag"), os.O_CREAT | os.O_WRONLY, 0o644)
+for i in range(400):
+    os.pwrite(fd, r.randbytes(4096), i * 8192)
+os.close(fd)
+EOF
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M -d "$SRC" "$T/base" 64M || fail "mkfs -d"
+
+# chunk_of IMG PATH: the chunk of PATH's inode (image not mounted)
+chunk_of() {
+	"$TOOL" stat --json "$1" "$2" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["paths"][0]["chunk"])' ||
+		fail "chunkfs stat $2"
+}
+# tree_node IMG CHUNK KIND LOCAL_INO: local block of a tree node of that
+# inode in CHUNK (KIND "extent" or "directory"), from inject --list
+tree_node() {
+	"$TOOL" inject "$1" --chunk "$2" --list --json | "$PY" -c '
+import json, sys
+kind, ino = sys.argv[1], sys.argv[2]
+for b in json.load(sys.stdin)["blocks"]:
+    if b["what"].startswith(kind + " tree node of inode " + ino + " "):
+        print(b["local"])
+        break
+else:
+    sys.exit("no %s tree node of inode %s" % (kind, ino))
+' "$3" "$4" || fail "no $3 tree node of inode $4 in chunk $2"
+}
+# health MNT CHUNK: the state of CHUNK through chunkfs status --json
+health() {
+	"$TOOL" status --json "$1" >"$T/status.json" || fail "chunkfs status $1"
+	"$PY" -c 'import json,sys; print([c["state"] for c in json.load(open(sys.argv[1]))["chunks"] if c["chunk"] == int(sys.argv[2])][0])' \
+		"$T/status.json" "$2" || fail "no chunk $2 in chunkfs status --json"
+}
+# wait_state MNT CHUNK STATE [SECONDS]
+wait_state() {
+	_n=0
+	while [ "$(health "$1" "$2")" != "$3" ]; do
+		_n=$((_n + 1))
+		[ $_n -gt $((${4:-20} * 5)) ] &&
+			fail "chunk $2 is $(health "$1" "$2"), not $3, after ${4:-20} s"
+		sleep 0.2
+	done
+}
+
+K=$(chunk_of "$T/base" /d3/frag)
+FRAG_LOCAL=$("$TOOL" stat --json "$T/base" /d3/frag | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["paths"][0]["local"])')
+note "chunk K=$K holds /d3/frag (local inode $FRAG_LOCAL) and /d3's files"
+
+# ================= (a) repair under a running writer =================
+note "(a) damage chunk $K under the mount, scrub --repair while writing elsewhere"
+cp "$T/base" "$IMG"
+mount_fs "$IMG" "$MNT"
+"$TOOL" inject "$IMG" --chunk "$K" --what inode >/dev/null 2>&1 &&
+	fail "inject without --force damaged a mounted image"
+"$TOOL" inject "$IMG" --chunk "$K" --what inode --seed 7 --force >"$T/inj.out" 2>"$T/inj.err" ||
+	{ cat "$T/inj.err"; fail "inject --force on the mounted image"; }
+grep -q "warning: .* is mounted" "$T/inj.err" || fail "inject --force gave no warning: $(cat "$T/inj.err")"
+cat "$T/inj.out"
+
+# the writer: a new directory (not in K), files written, read back and
+# checked at once, all checked again at the end; any error fails it
+mkdir "$MNT/w" || fail "mkdir w"
+"$PY" - "$MNT/w" "$K" "$T/stop" "$T/started" >"$T/writer.log" 2>&1 <<'EOF' &
+import os, sys, time, random
+d, K, stop, started = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+r = random.Random(11)
+sums, bad, n, t0, total = {}, [], 0, time.time(), 0
+# at most 6 MB in all: the filesystem must keep room outside K
+while not os.path.exists(stop) and time.time() - t0 < 60 and total < 6 << 20:
+    if n == 10:
+        open(started, "w").close()
+    time.sleep(0.005)
+    name = os.path.join(d, "f%04d" % n)
+    data = r.randbytes(r.randrange(2048, 16384))
+    total += len(data)
+    try:
+        with open(name, "wb") as f:
+            f.write(data)
+            if n % 5 == 0:
+                os.fsync(f.fileno())
+        if (os.stat(name).st_ino >> 32) == K:
+            bad.append("%s landed in chunk K" % name)
+        with open(name, "rb") as f:
+            if f.read() != data:
+                bad.append("%s reads back wrong" % name)
+        if n % 7 == 3:   # rewrite an older file in place
+            old = os.path.join(d, "f%04d" % (n // 2))
+            nd = r.randbytes(3000)
+            with open(old, "r+b") as f:
+                f.write(nd)
+            sums[old] = nd + sums[old][3000:] if len(sums[old]) > 3000 else nd
+    except OSError as e:
+        bad.append("%s: %s" % (name, e))
+        break
+    sums[name] = data
+    n += 1
+for name, data in sums.items():
+    with open(name, "rb") as f:
+        if f.read() != data:
+            bad.append("%s differs at the end" % name)
+print("writer: %d files (%d bytes), %d problems" % (n, total, len(bad)))
+for b in bad[:20]:
+    print("writer:", b)
+sys.exit(1 if bad or n < 5 else 0)
+EOF
+WRITER=$!
+n=0
+until [ -e "$T/started" ]; do
+	n=$((n + 1)); [ $n -gt 300 ] && { cat "$T/writer.log"; fail "the writer did not start"; }
+	sleep 0.1
+done
+"$TOOL" scrub "$MNT" --chunk "$K" --repair >"$T/scrub.out" 2>&1
+rc=$?
+sleep 0.5
+touch "$T/stop"
+wait $WRITER; wst=$?
+cat "$T/scrub.out" "$T/writer.log"
+[ "$wst" = 0 ] || fail "the writer saw errors while chunk $K was scrubbed"
+[ "$rc" = 1 ] || fail "chunkfs scrub --repair exited $rc, not 1 (problems fixed)"
+grep -q "^chunk $K: [1-9][0-9]* problems\? found, [1-9]" "$T/scrub.out" ||
+	fail "the scrub reported no problem fixed in chunk $K"
+[ "$(health "$MNT" "$K")" = clean ] || fail "chunk $K is $(health "$MNT" "$K") after the repair"
+"$TOOL" events "$MNT" | grep -q "repaired .*chunk $K repaired" ||
+	{ "$TOOL" events "$MNT"; fail "no 'repaired' event for chunk $K"; }
+# a check of every chunk now finds nothing
+"$TOOL" scrub "$MNT" --json >"$T/scrub.json" || fail "scrub of every chunk after the repair: exit $?"
+"$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["found"] == 0 and j["chunks_scrubbed"] > 0, j' \
+	"$T/scrub.json" || fail "scrub --json after the repair"
+umount_fs "$MNT"
+"$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after the online repair: exit $?"; }
+
+# ================= (b) EIO, events, status, errors=repair =================
+note "(b) a read through a damaged extent node of /d3/frag"
+cp "$T/base" "$IMG"
+NODE=$(tree_node "$IMG" "$K" extent "$FRAG_LOCAL")
+mount_fs "$IMG" "$MNT"
+"$TOOL" events "$MNT" --follow --json >"$T/follow.out" 2>"$T/follow.err" &
+FOLLOW=$!
+sleep 0.5
+"$TOOL" inject "$IMG" --chunk "$K" --what flip-bits --block "$NODE" --force >/dev/null 2>&1 ||
+	fail "inject flip-bits --force"
+py "$MNT" "$SRC" "$K" <<'EOF'
+import os, sys, errno
+from cfs_util import *
+M, S, K = sys.argv[1], sys.argv[2], int(sys.argv[3])
+try:
+    with open(os.path.join(M, "d3/frag"), "rb") as f:
+        while f.read(1 << 16):
+            pass
+    check(False, "reading d3/frag through the damaged node succeeded")
+except OSError as e:
+    check(e.errno in (errno.EIO, errno.EUCLEAN), "d3/frag: %s, not EIO" % e)
+# every other file reads back what mkfs put there, in K and elsewhere
+n = 0
+for d in range(6):
+    for name in sorted(os.listdir(os.path.join(S, "d%d" % d))):
+        rel = "d%d/%s" % (d, name)
+        if rel == "d3/frag":
+            continue
+        eq(read_file(os.path.join(M, rel)), read_file(os.path.join(S, rel)), rel)
+        n += 1
+check(n == 126, "checked %d files" % n)
+# and the filesystem stays writable, in K's directory too
+write_file(os.path.join(M, "d3", "after"), b"written after the damage")
+write_file(os.path.join(M, "d1", "f00"), b"rewritten")
+eq(read_file(os.path.join(M, "d1", "f00")), b"rewritten", "rewritten file")
+eq(read_file(os.path.join(M, "d3", "after")), b"written after the damage", "new file")
+EOF
+[ "$(health "$MNT" "$K")" = suspect ] || fail "chunk $K is $(health "$MNT" "$K"), not suspect, after the failed read"
+"$TOOL" status "$MNT" >"$T/status.txt" || fail "chunkfs status"
+grep -q "^ *$K  suspect" "$T/status.txt" || { cat "$T/status.txt"; fail "status table does not show chunk $K suspect"; }
+grep -Eq '^ +0 [^ ]*S' "$T/status.txt" && ! grep -q "$(printf '\033')" "$T/status.txt" ||
+	fail "status map: no S cell, or colour on a pipe"
+"$TOOL" events "$MNT" >"$T/events.txt" || fail "chunkfs events"
+grep -q "checksum .*chunk $K block $NODE" "$T/events.txt" || { cat "$T/events.txt"; fail "no checksum event"; }
+grep -q "suspect .*chunk $K marked suspect" "$T/events.txt" || { cat "$T/events.txt"; fail "no suspect event"; }
+# the follower saw them as they came, and stops on SIGTERM
+n=0
+until grep -q '"code": "suspect"' "$T/follow.out"; do
+	n=$((n + 1)); [ $n -gt 50 ] && { cat "$T/follow.out" "$T/follow.err"; fail "events --follow did not print the suspect event"; }
+	sleep 0.1
+done
+kill -TERM "$FOLLOW"
+wait "$FOLLOW" || fail "events --follow exited $? on SIGTERM"
+# the events file itself: a line per event, nothing more once read
+py "$MNT" "$K" <<'EOF'
+import os, sys, select
+from cfs_util import *
+M, K = sys.argv[1], sys.argv[2]
+fd = os.open(os.path.join(M, ".chunkfs/events"), os.O_RDONLY)
+lines = os.read(fd, 1 << 16).decode().splitlines()
+check(len(lines) >= 2, "events file: %r" % lines)
+f = lines[0].split(" ", 7)
+check(len(f) == 8 and f[0] == "1" and f[2] in ("info", "warning", "error", "threshold"), "line %r" % lines[0])
+eq(os.read(fd, 1 << 16), b"", "a second read")
+p = select.poll()
+p.register(fd, select.POLLIN)
+eq(p.poll(0), [], "poll with nothing new")
+os.close(fd)
+EOF
+
+note "(b) errors=repair: the chunk suspect at mount time is repaired"
+umount_fs "$MNT"
+mount_fs "$IMG" "$MNT" errors=repair
+wait_state "$MNT" "$K" clean 20
+"$TOOL" events "$MNT" | grep -q "repaired .*chunk $K repaired" ||
+	{ "$TOOL" events "$MNT"; fail "no 'repaired' event for chunk $K with errors=repair"; }
+
+note "(b) errors=repair: new damage met while mounted is repaired at once"
+K2=$(chunk_of "$T/base" /d5/f00)
+D5=$("$TOOL" stat --json "$T/base" /d5 | "$PY" -c 'import json,sys; p=json.load(sys.stdin)["paths"][0]; print(p["continuation_chunks"][0] if p["continuation_chunks"] else "")')
+[ "$D5" = "$K2" ] || fail "test layout: /d5 has no continuation in chunk $K2"
+# /d5's continuation directory in K2 (nothing has read it in this mount)
+DNODE=$("$TOOL" inject "$IMG" --chunk "$K2" --list --json --force | "$PY" -c '
+import json, sys
+for b in json.load(sys.stdin)["blocks"]:
+    if b["what"].startswith("directory tree node"):
+        print(b["local"]); break
+else:
+    sys.exit("none")') || fail "no directory tree node in chunk $K2"
+"$TOOL" inject "$IMG" --chunk "$K2" --what zero-block --block "$DNODE" --force >/dev/null 2>&1 ||
+	fail "inject zero-block --force"
+ls "$MNT/d5" >/dev/null 2>&1 && note "(listing d5 succeeded: the repair was quicker)"
+wait_state "$MNT" "$K2" clean 20
+"$TOOL" events "$MNT" | grep -q "suspect .*chunk $K2 marked suspect" || fail "no suspect event for chunk $K2"
+"$TOOL" events "$MNT" | grep -q "repaired .*chunk $K2 repaired" ||
+	{ "$TOOL" events "$MNT"; fail "no 'repaired' event for chunk $K2"; }
+py "$MNT" <<'EOF'
+import os, sys
+from cfs_util import *
+M = sys.argv[1]
+os.listdir(os.path.join(M, "d5"))          # no error now
+for d in ("d0", "d2", "d4"):
+    for n in os.listdir(os.path.join(M, d)):
+        read_file(os.path.join(M, d, n))
+write_file(os.path.join(M, "d5", "new"), b"after the repair")
+EOF
+umount_fs "$MNT"
+"$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after errors=repair: exit $?"; }
+
+# ================= (c) bad input =================
+note "(c) ioctls and the control directory refuse bad input"
+cp "$T/base" "$IMG"
+mount_fs "$IMG" "$MNT" allow_other
+NCH=$("$TOOL" status --json "$MNT" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["nchunks"])')
+cat >"$T/py/ioc.py" <<'EOF'
+import fcntl, struct, os, errno
+def IOWR(nr, size):
+    return (3 << 30) | (size << 16) | (0xCF << 8) | nr
+SCRUB, HEALTH, EVENTS = IOWR(1, 64), IOWR(2, 32 + 56 * 128), IOWR(3, 24 + 144 * 64)
+def scrub(fd, chunk, flags=0):
+    b = bytearray(64)
+    struct.pack_into("<II", b, 0, chunk, flags)
+    fcntl.ioctl(fd, SCRUB, b)
+    return struct.unpack_from("<IIIII", b)
+def health(fd, first=0):
+    b = bytearray(32 + 56 * 128)
+    struct.pack_into("<I", b, 0, first)
+    fcntl.ioctl(fd, HEALTH, b)
+    return struct.unpack_from("<IIII", b)
+EOF
+chmod a+r "$T/py/ioc.py"
+py "$MNT" "$NCH" <<'EOF'
+import os, sys, errno, stat
+from cfs_util import *
+from ioc import *
+M, N = sys.argv[1], int(sys.argv[2])
+for path in (M, os.path.join(M, "d1"), os.path.join(M, "d1", "f00")):
+    fd = os.open(path, os.O_RDONLY)
+    eq(health(fd)[2], N, "nchunks through %s" % path)
+    c, flags, found, fixed, state = scrub(fd, N - 1)
+    eq((c, found, state), (N - 1, 0, 1), "scrub of the last chunk")
+    expect_errno(errno.EINVAL, scrub, fd, N)
+    expect_errno(errno.EINVAL, scrub, fd, 0xfffffffe)
+    expect_errno(errno.EINVAL, scrub, fd, 0, 0x80)
+    expect_errno(errno.EINVAL, health, fd, N + 1)
+    expect_errno(errno.ENOTTY, fcntl.ioctl, fd, IOWR(9, 8), bytearray(8))
+    expect_errno(errno.ENOTTY, fcntl.ioctl, fd, (3 << 30) | (64 << 16) | (0xCE << 8) | 1, bytearray(64))
+    os.close(fd)
+# the control directory: found by name, not listed, not changeable
+check(".chunkfs" not in os.listdir(M), ".chunkfs listed by readdir")
+check(stat.S_ISDIR(os.stat(os.path.join(M, ".chunkfs")).st_mode), ".chunkfs is no directory")
+eq(sorted(os.listdir(os.path.join(M, ".chunkfs"))), ["events"], ".chunkfs contents")
+expect_errno(errno.EEXIST, os.mkdir, os.path.join(M, ".chunkfs"))
+expect_errno(errno.EPERM, os.rmdir, os.path.join(M, ".chunkfs"))
+expect_errno(errno.EPERM, os.rename, os.path.join(M, ".chunkfs"), os.path.join(M, "x"))
+expect_errno(errno.EPERM, os.rename, os.path.join(M, "d0"), os.path.join(M, ".chunkfs"))
+expect_errno(errno.EPERM, os.open, os.path.join(M, ".chunkfs", "new"), os.O_CREAT | os.O_WRONLY)
+expect_errno(errno.EACCES, os.open, os.path.join(M, ".chunkfs", "events"), os.O_WRONLY)
+expect_errno(errno.EPERM, os.unlink, os.path.join(M, ".chunkfs", "events"))
+EOF
+py_as_nobody "$MNT" <<'EOF'
+import os, sys, errno
+from cfs_util import *
+from ioc import *
+M = sys.argv[1]
+fd = os.open(M, os.O_RDONLY)
+check(health(fd)[2] > 0, "health as nobody")
+expect_errno(errno.EPERM, scrub, fd, 0)
+expect_errno(errno.EPERM, scrub, fd, 0, 1)
+os.close(fd)
+e = os.open(os.path.join(M, ".chunkfs", "events"), os.O_RDONLY)
+check(os.read(e, 1 << 16).count(b"\n") >= 1, "events readable by anyone")
+os.close(e)
+EOF
+# the tools: fsck-like exit codes and clear messages
+setpriv --reuid=$NOBODY_UID --regid=$NOBODY_GID --clear-groups "$TOOL" scrub "$MNT" --chunk 0 >"$T/o" 2>&1; rc=$?
+[ $rc = 8 ] && grep -q "Operation not permitted (scrubbing needs root)" "$T/o" || { cat "$T/o"; fail "scrub as nobody: exit $rc"; }
+"$TOOL" scrub "$MNT" --chunk "$NCH" >"$T/o" 2>&1; rc=$?
+[ $rc = 8 ] && grep -q "chunk $NCH out of range" "$T/o" || { cat "$T/o"; fail "scrub of chunk $NCH: exit $rc"; }
+"$TOOL" scrub "$MNT" --chunk 1,x >"$T/o" 2>&1; rc=$?
+[ $rc = 8 ] && grep -q "bad chunk list" "$T/o" || { cat "$T/o"; fail "scrub --chunk 1,x: exit $rc"; }
+"$TOOL" scrub "$T" >"$T/o" 2>&1; rc=$?
+[ $rc = 8 ] && grep -q "not on a mounted chunkfs" "$T/o" || { cat "$T/o"; fail "scrub of a non-chunkfs directory: exit $rc"; }
+"$TOOL" events "$MNT/d1" >"$T/o" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q "not the root of a mounted chunkfs" "$T/o" || { cat "$T/o"; fail "events on a subdirectory: exit $rc"; }
+"$TOOL" scrub "$MNT" --chunk 0,2 >"$T/o" 2>&1 || { cat "$T/o"; fail "scrub --chunk 0,2: exit $?"; }
+grep -q "2 of 2 chunks scrubbed: 0 problems" "$T/o" || { cat "$T/o"; fail "scrub --chunk 0,2 output"; }
+# status of the image: through the mount while mounted, the library when not
+"$TOOL" status --json "$IMG" | grep -q '"mounted": true' || fail "status IMAGE while mounted does not use the mount"
+umount_fs "$MNT"
+"$TOOL" status --json "$IMG" >"$T/st.json" || fail "status of the unmounted image"
+"$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert not j["mounted"] and j["nchunks"]==int(sys.argv[2]) and all(c["state"]=="clean" for c in j["chunks"]), j' \
+	"$T/st.json" "$NCH" || fail "status --json of the image"
+"$TOOL" status "$IMG" | grep -q "not mounted" || fail "status of the image (text)"
+
+echo "PASS: $TEST_NAME"
