@@ -130,6 +130,8 @@ install: all
 	  sed 's|@SBINDIR@|$(PREFIX)/sbin|g' $$u >$(DESTDIR)$(SYSTEMD_DIR)/$${u##*/} && \
 	  chmod 644 $(DESTDIR)$(SYSTEMD_DIR)/$${u##*/} || exit 1; done
 	install -m 755 fuse/mount.fuse.chunkfs $(DESTDIR)$(MOUNT_HELPER_DIR)/
+	install -d $(DESTDIR)$(PREFIX)/include/chunkfs
+	install -m 644 fs/chunkfs_ioctl.h fs/host.h $(DESTDIR)$(PREFIX)/include/chunkfs/
 	for m in $(MAN8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 
 clean:
