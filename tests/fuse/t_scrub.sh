@@ -365,4 +365,20 @@ umount_fs "$MNT"
 	"$T/st.json" "$NCH" || fail "status --json of the image"
 "$TOOL" status "$IMG" | grep -q "not mounted" || fail "status of the image (text)"
 
+# bad mount options are refused before anything is mounted
+for o in errors=sometimes free_warn=101 free_warn=x ro,errors=repair; do
+	"$CFS_BIN/chunkfs-fuse" -f -o "$o" "$IMG" "$MNT" >"$T/o" 2>&1 &&
+		fail "chunkfs-fuse -o $o was accepted"
+	grep -q "bad option\|needs a read-write mount" "$T/o" || { cat "$T/o"; fail "-o $o: no clear message"; }
+	mountpoint -q "$MNT" && fail "-o $o mounted"
+done
+# free_warn=: an event when free space falls below the level (the image
+# is about 30% full: below 90% free at the first commit)
+mount_fs "$IMG" "$MNT" free_warn=90
+"$PY" -c 'import os,sys; fd=os.open(sys.argv[1], os.O_CREAT|os.O_WRONLY); os.write(fd, b"x"); os.fsync(fd)' \
+	"$MNT/d0/touch" || fail "write and fsync (a commit)"
+"$TOOL" events "$MNT" | grep -q "threshold free-low .*free space below 90%" ||
+	{ "$TOOL" events "$MNT"; fail "no free-low event with free_warn=90"; }
+umount_fs "$MNT"
+
 echo "PASS: $TEST_NAME"
