@@ -1112,8 +1112,9 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	u32 bits;
 	int r;
 
-	if (CFUSE_IS_CTL(ino)) /* read and search for anyone */
-		return reply_err(req, (mask & W_OK) ? -EACCES : 0);
+	if (CFUSE_IS_CTL(ino)) /* read (and search the directory): anyone */
+		return reply_err(req, (mask & W_OK) || ((mask & X_OK) &&
+				  ino != CFUSE_CTL_DIR) ? -EACCES : 0);
 	r = cfs_getattr(FS(req), ino, &a);
 	if (r < 0)
 		return reply_err(req, r);
