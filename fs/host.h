@@ -72,6 +72,7 @@ typedef long long s64;
 #define CFS_ENODATA 61
 #define CFS_EOVERFLOW 75
 #define CFS_EOPNOTSUPP 95
+#define CFS_ESTALE 116  /* an inode a repair has freed */
 #define CFS_EUCLEAN 117 /* structure needs cleaning: corrupt metadata */
 
 /* ---- block device: a table of callbacks, one per open device ---- */

@@ -42,10 +42,15 @@ void inode_reload(struct cfs_fs *fs, struct cfs_inode *ip)
 
 	if (itable_buf(fs, ip->ch, ip->local, &b, &di))
 		return;
-	if (di->mode && di->gen == ip->d.gen)
+	if (di->mode && di->gen == ip->d.gen) {
 		ip->d = *di;
-	else
-		ip->d.nlink = 0; /* gone: freed when its last user goes */
+	} else {
+		/* the repair freed it: dead (mode 0), never freed again;
+		 * inode_get refuses it, the cache drops it with its last
+		 * reference */
+		ip->d.mode = 0;
+		ip->d.nlink = 0;
+	}
 	buf_put(fs, b);
 }
 
@@ -62,6 +67,8 @@ int inode_get(struct cfs_fs *fs, u64 ino, struct cfs_inode **out)
 		return -CFS_ENOENT;
 	for (ip = fs->ihash[h]; ip; ip = ip->hnext) {
 		if (ip->ino == ino) {
+			if (!ip->d.mode && !fs->checking)
+				return -CFS_ESTALE; /* freed by a repair */
 			ip->refs++;
 			*out = ip;
 			return 0;

@@ -234,6 +234,18 @@ int main(void)
 		      s.fixed);
 		if (pin)
 			inode_put(fs, pin);
+		/* whatever the repair did with it, dropping the last reference
+		 * must not free it a second time */
+		CHECK_EQ(health_state(fs, k), CFS_CHUNK_CLEAN);
+		CHECK(find_event(fs, CHUNKFS_E_SUSPECT, k) == NULL,
+		      "no suspect event after the repair");
+		{
+			struct cfs_attr at;
+			int r = cfs_getattr(fs, files[2][1], &at);
+
+			printf("# the repaired inode: getattr %d, mode %o\n", r,
+			       r ? 0 : at.mode);
+		}
 	}
 	/* the other chunks' files are intact and writable */
 	for (i = 0; i < 8; i++) {
