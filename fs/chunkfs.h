@@ -162,6 +162,8 @@ int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
 	       u64 ndir, const char *nname, u32 nlen, u32 flags);
 
 /* ---- file data ---- */
+/* A read that meets an error after some bytes returns those bytes (a
+ * short count, as read(2)); the next read from there returns the error. */
 s64 cfs_read(struct cfs_fs *fs, u64 ino, u64 off, u64 len, void *buf);
 s64 cfs_write(struct cfs_fs *fs, u64 ino, u64 off, u64 len, const void *buf);
 int cfs_fallocate(struct cfs_fs *fs, u64 ino, u32 mode, u64 off, u64 len);

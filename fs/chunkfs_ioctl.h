@@ -24,9 +24,10 @@
  * Checks chunk `chunk` online (and repairs it with CHUNKFS_SCRUB_REPAIR)
  * with the same checker as fsck.chunkfs, while the filesystem stays
  * mounted.  Returns 0 when the check ran (see found/fixed/state), or -1
- * with errno: EINVAL no such chunk, EROFS repair on a read-only mount,
- * EBUSY another scrub of this filesystem is running, EIO the check could
- * not run. */
+ * with errno: EINVAL no such chunk or unknown flags, EROFS repair on a
+ * read-only mount, EPERM not root, EIO the check could not run.  Scrubs
+ * of one filesystem run one after the other.  A check that finds nothing
+ * records the chunk as verified (clean, with the time), repair or not. */
 #define CHUNKFS_SCRUB_REPAIR 0x1
 struct chunkfs_scrub {
 	u32 chunk;            /* in */

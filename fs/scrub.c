@@ -112,6 +112,21 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
 			 0, msg);
 	} else if (!res.found) {
+		if (!repair && !fs->rdonly) {
+			/* verified, as a repairing check records it */
+			s64 sec;
+			u32 ns;
+
+			host_now(&sec, &ns);
+			ch->hdr.state = CFS_CHUNK_CLEAN;
+			ch->hdr.verified_gen = fs->sb.mount_count;
+			ch->hdr.verified_time = sec;
+			ch->marked_dirty = 0;
+			ch->keep_state = 1;
+			ch->hdr_dirty = 1;
+			ch->changed = 1;
+			s->state = ch->hdr.state;
+		}
 		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
 			   s->chunk);
 		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,

@@ -64,6 +64,10 @@ static void reply_err(fuse_req_t req, s64 ret)
 
 	if (ret < 0 && (e <= 0 || e > 4095))
 		e = EIO;
+	/* corrupt metadata (the library's EUCLEAN): EIO for the object, as
+	 * a failed read; the chunk is suspect and an event says why */
+	if (e == EUCLEAN)
+		e = EIO;
 	fuse_reply_err(req, e);
 }
 

@@ -211,6 +211,21 @@ int main(void)
 	CHECK_OK(cfs_scrub(fs, &s));
 	CHECK_EQ(s.found, 0);
 	CHECK(find_event(fs, CHUNKFS_E_SCRUBBED, k) != NULL, "a 'clean' event");
+	{
+		static struct chunkfs_health h;
+
+		/* a check-only scrub that finds nothing records the check */
+		fs->chunks[k]->hdr.verified_time = 0;
+		memset(&s, 0, sizeof(s));
+		s.chunk = k;
+		CHECK_OK(cfs_scrub(fs, &s));
+		memset(&h, 0, sizeof(h));
+		h.first = k;
+		CHECK_OK(cfs_health(fs, &h));
+		CHECK(h.c[0].verified_time > 0 && h.c[0].state == CFS_CHUNK_CLEAN,
+		      "verified by a check-only scrub (time %lld, state %u)",
+		      (long long)h.c[0].verified_time, h.c[0].state);
+	}
 	/* damage to an inode the cache holds (its crc kept valid: only the
 	 * checker's inode checks can see it) is found too */
 	{
