@@ -21,6 +21,12 @@
 #             the ceiling of a FUSE fs here; note it does not keep the page
 #             cache across opens, so a fs that does beats it on warm reads
 #   ext4      the kernel's ext4 on a loop device over an image like fuse2fs's
+#   chunkfs@REV  chunkfs as of git revision REV (built from `git archive REV`
+#             in the temp dir), mounted like chunkfs: to compare two
+#             versions of chunkfs in one run, alternating with the others
+#             (e.g. --contenders chunkfs,chunkfs@0e45b5c --rev HEAD); the
+#             table gets a ratio column chunkfs/chunkfs@REV per such
+#             contender
 #
 # Rows (ROWS for --only, comma-separated; groups run together):
 #   seqwrite       fio --rw=write --bs=1M --size=1G --fallocate=none
@@ -55,7 +61,8 @@
 #   --quick            smoke test: runs 3, 1G images, 256 MiB sequential
 #                      files, 2,000 small files, a 4,000-file tree
 #   --only ROWS        seqwrite,seqread,smallfiles,treewalk (subset)
-#   --contenders LIST  subset of chunkfs,fuse2fs,ptll,ext4 (default all)
+#   --contenders LIST  subset of chunkfs,fuse2fs,ptll,ext4 (default all),
+#                      plus any number of chunkfs@REV
 #   --out FILE         also write the Markdown table (with machine facts and
 #                      the command) to FILE
 #   --raw FILE         also write every measurement as CSV to FILE
@@ -137,7 +144,7 @@ SMALL_BYTES=4096 TREE_BYTES=4096
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive number"
 CONTENDERS=${CONTENDERS//,/ }
 for c in $CONTENDERS; do
-	case $c in chunkfs|fuse2fs|ptll|ext4) ;; *) die "unknown contender $c" ;; esac
+	case $c in chunkfs|fuse2fs|ptll|ext4) ;; chunkfs@?*) ;; *) die "unknown contender $c" ;; esac
 done
 ALL_GROUPS="seqwrite seqread smallfiles treewalk"
 GROUPS_RUN=${ONLY:-$ALL_GROUPS}
@@ -224,8 +231,13 @@ mkdir -p "$W/bin" "$W/log"
 RES=$W/results.csv
 : >"$RES"
 
-declare -A MNT PID IMG AVAIL WHY LABEL
+declare -A MNT PID IMG AVAIL WHY LABEL FUSE_OF MKFS_OF
 LABEL[chunkfs]=chunkfs LABEL[fuse2fs]=fuse2fs LABEL[ptll]=passthrough_ll LABEL[ext4]="ext4 (kernel)"
+# chunkfs@REV contenders, in the order given
+CFS_OTHERS=""
+for c in $CONTENDERS; do
+	[[ $c == chunkfs@* ]] && CFS_OTHERS="$CFS_OTHERS $c" && LABEL[$c]=$c
+done
 
 # ---------------------------------------------------------------- cleanup
 pid_alive() {
@@ -313,6 +325,26 @@ if [[ " $CONTENDERS " == *" chunkfs "* ]] && [ -x "$CFS_FUSE" ] && [ -x "$CFS_MK
 	fi
 	CFS_FUSE=$W/bin/chunkfs-fuse CFS_MKFS=$W/bin/mkfs.chunkfs
 fi
+FUSE_OF[chunkfs]=$CFS_FUSE MKFS_OF[chunkfs]=$CFS_MKFS
+# chunkfs@REV: each revision built from git archive in its own directory
+for c in $CFS_OTHERS; do
+	r=${c#chunkfs@}
+	s=$(cd "$REPO" && git rev-parse --short "$r^{commit}") || die "$c: no such revision"
+	d=$W/src@$s
+	log "building chunkfs $r ($s) from git archive in $d"
+	mkdir -p "$d"
+	(cd "$REPO" && git archive "$s") | tar -x -C "$d" || die "git archive $r failed"
+	if make -C "$d" -j"$(nproc)" mkfs/mkfs.chunkfs fuse/chunkfs-fuse >"$W/log/build@$s.log" 2>&1; then
+		cp "$d/fuse/chunkfs-fuse" "$W/bin/chunkfs-fuse@$s" && cp "$d/mkfs/mkfs.chunkfs" "$W/bin/mkfs.chunkfs@$s" ||
+			die "cannot copy the chunkfs programs of $r"
+		FUSE_OF[$c]=$W/bin/chunkfs-fuse@$s MKFS_OF[$c]=$W/bin/mkfs.chunkfs@$s
+	else
+		tail -n 20 "$W/log/build@$s.log" >&2
+		log "chunkfs $r does not build: $c rows will be n/a"
+		FUSE_OF[$c]=$d/missing MKFS_OF[$c]=$d/missing
+	fi
+	CFS_VERSION="$CFS_VERSION; $c: git $r ($s), built by the script"
+done
 
 # start_daemon C CMD...: run a FUSE daemon in the foreground, in the
 # background of this shell, and wait for its mount.
@@ -340,9 +372,9 @@ mount_c() {
 	local c=$1
 	is_mounted "${MNT[$c]}" && { WHY[$c]="already mounted"; return 1; }
 	case $c in
-	chunkfs)
+	chunkfs|chunkfs@*)
 		# shellcheck disable=SC2086
-		start_daemon chunkfs "$CFS_FUSE" -f ${CFS_FUSE_OPTS:+-o "$CFS_FUSE_OPTS"} "${IMG[$c]}" "${MNT[$c]}" ;;
+		start_daemon "$c" "${FUSE_OF[$c]}" -f ${CFS_FUSE_OPTS:+-o "$CFS_FUSE_OPTS"} "${IMG[$c]}" "${MNT[$c]}" ;;
 	fuse2fs)
 		start_daemon fuse2fs fuse2fs -f "${IMG[$c]}" "${MNT[$c]}" ;;
 	ptll)
@@ -456,13 +488,13 @@ setup_c() {
 	mkdir -p "${MNT[$c]}"
 	AVAIL[$c]=1
 	case $c in
-	chunkfs)
-		IMG[$c]=$W/chunkfs.img
-		if [ ! -x "$CFS_FUSE" ] || [ ! -x "$CFS_MKFS" ]; then
-			WHY[$c]="$CFS_FUSE or $CFS_MKFS does not exist (run make)"
+	chunkfs|chunkfs@*)
+		IMG[$c]=$W/$c.img
+		if [ ! -x "${FUSE_OF[$c]}" ] || [ ! -x "${MKFS_OF[$c]}" ]; then
+			WHY[$c]="${FUSE_OF[$c]} or ${MKFS_OF[$c]} does not exist (run make)"
 			AVAIL[$c]=0; return 1
 		fi
-		"$CFS_MKFS" -q "${IMG[$c]}" "$SIZE" >>"$W/log/chunkfs.log" 2>&1 ||
+		"${MKFS_OF[$c]}" -q "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
 			{ WHY[$c]="mkfs.chunkfs -q IMAGE $SIZE failed"; AVAIL[$c]=0; return 1; } ;;
 	fuse2fs|ext4)
 		IMG[$c]=$W/$c.img
@@ -677,7 +709,7 @@ rowname() {
 	esac
 }
 
-SHOWN="chunkfs fuse2fs ptll ext4"
+SHOWN="chunkfs $CFS_OTHERS fuse2fs ptll ext4"
 SHOWN_LIST=""
 for c in $SHOWN; do [[ " $CONTENDERS " == *" $c "* ]] && SHOWN_LIST="$SHOWN_LIST $c"; done
 
@@ -685,11 +717,13 @@ table_rows() { # emits tab-separated lines: header + rows
 	local row c line
 	line="row"
 	for c in $SHOWN_LIST; do line="$line	${LABEL[$c]}"; done
+	for c in $CFS_OTHERS; do line="$line	chunkfs/$c"; done
 	line="$line	chunkfs/fuse2fs	chunkfs/passthrough_ll	issue-2 targets"
 	echo "$line"
 	for row in $ROWS; do
 		line=$(rowname "$row")
 		for c in $SHOWN_LIST; do line="$line	$(cell "$row" "$c")"; done
+		for c in $CFS_OTHERS; do line="$line	$(ratio "$row" chunkfs "$c")"; done
 		line="$line	$(ratio "$row" chunkfs fuse2fs)	$(ratio "$row" chunkfs ptll)	$(target "$row")"
 		echo "$line"
 	done
