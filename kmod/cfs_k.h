@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cfs_k.h - shared declarations of the chunkfs kernel module (kmod/): the
+ * kernel host of fs/host.h and the VFS glue over fs/chunkfs.h.
+ */
+#ifndef CFS_K_H
+#define CFS_K_H
+
+#include <linux/fs.h>
+#include <linux/atomic.h>
+
+#include "../fs/chunkfs.h"
+
+/* The block device under a mount (host_kernel.c). */
+struct cfs_kbdev {
+	struct cfs_bdev dev;
+	struct block_device *bdev;
+};
+void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
+		    int readonly);
+
+struct cfs_sb_info {
+	struct cfs_fs *fs;
+	struct cfs_kbdev kb;
+};
+
+struct cfs_inode_info {
+	atomic64_t nlookup;     /* cfs_lookup references this inode holds */
+	struct timespec64 btime;
+	struct inode vfs_inode;
+};
+
+static inline struct cfs_sb_info *CFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct cfs_fs *CFS_FS(struct inode *inode)
+{
+	return CFS_SB(inode->i_sb)->fs;
+}
+
+static inline struct cfs_inode_info *CFS_I(struct inode *inode)
+{
+	return container_of(inode, struct cfs_inode_info, vfs_inode);
+}
+
+/* The library's errors at the VFS boundary: its EUCLEAN (damaged metadata)
+ * is EIO to users, as in the FUSE mount. */
+static inline int cfs_kerr(int err)
+{
+	return err == -EUCLEAN ? -EIO : err;
+}
+
+/* inode.c */
+struct inode *cfs_iget(struct super_block *sb, const struct cfs_attr *a,
+		       int counted);
+void cfs_fill_inode(struct inode *inode, const struct cfs_attr *a);
+int cfs_vfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
+		    struct kstat *stat, u32 request_mask,
+		    unsigned int query_flags);
+ssize_t cfs_vfs_listxattr(struct dentry *dentry, char *list, size_t size);
+extern const struct inode_operations cfs_file_iops, cfs_symlink_iops,
+	cfs_special_iops;
+extern const struct xattr_handler *cfs_xattr_handlers[];
+
+/* dir.c */
+extern const struct inode_operations cfs_dir_iops;
+extern const struct file_operations cfs_dir_fops;
+
+/* file.c */
+extern const struct file_operations cfs_file_fops;
+extern const struct address_space_operations cfs_aops;
+
+#endif

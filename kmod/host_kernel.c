@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * host_kernel.c - fs/host.h for the Linux kernel: block I/O through the
+ * block device's page cache, kvmalloc, struct mutex, crc32_le, ktime and
+ * printk.  Images are byte-identical to the userspace host's.
+ */
+#include <linux/blkdev.h>
+#include <linux/crc32.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/pagemap.h>
+#include <linux/printk.h>
+#include <linux/ratelimit.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "cfs_k.h"
+
+/* ---- block device ----
+ * Byte-addressed reads and writes go through the block device's own page
+ * cache (read_mapping_page); a write dirties the cached page, and flush
+ * writes back every dirty page of the device, waits for it, then flushes
+ * the device's volatile cache: what the library's commit order needs
+ * ("make every completed write durable"). */
+
+static int kbd_range_ok(struct cfs_bdev *dev, u64 off, u64 len)
+{
+	return off <= dev->size && len <= dev->size - off;
+}
+
+/* One page at a time through the device's page cache; a write dirties the
+ * cached page under its lock. */
+static int kbd_rw(struct cfs_bdev *dev, u64 off, u8 *buf, u64 len, int write)
+{
+	struct cfs_kbdev *kb = dev->priv;
+	struct address_space *m = kb->bdev->bd_inode->i_mapping;
+
+	if (write && dev->readonly)
+		return -EROFS;
+	if (!kbd_range_ok(dev, off, len))
+		return -EIO;
+	while (len) {
+		size_t po = offset_in_page(off);
+		size_t n = min_t(u64, len, PAGE_SIZE - po);
+		struct page *pg = read_mapping_page(m, off >> PAGE_SHIFT, NULL);
+		void *k;
+
+		if (IS_ERR(pg))
+			return -EIO;
+		if (write)
+			lock_page(pg);
+		k = kmap_local_page(pg);
+		if (write)
+			memcpy(k + po, buf, n);
+		else
+			memcpy(buf, k + po, n);
+		kunmap_local(k);
+		if (write) {
+			set_page_dirty(pg);
+			unlock_page(pg);
+		}
+		put_page(pg);
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int kbd_read(struct cfs_bdev *dev, u64 off, void *buf, u64 len)
+{
+	return kbd_rw(dev, off, buf, len, 0);
+}
+
+static int kbd_write(struct cfs_bdev *dev, u64 off, const void *buf, u64 len)
+{
+	return kbd_rw(dev, off, (u8 *)buf, len, 1);
+}
+
+static int kbd_flush(struct cfs_bdev *dev)
+{
+	struct cfs_kbdev *kb = dev->priv;
+	int err;
+
+	if (dev->readonly)
+		return 0;
+	err = sync_blockdev(kb->bdev);
+	if (!err)
+		err = blkdev_issue_flush(kb->bdev);
+	return err ? -EIO : 0;
+}
+
+static const struct cfs_bdev_ops kbd_ops = {
+	.read = kbd_read,
+	.write = kbd_write,
+	.flush = kbd_flush,
+};
+
+void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
+		    int readonly)
+{
+	kb->bdev = bdev;
+	kb->dev.ops = &kbd_ops;
+	kb->dev.size = bdev_nr_bytes(bdev);
+	kb->dev.readonly = readonly;
+	kb->dev.priv = kb;
+}
+
+/* ---- memory ----
+ * Zeroed; large blocks from vmalloc.  The library allocates under its own
+ * lock, possibly on a writeback path, so no allocation may recurse into
+ * filesystem reclaim.  A size no kernel allocator takes (a hostile image's
+ * geometry) fails quietly: the library reports ENOMEM. */
+void *host_alloc(u64 size)
+{
+	unsigned int nofs;
+	void *p;
+
+	if (size > INT_MAX)
+		return NULL;
+	nofs = memalloc_nofs_save();
+	p = kvzalloc(size ? size : 1, GFP_KERNEL | __GFP_NOWARN);
+	memalloc_nofs_restore(nofs);
+	return p;
+}
+
+void host_free(void *p)
+{
+	kvfree(p);
+}
+
+/* ---- locks ---- */
+struct host_mutex {
+	struct mutex m;
+};
+
+struct host_mutex *host_mutex_new(void)
+{
+	struct host_mutex *m = kmalloc(sizeof(*m), GFP_NOFS);
+
+	if (m)
+		mutex_init(&m->m);
+	return m;
+}
+
+void host_mutex_free(struct host_mutex *m)
+{
+	if (!m)
+		return;
+	mutex_destroy(&m->m);
+	kfree(m);
+}
+
+void host_mutex_lock(struct host_mutex *m)
+{
+	mutex_lock(&m->m);
+}
+
+void host_mutex_unlock(struct host_mutex *m)
+{
+	mutex_unlock(&m->m);
+}
+
+/* ---- time ---- */
+void host_now(s64 *sec, u32 *nsec)
+{
+	struct timespec64 ts;
+
+	ktime_get_real_ts64(&ts);
+	*sec = ts.tv_sec;
+	*nsec = (u32)ts.tv_nsec;
+}
+
+/* ---- crc32 ----
+ * zlib's crc32(crc, buf, len) is the reflected CRC-32 (polynomial
+ * 0xedb88320) with the register preset to ~crc and the result inverted:
+ * ~crc32_le(~crc, buf, len).  crc32_le takes a size_t length, so very long
+ * buffers are fed in pieces as the userspace host does. */
+u32 host_crc32(u32 crc, const void *buf, u64 len)
+{
+	const u8 *p = buf;
+
+	crc = ~crc;
+	while (len) {
+		size_t n = min_t(u64, len, 1u << 30);
+
+		crc = crc32_le(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return ~crc;
+}
+
+/* ---- logging ----
+ * The library's levels are syslog's, as the kernel's are.  Rate-limited:
+ * a damaged image read in a loop must not flood the log (the event ring
+ * folds repeats too). */
+static DEFINE_RATELIMIT_STATE(cfs_log_rs, 5 * HZ, 100);
+
+void host_log(int level, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list ap;
+
+	if (level < 0 || level > 7)
+		level = CFS_LOG_ERR;
+	if (!__ratelimit(&cfs_log_rs))
+		return;
+	va_start(ap, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &ap;
+	printk("%c%cchunkfs: %pV\n", KERN_SOH_ASCII, '0' + level, &vaf);
+	va_end(ap);
+}
