@@ -101,6 +101,11 @@ freestanding:
 deps:
 	@sh tests/deps.sh
 
+# The kernel module (kmod/chunkfs.ko) against /lib/modules/$(KVER)/build;
+# KVER is detected by kmod/Makefile unless given.  Objects stay in kmod/.
+kmod:
+	$(MAKE) -C kmod $(if $(KVER),KVER=$(KVER))
+
 check: deps
 	$(MAKE) all
 	$(MAKE) san
@@ -136,3 +141,4 @@ install: all
 
 clean:
 	rm -rf build $(PROGS)
+	$(MAKE) -C kmod clean

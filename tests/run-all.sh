@@ -33,6 +33,8 @@ for t in tests/tools/t_*.sh; do
 	run "tools-$(basename "$t" .sh)" sh "$t"
 done
 run fsck-corpus sh tests/fsck/run.sh
+# the kernel module in a qemu VM (builds kmod/chunkfs.ko; tests/kmod/run.sh)
+run kmod sh tests/kmod/run.sh
 echo
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"

@@ -1,0 +1,105 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Kernel module test: build kmod/chunkfs.ko, make a chunkfs image on the
+# host (mkfs.chunkfs -d from a generated tree) and fuzzed copies of it,
+# boot the Debian kernel in qemu (software emulation) with a busybox
+# initramfs whose /init (tests/kmod/init.sh) mounts the image through the
+# module and checks it, then parse the console and check the image on the
+# host with fsck.chunkfs -fn.  Exits non-zero on any failure.
+#
+# Environment: CFS_BIN (programs; default build/san/bin), KVER (kernel;
+# default the one kmod/Makefile picks), FUZZ_N (fuzzed images, 20),
+# FUZZ_SEED (1), KMOD_TIMEOUT (seconds for the VM, 150), KEEP=1 keeps the
+# work directory.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+ROOT=$PWD
+CFS_BIN=${CFS_BIN:-$ROOT/build/san/bin}
+FUZZ_N=${FUZZ_N:-20}
+FUZZ_SEED=${FUZZ_SEED:-1}
+KMOD_TIMEOUT=${KMOD_TIMEOUT:-150}
+W=$(mktemp -d /tmp/cfs-kmod.XXXXXX) || exit 2
+[ "${KEEP:-0}" = 1 ] && echo "work directory: $W" || trap 'rm -rf "$W"' EXIT INT TERM
+fail() { echo "FAIL: $*"; exit 1; }
+step() { echo "== $*"; }
+
+step "kernel and tools"
+KVER=${KVER:-$(make -s -C kmod kver)}
+[ -n "$KVER" ] || fail "no kernel headers in /lib/modules/*/build (sh tests/deps.sh)"
+VMLINUZ=/boot/vmlinuz-$KVER
+KMODS=/lib/modules/$KVER/kernel
+[ -r "$VMLINUZ" ] || fail "no $VMLINUZ (linux-image-amd64 for the headers' version $KVER)"
+for t in qemu-system-x86_64 cpio gzip python3 gcc; do
+	command -v $t >/dev/null || fail "$t missing (sh tests/deps.sh)"
+done
+BUSYBOX=/bin/busybox   # busybox-static's: the initramfs has no libc
+[ -x "$BUSYBOX" ] || fail "no $BUSYBOX (busybox-static: sh tests/deps.sh)"
+for p in mkfs.chunkfs fsck.chunkfs chunkfs; do
+	[ -x "$CFS_BIN/$p" ] || fail "$CFS_BIN/$p missing (make san)"
+done
+echo "kernel $KVER"
+
+step "build the module"
+make -s -C kmod KVER="$KVER" >"$W/build.log" 2>&1 || { cat "$W/build.log"; fail "module build"; }
+if grep -E 'warning:|error:' "$W/build.log"; then fail "module build has warnings"; fi
+[ -f kmod/chunkfs.ko ] || fail "no kmod/chunkfs.ko"
+
+step "the image"
+python3 tests/kmod/mktree.py "$W/tree" "$W/manifest" "$W/paths" || fail "mktree"
+IMG=$W/good.img
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M -d "$W/tree" "$IMG" 32M || fail "mkfs.chunkfs -d"
+"$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$W/fsck0.log" 2>&1 || { cat "$W/fsck0.log"; fail "fsck of the new image"; }
+"$CFS_BIN/chunkfs" stat "$IMG" >"$W/stat.log" 2>&1 || { cat "$W/stat.log"; fail "chunkfs stat"; }
+grep -i 'contin' "$W/stat.log" | head -n 3
+SUM0=$(md5sum <"$IMG")
+FUZZ_SIZE=$(stat -c %s "$IMG")
+python3 tests/kmod/fuzz.py "$IMG" "$W/fuzz.img" "$FUZZ_N" "$FUZZ_SEED" || fail "fuzz.py"
+
+step "the initramfs"
+R=$W/initramfs
+mkdir -p "$R/bin" "$R/lib/modules" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/mnt"
+cp "$BUSYBOX" "$R/bin/busybox" || fail "busybox"
+gcc -static -O2 -Wall -Wextra -Werror -o "$R/bin/kt" tests/kmod/kt.c || fail "kt.c"
+cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init"
+cp kmod/chunkfs.ko "$R/chunkfs.ko" && strip --strip-debug "$R/chunkfs.ko" || fail "chunkfs.ko"
+for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
+	 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
+	 drivers/virtio/virtio_pci drivers/block/virtio_blk drivers/block/loop; do
+	f=$KMODS/$m.ko
+	if [ -f "$f" ]; then cp "$f" "$R/lib/modules/"
+	elif [ -f "$f.xz" ]; then xz -dc "$f.xz" >"$R/lib/modules/$(basename "$m").ko"
+	else fail "no $f"; fi
+done
+cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"
+printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\n' "$FUZZ_N" "$FUZZ_SIZE" >"$R/params"
+(cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/initrd.gz" || fail "cpio"
+
+step "the VM (timeout ${KMOD_TIMEOUT}s)"
+start=$(date +%s)
+timeout "$KMOD_TIMEOUT" qemu-system-x86_64 -m 512 -smp 1 -nographic -no-reboot \
+	-nic none -monitor none -serial "file:$W/console.log" \
+	-kernel "$VMLINUZ" -initrd "$W/initrd.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4" \
+	-drive "file=$IMG,if=virtio,format=raw" \
+	-drive "file=$W/fuzz.img,if=virtio,format=raw" </dev/null >"$W/qemu.log" 2>&1
+rc=$?
+echo "VM ran $(( $(date +%s) - start ))s, qemu exit $rc"
+[ -f "$W/console.log" ] || { cat "$W/qemu.log"; fail "no console output"; }
+# a result line may follow other console output on the same line
+tr -d '\r' <"$W/console.log" | sed 's/^.*KT \(PASS\|FAIL\|END\)/KT \1/' >"$W/console.txt"
+grep -E '^KT |^fuzz |^statfs|^walk' "$W/console.txt"
+bad=0
+if grep -nE 'BUG:|Oops|WARNING:|KASAN|general protection|Kernel panic|Call Trace|UBSAN|kmemleak' "$W/console.txt"; then
+	echo "the kernel complained; console:"; tail -n 80 "$W/console.txt"; bad=1
+fi
+[ $rc = 124 ] && { echo "timeout: the VM did not finish in ${KMOD_TIMEOUT}s"; tail -n 30 "$W/console.txt"; bad=1; }
+grep -q '^KT END' "$W/console.txt" || { echo "no final marker (KT END)"; tail -n 30 "$W/console.txt"; bad=1; }
+grep -q '^KT FAIL' "$W/console.txt" && bad=1
+npass=$(grep -c '^KT PASS' "$W/console.txt")
+[ "$npass" -ge 20 ] || { echo "only $npass checks passed"; bad=1; }
+[ $bad = 0 ] || fail "in the VM"
+
+step "the image on the host"
+[ "$(md5sum <"$IMG")" = "$SUM0" ] && echo "a read-only mount wrote nothing" || fail "the read-only mount changed the image"
+"$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$W/fsck1.log" 2>&1 || { cat "$W/fsck1.log"; fail "fsck.chunkfs -fn after the VM"; }
+echo "PASS: kmod ($npass checks in the VM)"
