@@ -139,6 +139,8 @@ void buf_clean(struct cfs_fs *fs, struct cfs_buf *b)
 		return;
 	b->dirty = 0;
 	fs->ndirty--;
+	if (!b->refs && !b->lnext)
+		lru_add_tail(fs, b); /* evictable now (see buf_put) */
 	ch = buf_chunk(fs, b);
 	if (ch && ch->ndirty)
 		ch->ndirty--;
@@ -147,8 +149,8 @@ void buf_clean(struct cfs_fs *fs, struct cfs_buf *b)
 static void buf_destroy(struct cfs_fs *fs, struct cfs_buf *b)
 {
 	buf_unhash(fs, b);
-	lru_del(b);
 	buf_clean(fs, b);
+	lru_del(b);
 	fs->nbufs--;
 	if (fs->nfree < BUF_FREE_MAX) {
 		b->hnext = fs->bfree;
@@ -367,6 +369,11 @@ void buf_put(struct cfs_fs *fs, struct cfs_buf *b)
 	if (!b)
 		return;
 	if (--b->refs == 0) {
+		/* a buffer that cannot be evicted before its commit stays off
+		 * the LRU (buf_clean puts it there), so eviction never walks
+		 * the dirty ones */
+		if (b->dirty && (fs->journal || fs->rdonly))
+			return;
 		lru_add_tail(fs, b);
 		if (fs->nbufs > fs->maxbufs)
 			buf_shrink(fs);

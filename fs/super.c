@@ -410,7 +410,8 @@ static int mkfs_lost_found(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 	const char *why;
 	char name[24];
 	u32 k, len;
-	int err = cfs_mount(dev, 0, &fs, &why);
+	/* part of mkfs: not journaled (one operation makes every chunk-K) */
+	int err = cfs_mount(dev, CFS_MOUNT_NOJOURNAL, &fs, &why);
 
 	if (err)
 		return err;
