@@ -115,8 +115,11 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	const char *why = "";
 	int err;
 
-	if (!sb_rdonly(sb))
-		return invalfc(fc, "chunkfs: this module mounts read-only only so far (use -o ro)") ?: -EROFS;
+	if (!sb_rdonly(sb)) {
+		errorfc(fc, "%s: this module mounts read-only only so far (use -o ro)",
+			sb->s_id);
+		return -EROFS;
+	}
 	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
 	if (!sbi)
 		return -ENOMEM;
@@ -124,10 +127,10 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = cfs_mount(&sbi->kb.dev, sb_rdonly(sb) ? CFS_MOUNT_RDONLY : 0,
 			&sbi->fs, &why);
 	if (err) {
-		errorfc(fc, "chunkfs (%s): cannot mount: %s (error %d)",
+		errorfc(fc, "%s: cannot mount: %s (error %d)",
 			sb->s_id, why && *why ? why : "mount failed", err);
 		kfree(sbi);
-		return cfs_kerr(err) == -EIO ? -EIO : err;
+		return err; /* EUCLEAN for a corrupt filesystem, as ext4's */
 	}
 	sb->s_fs_info = sbi;
 	g = cfs_geometry(sbi->fs);
@@ -145,7 +148,7 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* the root, with one lookup reference, as any other inode */
 	err = cfs_lookup(sbi->fs, CFS_ROOT_INO, ".", 1, &a);
 	if (err) {
-		errorfc(fc, "chunkfs (%s): root directory unreadable (error %d)",
+		errorfc(fc, "%s: root directory unreadable (error %d)",
 			sb->s_id, err);
 		return cfs_kerr(err);	/* put_super unmounts */
 	}
@@ -154,7 +157,7 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return PTR_ERR(root);
 	if (!S_ISDIR(root->i_mode)) {
 		iput(root);
-		errorfc(fc, "chunkfs (%s): root is not a directory", sb->s_id);
+		errorfc(fc, "%s: root is not a directory", sb->s_id);
 		return -EIO;
 	}
 	sb->s_root = d_make_root(root);
@@ -171,8 +174,10 @@ static int cfs_get_tree(struct fs_context *fc)
 static int cfs_reconfigure(struct fs_context *fc)
 {
 	sync_filesystem(fc->root->d_sb);
-	if (!(fc->sb_flags & SB_RDONLY))
-		return invalfc(fc, "chunkfs: this module mounts read-only only so far") ?: -EROFS;
+	if (!(fc->sb_flags & SB_RDONLY)) {
+		errorfc(fc, "this module mounts read-only only so far");
+		return -EROFS;
+	}
 	return 0;
 }
 

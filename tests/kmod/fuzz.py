@@ -8,7 +8,10 @@ overwritten, a field set to an extreme value, or a block swapped with
 another.  Odd-numbered copies then have the damaged blocks' crc32 fixed
 up (zlib crc of bytes 4.. of the block, as FORMAT.md says), so they pass
 the checksum and test the verifiers behind it: a hostile image, not only
-a damaged one.  Copy i starts at byte i * len(IMAGE).
+a damaged one.  The first copies are fixed hostile superblocks (both
+copies changed alike, crcs fixed up): no filesystem at all, then a block
+size, a size, a chunk size, a chunk count and a journal size that do not
+fit the device.  Copy i starts at byte i * len(IMAGE).
 """
 import random
 import struct
@@ -26,10 +29,35 @@ meta = [b for b in range(nblk)
 if not meta:
     sys.exit("fuzz.py: no metadata blocks found")
 rnd = random.Random(seed)
+
+
+def seal(a, b):
+    off = b * BS
+    struct.pack_into("<I", a, off, zlib.crc32(bytes(a[off + 4:off + BS])) & 0xffffffff)
+
+
+# (offset in the superblock, format, value): struct cfs_geom follows the
+# 64-byte block header
+SB_CASES = [None,                        # all zeros: not a chunkfs image
+            (68, "<I", 512),             # block_size
+            (72, "<Q", 1 << 40),         # total_blocks
+            (80, "<I", 1),               # chunk_blocks
+            (84, "<I", 0xffffffff),      # nchunks
+            (92, "<I", 0xfffffff0)]      # journal_blocks
 with open(out_path, "wb") as out:
     for i in range(count):
         a = bytearray(img)
         touched = set()
+        if i < len(SB_CASES):
+            case = SB_CASES[i]
+            if case is None:
+                a = bytearray(len(img))
+            else:
+                for b in (0, 1):
+                    struct.pack_into(case[1], a, b * BS + case[0], case[2])
+                    seal(a, b)
+            out.write(a)
+            continue
         for _ in range(rnd.randint(1, 4)):
             b = rnd.choice(meta)
             off = b * BS
@@ -51,9 +79,7 @@ with open(out_path, "wb") as out:
             touched.add(b)
         if i % 2:
             for b in touched:
-                off = b * BS
-                struct.pack_into("<I", a, off,
-                                 zlib.crc32(bytes(a[off + 4:off + BS])) & 0xffffffff)
+                seal(a, b)
         out.write(a)
 print("fuzz.py: %d copies of %d bytes, %d metadata blocks to choose from"
       % (count, len(img), len(meta)))

@@ -8,14 +8,14 @@
 # host with fsck.chunkfs -fn.  Exits non-zero on any failure.
 #
 # Environment: CFS_BIN (programs; default build/san/bin), KVER (kernel;
-# default the one kmod/Makefile picks), FUZZ_N (fuzzed images, 20),
+# default the one kmod/Makefile picks), FUZZ_N (fuzzed images, 24),
 # FUZZ_SEED (1), KMOD_TIMEOUT (seconds for the VM, 150), KEEP=1 keeps the
 # work directory.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
 CFS_BIN=${CFS_BIN:-$ROOT/build/san/bin}
-FUZZ_N=${FUZZ_N:-20}
+FUZZ_N=${FUZZ_N:-24}
 FUZZ_SEED=${FUZZ_SEED:-1}
 KMOD_TIMEOUT=${KMOD_TIMEOUT:-150}
 W=$(mktemp -d /tmp/cfs-kmod.XXXXXX) || exit 2
