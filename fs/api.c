@@ -17,6 +17,8 @@ static void fs_lock(struct cfs_fs *fs)
  * the mount is synchronous (journal.c). */
 static void fs_unlock(struct cfs_fs *fs)
 {
+	if (fs->norphan_q && fs->journal)
+		orphans_process(fs);
 	if (journal_wants_commit(fs))
 		journal_commit(fs, 0); /* (a failure is logged; the changes
 					* stay dirty for the next commit) */

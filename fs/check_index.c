@@ -26,7 +26,9 @@ static void sort_links(struct ck *c)
 	for (i = 0; i < c->nlinks; i++) {
 		u32 loc = c->links[i].local;
 
-		if (loc < c->ninodes && c->ino[loc].state == CI_INUSE)
+		if (loc < c->ninodes && c->ino[loc].state == CI_INUSE &&
+		    !(c->links[i].l.kind == CFS_LINK_ORPHAN &&
+		      c->ino[loc].refs))
 			c->links[n++] = c->links[i];
 	}
 	for (gap = n / 2; gap > 0; gap /= 2) {

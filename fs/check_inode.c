@@ -309,6 +309,16 @@ static int check_one(struct ck *c, u32 local, struct cfs_dinode *di,
 			inode_put(c->fs, ip);
 			return err;
 		}
+	} else if (!ip->d.nlink) {
+		/* unlinked while in use: on the chunk's orphan list (pass 5
+		 * drops this expectation if names are found for it) */
+		struct cfs_link l = { CFS_LINK_ORPHAN, 0, 0, ip->d.gen };
+
+		err = ck_add_link(c, CFS_ORPHAN_PEER, local, &l);
+		if (err < 0) {
+			inode_put(c->fs, ip);
+			return err;
+		}
 	}
 	/* Block count: an origin with continuations also counts their data
 	 * blocks; that is checked where the continuations are read. */

@@ -164,7 +164,10 @@ int check_nlink(struct ck *c)
 		} else if (ci->ft == CFS_FT_DIR) {
 			int root = c->k == 0 && i == CFS_ROOT_LOCAL;
 
-			if (!root && !ci->refs) {
+			if (!root && !ci->refs && !ip->d.nlink) {
+				/* removed while in use (a working
+				 * directory): a listed orphan, as files */
+			} else if (!root && !ci->refs) {
 				if (ck_problem(c, PR_ORPHAN, ip->ino, 0,
 					       "directory"))
 					ci->orphan = 1;
@@ -179,7 +182,8 @@ int check_nlink(struct ck *c)
 					inode_write(c->fs, ip);
 				}
 			}
-			if (!ci->has_fwd && ip->d.nlink != 2 + ci->subdirs) {
+			if (!ci->has_fwd && ip->d.nlink != 2 + ci->subdirs &&
+			    (root || ci->refs || ip->d.nlink)) {
 				ck_fmt(d, sizeof(d), "% recorded, % found",
 				       ip->d.nlink, 2 + ci->subdirs);
 				if (ck_problem(c, PR_DIR_NLINK, ip->ino, 0, d)) {
@@ -189,9 +193,10 @@ int check_nlink(struct ck *c)
 			}
 		} else if (!ci->refs) {
 			if (!ip->d.nlink) {
-				if (ck_problem(c, PR_ORPHAN_EMPTY, ip->ino, 0,
-					       "unlinked while open"))
-					free_inode_here(c, ip);
+				/* unlinked while in use: an orphan, listed in
+				 * the link index (pass 5 checks the entry),
+				 * freed by the next mount that uses the
+				 * chunk; not a problem */
 			} else if (!ip->d.size && !ip->d.blocks &&
 				   !ip->d.xattr_root && !ip->d.nconts &&
 				   !ci->local_blocks) {

@@ -710,8 +710,26 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 			}
 			keep--;
 		}
+		if (part) {
+			/* only a written block moves, and only where its chunk
+			 * has room to spare (blocks freed since the last
+			 * commit do not count): a full chunk keeps it in place
+			 * rather than fail the truncate with ENOSPC */
+			struct emap m;
+
+			err = file_map(fs, ip, (size - tail) >> fs->bshift, &m);
+			if (err) {
+				host_free(part);
+				return err;
+			}
+			if (m.kind != M_DATA ||
+			    m.ch->hdr.free_blocks <= chunk_meta_reserve(m.ch) +
+			    fs->npfree + 8)
+				keep++;
+			emap_rel(fs, &m);
+		}
 		err = punch_tree(fs, ip, ip, keep, LBLK_END, 1);
-		if (!err && part)
+		if (!err && part && keep == (size - tail) >> fs->bshift)
 			err = file_write_range(fs, ip, size - tail, tail, part,
 					       1);
 		host_free(part);

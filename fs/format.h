@@ -295,6 +295,11 @@ CFS_STATIC_ASSERT(sizeof(struct cfs_xattr) == 8, "xattr record");
 #define CFS_LINK_FWD_DIR 2    /* local origin dir -> continuation in peer */
 #define CFS_LINK_BACK_FILE 3  /* local continuation -> origin file in peer */
 #define CFS_LINK_BACK_DIR 4   /* local continuation -> origin dir in peer */
+#define CFS_LINK_ORPHAN 5     /* key CFS_ORPHAN_PEER << 32 | local: an inode
+			       * unlinked while still in use (link count 0),
+			       * freed when its last user goes or, after a
+			       * crash, by the next mount that uses the chunk */
+#define CFS_ORPHAN_PEER 0xffffffffu
 struct cfs_link {
 	u32 kind;
 	u32 peer_ino;

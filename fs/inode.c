@@ -127,10 +127,26 @@ static void inode_unhash(struct cfs_fs *fs, struct cfs_inode *ip)
 		*pp = ip->hnext;
 }
 
+/* An inode whose last name went while it is still in use goes on its
+ * chunk's orphan list (in the link index, with the change that unlinked
+ * it), so that a crash before its last user goes leaves a listed orphan
+ * that the next mount frees, not a leaked inode. */
+static void orphan_add(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_link l = { CFS_LINK_ORPHAN, 0, 0, ip->d.gen };
+
+	if (!link_add(fs, ip->ch, CFS_ORPHAN_PEER, ip->local, &l))
+		ip->orphan = 1;
+}
+
 int inode_evict_if_unused(struct cfs_fs *fs, struct cfs_inode *ip)
 {
-	if (ip->refs || ip->nlookup)
+	if (ip->refs || ip->nlookup) {
+		if (!ip->d.nlink && !ip->orphan && ip->d.mode && fs->journal &&
+		    !(ip->d.flags & CFS_IF_CONT))
+			orphan_add(fs, ip);
 		return 0;
+	}
 	if (!ip->d.nlink && !(ip->d.flags & CFS_IF_CONT) && !fs->rdonly &&
 	    ip->d.mode && !fs->checking) {
 		ip->refs = 1; /* pinned while freeing */
@@ -229,11 +245,73 @@ int inode_free(struct cfs_fs *fs, struct cfs_inode *ip)
 			 (unsigned long long)ip->ino, err);
 		return err;
 	}
+	if (ip->orphan) {
+		link_del(fs, ip->ch, CFS_ORPHAN_PEER, ip->local);
+		ip->orphan = 0;
+	}
 	cfs_memset(&ip->d, 0, sizeof(ip->d));
 	e = inode_write(fs, ip);
 	if (!e)
 		e = free_inode_nr(fs, ip->ch, ip->local);
 	return e;
+}
+
+void orphans_queue(struct cfs_fs *fs, u32 chunk)
+{
+	if (!fs->orphans_on)
+		return;
+	if (fs->norphan_q == fs->orphan_cap) {
+		u32 ncap = fs->orphan_cap ? fs->orphan_cap * 2 : 16;
+		u32 *q = host_alloc((u64)ncap * sizeof(*q));
+
+		if (!q)
+			return; /* (then freed by a later mount or by fsck) */
+		if (fs->orphan_q)
+			cfs_memcpy(q, fs->orphan_q,
+				   (u64)fs->norphan_q * sizeof(*q));
+		host_free(fs->orphan_q);
+		fs->orphan_q = q;
+		fs->orphan_cap = ncap;
+	}
+	fs->orphan_q[fs->norphan_q++] = chunk;
+}
+
+/* Free the orphans the queued chunks list: inodes unlinked while in use
+ * when the filesystem last went down without unmounting.  Between
+ * operations, under the lock (fs_unlock). */
+void orphans_process(struct cfs_fs *fs)
+{
+	while (fs->norphan_q) {
+		struct cfs_chunk *ch = fs->chunks[fs->orphan_q[--fs->norphan_q]];
+		struct cfs_tree t;
+		struct cfs_link l;
+		u64 k = (u64)CFS_ORPHAN_PEER << 32;
+		u32 len;
+
+		if (!ch || ch->hdr_bad == 3)
+			continue;
+		cfs_memset(&t, 0, sizeof(t));
+		t.fs = fs;
+		t.ch = ch;
+		t.type = CFS_TREE_LINK;
+		t.root_blk = ch->hdr.link_root;
+		while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
+		       (k >> 32) == CFS_ORPHAN_PEER) {
+			struct cfs_inode *ip = NULL;
+			u32 local = (u32)k;
+
+			if (inode_get(fs, CFS_MKINO(ch->index, local), &ip)) {
+				link_del(fs, ch, CFS_ORPHAN_PEER, local);
+			} else if (!ip->d.nlink && ip->d.gen == l.local_gen) {
+				ip->orphan = 1; /* freed by its last put */
+				inode_put(fs, ip);
+			} else { /* stale entry: linked again, or reused */
+				link_del(fs, ch, CFS_ORPHAN_PEER, local);
+				inode_put(fs, ip);
+			}
+			k++;
+		}
+	}
 }
 
 u32 mode_to_ft(u32 mode)

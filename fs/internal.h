@@ -47,6 +47,7 @@ struct cfs_inode {
 	u32 local;
 	u64 nlookup;          /* front-end references (cfs_forget) */
 	u32 refs;             /* internal pins */
+	int orphan;           /* on its chunk's orphan list (link 0, in use) */
 	struct cfs_dinode d;
 	struct cfs_inode *hnext;
 };
@@ -100,6 +101,10 @@ struct cfs_fs {
 	int free_low;
 	int repair_pending;
 	int checking_offline;     /* mounted by fsck: no events */
+	/* chunks whose orphan list is still to be looked at (inode.c) */
+	u32 *orphan_q;
+	u32 norphan_q, orphan_cap;
+	int orphans_on;           /* chunk loads queue their orphan lists */
 };
 
 #define CFS_LOCAL(ino) ((u32)(ino))
@@ -208,6 +213,10 @@ void inode_to_attr(struct cfs_fs *fs, const struct cfs_inode *ip,
 void inode_touch(struct cfs_inode *ip, int a, int m, int c);
 u32 mode_to_ft(u32 mode);
 int inode_evict_if_unused(struct cfs_fs *fs, struct cfs_inode *ip);
+/* Orphans: a chunk just loaded is queued; orphans_process frees what the
+ * queued chunks' orphan lists name (left by a crash). */
+void orphans_queue(struct cfs_fs *fs, u32 chunk);
+void orphans_process(struct cfs_fs *fs);
 struct cfs_inode *inode_cached(struct cfs_fs *fs, u64 ino);
 
 /* ---- B+tree (btree.c) ---- */

@@ -294,6 +294,7 @@ struct cfs_chunk *chunk_load(struct cfs_fs *fs, u32 index)
 	ch->bb_hint = ch->hdr.data_start;
 	ch->ib_hint = 1;
 	fs->chunks[index] = ch;
+	orphans_queue(fs, index); /* looked at between operations */
 	return ch;
 }
 
@@ -649,6 +650,7 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->hdrbuf);
 	host_free(fs->jmap);
 	host_free(fs->ev);
+	host_free(fs->orphan_q);
 	host_mutex_free(fs->lock);
 	host_free(fs);
 }
@@ -756,7 +758,6 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs = host_alloc(sizeof(*fs));
 	buf = host_alloc(CFS_MAX_BLOCK_SIZE);
 	if (!fs || !buf) {
-		host_free(fs->jmap);
 		host_free(fs);
 		host_free(buf);
 		*why = "out of memory";
@@ -895,6 +896,16 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		}
 		inode_put(fs, root);
 	}
+	if (fs->journal) {
+		/* from now on every chunk loaded has its orphan list looked
+		 * at; chunk 0 and the replayed ones are loaded already */
+		u32 k;
+
+		fs->orphans_on = 1;
+		for (k = 0; k < fs->nchunks; k++)
+			if (fs->chunks[k])
+				orphans_queue(fs, k);
+	}
 	if (!fs->rdonly) {
 		s64 sec;
 		u32 ns;
@@ -1011,6 +1022,8 @@ int cfs_unmount(struct cfs_fs *fs)
 	int err = 0;
 
 	host_mutex_lock(fs->lock);
+	if (fs->journal)
+		orphans_process(fs);
 	evict_all(fs);
 	if (fs->journal) {
 		/* the last commit marks what this mount dirtied CLEAN; once

@@ -730,6 +730,67 @@ static void torn_and_misdirected(u8 *base)
 	}
 }
 
+/* A file unlinked while in use, then a crash: the orphan is listed, fsck
+ * -n finds nothing wrong, the next mount frees it (its space comes back),
+ * and the filesystem is clean again. */
+static void orphan_after_crash(void)
+{
+	struct membdev *d = membdev_new(DEV);
+	struct cfs_mkfs_opts o;
+	struct cfs_statfs st0, st1;
+	struct cfs_attr a;
+	struct cfs_fs *f;
+	struct membdev *save = dev;
+	const char *why;
+	u8 *snap = malloc(DEV);
+	u64 ino, dino;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.chunk_bytes = 4 << 20;
+	memcpy(o.uuid, "orphan-test-uuid", 16);
+	CHECK_OK(cfs_mkfs(&d->bdev, &o));
+	CHECK_OK(cfs_mount(&d->bdev, 0, &f, &why));
+	CHECK_OK(cfs_statfs(f, &st0));
+	CHECK_OK(cfs_mknod(f, CFS_ROOT_INO, "dir", 3, CFS_S_IFDIR | 0755, 0,
+			   &cr, &a));
+	dino = a.ino; /* (its lookup reference kept: a cwd, rmdir'ed below) */
+	CHECK_OK(cfs_mknod(f, CFS_ROOT_INO, "open", 4, CFS_S_IFREG | 0644, 0,
+			   &cr, &a));
+	ino = a.ino;  /* the lookup reference stays: the file is "open" */
+	memset(buf, 0x5c, 300000);
+	CHECK_EQ(cfs_write(f, ino, 0, 300000, buf), 300000);
+	CHECK_OK(cfs_unlink(f, CFS_ROOT_INO, "open", 4));
+	CHECK_OK(cfs_rmdir(f, CFS_ROOT_INO, "dir", 3));
+	CHECK_EQ(cfs_read(f, ino, 0, 10, buf), 10); /* still readable */
+	CHECK_OK(cfs_sync(f));
+	memcpy(snap, d->mem, DEV);     /* the power goes now */
+	cfs_forget(f, ino, 1);
+	cfs_forget(f, dino, 1);
+	CHECK_OK(cfs_unmount(f));
+	memcpy(d->mem, snap, DEV);
+	dev = d;                        /* (fsck_all checks `dev`) */
+	CHECK_EQ(fsck_all(), 0);
+	CHECK_OK(cfs_mount(&d->bdev, 0, &f, &why));
+	CHECK_OK(cfs_getattr(f, CFS_ROOT_INO, &a)); /* an operation: frees */
+	r = cfs_getattr(f, ino, &a);
+	CHECK(r == -CFS_ENOENT || r == -CFS_ESTALE, "the orphan is freed (%d)",
+	      r);
+	r = cfs_getattr(f, dino, &a);
+	CHECK(r == -CFS_ENOENT || r == -CFS_ESTALE, "the orphan dir is freed "
+	      "(%d)", r);
+	CHECK_OK(cfs_statfs(f, &st1));
+	CHECK_EQ(st1.bfree, st0.bfree);
+	CHECK_EQ(st1.ffree, st0.ffree);
+	CHECK_OK(cfs_unmount(f));
+	CHECK_EQ(fsck_all(), 0);
+	printf("# orphan after a crash: listed, fsck clean, freed by the next "
+	       "mount\n");
+	dev = save;
+	membdev_free(d);
+	free(snap);
+}
+
 /* The images for t_replay.sh: see the top comment. */
 static int dump(const u8 *base, const char *file)
 {
@@ -898,6 +959,7 @@ int main(int argc, char **argv)
 		       names[mode], done, total + 1, failures - before);
 	}
 	torn_and_misdirected(base);
+	orphan_after_crash();
 	membdev_free(dev);
 	free(base);
 	free(buf);
