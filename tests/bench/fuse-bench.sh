@@ -9,7 +9,7 @@
 #   tests/bench/fuse-bench.sh [--runs N] [--size SIZE] [--quick] [--only ROWS]
 #                             [--contenders LIST] [--out FILE.md]
 #                             [--raw FILE.csv] [--tmpfs DIR] [--rev REV]
-#                             [--wait-idle SECS] [--keep]
+#                             [--wait-idle SECS] [--keep] [--rotate]
 #
 # Contenders, all on the same RAM-backed storage (a tmpfs, /dev/shm by
 # default, because the disk of the development machines is noisy):
@@ -27,6 +27,29 @@
 #             (e.g. --contenders chunkfs,chunkfs@0e45b5c --rev HEAD); the
 #             table gets a ratio column chunkfs/chunkfs@REV per such
 #             contender
+#   chunkfs+scrubd  chunkfs (the same programs and image as chunkfs) with
+#             tools/chunkfs-scrubd scrubbing it (issue 5): one daemon per
+#             such contender, started after the setup against its mount
+#             point only (`chunkfs-scrubd -f -v -c /dev/null -o state=...
+#             -o pidfile=... MOUNT`, state and pidfile in the temp dir, no
+#             config file: the defaults as shipped, i.e. a round of 4 chunks
+#             every 10 min, io_rate 2048 blocks/s, cpu_share 10%, yielding
+#             above 4 MiB/s of foreground I/O), and frozen (SIGSTOP) except
+#             while its own contender is measured (SIGCONT before, SIGSTOP
+#             after), so that it never takes CPU from the others' runs
+#   chunkfs+scrubd-cont  the same with interval=10ms (the minimum): rounds
+#             back to back, i.e. scrubbing as much as the default budget
+#             (io_rate, cpu_share, yielding) allows: its worst case
+#   chunkfs+scrubd-noyield  as -cont, and fg_threshold=0: never yields to
+#             the foreground (what the yielding buys)
+#             With any of these the table gets a ratio column
+#             X/chunkfs per scrubd contender (median of X over median of
+#             chunkfs) and the paired ratio (run i of X over run i of
+#             chunkfs: median, min-max), the issue-5 target (loss < 10%,
+#             i.e. ratio >= 0.90), and a second table of what the daemons
+#             did during the timed runs (scrubs, how long each held the
+#             filesystem lock, yields), from their logs (timestamped
+#             lines, in the temp dir's log/scrubd-*.log)
 #
 # Rows (ROWS for --only, comma-separated; groups run together):
 #   seqwrite       fio --rw=write --bs=1M --size=1G --fallocate=none
@@ -61,8 +84,12 @@
 #   --quick            smoke test: runs 3, 1G images, 256 MiB sequential
 #                      files, 2,000 small files, a 4,000-file tree
 #   --only ROWS        seqwrite,seqread,smallfiles,treewalk (subset)
+#   --rotate           rotate the order of the contenders by one every
+#                      round (ABC, BCA, CAB, ...), so that none is always
+#                      measured first or right after the same other one
 #   --contenders LIST  subset of chunkfs,fuse2fs,ptll,ext4 (default all),
-#                      plus any number of chunkfs@REV
+#                      plus any number of chunkfs@REV, and chunkfs+scrubd,
+#                      chunkfs+scrubd-cont, chunkfs+scrubd-noyield
 #   --out FILE         also write the Markdown table (with machine facts and
 #                      the command) to FILE
 #   --raw FILE         also write every measurement as CSV to FILE
@@ -75,9 +102,12 @@
 #   --wait-idle SECS   first wait up to SECS (default 300, 0: no wait) for
 #                      the CPUs to be >= 85% idle for 10 s (other jobs skew the
 #                      numbers); the load averages go into the report
-# Environment: CFS_FUSE, CFS_MKFS (chunkfs programs, default ./fuse/chunkfs-fuse
-# and ./mkfs/mkfs.chunkfs of this tree), CFS_FUSE_OPTS (extra -o options for
-# chunkfs-fuse), BENCH_TIMEOUT (seconds one measurement may take, default 300).
+# Environment: CFS_FUSE, CFS_MKFS, CFS_SCRUBD (chunkfs programs, default
+# ./fuse/chunkfs-fuse, ./mkfs/mkfs.chunkfs and ./tools/chunkfs-scrubd of this
+# tree), CFS_FUSE_OPTS (extra -o options for chunkfs-fuse), CFS_MKFS_OPTS
+# (extra options for mkfs.chunkfs, e.g. "-C 64M"), SCRUBD_OPTS (extra
+# options for every chunkfs-scrubd, e.g. "-o chunks=8"), BENCH_TIMEOUT
+# (seconds one measurement may take, default 300).
 #
 # Missing packages (fio, fuse2fs, fuse3, libfuse3-dev, gcc, pkg-config,
 # e2fsprogs, python3) are installed with apt-get.  The helpers bench-ops.c
@@ -91,11 +121,14 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/../.." && pwd)
 CMDLINE="tests/bench/fuse-bench.sh${*:+ $*}"
 
-RUNS="" SIZE="" QUICK=0 ONLY="" OUT="" RAW="" TMPFS_BASE=/dev/shm KEEP=0 WAIT_IDLE=300 REV=""
+RUNS="" SIZE="" QUICK=0 ROTATE=0 ONLY="" OUT="" RAW="" TMPFS_BASE=/dev/shm KEEP=0 WAIT_IDLE=300 REV=""
 CONTENDERS="chunkfs fuse2fs ptll ext4"
 CFS_FUSE=${CFS_FUSE:-$REPO/fuse/chunkfs-fuse}
 CFS_MKFS=${CFS_MKFS:-$REPO/mkfs/mkfs.chunkfs}
 CFS_FUSE_OPTS=${CFS_FUSE_OPTS:-}
+CFS_SCRUBD=${CFS_SCRUBD:-$REPO/tools/chunkfs-scrubd}
+CFS_MKFS_OPTS=${CFS_MKFS_OPTS:-}
+SCRUBD_OPTS=${SCRUBD_OPTS:-}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 
 usage() {
@@ -112,6 +145,7 @@ while [ $# -gt 0 ]; do
 	--size) SIZE=${2:?}; shift ;;
 	--size=*) SIZE=${1#*=} ;;
 	--quick) QUICK=1 ;;
+	--rotate) ROTATE=1 ;;
 	--only) ONLY=${2:?}; shift ;;
 	--only=*) ONLY=${1#*=} ;;
 	--contenders) CONTENDERS=${2:?}; shift ;;
@@ -144,8 +178,21 @@ SMALL_BYTES=4096 TREE_BYTES=4096
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive number"
 CONTENDERS=${CONTENDERS//,/ }
 for c in $CONTENDERS; do
-	case $c in chunkfs|fuse2fs|ptll|ext4) ;; chunkfs@?*) ;; *) die "unknown contender $c" ;; esac
+	case $c in
+	chunkfs|fuse2fs|ptll|ext4) ;; chunkfs@?*) ;;
+	chunkfs+scrubd|chunkfs+scrubd-cont|chunkfs+scrubd-noyield) ;;
+	*) die "unknown contender $c" ;;
+	esac
 done
+# the contenders that run the chunkfs programs of this tree (or --rev)
+is_cfs_here() { [[ $1 == chunkfs || $1 == chunkfs+scrubd* ]]; }
+HAS_CFS=0 HAS_SCRUBD=0
+for c in $CONTENDERS; do
+	is_cfs_here "$c" && HAS_CFS=1
+	[[ $c == chunkfs+scrubd* ]] && HAS_SCRUBD=1
+done
+[ "$HAS_SCRUBD" = 0 ] || [[ " $CONTENDERS " == *" chunkfs "* ]] ||
+	die "chunkfs+scrubd* contenders are compared with chunkfs: add chunkfs to --contenders"
 ALL_GROUPS="seqwrite seqread smallfiles treewalk"
 GROUPS_RUN=${ONLY:-$ALL_GROUPS}
 GROUPS_RUN=${GROUPS_RUN//,/ }
@@ -233,6 +280,12 @@ RES=$W/results.csv
 
 declare -A MNT PID IMG AVAIL WHY LABEL FUSE_OF MKFS_OF
 LABEL[chunkfs]=chunkfs LABEL[fuse2fs]=fuse2fs LABEL[ptll]=passthrough_ll LABEL[ext4]="ext4 (kernel)"
+LABEL[chunkfs+scrubd]="chunkfs+scrubd (defaults)" LABEL[chunkfs+scrubd-cont]="chunkfs+scrubd (interval 10ms)"
+LABEL[chunkfs+scrubd-noyield]="chunkfs+scrubd (interval 10ms, no yield)"
+# chunkfs+scrubd* contenders, in the order given, and their daemons
+SCRUBDS=""
+declare -A SPID
+for c in $CONTENDERS; do [[ $c == chunkfs+scrubd* ]] && SCRUBDS="$SCRUBDS $c"; done
 # chunkfs@REV contenders, in the order given
 CFS_OTHERS=""
 for c in $CONTENDERS; do
@@ -247,10 +300,26 @@ pid_alive() {
 }
 is_mounted() { awk -v d="$1" '$2 == d { f = 1 } END { exit !f }' /proc/self/mounts; }
 
+# stop_scrubds: end every chunkfs-scrubd of the run (SIGCONT, SIGTERM: a
+# scrub in progress finishes, the state is saved).
+stop_scrubds() {
+	local c i
+	for c in "${!SPID[@]}"; do
+		[ -n "${SPID[$c]}" ] || continue
+		kill -CONT "${SPID[$c]}" 2>/dev/null
+		kill -TERM "${SPID[$c]}" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do pid_alive "${SPID[$c]}" || break; sleep 0.1; done
+		pid_alive "${SPID[$c]}" && kill -9 "${SPID[$c]}" 2>/dev/null
+		wait "${SPID[$c]}" 2>/dev/null
+		SPID[$c]=""
+	done
+}
+
 cleanup() {
 	local rc=$? c i loops
 	trap - EXIT INT TERM HUP
 	set +e
+	stop_scrubds
 	for c in "${!MNT[@]}"; do
 		[ -n "${MNT[$c]:-}" ] || continue
 		if is_mounted "${MNT[$c]}"; then
@@ -296,22 +365,29 @@ OPS=$W/bin/bench-ops
 # Benchmark copies of the chunkfs programs: a rebuild during the run must not
 # mix two versions (the remounts start the daemon again and again).
 CFS_VERSION="n/a"
-if [ -n "$REV" ] && [[ " $CONTENDERS " == *" chunkfs "* ]]; then
+if [ -n "$REV" ] && [ "$HAS_CFS" = 1 ]; then
 	sha=$(cd "$REPO" && git rev-parse --short "$REV^{commit}") || die "--rev $REV: no such revision"
 	log "building chunkfs $REV ($sha) from git archive in $W/src"
 	mkdir -p "$W/src"
 	(cd "$REPO" && git archive "$sha") | tar -x -C "$W/src" || die "git archive $REV failed"
-	if make -C "$W/src" -j"$(nproc)" mkfs/mkfs.chunkfs fuse/chunkfs-fuse >"$W/log/build.log" 2>&1; then
+	if make -C "$W/src" -j"$(nproc)" mkfs/mkfs.chunkfs fuse/chunkfs-fuse \
+		$([ "$HAS_SCRUBD" = 1 ] && echo tools/chunkfs-scrubd) >"$W/log/build.log" 2>&1; then
 		CFS_FUSE=$W/src/fuse/chunkfs-fuse CFS_MKFS=$W/src/mkfs/mkfs.chunkfs
+		CFS_SCRUBD=$W/src/tools/chunkfs-scrubd
 	else
 		tail -n 20 "$W/log/build.log" >&2
 		log "chunkfs $REV does not build: chunkfs rows will be n/a"
 		CFS_FUSE=$W/src/fuse/chunkfs-fuse.missing CFS_MKFS=$W/src/mkfs/mkfs.chunkfs.missing
 	fi
 fi
-if [[ " $CONTENDERS " == *" chunkfs "* ]] && [ -x "$CFS_FUSE" ] && [ -x "$CFS_MKFS" ]; then
+if [ "$HAS_CFS" = 1 ] && [ -x "$CFS_FUSE" ] && [ -x "$CFS_MKFS" ]; then
 	cp "$CFS_FUSE" "$W/bin/chunkfs-fuse" && cp "$CFS_MKFS" "$W/bin/mkfs.chunkfs" ||
 		die "cannot copy the chunkfs programs"
+	if [ "$HAS_SCRUBD" = 1 ]; then
+		[ -x "$CFS_SCRUBD" ] || die "$CFS_SCRUBD missing (make tools/chunkfs-scrubd, or --rev)"
+		cp "$CFS_SCRUBD" "$W/bin/chunkfs-scrubd" || die "cannot copy chunkfs-scrubd"
+		CFS_SCRUBD=$W/bin/chunkfs-scrubd
+	fi
 	if [ -n "$REV" ]; then
 		CFS_VERSION="git $REV ($sha), built by the script"
 	elif [ "$CFS_FUSE" != "$REPO/fuse/chunkfs-fuse" ]; then
@@ -326,6 +402,7 @@ if [[ " $CONTENDERS " == *" chunkfs "* ]] && [ -x "$CFS_FUSE" ] && [ -x "$CFS_MK
 	CFS_FUSE=$W/bin/chunkfs-fuse CFS_MKFS=$W/bin/mkfs.chunkfs
 fi
 FUSE_OF[chunkfs]=$CFS_FUSE MKFS_OF[chunkfs]=$CFS_MKFS
+for c in $SCRUBDS; do FUSE_OF[$c]=$CFS_FUSE MKFS_OF[$c]=$CFS_MKFS; done
 # chunkfs@REV: each revision built from git archive in its own directory
 for c in $CFS_OTHERS; do
 	r=${c#chunkfs@}
@@ -372,7 +449,7 @@ mount_c() {
 	local c=$1
 	is_mounted "${MNT[$c]}" && { WHY[$c]="already mounted"; return 1; }
 	case $c in
-	chunkfs|chunkfs@*)
+	chunkfs|chunkfs@*|chunkfs+scrubd*)
 		# shellcheck disable=SC2086
 		start_daemon "$c" "${FUSE_OF[$c]}" -f ${CFS_FUSE_OPTS:+-o "$CFS_FUSE_OPTS"} "${IMG[$c]}" "${MNT[$c]}" ;;
 	fuse2fs)
@@ -421,8 +498,18 @@ umount_c() {
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
-# cold_cycle C: unmount, drop all caches, mount again.
-cold_cycle() { umount_c "$1" && drop_caches && mount_c "$1"; }
+# cold_cycle C: unmount, drop all caches, mount again.  A chunkfs-scrubd of
+# C is frozen meanwhile (it runs only while C is measured, so it is thawed
+# after): chunkfs-scrubd (as of 2026-11-21), when it looks for the FUSE daemon while
+# the mount is gone, stops measuring the foreground for good ("no way to
+# measure foreground I/O") and never yields again; see BENCHMARKS.md.
+cold_cycle() {
+	local st
+	scrubd_ctl "$1" STOP
+	umount_c "$1" && drop_caches && mount_c "$1"; st=$?
+	scrubd_ctl "$1" CONT
+	return $st
+}
 
 disable() {
 	local c=$1
@@ -488,14 +575,15 @@ setup_c() {
 	mkdir -p "${MNT[$c]}"
 	AVAIL[$c]=1
 	case $c in
-	chunkfs|chunkfs@*)
+	chunkfs|chunkfs@*|chunkfs+scrubd*)
 		IMG[$c]=$W/$c.img
 		if [ ! -x "${FUSE_OF[$c]}" ] || [ ! -x "${MKFS_OF[$c]}" ]; then
 			WHY[$c]="${FUSE_OF[$c]} or ${MKFS_OF[$c]} does not exist (run make)"
 			AVAIL[$c]=0; return 1
 		fi
-		"${MKFS_OF[$c]}" -q "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
-			{ WHY[$c]="mkfs.chunkfs -q IMAGE $SIZE failed"; AVAIL[$c]=0; return 1; } ;;
+		# shellcheck disable=SC2086
+		"${MKFS_OF[$c]}" -q $CFS_MKFS_OPTS "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
+			{ WHY[$c]="mkfs.chunkfs -q $CFS_MKFS_OPTS IMAGE $SIZE failed"; AVAIL[$c]=0; return 1; } ;;
 	fuse2fs|ext4)
 		IMG[$c]=$W/$c.img
 		mkfs.ext4 -q -F "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
@@ -538,6 +626,72 @@ for c in $CONTENDERS; do
 done
 [ -n "$ACTIVE" ] || die "no contender could be set up"
 log "contenders: $ACTIVE"
+
+# ---------------------------------------------------------------- scrubd
+# One chunkfs-scrubd per chunkfs+scrubd* contender, against its mount point
+# only, for the whole run (like the service, which runs from boot): its
+# FUSE daemon is restarted by the cold rows' remounts, the scrub daemon is
+# not.  It is frozen (SIGSTOP) except while its own contender is measured.
+# Its log lines get a wall-clock stamp (seconds since the epoch), to be
+# matched with the measurement windows (windows.csv).
+stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done; }
+scrubd_opts() { # C -> the -o options of its variant
+	case $1 in
+	chunkfs+scrubd) ;;
+	chunkfs+scrubd-cont) echo "-o interval=10ms" ;;
+	chunkfs+scrubd-noyield) echo "-o interval=10ms -o fg_threshold=0" ;;
+	esac
+}
+start_scrubd() {
+	local c=$1 i
+	# shellcheck disable=SC2046,SC2086
+	set -- "$CFS_SCRUBD" -f -v -c /dev/null -o state="$W/scrubd-$c.state" \
+		-o pidfile="$W/scrubd-$c.pid" $(scrubd_opts "$c") $SCRUBD_OPTS "${MNT[$c]}"
+	echo "$(date +%s.%N) == $*" >>"$W/log/scrubd-$c.log"
+	"$@" 2> >(stamp >>"$W/log/scrubd-$c.log") &
+	SPID[$c]=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q ' started (pid' "$W/log/scrubd-$c.log" 2>/dev/null && break
+		pid_alive "${SPID[$c]}" || break
+		sleep 0.05
+	done
+	if ! pid_alive "${SPID[$c]}"; then
+		tail -n 5 "$W/log/scrubd-$c.log" >&2
+		WHY[$c]="chunkfs-scrubd exited at once"
+		SPID[$c]=""
+		return 1
+	fi
+	kill -STOP "${SPID[$c]}"
+	log "$c: chunkfs-scrubd ${SPID[$c]} started ($(scrubd_opts "$c")${SCRUBD_OPTS:+ $SCRUBD_OPTS}), frozen until its runs"
+}
+# scrubd_ctl C STOP|CONT.  STOP never leaves the daemon frozen with a file
+# of the mount open (caught between the open and the close around its
+# ioctl): that would make the next unmount fail with EBUSY; it lets it run
+# on for a few ms until it holds none.
+scrubd_ctl() {
+	local p=${SPID[$1]:-} i f held
+	[ -n "$p" ] || return 0
+	if [ "$2" = CONT ]; then kill -CONT "$p" 2>/dev/null; return 0; fi
+	for ((i = 0; i < 1000; i++)); do
+		kill -STOP "$p" 2>/dev/null || return 0
+		while pid_alive "$p" && [ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)" != T ]; do sleep 0.001; done
+		held=0
+		for f in /proc/"$p"/fd/*; do
+			[[ $(readlink "$f" 2>/dev/null) == "${MNT[$1]}"* ]] && { held=1; break; }
+		done
+		[ "$held" = 0 ] && return 0
+		kill -CONT "$p" 2>/dev/null
+		sleep 0.005
+	done
+	log "$1: chunkfs-scrubd $p keeps a file of the mount open; left running"
+	kill -CONT "$p" 2>/dev/null
+}
+for c in $SCRUBDS; do
+	[ "${AVAIL[$c]}" = 1 ] || continue
+	start_scrubd "$c" || disable "$c"
+done
+WIN=$W/windows.csv
+: >"$WIN"
 
 # ---------------------------------------------------------------- rows
 # Each m_* function measures one contender once; it records its rows with
@@ -616,18 +770,29 @@ for g in $ALL_GROUPS; do
 	has_group "$g" || continue
 	for ((r = 0; r <= RUNS; r++)); do
 		[ $r = 0 ] && log "$g: warm-up round" || log "$g: run $r/$RUNS"
-		for c in $ACTIVE; do
+		order=$ACTIVE
+		if [ "$ROTATE" = 1 ]; then
+			read -r -a arr <<<"$ACTIVE"
+			order=""
+			for ((i = 0; i < ${#arr[@]}; i++)); do order="$order ${arr[(i + r) % ${#arr[@]}]}"; done
+		fi
+		for c in $order; do
 			[ "${AVAIL[$c]}" = 1 ] || continue
+			t0=$EPOCHREALTIME
+			scrubd_ctl "$c" CONT
 			if ! "m_$g" "$c" "$r"; then
 				log "$c: $g run $r FAILED${WHY[$c]:+ (${WHY[$c]})}"
 				echo "$g,$c,$r,ERR," >>"$RES"
 				recover "$c"
 			fi
+			scrubd_ctl "$c" STOP
+			echo "$g,$c,$r,$t0,$EPOCHREALTIME" >>"$WIN"
 		done
 	done
 done
 T_BENCH=$(( $(date +%s) - T_START ))
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+stop_scrubds
 
 for c in $ACTIVE; do
 	[ "${AVAIL[$c]}" = 1 ] || continue
@@ -709,24 +874,87 @@ rowname() {
 	esac
 }
 
-SHOWN="chunkfs $CFS_OTHERS fuse2fs ptll ext4"
+SHOWN="chunkfs $SCRUBDS $CFS_OTHERS fuse2fs ptll ext4"
 SHOWN_LIST=""
 for c in $SHOWN; do [[ " $CONTENDERS " == *" $c "* ]] && SHOWN_LIST="$SHOWN_LIST $c"; done
 
+# paired ROW C1 C2: speed ratio of C1 over C2 run by run (run i with run
+# i, the two measured next to each other): "median (min-max)", or "-".
+paired() {
+	awk -F, -v row="$1" -v a="$2" -v b="$3" -v lb="$(lower_better "$1" && echo 1)" '
+		$1 == row && $3 >= 1 && $4 != "ERR" { if ($2 == a) x[$3] = $4 + 0; else if ($2 == b) y[$3] = $4 + 0 }
+		END {
+			for (r in x) if ((r in y) && x[r] > 0 && y[r] > 0) v[n++] = lb ? y[r] / x[r] : x[r] / y[r]
+			if (!n) { print "-"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+			m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+			printf "%.2f (%.2f-%.2f)\n", m, v[0], v[n - 1] }' "$RES"
+}
+target5() { # ROW: issue 5, every chunkfs+scrubd* contender loses < 10% (by medians)
+	local c r out="" miss=""
+	for c in $SCRUBDS; do
+		r=$(ratio "$1" "$c" chunkfs)
+		[ "$r" = - ] && continue
+		awk -v r="${r%x}" 'BEGIN { exit !(r >= 0.90) }' && out="ok" ||
+			miss="${miss:+$miss, }$c $(awk -v r="${r%x}" 'BEGIN { printf "-%.0f%%", 100 * (1 - r) }')"
+	done
+	[ -n "$miss" ] && echo "MISS: $miss" || echo "${out:--}"
+}
+ISSUE2=0
+[[ " $CONTENDERS " == *" fuse2fs "* || " $CONTENDERS " == *" ptll "* ]] && ISSUE2=1
 table_rows() { # emits tab-separated lines: header + rows
 	local row c line
 	line="row"
 	for c in $SHOWN_LIST; do line="$line	${LABEL[$c]}"; done
+	for c in $SCRUBDS; do line="$line	$c/chunkfs	paired"; done
 	for c in $CFS_OTHERS; do line="$line	chunkfs/$c"; done
-	line="$line	chunkfs/fuse2fs	chunkfs/passthrough_ll	issue-2 targets"
+	[ "$ISSUE2" = 1 ] && line="$line	chunkfs/fuse2fs	chunkfs/passthrough_ll	issue-2 targets"
+	[ -n "$SCRUBDS" ] && line="$line	issue-5 target (loss < 10%)"
 	echo "$line"
 	for row in $ROWS; do
 		line=$(rowname "$row")
 		for c in $SHOWN_LIST; do line="$line	$(cell "$row" "$c")"; done
+		for c in $SCRUBDS; do line="$line	$(ratio "$row" "$c" chunkfs)	$(paired "$row" "$c" chunkfs)"; done
 		for c in $CFS_OTHERS; do line="$line	$(ratio "$row" chunkfs "$c")"; done
-		line="$line	$(ratio "$row" chunkfs fuse2fs)	$(ratio "$row" chunkfs ptll)	$(target "$row")"
+		[ "$ISSUE2" = 1 ] && line="$line	$(ratio "$row" chunkfs fuse2fs)	$(ratio "$row" chunkfs ptll)	$(target "$row")"
+		[ -n "$SCRUBDS" ] && line="$line	$(target5 "$row")"
 		echo "$line"
 	done
+}
+
+# scrub_rows: what each chunkfs-scrubd did during its contender's timed
+# runs (runs >= 1; a window is one m_ROW call, the cold rows' remount
+# included), from its stamped log: tab-separated header + rows.
+scrub_rows() {
+	local g c
+	printf 'row\tcontender\ttime measured [s]\tscrubs\tlock held per scrub [ms], median (min-max)\tlock held, total [ms]\tshare of the time\tblocks read per scrub, median\tyield windows\n'
+	for g in $GROUPS_RUN; do
+		for c in $SCRUBDS; do
+			awk -v g="$g" -v c="$c" '
+				BEGIN { nw = 0; n = 0; y = 0; S = 0; T = 0 }
+				FNR == NR { split($0, f, ","); if (f[1] == g && f[2] == c && f[3] + 0 >= 1) { a[nw] = f[4] + 0; b[nw++] = f[5] + 0; T += f[5] - f[4] } next }
+				{ t = $1 + 0; inw = 0
+				  for (i = 0; i < nw; i++) if (t >= a[i] && t <= b[i]) { inw = 1; break }
+				  if (!inw) next
+				  if (match($0, /[0-9.]+ ms, [0-9]+ blocks\)/)) {
+					split(substr($0, RSTART, RLENGTH), x, " "); h[n] = x[1] + 0; bl[n] = x[3] + 0; S += x[1]; n++ }
+				  else if ($0 ~ /yielding to foreground|foreground still busy/) y++ }
+				function med(v, k,   i, j, t) { for (i = 0; i < k; i++) for (j = i + 1; j < k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+					return (k % 2) ? v[int(k / 2)] : (v[k / 2 - 1] + v[k / 2]) / 2 }
+				END {
+					if (!nw) exit
+					if (n) { m = med(h, n); lo = h[0]; hi = h[n - 1]; mb = med(bl, n)
+						printf "%s\t%s\t%.1f\t%d\t%.1f (%.1f-%.1f)\t%.0f\t%.2f%%\t%.0f\t%d\n", g, c, T, n, m, lo, hi, S, (T > 0 ? S / 10 / T : 0), mb, y }
+					else printf "%s\t%s\t%.1f\t0\t-\t0\t0%%\t-\t%d\n", g, c, T, y }' \
+				"$WIN" "$W/log/scrubd-$c.log"
+		done
+	done
+}
+md_table() {
+	awk -F'\t' '
+		NR == 1 { printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n|"
+			  for (i = 1; i <= NF; i++) printf (i == 1 ? " --- |" : " ---: |"); printf "\n"; next }
+		{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }'
 }
 
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -736,12 +964,16 @@ markdown() {
 	echo
 	echo "Machine: $(nproc) CPUs ($CPU), kernel $(uname -r), $TMPFS_FACT; images $SIZE; chunkfs: $CFS_VERSION; CPUs $idle% idle just before the start, load average $LOAD_START at the start, $LOAD_END at the end"
 	echo
-	table_rows | awk -F'\t' '
-		NR == 1 { printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n|"
-			  for (i = 1; i <= NF; i++) printf (i == 1 ? " --- |" : " ---: |"); printf "\n"; next }
-		{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }'
+	table_rows | md_table
 	echo
 	echo "Cells: median (min-max) of $RUNS run(s).  Ratios are speed ratios (> 1: chunkfs faster; walks: other time / chunkfs time)."
+	if [ -n "$SCRUBDS" ]; then
+		echo "X/chunkfs: median of X over median of chunkfs (< 1: slower with scrubd); paired: run i of X over run i of chunkfs, median (min-max) of the $RUNS pairs."
+		echo
+		echo "chunkfs-scrubd during the timed runs (its log; the filesystem lock is held for each scrub's duration_ns, every operation waits meanwhile):"
+		echo
+		scrub_rows | md_table
+	fi
 	for c in $SHOWN_LIST; do
 		[ "${AVAIL[$c]:-0}" = 1 ] || echo "${LABEL[$c]}: n/a: ${WHY[$c]:-not available}"
 	done
@@ -756,6 +988,7 @@ markdown() {
 echo
 echo "== FUSE throughput: $CMDLINE"
 table_rows | column -t -s $'\t'
+[ -n "$SCRUBDS" ] && { echo; scrub_rows | column -t -s $'\t'; }
 for c in $SHOWN_LIST; do
 	[ "${AVAIL[$c]:-0}" = 1 ] || echo "${LABEL[$c]}: n/a: ${WHY[$c]:-not available}"
 done
