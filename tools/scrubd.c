@@ -1104,6 +1104,7 @@ struct fsrun {
 	pid_t server;         /* the FUSE daemon, 0 if unknown */
 	dev_t bdev;           /* backing block device, 0 if unknown */
 	int io_source;        /* 0 not looked for, 1 server, 2 bdev, 3 none */
+	int said_none;        /* "no way to measure" logged once */
 	int ioctl_warned, missing_warned, announced;
 	double mark_t, mark_bytes; /* foreground measurement */
 	int seen;             /* in the current list of mounts */
@@ -1155,6 +1156,8 @@ static double fg_bytes(struct fsrun *r)
 			return b;
 		r->io_source = 0; /* the daemon changed: look again */
 	}
+	if (r->io_source == 3)
+		r->io_source = 0; /* none last time (unmounted?): look again */
 	if (r->io_source == 0) {
 		r->server = find_server(r->m.src);
 		if (r->server && proc_io_bytes(r->server) >= 0) {
@@ -1169,11 +1172,11 @@ static double fg_bytes(struct fsrun *r)
 			if (dev_io_bytes(r->bdev) >= 0)
 				r->io_source = 2;
 		}
-		if (r->io_source == 3)
+		if (r->io_source == 3 && !r->said_none++)
 			say(LOG_INFO, "%s: no way to measure foreground I/O "
 			    "(no FUSE daemon found, no block device): not "
 			    "yielding to it", r->m.dir);
-		else
+		else if (r->io_source == 2)
 			say(LOG_DEBUG, "%s: foreground measured at block "
 			    "device %u:%u", r->m.dir, major(r->bdev),
 			    minor(r->bdev));
