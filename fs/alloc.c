@@ -269,6 +269,7 @@ int free_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first, u32 n)
 		for (i = first; i < first + n; i++)
 			ch->pfree[i / 8] |= (u8)(1u << (i % 8));
 		fs->npfree += n;
+		ch->npfree += n;
 	}
 	if (wrong)
 		chunk_mark_suspect(fs, ch, "freeing a block that was free");

@@ -724,7 +724,7 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 			}
 			if (m.kind != M_DATA ||
 			    m.ch->hdr.free_blocks <= chunk_meta_reserve(m.ch) +
-			    fs->npfree + 8)
+			    m.ch->npfree + 2)
 				keep++;
 			emap_rel(fs, &m);
 		}

@@ -36,6 +36,7 @@ struct cfs_chunk {
 	u8 changed;           /* changed since the last commit */
 	u8 *pfree;            /* blocks freed since the last commit (bitmap,
 			       * allocated on first use): not for file data */
+	u32 npfree;           /* blocks in pfree */
 	u8 keep_state;        /* the checker set the state: the next commit
 			       * does not turn CLEAN into DIRTY */
 	u8 repair_pending;    /* errors=repair: to be scrubbed */

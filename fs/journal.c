@@ -364,6 +364,7 @@ int journal_commit(struct cfs_fs *fs, int final)
 		ch->keep_state = 0;
 		if (ch->pfree)
 			cfs_memset(ch->pfree, 0, (ch->hdr.nblocks + 7) / 8);
+		ch->npfree = 0;
 	}
 	fs->jbig = 0;
 	fs->npfree = 0;
