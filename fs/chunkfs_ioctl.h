@@ -36,10 +36,12 @@ struct chunkfs_scrub {
 	u32 fixed;            /* out: of which fixed */
 	u32 state;            /* out: chunk state afterwards (CFS_CHUNK_*) */
 	u32 lost_found;       /* out: inodes moved to lost+found */
-	u64 duration_ns;      /* out: time the chunk was held */
+	u64 duration_ns;      /* out: time the scrub took */
 	u64 blocks_read;      /* out: metadata blocks read */
 	u32 peers;            /* out: peer chunks the cross pass visited */
-	u32 reserved[5];
+	u32 reserved0;
+	u64 locked_ns;        /* out: time other operations had to wait */
+	u32 reserved[2];
 };
 #define CHUNKFS_IOC_SCRUB _IOWR(CHUNKFS_IOC_TYPE, 1, struct chunkfs_scrub)
 

@@ -4,9 +4,11 @@
  * the filesystem stays mounted, with the very code fsck.chunkfs runs
  * (check.c and its passes), and the health query.
  *
- * The scrub holds the filesystem lock for the time of one chunk's check:
- * operations wait for it (bounded by one chunk's check: milliseconds for
- * 64 MiB chunks), nothing fails.  Before the check, everything is committed
+ * A healthy chunk is checked without the filesystem lock (first_look, on
+ * a private read-only instance of the device): operations go on.  Only
+ * when that look finds something does the scrub check again holding the
+ * lock, for the time of one chunk's check (and its repair): operations
+ * wait for it (bounded), nothing fails.  Before the check, everything is committed
  * and the chunk's cached blocks are dropped, so the check reads what is on
  * the disk (damage that happened under the mount included), and the
  * chunk's cached inodes are reloaded from it; the peers' link indexes are
@@ -50,18 +52,53 @@ static void reload_inodes(struct cfs_fs *fs, u32 k)
 	}
 }
 
+/*
+ * The first look, without the filesystem lock: fsck's check of the chunk
+ * on a private read-only instance of the device, which holds what the last
+ * commit left (cfs_scrub commits just before).  Operations go on
+ * meanwhile; the chunk's blocks they commit meanwhile can make this look
+ * see a mix of two commits, so it only ever clears a chunk: anything it
+ * finds (or cannot tell) is decided by the check under the lock.
+ * Returns 1 if the chunk was found clean.
+ */
+static int first_look(struct cfs_fs *fs, u32 k, struct cfs_check_result *r,
+		      u64 *reads)
+{
+	struct cfs_fs *priv;
+	const char *why;
+	int clean;
+
+	if (cfs_mount_check(fs->dev, CFS_MOUNT_RDONLY, &priv, &why))
+		return 0;
+	clean = !cfs_check_chunk(priv, k, CFS_CHECK_NOFIX, NULL, NULL, r) &&
+		!r->found && !r->fatal;
+	*reads = priv->nreads;
+	cfs_unmount(priv);
+	return clean;
+}
+
+static u64 ns_since(s64 s0, u32 n0)
+{
+	s64 s1;
+	u32 n1;
+
+	host_now(&s1, &n1);
+	return (u64)((s1 - s0) * 1000000000LL + (s64)n1 - (s64)n0);
+}
+
 int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 {
 	struct cfs_check_result res;
 	struct cfs_chunk *ch;
 	int repair = !!(s->flags & CHUNKFS_SCRUB_REPAIR), err;
-	s64 t0s, t1s;
+	s64 t0s, tls;
 	u64 reads0;
-	u32 t0n, t1n;
+	u32 t0n, tln;
 	char msg[96];
 
 	s->found = s->fixed = s->lost_found = s->peers = 0;
-	s->duration_ns = s->blocks_read = 0;
+	s->duration_ns = s->blocks_read = s->locked_ns = 0;
+	host_now(&t0s, &t0n);
 	host_mutex_lock(fs->lock);
 	ch = chunk_get(fs, s->chunk);
 	if (!ch) {
@@ -72,7 +109,42 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		host_mutex_unlock(fs->lock);
 		return -CFS_EROFS;
 	}
-	host_now(&t0s, &t0n);
+	err = journal_commit(fs, 0); /* the disk holds what memory holds */
+	host_mutex_unlock(fs->lock);
+	if (err)
+		return err;
+	if (first_look(fs, s->chunk, &res, &s->blocks_read)) {
+		/* clean: record it, as the check under the lock would */
+		host_now(&tls, &tln);
+		host_mutex_lock(fs->lock);
+		s->peers = res.peers;
+		if (!fs->rdonly) {
+			s64 sec;
+			u32 ns;
+
+			host_now(&sec, &ns);
+			ch->hdr.state = CFS_CHUNK_CLEAN;
+			ch->hdr.verified_gen = fs->sb.mount_count;
+			ch->hdr.verified_time = sec;
+			ch->marked_dirty = 0;
+			ch->keep_state = 1;
+			ch->hdr_dirty = 1;
+			ch->changed = 1;
+			ch->repair_pending = 0;
+		}
+		s->state = ch->hdr.state;
+		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
+			   s->chunk);
+		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,
+			 msg);
+		s->locked_ns = ns_since(tls, tln);
+		host_mutex_unlock(fs->lock);
+		s->duration_ns = ns_since(t0s, t0n);
+		return 0;
+	}
+	/* problems, or unsure: the check under the lock decides */
+	host_now(&tls, &tln);
+	host_mutex_lock(fs->lock);
 	reads0 = fs->nreads;
 	err = journal_commit(fs, 0);
 	if (err) {
@@ -97,15 +169,12 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		ch->repair_pending = 0;
 	}
 	reload_inodes(fs, s->chunk);
-	host_now(&t1s, &t1n);
 	s->found = res.found;
 	s->fixed = res.fixed;
 	s->lost_found = res.lost_found;
 	s->peers = res.peers;
-	s->blocks_read = fs->nreads - reads0;
+	s->blocks_read += fs->nreads - reads0;
 	s->state = ch->hdr.state;
-	s->duration_ns = (u64)((t1s - t0s) * 1000000000LL + (s64)t1n -
-			       (s64)t0n);
 	if (err) {
 		cfs_format(msg, sizeof(msg), "chunk %u: scrub could not run "
 			   "(error %d)", s->chunk, err);
@@ -158,7 +227,9 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
 			 0, msg);
 	}
+	s->locked_ns = ns_since(tls, tln);
 	host_mutex_unlock(fs->lock);
+	s->duration_ns = ns_since(t0s, t0n);
 	return err;
 }
 

@@ -205,11 +205,21 @@ int main(void)
 	CHECK_EQ(s.state, CFS_CHUNK_CLEAN);
 	CHECK_EQ(health_state(fs, k), CFS_CHUNK_CLEAN);
 	CHECK(find_event(fs, CHUNKFS_E_REPAIRED, k) != NULL, "a 'repaired' event");
-	/* a second scrub finds nothing */
+	/* a second scrub finds nothing, and checks without the filesystem
+	 * lock (operations go on): it holds the lock only to record it */
 	memset(&s, 0, sizeof(s));
 	s.chunk = k;
 	CHECK_OK(cfs_scrub(fs, &s));
 	CHECK_EQ(s.found, 0);
+	printf("# clean scrub of chunk %u: %llu us, of which %llu us holding "
+	       "the lock, %llu blocks read\n", k,
+	       (unsigned long long)s.duration_ns / 1000,
+	       (unsigned long long)s.locked_ns / 1000,
+	       (unsigned long long)s.blocks_read);
+	CHECK(s.blocks_read > 0 && s.locked_ns * 4 < s.duration_ns,
+	      "a clean chunk is checked outside the lock (%llu of %llu ns)",
+	      (unsigned long long)s.locked_ns,
+	      (unsigned long long)s.duration_ns);
 	CHECK(find_event(fs, CHUNKFS_E_SCRUBBED, k) != NULL, "a 'clean' event");
 	{
 		static struct chunkfs_health h;
