@@ -56,6 +56,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1392,6 +1393,20 @@ static int scrub_fs(const struct conf *c, struct state *st, struct fsrun *r,
 			    strerror(errno));
 			tot->failed++;
 			break;
+		}
+		{
+			/* unmounted while we waited: a plain directory now
+			 * (FUSE's magic, or the kernel module's) */
+			struct statfs sf;
+
+			if (fstatfs(fd, &sf) == 0 &&
+			    (unsigned long)sf.f_type != 0x65735546UL &&
+			    (unsigned long)sf.f_type != 0x53534643UL) {
+				say(LOG_INFO, "%s: unmounted meanwhile; "
+				    "skipped", r->m.dir);
+				close(fd);
+				break;
+			}
 		}
 		memset(&s, 0, sizeof(s));
 		s.chunk = k;
