@@ -336,37 +336,8 @@ offline() { # SIZE RUN
 }
 
 # idle_pct: percent of CPU time idle over 5 seconds.
-idle_pct() {
-	local a b
-	a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-	sleep 5
-	b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
-		d = y[2] - x[2]; if (d <= 0) d = 1
-		printf "%.0f", 100 * (y[1] - x[1]) / d }'
-}
-T_WAIT0=$(date +%s)
-if [ "$WAIT_IDLE" -gt 0 ]; then
-	ok=0
-	while :; do
-		idle=$(idle_pct)
-		if [ "$idle" -ge 85 ]; then
-			ok=$((ok + 1))
-			[ $ok -ge 2 ] && break	# 10 s in a row
-			continue
-		fi
-		ok=0
-		if [ $(( $(date +%s) - T_WAIT0 )) -ge "$WAIT_IDLE" ]; then
-			log "WARNING: CPUs only $idle% idle after waiting ${WAIT_IDLE}s; other jobs will skew the numbers"
-			break
-		fi
-		log "CPUs $idle% idle (other jobs running); waiting for >= 85% (up to ${WAIT_IDLE}s)"
-		sleep 7
-	done
-else
-	idle=$(idle_pct)
-fi
-T_WAIT=$(( $(date +%s) - T_WAIT0 ))
+. "$BENCH_DIR/lib.sh"
+bench_wait_idle "$WAIT_IDLE"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 T_START=$(date +%s)
 for ((r = 0; r <= RUNS; r++)); do

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+# tests/bench/lib.sh - what the benchmark scripts share.  Sourced (bash),
+# after the script has defined log().
+
+# idle_pct: percent of CPU time idle (idle + iowait) over the next 5 s.
+idle_pct() {
+	local a b
+	a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+	sleep 5
+	b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		d = y[2] - x[2]; if (d <= 0) d = 1
+		printf "%.0f", 100 * (y[1] - x[1]) / d }'
+}
+
+# bench_wait_idle SECS: wait up to SECS seconds (0: not at all) for the CPUs
+# to be >= 85% idle for 10 s in a row, saying so through log().  Sets idle
+# (the last idle percentage seen) and T_WAIT (seconds waited).
+bench_wait_idle() {
+	local t0 ok=0
+	t0=$(date +%s)
+	if [ "$1" -gt 0 ]; then
+		while :; do
+			idle=$(idle_pct)
+			if [ "$idle" -ge 85 ]; then
+				ok=$((ok + 1))
+				[ $ok -ge 2 ] && break	# 10 s in a row
+				continue
+			fi
+			ok=0
+			if [ $(( $(date +%s) - t0 )) -ge "$1" ]; then
+				log "WARNING: CPUs only $idle% idle after waiting ${1}s; other jobs will skew the numbers"
+				break
+			fi
+			log "CPUs $idle% idle (other jobs running); waiting for >= 85% (up to ${1}s)"
+			sleep 7
+		done
+	else
+		idle=$(idle_pct)
+	fi
+	T_WAIT=$(( $(date +%s) - t0 ))
+}
