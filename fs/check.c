@@ -255,9 +255,6 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 			if (e && !err)
 				err = e;
 		}
-	} else if (!fs->rdonly && !err && !res->found &&
-		   c.ch->hdr.state == CFS_CHUNK_CLEAN) {
-		/* -n on a writable mount never happens; nothing to record */
 	}
 out:
 	ck_free(&c);

@@ -26,16 +26,6 @@ static u64 lkey(u32 peer, u32 local)
 	return ((u64)peer << 32) | local;
 }
 
-static void link_tree_of(struct cfs_fs *fs, struct cfs_chunk *ch,
-			 struct cfs_tree *t)
-{
-	cfs_memset(t, 0, sizeof(*t));
-	t->fs = fs;
-	t->ch = ch;
-	t->type = CFS_TREE_LINK;
-	t->root_blk = ch->hdr.link_root;
-}
-
 /* Make the peer's index entry `key` equal to `want` (or absent if NULL). */
 static void fix_peer_entry(struct ck *c, struct cfs_chunk *pc, u64 key,
 			   const struct cfs_link *want)
@@ -45,7 +35,7 @@ static void fix_peer_entry(struct ck *c, struct cfs_chunk *pc, u64 key,
 	u32 len;
 	int err, exists;
 
-	link_tree_of(c->fs, pc, &t);
+	link_tree(c->fs, pc, &t);
 	err = bt_lookup(&t, key, &have, sizeof(have), &len);
 	exists = !err;
 	if (err && err != -CFS_ENOENT)
@@ -85,7 +75,7 @@ static void del_own_entry(struct ck *c, u32 peer, u32 local)
 {
 	struct cfs_tree t;
 
-	link_tree_of(c->fs, c->ch, &t);
+	link_tree(c->fs, c->ch, &t);
 	if (!bt_delete(&t, lkey(peer, local)) && c->ch->hdr.link_count) {
 		c->ch->hdr.link_count--;
 		c->ch->hdr_dirty = 1;
@@ -410,7 +400,7 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 
 		del_own_entry(c, peer, local);
 		/* the peer's entry, if it names this continuation */
-		link_tree_of(c->fs, pc, &pt);
+		link_tree(c->fs, pc, &pt);
 		if (!bt_lookup(&pt, lkey(c->k, l->peer_ino), &pe, sizeof(pe),
 			       &plen) && plen == sizeof(pe) && pe.peer_ino == local)
 			fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
@@ -452,7 +442,7 @@ static void scan_peer(struct ck *c, u32 p)
 
 	if (!pc || pc->hdr_bad == 3)
 		return;
-	link_tree_of(c->fs, pc, &t);
+	link_tree(c->fs, pc, &t);
 	while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
 	       (k >> 32) == c->k) {
 		u32 pl = (u32)k;
@@ -482,7 +472,7 @@ static int reload_links(struct ck *c)
 	int err;
 
 	c->nlinks = 0;
-	link_tree_of(c->fs, c->ch, &t);
+	link_tree(c->fs, c->ch, &t);
 	while (!(err = bt_find_ge(&t, k, &k, &l, sizeof(l), &len))) {
 		if (len == sizeof(l)) {
 			err = ck_add_link(c, (u32)(k >> 32), (u32)k, &l);

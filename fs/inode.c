@@ -290,11 +290,7 @@ void orphans_process(struct cfs_fs *fs)
 
 		if (!ch || ch->hdr_bad == 3)
 			continue;
-		cfs_memset(&t, 0, sizeof(t));
-		t.fs = fs;
-		t.ch = ch;
-		t.type = CFS_TREE_LINK;
-		t.root_blk = ch->hdr.link_root;
+		link_tree(fs, ch, &t);
 		while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
 		       (k >> 32) == CFS_ORPHAN_PEER) {
 			struct cfs_inode *ip = NULL;

@@ -172,6 +172,8 @@ void inode_reload(struct cfs_fs *fs, struct cfs_inode *ip);
 int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch);
 void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
 int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
+void chunk_hdr_image(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk);
+int chunk_hdr_write(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk);
 int super_write(struct cfs_fs *fs);
 u32 chunk_dir_name(char *name, u32 k); /* "chunk-K"; name holds 24 */
 int fs_sync_locked(struct cfs_fs *fs);
@@ -255,6 +257,7 @@ int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
 	    int fix);
 
 /* ---- links (link.c) ---- */
+void link_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t);
 int link_add(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local,
 	     const struct cfs_link *l);
 int link_del(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local);

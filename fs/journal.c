@@ -88,33 +88,6 @@ static int dev_flush(struct cfs_fs *fs)
 	return fs->dev->ops->flush(fs->dev);
 }
 
-/* The chunk header as a sealed block image for local block 0. */
-static void hdr_image(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
-{
-	cfs_memset(blk, 0, fs->bs);
-	cfs_memcpy(blk, &ch->hdr, sizeof(ch->hdr));
-	buf_init_hdr(fs->g, blk, cfs_abs(ch, 0), ch->index, CFS_MAGIC_CHUNK);
-	buf_seal(fs, blk);
-}
-
-/* Write a header image to both copies (the copy's block number patched). */
-static int write_hdr_both(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
-{
-	int err = dev_write(fs, cfs_abs(ch, 0), blk);
-
-	if (!err) {
-		((struct cfs_bhdr *)blk)->blkno =
-			cfs_abs(ch, ch->hdr.nblocks - 1);
-		((struct cfs_bhdr *)blk)->crc =
-			host_crc32(0, blk + 4, fs->bs - 4);
-		err = dev_write(fs, cfs_abs(ch, ch->hdr.nblocks - 1), blk);
-		((struct cfs_bhdr *)blk)->blkno = cfs_abs(ch, 0);
-		((struct cfs_bhdr *)blk)->crc =
-			host_crc32(0, blk + 4, fs->bs - 4);
-	}
-	return err;
-}
-
 /* ---- commit ---- */
 
 /* Sort dirty buffers by (chunk, block): a shell sort, no libc here. */
@@ -204,7 +177,7 @@ static int write_commit_point(struct cfs_fs *fs, u64 group,
 }
 
 /* Does chunk ch take part in this commit, and with which header state? */
-static int takes_part(struct cfs_fs *fs, struct cfs_chunk *ch, int final)
+static int takes_part(struct cfs_chunk *ch, int final)
 {
 	if (ch->ndirty || ch->hdr_dirty || ch->changed) {
 		if (ch->hdr.state == CFS_CHUNK_CLEAN && !ch->keep_state) {
@@ -224,7 +197,6 @@ static int takes_part(struct cfs_fs *fs, struct cfs_chunk *ch, int final)
 		ch->marked_dirty = 0;
 		return 1;
 	}
-	(void)fs;
 	return 0;
 }
 
@@ -242,8 +214,8 @@ static int write_in_place(struct cfs_fs *fs, struct cfs_chunk *ch,
 	fs->jstat.overflows++;
 	if (st == CFS_CHUNK_CLEAN)
 		ch->hdr.state = CFS_CHUNK_DIRTY;
-	hdr_image(fs, ch, hdrblk);
-	err = write_hdr_both(fs, ch, hdrblk);
+	chunk_hdr_image(fs, ch, hdrblk);
+	err = chunk_hdr_write(fs, ch, hdrblk);
 	if (!err)
 		err = dev_flush(fs);
 	for (i = 0; !err && i < n; i++)
@@ -258,22 +230,21 @@ int journal_commit(struct cfs_fs *fs, int final)
 {
 	struct cfs_buf **bufs = NULL;
 	struct cfs_chunk **parts = NULL;
-	u8 *hdrs = NULL, *desc = NULL;
+	u8 *hb = NULL, *desc = NULL;
 	u64 nb = 0, i, group = fs->sb.commit_group + 1;
-	u32 nparts = 0, p, nloaded;
+	u32 nparts = 0, p;
 	int err = 0;
 
 	if (fs->rdonly || !fs->journal)
 		return 0;
 	/* the chunks taking part */
-	nloaded = fs->nchunks;
-	parts = host_alloc((u64)nloaded * sizeof(*parts) + 8);
+	parts = host_alloc((u64)fs->nchunks * sizeof(*parts) + 8);
 	if (!parts)
 		return -CFS_ENOMEM;
-	for (p = 0; p < nloaded; p++) {
+	for (p = 0; p < fs->nchunks; p++) {
 		struct cfs_chunk *ch = fs->chunks[p];
 
-		if (ch && takes_part(fs, ch, final))
+		if (ch && takes_part(ch, final))
 			parts[nparts++] = ch;
 	}
 	if (!nparts) {
@@ -281,9 +252,9 @@ int journal_commit(struct cfs_fs *fs, int final)
 		return dev_flush(fs); /* fsync of data alone */
 	}
 	bufs = host_alloc(fs->ndirty * sizeof(*bufs) + 8);
-	hdrs = host_alloc((u64)nparts * fs->bs);
+	hb = host_alloc(fs->bs);      /* a chunk header image */
 	desc = host_alloc(fs->bs);
-	if (!bufs || !hdrs || !desc) {
+	if (!bufs || !hb || !desc) {
 		err = -CFS_ENOMEM;
 		goto out;
 	}
@@ -302,8 +273,7 @@ int journal_commit(struct cfs_fs *fs, int final)
 	/* b: one transaction per chunk, or in place when it does not fit */
 	for (p = 0, i = 0; !err && p < nparts; p++) {
 		struct cfs_chunk *ch = parts[p];
-		u8 *hb = hdrs + (u64)p * fs->bs;
-		u64 first = i;
+		u64 first;
 		u32 n;
 
 		while (i < nb && bufs[i]->chunk < ch->index)
@@ -317,7 +287,7 @@ int journal_commit(struct cfs_fs *fs, int final)
 			parts[p] = NULL; /* not in the map, not checkpointed */
 			continue;
 		}
-		hdr_image(fs, ch, hb);
+		chunk_hdr_image(fs, ch, hb);
 		err = write_tx(fs, ch, group, bufs + first, n, hb, desc);
 	}
 	/* c, d, e */
@@ -340,11 +310,9 @@ int journal_commit(struct cfs_fs *fs, int final)
 	/* f: in place */
 	for (p = 0; p < nparts; p++) {
 		struct cfs_chunk *ch = parts[p];
-		u8 *hb = hdrs + (u64)p * fs->bs;
 
-		/* hdrs[] is indexed by the original position; recompute */
-		hdr_image(fs, ch, hb);
-		err = write_hdr_both(fs, ch, hb);
+		chunk_hdr_image(fs, ch, hb);
+		err = chunk_hdr_write(fs, ch, hb);
 		if (err)
 			goto out;
 	}
@@ -354,7 +322,7 @@ int journal_commit(struct cfs_fs *fs, int final)
 			goto out;
 		buf_clean(fs, bufs[i]);
 	}
-	for (p = 0; p < nloaded; p++) {
+	for (p = 0; p < fs->nchunks; p++) {
 		struct cfs_chunk *ch = fs->chunks[p];
 
 		if (!ch)
@@ -375,7 +343,7 @@ out:
 			 (unsigned long long)group, err);
 	host_free(bufs);
 	host_free(parts);
-	host_free(hdrs);
+	host_free(hb);
 	host_free(desc);
 	return err;
 }
@@ -499,7 +467,7 @@ int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 			goto out;
 	}
 	if (!inmem) {
-		err = write_hdr_both(fs, ch, imgs);
+		err = chunk_hdr_write(fs, ch, imgs);
 		if (err)
 			goto out;
 	}

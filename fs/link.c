@@ -17,8 +17,8 @@
  */
 #include "internal.h"
 
-static void link_tree(struct cfs_fs *fs, struct cfs_chunk *ch,
-		      struct cfs_tree *t)
+/* The chunk's link index (and orphan list) as a tree. */
+void link_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t)
 {
 	cfs_memset(t, 0, sizeof(*t));
 	t->fs = fs;

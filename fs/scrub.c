@@ -77,6 +77,25 @@ static int first_look(struct cfs_fs *fs, u32 k, struct cfs_check_result *r,
 	return clean;
 }
 
+/* A chunk found clean: state CLEAN, verified now (with the next commit). */
+static void record_verified(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	s64 sec;
+	u32 ns;
+
+	ch->repair_pending = 0;
+	if (fs->rdonly)
+		return;
+	host_now(&sec, &ns);
+	ch->hdr.state = CFS_CHUNK_CLEAN;
+	ch->hdr.verified_gen = fs->sb.mount_count;
+	ch->hdr.verified_time = sec;
+	ch->marked_dirty = 0;
+	ch->keep_state = 1;
+	ch->hdr_dirty = 1;
+	ch->changed = 1;
+}
+
 static u64 ns_since(s64 s0, u32 n0)
 {
 	s64 s1;
@@ -118,20 +137,7 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		host_now(&tls, &tln);
 		host_mutex_lock(fs->lock);
 		s->peers = res.peers;
-		if (!fs->rdonly) {
-			s64 sec;
-			u32 ns;
-
-			host_now(&sec, &ns);
-			ch->hdr.state = CFS_CHUNK_CLEAN;
-			ch->hdr.verified_gen = fs->sb.mount_count;
-			ch->hdr.verified_time = sec;
-			ch->marked_dirty = 0;
-			ch->keep_state = 1;
-			ch->hdr_dirty = 1;
-			ch->changed = 1;
-			ch->repair_pending = 0;
-		}
+		record_verified(fs, ch);
 		s->state = ch->hdr.state;
 		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
 			   s->chunk);
@@ -181,19 +187,8 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
 			 0, msg);
 	} else if (!res.found) {
-		if (!repair && !fs->rdonly) {
-			/* verified, as a repairing check records it */
-			s64 sec;
-			u32 ns;
-
-			host_now(&sec, &ns);
-			ch->hdr.state = CFS_CHUNK_CLEAN;
-			ch->hdr.verified_gen = fs->sb.mount_count;
-			ch->hdr.verified_time = sec;
-			ch->marked_dirty = 0;
-			ch->keep_state = 1;
-			ch->hdr_dirty = 1;
-			ch->changed = 1;
+		if (!repair) { /* a repairing check records it itself */
+			record_verified(fs, ch);
 			s->state = ch->hdr.state;
 		}
 		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",

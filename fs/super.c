@@ -200,7 +200,6 @@ int super_write(struct cfs_fs *fs)
 int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 {
 	u8 *blk;
-	u64 a = cfs_abs(ch, 0), b = cfs_abs(ch, ch->hdr.nblocks - 1);
 	int err;
 
 	if (fs->rdonly)
@@ -213,17 +212,36 @@ int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 	blk = host_alloc(fs->bs);
 	if (!blk)
 		return -CFS_ENOMEM;
-	cfs_memset(blk, 0, fs->bs);
-	cfs_memcpy(blk, &ch->hdr, sizeof(ch->hdr));
-	buf_init_hdr(fs->g, blk, a, ch->index, CFS_MAGIC_CHUNK);
-	err = raw_write(fs, a, blk);
-	if (!err) {
-		((struct cfs_bhdr *)blk)->blkno = b;
-		err = raw_write(fs, b, blk);
-	}
+	chunk_hdr_image(fs, ch, blk);
+	err = chunk_hdr_write(fs, ch, blk);
 	if (!err)
 		ch->hdr_dirty = 0;
 	host_free(blk);
+	return err;
+}
+
+/* The chunk header as a sealed block image for local block 0. */
+void chunk_hdr_image(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
+{
+	cfs_memset(blk, 0, fs->bs);
+	cfs_memcpy(blk, &ch->hdr, sizeof(ch->hdr));
+	buf_init_hdr(fs->g, blk, cfs_abs(ch, 0), ch->index, CFS_MAGIC_CHUNK);
+	buf_seal(fs, blk);
+}
+
+/* Write a header image to both copies (the copy's block number patched;
+ * the image is left as it came, for local block 0). */
+int chunk_hdr_write(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
+{
+	u64 a = cfs_abs(ch, 0), b = cfs_abs(ch, ch->hdr.nblocks - 1);
+	int err = raw_write(fs, a, blk);
+
+	if (!err) {
+		((struct cfs_bhdr *)blk)->blkno = b;
+		err = raw_write(fs, b, blk);
+		((struct cfs_bhdr *)blk)->blkno = a;
+		buf_seal(fs, blk);
+	}
 	return err;
 }
 
