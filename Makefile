@@ -14,6 +14,9 @@ WARN := -Wall -Wextra -Werror -std=gnu11 -Wstrict-prototypes -Wvla
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null)
 BASE_LIBS := -lz -luuid -lpthread
+# tools/chunkfs cref reads ext2/3/4 images with libext2fs (e2fsprogs)
+EXT2FS_CFLAGS := $(shell pkg-config --cflags ext2fs com_err 2>/dev/null)
+EXT2FS_LIBS := $(shell pkg-config --libs ext2fs com_err 2>/dev/null || echo -lext2fs -lcom_err)
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
@@ -40,10 +43,12 @@ all: $(PROGS)
 
 build/opt/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(FUSE_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) $(FUSE_CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
 build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(WARN) $(FUSE_CFLAGS) -c -o $@ $<
+	$(CC) $(SANFLAGS) $(WARN) $(FUSE_CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
+
+build/opt/tools/cref.o build/san/tools/cref.o: OBJ_CFLAGS := $(EXT2FS_CFLAGS)
 
 LIB_OPT := $(call opt_obj,$(FS_SRC) $(USER_SRC))
 LIB_SAN := $(call san_obj,$(FS_SRC) $(USER_SRC))
@@ -55,7 +60,7 @@ fsck/fsck.chunkfs: $(call opt_obj,$(FSCK_SRC)) $(LIB_OPT)
 fuse/chunkfs-fuse: $(call opt_obj,$(FUSE_SRC)) $(LIB_OPT)
 	$(CC) $(CFLAGS) -o $@ $^ $(FUSE_LIBS) $(BASE_LIBS)
 tools/chunkfs: $(call opt_obj,$(TOOLS_SRC)) $(LIB_OPT)
-	$(CC) $(CFLAGS) -o $@ $^ $(BASE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(EXT2FS_LIBS) $(BASE_LIBS)
 tools/chunkfs-scrubd: build/opt/tools/scrubd.o
 	$(CC) $(CFLAGS) -o $@ $^
 
@@ -76,7 +81,7 @@ build/san/bin/chunkfs-fuse: $(call san_obj,$(FUSE_SRC)) $(LIB_SAN)
 	$(CC) $(SANFLAGS) -o $@ $^ $(FUSE_LIBS) $(BASE_LIBS)
 build/san/bin/chunkfs: $(call san_obj,$(TOOLS_SRC)) $(LIB_SAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ $(BASE_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $^ $(EXT2FS_LIBS) $(BASE_LIBS)
 build/san/bin/chunkfs-scrubd: build/san/tools/scrubd.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^

@@ -29,6 +29,8 @@ static const struct tool_cmd cmds[] = {
 	  "the health of every chunk: a table and a chunk map" },
 	{ "events", cmd_events, "MOUNT [--follow] [--json]",
 	  "the health events of a mounted filesystem" },
+	{ "cref", cmd_cref, "IMAGE --chunk-size S [--seek-ms MS] [--json]",
+	  "estimate the cross-chunk links of an ext2/3/4 image's files" },
 	{ "problems", cmd_problems, "[--markdown]",
 	  "list the problem codes fsck and the scrub report" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help" },
