@@ -211,7 +211,10 @@ struct cfs_ino_links {
 	u32 nconts;
 	u32 chunks[64];       /* first 64 continuation chunks */
 	u64 cont_blocks;      /* blocks held in continuations */
+	u64 cont_tree_blocks; /* of those, B+tree nodes of their own trees */
 };
 int cfs_inode_links(struct cfs_fs *fs, u64 ino, struct cfs_ino_links *out);
+/* Blocks of a chunk's link index (its tree, root included). */
+int cfs_link_index_blocks(struct cfs_fs *fs, u32 chunk, u64 *blocks);
 
 #endif

@@ -458,6 +458,8 @@ int dir_links(struct cfs_fs *fs, struct cfs_inode *dir,
 
 	while (dir->d.nconts) {
 		struct cfs_inode *c;
+		struct cfs_tree ct;
+		u64 nb;
 
 		err = next_cont(fs, dir, after, &dc);
 		if (err == -CFS_ENOENT)
@@ -470,6 +472,9 @@ int dir_links(struct cfs_fs *fs, struct cfs_inode *dir,
 		out->nconts++;
 		if (!cont_get(fs, dir, chunk_get(fs, dc.chunk), 0, &c)) {
 			out->cont_blocks += c->d.blocks;
+			tree_of_inode(fs, c, CFS_TREE_DIR, &ct);
+			if (!bt_count_blocks(&ct, &nb))
+				out->cont_tree_blocks += nb;
 			inode_put(fs, c);
 		}
 	}

@@ -1098,9 +1098,14 @@ int file_links(struct cfs_fs *fs, struct cfs_inode *ip,
 		out->nconts++;
 		{
 			struct cfs_inode *ci;
+			struct cfs_tree ct;
+			u64 nb;
 
 			if (!cont_of(fs, ip, &c, &ci)) {
 				out->cont_blocks += ci->d.blocks;
+				tree_of_inode(fs, ci, CFS_TREE_EXTENT, &ct);
+				if (!bt_count_blocks(&ct, &nb))
+					out->cont_tree_blocks += nb;
 				inode_put(fs, ci);
 			}
 		}

@@ -27,6 +27,23 @@ void link_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t)
 	t->root_blk = ch->hdr.link_root;
 }
 
+int cfs_link_index_blocks(struct cfs_fs *fs, u32 chunk, u64 *blocks)
+{
+	struct cfs_chunk *ch;
+	struct cfs_tree t;
+	int err = -CFS_EINVAL;
+
+	*blocks = 0;
+	host_mutex_lock(fs->lock);
+	ch = chunk_get(fs, chunk);
+	if (ch) {
+		link_tree(fs, ch, &t);
+		err = bt_count_blocks(&t, blocks);
+	}
+	host_mutex_unlock(fs->lock);
+	return err;
+}
+
 int link_add(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local,
 	     const struct cfs_link *l)
 {

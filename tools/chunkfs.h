@@ -66,5 +66,6 @@ int cmd_events(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
 int cmd_problems(int argc, char **argv);
 int cmd_cref(int argc, char **argv);
+int cmd_age(int argc, char **argv);
 
 #endif

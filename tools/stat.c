@@ -104,7 +104,9 @@ struct report {
 	struct cfs_fs *fs;
 	struct inoset seen;
 	u64 files, regular, symlinks, others, dirs, bytes;
-	u64 files_with_conts, dirs_with_conts, conts;
+	u64 files_with_conts, dirs_with_conts, conts, cont_tree_blocks;
+	u64 max_file_conts, max_dir_conts;
+	char *max_file_path, *max_dir_path;
 	u64 entries;
 	int errors;
 };
@@ -118,7 +120,22 @@ static void free_dlist(struct dlist *d)
 	free(d->v);
 }
 
-static void count_links(struct report *r, const struct cfs_attr *a)
+/* Keeps the largest count and its path. */
+static void note_max(u64 *max, char **where, u64 n, const char *path)
+{
+	if (n <= *max)
+		return;
+	*max = n;
+	free(*where);
+	*where = strdup(path);
+	if (!*where) {
+		tool_err("out of memory");
+		exit(1);
+	}
+}
+
+static void count_links(struct report *r, const struct cfs_attr *a,
+			const char *path)
 {
 	struct cfs_ino_links l;
 	int e;
@@ -132,10 +149,15 @@ static void count_links(struct report *r, const struct cfs_attr *a)
 		return;
 	}
 	r->conts += l.nconts;
-	if (l.nconts && CFS_ISREG(a->mode))
+	r->cont_tree_blocks += l.cont_tree_blocks;
+	if (l.nconts && CFS_ISREG(a->mode)) {
 		r->files_with_conts++;
-	if (l.nconts && CFS_ISDIR(a->mode))
+		note_max(&r->max_file_conts, &r->max_file_path, l.nconts, path);
+	}
+	if (l.nconts && CFS_ISDIR(a->mode)) {
 		r->dirs_with_conts++;
+		note_max(&r->max_dir_conts, &r->max_dir_path, l.nconts, path);
+	}
 }
 
 static void walk(struct report *r, u64 dir, const char *path)
@@ -180,14 +202,14 @@ static void walk(struct report *r, u64 dir, const char *path)
 		if (inoset_add(&r->seen, a.ino)) {
 			if (CFS_ISDIR(a.mode)) {
 				r->dirs++;
-				count_links(r, &a);
+				count_links(r, &a, cpath);
 				walk(r, a.ino, cpath);
 			} else {
 				r->files++;
 				if (CFS_ISREG(a.mode)) {
 					r->regular++;
 					r->bytes += a.size;
-					count_links(r, &a);
+					count_links(r, &a, cpath);
 				} else if (CFS_ISLNK(a.mode)) {
 					r->symlinks++;
 				} else {
@@ -199,6 +221,11 @@ static void walk(struct report *r, u64 dir, const char *path)
 		free(cpath);
 	}
 	free_dlist(&d);
+}
+
+static double stat_pct(u64 a, u64 b)
+{
+	return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
 struct path_report {
@@ -225,7 +252,8 @@ int cmd_stat(int argc, char **argv)
 	struct cfs_chunk_info *ci;
 	struct path_report *pr = NULL;
 	const struct cfs_geom *g;
-	u64 links = 0, used_blocks = 0, total_blocks = 0;
+	u64 links = 0, used_blocks = 0, total_blocks = 0, *lib, lib_total = 0;
+	u64 ovh_bytes;
 	int json = 0, opt, npaths, i, e, ret = 0;
 	char uu[40];
 
@@ -263,11 +291,12 @@ int cmd_stat(int argc, char **argv)
 	}
 	inoset_add(&r.seen, CFS_ROOT_INO);
 	r.dirs = 1;
-	count_links(&r, &root);
+	count_links(&r, &root, "/");
 	walk(&r, CFS_ROOT_INO, "/");
 
 	ci = calloc(g->nchunks ? g->nchunks : 1, sizeof(*ci));
-	if (!ci) {
+	lib = calloc(g->nchunks ? g->nchunks : 1, sizeof(*lib));
+	if (!ci || !lib) {
 		tool_err("out of memory");
 		exit(1);
 	}
@@ -279,6 +308,13 @@ int cmd_stat(int argc, char **argv)
 			ci[i].index = (u32)i;
 			continue;
 		}
+		e = cfs_link_index_blocks(t.fs, (u32)i, &lib[i]);
+		if (e < 0) {
+			tool_err("chunk %d: link index: %s", i,
+				 tool_strerror(e));
+			r.errors++;
+		}
+		lib_total += lib[i];
 		links += ci[i].links;
 		used_blocks += ci[i].nblocks - ci[i].free_blocks;
 		total_blocks += ci[i].nblocks;
@@ -318,11 +354,19 @@ int cmd_stat(int argc, char **argv)
 	if (ret) {
 		free(pr);
 		free(ci);
+		free(lib);
+		free(r.max_file_path);
+		free(r.max_dir_path);
 		free(r.seen.v);
 		tool_close(&t);
 		return 1;
 	}
 
+	/* What links cost: the continuations' inodes and tree nodes, and
+	 * the link index blocks beyond the root every chunk has from mkfs. */
+	ovh_bytes = r.conts * CFS_INODE_SIZE +
+		    (r.cont_tree_blocks + lib_total -
+		     CFS_MIN(lib_total, (u64)g->nchunks)) * g->block_size;
 	uuid_unparse(g->uuid, uu);
 	if (json) {
 		printf("{\n  \"image\": ");
@@ -342,21 +386,44 @@ int cmd_stat(int argc, char **argv)
 		       "  \"files_with_continuations\": %llu,\n"
 		       "  \"directories_with_continuations\": %llu,\n"
 		       "  \"continuations\": %llu,\n"
-		       "  \"cross_chunk_links\": %llu,\n"
-		       "  \"errors\": %d,\n  \"chunks\": [",
+		       "  \"cross_chunk_links\": %llu,\n",
 		       r.files, r.regular, r.symlinks, r.others, r.dirs,
 		       r.bytes, r.files_with_conts, r.dirs_with_conts, r.conts,
-		       links / 2, r.errors);
+		       links / 2);
+		printf("  \"files_with_continuations_pct\": %.4f,\n"
+		       "  \"max_continuations_per_file\": %llu,\n"
+		       "  \"max_continuations_file\": ",
+		       stat_pct(r.files_with_conts, r.regular),
+		       (unsigned long long)r.max_file_conts);
+		json_str(stdout, r.max_file_path ? r.max_file_path : "");
+		printf(",\n  \"max_continuations_per_directory\": %llu,\n"
+		       "  \"max_continuations_directory\": ",
+		       (unsigned long long)r.max_dir_conts);
+		json_str(stdout, r.max_dir_path ? r.max_dir_path : "");
+		printf(",\n  \"continuation_inode_bytes\": %llu,\n"
+		       "  \"continuation_tree_blocks\": %llu,\n"
+		       "  \"link_index_blocks\": %llu,\n"
+		       "  \"link_overhead_bytes\": %llu,\n"
+		       "  \"link_overhead_pct\": %.4f,\n"
+		       "  \"errors\": %d,\n  \"chunks\": [",
+		       (unsigned long long)(r.conts * CFS_INODE_SIZE),
+		       (unsigned long long)r.cont_tree_blocks,
+		       (unsigned long long)lib_total,
+		       (unsigned long long)ovh_bytes,
+		       stat_pct(ovh_bytes, used_blocks * g->block_size),
+		       r.errors);
 		for (i = 0; i < (int)g->nchunks; i++)
 			printf("%s\n    {\"index\": %u, \"state\": \"%s\", "
 			       "\"blocks\": %u, \"free_blocks\": %u, "
 			       "\"inodes\": %u, \"free_inodes\": %u, "
-			       "\"links\": %u, \"verified_gen\": %llu, "
+			       "\"links\": %u, \"link_index_blocks\": %llu, "
+			       "\"verified_gen\": %llu, "
 			       "\"verified_time\": %lld}",
 			       i ? "," : "", ci[i].index,
 			       tool_chunk_state(ci[i].state), ci[i].nblocks,
 			       ci[i].free_blocks, ci[i].ninodes,
 			       ci[i].free_inodes, ci[i].links,
+			       (unsigned long long)lib[i],
 			       (unsigned long long)ci[i].verified_gen,
 			       (long long)ci[i].verified_time);
 		printf("\n  ],\n  \"paths\": [");
@@ -396,16 +463,31 @@ int cmd_stat(int argc, char **argv)
 		       r.others);
 		printf("Directories:      %llu\n", r.dirs);
 		printf("Bytes:            %llu\n", r.bytes);
-		printf("Files with continuations:       %llu\n",
-		       r.files_with_conts);
+		printf("Files with continuations:       %llu (%.2f%% of "
+		       "regular files)\n", r.files_with_conts,
+		       stat_pct(r.files_with_conts, r.regular));
+		printf("Most on one file:               %llu%s%s\n",
+		       (unsigned long long)r.max_file_conts,
+		       r.max_file_path ? " " : "",
+		       r.max_file_path ? r.max_file_path : "");
 		printf("Directories with continuations: %llu\n",
 		       r.dirs_with_conts);
 		printf("Continuations:                  %llu\n", r.conts);
 		printf("Cross-chunk links:              %llu\n", links / 2);
+		printf("Continuation inodes:            %llu bytes, %llu tree "
+		       "blocks\n",
+		       (unsigned long long)(r.conts * CFS_INODE_SIZE),
+		       (unsigned long long)r.cont_tree_blocks);
+		printf("Link index blocks:              %llu\n",
+		       (unsigned long long)lib_total);
+		printf("Space for links:                %llu bytes (%.3f%% of "
+		       "used)\n", (unsigned long long)ovh_bytes,
+		       stat_pct(ovh_bytes, used_blocks * g->block_size));
 		if (r.errors)
 			printf("Errors while walking:           %d\n", r.errors);
-		printf("\n%6s  %-9s  %17s  %17s  %7s\n", "Chunk", "State",
-		       "Blocks used/total", "Inodes used/total", "Links");
+		printf("\n%6s  %-9s  %17s  %17s  %7s  %11s\n", "Chunk",
+		       "State", "Blocks used/total", "Inodes used/total",
+		       "Links", "Index blocks");
 		for (i = 0; i < (int)g->nchunks; i++) {
 			char b[48], in[48];
 
@@ -415,9 +497,9 @@ int cmd_stat(int argc, char **argv)
 			snprintf(in, sizeof(in), "%u/%u",
 				 ci[i].ninodes - ci[i].free_inodes,
 				 ci[i].ninodes);
-			printf("%6u  %-9s  %17s  %17s  %7u\n", ci[i].index,
-			       tool_chunk_state(ci[i].state), b, in,
-			       ci[i].links);
+			printf("%6u  %-9s  %17s  %17s  %7u  %11llu\n",
+			       ci[i].index, tool_chunk_state(ci[i].state), b,
+			       in, ci[i].links, (unsigned long long)lib[i]);
 		}
 		if (npaths)
 			printf("\n");
@@ -441,7 +523,10 @@ int cmd_stat(int argc, char **argv)
 	}
 	free(pr);
 	free(ci);
+	free(lib);
 	free(r.seen.v);
+	free(r.max_file_path);
+	free(r.max_dir_path);
 	if (tool_close(&t) < 0)
 		return 1;
 	if (r.errors) {

@@ -28,6 +28,18 @@ check_eq "chunk blocks sane" "$(jget "$W/j" 'all(0 < c["free_blocks"] < c["block
 check_eq "chunk inodes sane" "$(jget "$W/j" 'all(0 < c["free_inodes"] < c["inodes"] for c in j["chunks"])')" True
 # /lost+found's continuation in every other chunk: two ends each
 check_eq "links of /lost+found" "$(jget "$W/j" 'sum(c["links"] for c in j["chunks"])')" "$(jget "$W/j" '2 * (j["nchunks"] - 1)')"
+# what links cost: one link index block per chunk (its root, from mkfs),
+# a continuation inode per link, no continuation tree blocks yet
+check_eq "link_index_blocks" "$(jget "$W/j" 'j["link_index_blocks"]')" "$(jget "$W/j" 'j["nchunks"]')"
+check_eq "link_index_blocks per chunk" "$(jget "$W/j" 'set(c["link_index_blocks"] for c in j["chunks"])')" "{1}"
+check_eq "continuation_inode_bytes" "$(jget "$W/j" 'j["continuation_inode_bytes"]')" "$(jget "$W/j" '256 * (j["nchunks"] - 1)')"
+check_eq "continuation_tree_blocks" "$(jget "$W/j" 'j["continuation_tree_blocks"]')" 0
+check_eq "link_overhead_bytes" "$(jget "$W/j" 'j["link_overhead_bytes"]')" "$(jget "$W/j" '256 * (j["nchunks"] - 1)')"
+check_eq "files_with_continuations_pct" "$(jget "$W/j" 'j["files_with_continuations_pct"]')" 0.0
+check_eq "max_continuations_per_file" "$(jget "$W/j" 'j["max_continuations_per_file"]')" 0
+check_eq "max_continuations_file" "$(jget "$W/j" 'j["max_continuations_file"]')" ""
+check_eq "max_continuations_per_directory" "$(jget "$W/j" 'j["max_continuations_per_directory"]')" "$(jget "$W/j" 'j["nchunks"] - 1')"
+check_eq "max_continuations_directory" "$(jget "$W/j" 'j["max_continuations_directory"]')" /lost+found
 check_eq "chunk 0 holds the root" "$(jget "$W/j" 'j["chunks"][0]["inodes"] - j["chunks"][0]["free_inodes"] >= 1')" True
 
 # text output
@@ -35,7 +47,7 @@ expect_ok "stat text" "$TOOL" stat "$IMG"
 grep -Eq '^Files: +0 ' "$W/out" || fail "text: Files line"
 grep -Eq "^Directories: +$(jget "$W/j" '2 + j["nchunks"]')\$" "$W/out" || fail "text: Directories line"
 grep -Eq "^Continuations: +$(jget "$W/j" 'j["nchunks"] - 1')( |\$)" "$W/out" || fail "text: Continuations line"
-grep -Eq "^ +0 +clean +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +$(jget "$W/j" 'j["nchunks"] - 1')\$" "$W/out" || fail "text: chunk 0 row"
+grep -Eq "^ +0 +clean +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +$(jget "$W/j" 'j["nchunks"] - 1') +1\$" "$W/out" || fail "text: chunk 0 row"
 rows=$(grep -Ec '^ +[0-9]+ +clean ' "$W/out")
 check_eq "text: one row per chunk" "$rows" "$(jget "$W/j" 'j["nchunks"]')"
 
