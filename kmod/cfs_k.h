@@ -8,6 +8,9 @@
 
 #include <linux/fs.h>
 #include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "../fs/chunkfs.h"
 
@@ -22,6 +25,17 @@ void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
 struct cfs_sb_info {
 	struct cfs_fs *fs;
 	struct cfs_kbdev kb;
+	struct super_block *sb;
+	unsigned int commit_secs;    /* commit=: periodic write-back, 0 off */
+	u32 errors_policy;           /* errors=: CHUNKFS_ERRORS_* */
+	u32 free_warn;               /* free_warn=: percent, 0 off */
+	struct delayed_work commit_work;
+	struct work_struct error_work;  /* fsnotify_sb_error, remount-ro */
+	struct work_struct repair_work; /* errors=repair: scrub with repair */
+	spinlock_t ev_lock;          /* the fields below */
+	unsigned int ev_errors;      /* error events not yet notified */
+	int ev_readonly;             /* the library went read-only */
+	int ev_dead;                 /* unmounting: schedule no more work */
 };
 
 struct cfs_inode_info {
@@ -52,10 +66,16 @@ static inline int cfs_kerr(int err)
 	return err == -EUCLEAN ? -EIO : err;
 }
 
+/* super.c */
+void cfs_commit_arm(struct cfs_sb_info *sbi);
+
 /* inode.c */
 struct inode *cfs_iget(struct super_block *sb, const struct cfs_attr *a,
 		       int counted);
 void cfs_fill_inode(struct inode *inode, const struct cfs_attr *a);
+int cfs_refresh(struct inode *inode);
+int cfs_vfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		    struct iattr *attr);
 int cfs_vfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask,
 		    unsigned int query_flags);
@@ -64,12 +84,16 @@ extern const struct inode_operations cfs_file_iops, cfs_symlink_iops,
 	cfs_special_iops;
 extern const struct xattr_handler *cfs_xattr_handlers[];
 
+/* ioctl.c: the ioctls of chunkfs_ioctl.h on any file or directory */
+long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
 /* dir.c */
 extern const struct inode_operations cfs_dir_iops;
 extern const struct file_operations cfs_dir_fops;
 
 /* file.c */
 extern const struct file_operations cfs_file_fops;
+int cfs_vfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 extern const struct address_space_operations cfs_aops;
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dir.c - directories: lookup and readdir.
+ * dir.c - directories: lookup, readdir, and the namespace operations
+ * (create, mknod, mkdir, symlink, link, unlink, rmdir, rename).
  *
  * cfs_readdir calls its callback with the filesystem lock held, and
  * dir_emit copies to user memory, which may fault on a page of a chunkfs
@@ -9,6 +10,7 @@
  * as the FUSE front end does.  f_pos is the library's cookie: the entry
  * to resume after.
  */
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
 
@@ -33,6 +35,169 @@ static struct dentry *cfs_vfs_lookup(struct inode *dir, struct dentry *dentry,
 			return ERR_CAST(inode);
 	}
 	return d_splice_alias(inode, dentry);
+}
+
+/* ---- namespace changes ----
+ * Each is one library call; a new inode comes back with one lookup
+ * reference, which its VFS inode owns.  Afterwards the VFS inodes that
+ * changed are refreshed from the library (times, link counts, sizes). */
+
+static struct cfs_cred *cfs_cur_cred(struct cfs_cred *cr)
+{
+	cr->uid = from_kuid(&init_user_ns, current_fsuid());
+	cr->gid = from_kgid(&init_user_ns, current_fsgid());
+	return cr;
+}
+
+/* The new inode `a` under dentry; dir refreshed. */
+static int cfs_instantiate(struct inode *dir, struct dentry *dentry,
+			   const struct cfs_attr *a)
+{
+	struct inode *inode = cfs_iget(dir->i_sb, a, 1);
+
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	d_instantiate(dentry, inode);
+	cfs_refresh(dir);
+	return 0;
+}
+
+static int cfs_vfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+			 struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	struct cfs_cred cr;
+	struct cfs_attr a;
+	int err;
+
+	if (dentry->d_name.len > CFS_NAME_MAX)
+		return -ENAMETOOLONG;
+	err = cfs_mknod(CFS_FS(dir), dir->i_ino, dentry->d_name.name,
+			dentry->d_name.len, mode, new_encode_dev(rdev),
+			cfs_cur_cred(&cr), &a);
+	if (err)
+		return cfs_kerr(err);
+	return cfs_instantiate(dir, dentry, &a);
+}
+
+static int cfs_vfs_create(struct user_namespace *mnt_userns, struct inode *dir,
+			  struct dentry *dentry, umode_t mode, bool excl)
+{
+	return cfs_vfs_mknod(mnt_userns, dir, dentry, S_IFREG | (mode & 07777),
+			     0);
+}
+
+static int cfs_vfs_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+			 struct dentry *dentry, umode_t mode)
+{
+	return cfs_vfs_mknod(mnt_userns, dir, dentry, S_IFDIR | (mode & 07777),
+			     0);
+}
+
+static int cfs_vfs_symlink(struct user_namespace *mnt_userns,
+			   struct inode *dir, struct dentry *dentry,
+			   const char *target)
+{
+	size_t tlen = strlen(target);
+	struct cfs_cred cr;
+	struct cfs_attr a;
+	int err;
+
+	if (dentry->d_name.len > CFS_NAME_MAX || tlen > CFS_SYMLINK_MAX)
+		return -ENAMETOOLONG;
+	err = cfs_symlink(CFS_FS(dir), dir->i_ino, dentry->d_name.name,
+			  dentry->d_name.len, target, (u32)tlen,
+			  cfs_cur_cred(&cr), &a);
+	if (err)
+		return cfs_kerr(err);
+	return cfs_instantiate(dir, dentry, &a);
+}
+
+static int cfs_vfs_link(struct dentry *old, struct inode *dir,
+			struct dentry *dentry)
+{
+	struct inode *inode = d_inode(old), *got;
+	struct cfs_attr a;
+	int err;
+
+	if (dentry->d_name.len > CFS_NAME_MAX)
+		return -ENAMETOOLONG;
+	err = cfs_link(CFS_FS(dir), inode->i_ino, dir->i_ino,
+		       dentry->d_name.name, dentry->d_name.len, &a);
+	if (err)
+		return cfs_kerr(err);
+	got = cfs_iget(dir->i_sb, &a, 1); /* the same inode, counted */
+	if (IS_ERR(got))
+		return PTR_ERR(got);
+	cfs_fill_inode(got, &a);
+	d_instantiate(dentry, got);
+	cfs_refresh(dir);
+	return 0;
+}
+
+/* After a name went away: the inode's link count (it may live on, open,
+ * with none), the directory's times. */
+static void cfs_after_remove(struct inode *dir, struct inode *inode, int isdir)
+{
+	if (isdir)
+		clear_nlink(inode);
+	else if (cfs_refresh(inode))
+		drop_nlink(inode);
+	inode->i_ctime = current_time(inode);
+	cfs_refresh(dir);
+}
+
+static int cfs_remove(struct inode *dir, struct dentry *dentry, int isdir)
+{
+	int err = (isdir ? cfs_rmdir : cfs_unlink)(CFS_FS(dir), dir->i_ino,
+						  dentry->d_name.name,
+						  dentry->d_name.len);
+
+	if (err)
+		return cfs_kerr(err);
+	cfs_after_remove(dir, d_inode(dentry), isdir);
+	return 0;
+}
+
+static int cfs_vfs_unlink(struct inode *dir, struct dentry *dentry)
+{
+	return cfs_remove(dir, dentry, 0);
+}
+
+static int cfs_vfs_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	return cfs_remove(dir, dentry, 1);
+}
+
+/* rename with RENAME_NOREPLACE or RENAME_EXCHANGE (the library's flags are
+ * Linux's); RENAME_WHITEOUT is refused with EINVAL (no whiteouts here). */
+static int cfs_vfs_rename(struct user_namespace *mnt_userns,
+			  struct inode *odir, struct dentry *od,
+			  struct inode *ndir, struct dentry *nd,
+			  unsigned int flags)
+{
+	struct inode *src = d_inode(od), *dst = d_inode(nd);
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if (nd->d_name.len > CFS_NAME_MAX)
+		return -ENAMETOOLONG;
+	err = cfs_rename(CFS_FS(odir), odir->i_ino, od->d_name.name,
+			 od->d_name.len, ndir->i_ino, nd->d_name.name,
+			 nd->d_name.len, flags);
+	if (err)
+		return cfs_kerr(err);
+	cfs_refresh(src);
+	if (dst) {
+		if (flags & RENAME_EXCHANGE)
+			cfs_refresh(dst);
+		else
+			cfs_after_remove(ndir, dst, S_ISDIR(dst->i_mode));
+	}
+	cfs_refresh(odir);
+	if (ndir != odir)
+		cfs_refresh(ndir);
+	return 0;
 }
 
 /* One collected entry; name follows, records 8-byte aligned. */
@@ -141,6 +306,15 @@ static loff_t cfs_dir_llseek(struct file *file, loff_t off, int whence)
 
 const struct inode_operations cfs_dir_iops = {
 	.lookup = cfs_vfs_lookup,
+	.create = cfs_vfs_create,
+	.mknod = cfs_vfs_mknod,
+	.mkdir = cfs_vfs_mkdir,
+	.symlink = cfs_vfs_symlink,
+	.link = cfs_vfs_link,
+	.unlink = cfs_vfs_unlink,
+	.rmdir = cfs_vfs_rmdir,
+	.rename = cfs_vfs_rename,
+	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
 };
@@ -149,4 +323,7 @@ const struct file_operations cfs_dir_fops = {
 	.llseek = cfs_dir_llseek,
 	.read = generic_read_dir,
 	.iterate_shared = cfs_iterate,
+	.fsync = cfs_vfs_fsync,
+	.unlocked_ioctl = cfs_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 };

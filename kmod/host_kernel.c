@@ -5,6 +5,7 @@
  * printk.  Images are byte-identical to the userspace host's.
  */
 #include <linux/blkdev.h>
+#include <linux/buffer_head.h>
 #include <linux/crc32.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -20,7 +21,8 @@
 
 /* ---- block device ----
  * Byte-addressed reads and writes go through the block device's own page
- * cache (read_mapping_page); a write dirties the cached page, and flush
+ * cache (read_mapping_page; a write of a whole page does not read it
+ * first); a write dirties the cached page, and flush
  * writes back every dirty page of the device, waits for it, then flushes
  * the device's volatile cache: what the library's commit order needs
  * ("make every completed write durable"). */
@@ -44,20 +46,41 @@ static int kbd_rw(struct cfs_bdev *dev, u64 off, u8 *buf, u64 len, int write)
 	while (len) {
 		size_t po = offset_in_page(off);
 		size_t n = min_t(u64, len, PAGE_SIZE - po);
-		struct page *pg = read_mapping_page(m, off >> PAGE_SHIFT, NULL);
+		struct page *pg;
 		void *k;
 
-		if (IS_ERR(pg))
-			return -EIO;
-		if (write)
-			lock_page(pg);
+		if (write && n == PAGE_SIZE) {
+			/* a whole page: no need to read what it replaces */
+			pg = find_or_create_page(m, off >> PAGE_SHIFT,
+						 mapping_gfp_constraint(m, ~__GFP_FS));
+			if (!pg)
+				return -ENOMEM;
+			wait_for_stable_page(pg);
+		} else {
+			pg = read_mapping_page(m, off >> PAGE_SHIFT, NULL);
+			if (IS_ERR(pg))
+				return -EIO;
+			if (write)
+				lock_page(pg);
+		}
 		k = kmap_local_page(pg);
 		if (write)
 			memcpy(k + po, buf, n);
 		else
 			memcpy(buf, k + po, n);
 		kunmap_local(k);
+		if (write && n == PAGE_SIZE && page_has_buffers(pg)) {
+			/* the block device's buffers: all of them written */
+			struct buffer_head *bh, *head;
+
+			bh = head = page_buffers(pg);
+			do {
+				set_buffer_uptodate(bh);
+				bh = bh->b_this_page;
+			} while (bh != head);
+		}
 		if (write) {
+			SetPageUptodate(pg);
 			set_page_dirty(pg);
 			unlock_page(pg);
 		}
@@ -131,9 +154,14 @@ void host_free(void *p)
 	kvfree(p);
 }
 
-/* ---- locks ---- */
+/* ---- locks ----
+ * While the library holds its lock, no allocation may enter filesystem
+ * reclaim: the inode shrinker evicts chunkfs inodes, and eviction calls
+ * the library (cfs_forget), which would wait for this very lock.  So the
+ * lock is also a memalloc_nofs scope, saved in the mutex by its holder. */
 struct host_mutex {
 	struct mutex m;
+	unsigned int nofs;
 };
 
 struct host_mutex *host_mutex_new(void)
@@ -155,12 +183,18 @@ void host_mutex_free(struct host_mutex *m)
 
 void host_mutex_lock(struct host_mutex *m)
 {
+	unsigned int nofs = memalloc_nofs_save();
+
 	mutex_lock(&m->m);
+	m->nofs = nofs;
 }
 
 void host_mutex_unlock(struct host_mutex *m)
 {
+	unsigned int nofs = m->nofs;
+
 	mutex_unlock(&m->m);
+	memalloc_nofs_restore(nofs);
 }
 
 /* ---- time ---- */

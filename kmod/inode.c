@@ -8,7 +8,10 @@
  * kernel module's FORGET does.  Inode numbers are the library's 64-bit
  * (chunk << 32 | local), which fits i_ino on 64-bit hosts.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
 
@@ -46,7 +49,7 @@ void cfs_fill_inode(struct inode *inode, const struct cfs_attr *a)
 	i_uid_write(inode, a->uid);
 	i_gid_write(inode, a->gid);
 	set_nlink(inode, a->nlink);
-	inode->i_size = a->size;
+	i_size_write(inode, a->size);
 	inode->i_blocks = a->blocks512;
 	inode->i_atime.tv_sec = a->atime;
 	inode->i_atime.tv_nsec = a->atime_ns;
@@ -57,6 +60,100 @@ void cfs_fill_inode(struct inode *inode, const struct cfs_attr *a)
 	inode->i_generation = a->gen;
 	CFS_I(inode)->btime.tv_sec = a->btime;
 	CFS_I(inode)->btime.tv_nsec = a->btime_ns;
+}
+
+/* The VFS inode from the library's current attributes (after an
+ * operation that changed them: times, link count, blocks, size). */
+int cfs_refresh(struct inode *inode)
+{
+	struct cfs_attr a;
+	int err = cfs_getattr(CFS_FS(inode), inode->i_ino, &a);
+
+	if (!err)
+		cfs_fill_inode(inode, &a);
+	return cfs_kerr(err);
+}
+
+/*
+ * setattr: the kernel's permission checks, then the library.  A size
+ * change keeps the page cache right: when shrinking, the new size is set
+ * and the pages beyond it dropped first (waiting for any writeback of
+ * them), so no write-back extends the file again after the library cut
+ * it; page faults are held off by the invalidate lock meanwhile.
+ */
+int cfs_vfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		    struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	unsigned int v = attr->ia_valid;
+	struct cfs_setattr sa = { 0 };
+	struct cfs_attr a;
+	loff_t old_size = i_size_read(inode);
+	int size_change, err;
+
+	err = setattr_prepare(mnt_userns, dentry, attr);
+	if (err)
+		return err;
+	if (v & ATTR_MODE) {
+		umode_t mode = attr->ia_mode;
+		kgid_t gid = (v & ATTR_GID) ? attr->ia_gid : inode->i_gid;
+
+		/* as setattr_copy: setgid only for a member of the group */
+		if (!in_group_p(gid) &&
+		    !capable_wrt_inode_uidgid(mnt_userns, inode, CAP_FSETID))
+			mode &= ~S_ISGID;
+		sa.valid |= CFS_SET_MODE;
+		sa.mode = mode;
+	}
+	if (v & ATTR_UID) {
+		sa.valid |= CFS_SET_UID;
+		sa.uid = from_kuid(&init_user_ns, attr->ia_uid);
+	}
+	if (v & ATTR_GID) {
+		sa.valid |= CFS_SET_GID;
+		sa.gid = from_kgid(&init_user_ns, attr->ia_gid);
+	}
+	if (v & ATTR_ATIME) {
+		sa.valid |= CFS_SET_ATIME;
+		sa.atime = attr->ia_atime.tv_sec;
+		sa.atime_ns = attr->ia_atime.tv_nsec;
+	}
+	if (v & ATTR_MTIME) {
+		sa.valid |= CFS_SET_MTIME;
+		sa.mtime = attr->ia_mtime.tv_sec;
+		sa.mtime_ns = attr->ia_mtime.tv_nsec;
+	}
+	if (v & ATTR_CTIME) {
+		sa.valid |= CFS_SET_CTIME;
+		sa.ctime = attr->ia_ctime.tv_sec;
+		sa.ctime_ns = attr->ia_ctime.tv_nsec;
+	}
+	size_change = (v & ATTR_SIZE) && attr->ia_size != old_size;
+	if (size_change) {
+		if (!S_ISREG(inode->i_mode))
+			return -EINVAL;
+		sa.valid |= CFS_SET_SIZE;
+		sa.size = attr->ia_size;
+		inode_dio_wait(inode);
+		filemap_invalidate_lock(inode->i_mapping);
+		if (attr->ia_size < old_size) {
+			i_size_write(inode, attr->ia_size);
+			truncate_pagecache(inode, attr->ia_size);
+		}
+	}
+	err = sa.valid ? cfs_setattr(CFS_FS(inode), inode->i_ino, &sa, &a) : 0;
+	if (size_change) {
+		if (!err && attr->ia_size > old_size)
+			truncate_setsize(inode, attr->ia_size);
+		if (err && attr->ia_size < old_size)
+			cfs_refresh(inode); /* the size the library kept */
+		filemap_invalidate_unlock(inode->i_mapping);
+	}
+	if (err)
+		return cfs_kerr(err);
+	if (sa.valid)
+		cfs_fill_inode(inode, &a);
+	return 0;
 }
 
 /*
@@ -133,9 +230,32 @@ static int cfs_xattr_get(const struct xattr_handler *h, struct dentry *dentry,
 	return r < 0 ? cfs_kerr((int)r) : (int)r;
 }
 
+/* set and remove (value NULL); the flags are Linux's XATTR_CREATE and
+ * XATTR_REPLACE, the library's too */
+static int cfs_xattr_set(const struct xattr_handler *h,
+			 struct user_namespace *mnt_userns,
+			 struct dentry *dentry, struct inode *inode,
+			 const char *name, const void *value, size_t size,
+			 int flags)
+{
+	int err;
+
+	if (size > U32_MAX)
+		return -E2BIG;
+	if (value)
+		err = cfs_setxattr(CFS_FS(inode), inode->i_ino, name, value,
+				   (u32)size, (u32)flags);
+	else
+		err = cfs_removexattr(CFS_FS(inode), inode->i_ino, name);
+	if (err)
+		return cfs_kerr(err);
+	return cfs_refresh(inode); /* ctime */
+}
+
 static const struct xattr_handler cfs_xattr_any = {
 	.prefix = "",
 	.get = cfs_xattr_get,
+	.set = cfs_xattr_set,
 };
 
 const struct xattr_handler *cfs_xattr_handlers[] = {
@@ -155,17 +275,20 @@ ssize_t cfs_vfs_listxattr(struct dentry *dentry, char *list, size_t size)
 }
 
 const struct inode_operations cfs_file_iops = {
+	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
 };
 
 const struct inode_operations cfs_symlink_iops = {
+	.setattr = cfs_vfs_setattr,
 	.get_link = cfs_get_link,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
 };
 
 const struct inode_operations cfs_special_iops = {
+	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
 };

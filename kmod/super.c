@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * super.c - the chunkfs filesystem type: mount a block device with
- * cfs_mount, the superblock operations, and the module.
+ * cfs_mount, the mount options, the superblock operations, the periodic
+ * commit, the error notification, and the module.
  *
- * This stage of the module is read-only: a mount must say -o ro (a
- * read-write mount is refused with EROFS until the write side exists).
+ * Mount options (as chunkfs-fuse's): commit=SECONDS (write dirty metadata
+ * back every so often, 5; 0 only at sync and unmount), errors=continue|
+ * remount-ro|repair, free_warn=PERCENT (an event when free space falls
+ * below it, 5; 0 off).
  */
 #include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/fsnotify.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -55,6 +60,116 @@ static void cfs_evict_inode(struct inode *inode)
 		cfs_forget(CFS_FS(inode), inode->i_ino, (u64)n);
 }
 
+/* ---- the periodic commit: every commit= seconds while read-write, as
+ * ext4's commit interval and chunkfs-fuse's write-back thread ---- */
+static void cfs_commit_fn(struct work_struct *w)
+{
+	struct cfs_sb_info *sbi = container_of(to_delayed_work(w),
+					       struct cfs_sb_info, commit_work);
+	int err;
+
+	if (sb_rdonly(sbi->sb))
+		return;
+	err = cfs_sync(sbi->fs);
+	if (err)
+		pr_err("chunkfs (%s): periodic commit failed (error %d)\n",
+		       sbi->sb->s_id, err);
+	cfs_commit_arm(sbi);
+}
+
+void cfs_commit_arm(struct cfs_sb_info *sbi)
+{
+	if (sbi->commit_secs && !sb_rdonly(sbi->sb))
+		queue_delayed_work(system_long_wq, &sbi->commit_work,
+				   sbi->commit_secs * HZ);
+}
+
+/* ---- events: the library logs each one (printk); errors also go to the
+ * kernel's filesystem error notification (fanotify FAN_FS_ERROR), which
+ * may not be called under the library's lock: a work item does it.  So
+ * does the VFS side of errors=remount-ro, and errors=repair's scrub. ---- */
+static void cfs_event_hook(void *ctx, const struct chunkfs_event *e)
+{
+	struct cfs_sb_info *sbi = ctx;
+	int error_work = 0, repair = 0;
+
+	spin_lock(&sbi->ev_lock);
+	if (!sbi->ev_dead) {
+		if (e->severity == CHUNKFS_EV_ERROR) {
+			sbi->ev_errors++;
+			error_work = 1;
+		}
+		if (e->code == CHUNKFS_E_READONLY) {
+			sbi->ev_readonly = 1;
+			error_work = 1;
+		}
+		repair = e->code == CHUNKFS_E_SUSPECT &&
+			 sbi->errors_policy == CHUNKFS_ERRORS_REPAIR;
+	}
+	spin_unlock(&sbi->ev_lock);
+	if (error_work)
+		schedule_work(&sbi->error_work);
+	if (repair)
+		schedule_work(&sbi->repair_work);
+}
+
+static void cfs_error_fn(struct work_struct *w)
+{
+	struct cfs_sb_info *sbi = container_of(w, struct cfs_sb_info,
+					       error_work);
+	unsigned int n;
+	int ro;
+
+	spin_lock(&sbi->ev_lock);
+	n = sbi->ev_errors;
+	ro = sbi->ev_readonly;
+	sbi->ev_errors = 0;
+	sbi->ev_readonly = 0;
+	spin_unlock(&sbi->ev_lock);
+	if (n)
+		fsnotify_sb_error(sbi->sb, NULL, -EIO);
+	if (ro && !sb_rdonly(sbi->sb)) {
+		/* the library writes nothing more: neither may the VFS */
+		sbi->sb->s_flags |= SB_RDONLY;
+		pr_crit("chunkfs (%s): errors=remount-ro: remounted read-only\n",
+			sbi->sb->s_id);
+	}
+}
+
+/* errors=repair: scrub, with repair, each chunk the library names */
+static void cfs_repair_fn(struct work_struct *w)
+{
+	struct cfs_sb_info *sbi = container_of(w, struct cfs_sb_info,
+					       repair_work);
+	int rounds = 0;
+	u32 k;
+
+	while (!sb_rdonly(sbi->sb) && rounds++ < 64 &&
+	       (k = cfs_repair_pending(sbi->fs)) != CHUNKFS_NO_CHUNK) {
+		struct chunkfs_scrub s = { .chunk = k,
+					   .flags = CHUNKFS_SCRUB_REPAIR };
+		int err = cfs_scrub(sbi->fs, &s);
+
+		if (err) {
+			pr_err("chunkfs (%s): errors=repair: chunk %u: scrub failed (error %d)\n",
+			       sbi->sb->s_id, k, err);
+			break;
+		}
+	}
+}
+
+/* No work runs or is queued afterwards. */
+static void cfs_stop_work(struct cfs_sb_info *sbi)
+{
+	spin_lock(&sbi->ev_lock);
+	sbi->ev_dead = 1;
+	spin_unlock(&sbi->ev_lock);
+	cfs_set_event_hook(sbi->fs, NULL, NULL);
+	cancel_delayed_work_sync(&sbi->commit_work);
+	cancel_work_sync(&sbi->repair_work);
+	cancel_work_sync(&sbi->error_work);
+}
+
 static void cfs_put_super(struct super_block *sb)
 {
 	struct cfs_sb_info *sbi = CFS_SB(sb);
@@ -62,6 +177,7 @@ static void cfs_put_super(struct super_block *sb)
 
 	if (!sbi)
 		return;
+	cfs_stop_work(sbi);
 	err = cfs_unmount(sbi->fs);
 	if (err)
 		pr_err("chunkfs (%s): unmount: error %d writing the filesystem back\n",
@@ -92,22 +208,116 @@ static int cfs_vfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	return 0;
 }
 
+static int cfs_sync_fs(struct super_block *sb, int wait)
+{
+	struct cfs_sb_info *sbi = CFS_SB(sb);
+
+	if (!wait || sb_rdonly(sb))
+		return 0;
+	return cfs_kerr(cfs_sync(sbi->fs));
+}
+
+static const char *const cfs_errors_names[] = {
+	[CHUNKFS_ERRORS_CONTINUE] = "continue",
+	[CHUNKFS_ERRORS_REMOUNT_RO] = "remount-ro",
+	[CHUNKFS_ERRORS_REPAIR] = "repair",
+};
+
 static int cfs_show_options(struct seq_file *m, struct dentry *root)
 {
+	struct cfs_sb_info *sbi = CFS_SB(root->d_sb);
+
+	seq_printf(m, ",commit=%u,errors=%s,free_warn=%u", sbi->commit_secs,
+		   cfs_errors_names[sbi->errors_policy], sbi->free_warn);
 	return 0;
+}
+
+/* Inodes stay cached while a dentry holds them, not longer: the VFS's
+ * dentry cache is the cache (the library keeps its own). */
+static int cfs_drop_inode(struct inode *inode)
+{
+	return 1;
 }
 
 static const struct super_operations cfs_sops = {
 	.alloc_inode = cfs_alloc_inode,
 	.free_inode = cfs_free_inode,
 	.evict_inode = cfs_evict_inode,
+	.drop_inode = cfs_drop_inode,
 	.put_super = cfs_put_super,
+	.sync_fs = cfs_sync_fs,
 	.statfs = cfs_vfs_statfs,
 	.show_options = cfs_show_options,
 };
 
+/* ---- mount options ---- */
+struct cfs_fs_opts {
+	unsigned int commit_secs, errors, free_warn;
+};
+
+enum { Opt_commit, Opt_errors, Opt_free_warn };
+
+static const struct constant_table cfs_param_errors[] = {
+	{ "continue", CHUNKFS_ERRORS_CONTINUE },
+	{ "remount-ro", CHUNKFS_ERRORS_REMOUNT_RO },
+	{ "repair", CHUNKFS_ERRORS_REPAIR },
+	{}
+};
+
+static const struct fs_parameter_spec cfs_param_spec[] = {
+	fsparam_u32("commit", Opt_commit),
+	fsparam_enum("errors", Opt_errors, cfs_param_errors),
+	fsparam_u32("free_warn", Opt_free_warn),
+	{}
+};
+
+static int cfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct cfs_fs_opts *o = fc->fs_private;
+	struct fs_parse_result r;
+	int opt = fs_parse(fc, cfs_param_spec, param, &r);
+
+	if (opt < 0)
+		return opt;
+	switch (opt) {
+	case Opt_commit:
+		if (r.uint_32 > 24 * 3600)
+			return invalf(fc, "chunkfs: commit=%u: at most a day",
+				      r.uint_32);
+		o->commit_secs = r.uint_32;
+		break;
+	case Opt_errors:
+		o->errors = r.uint_32;
+		break;
+	case Opt_free_warn:
+		if (r.uint_32 > 100)
+			return invalf(fc, "chunkfs: free_warn=%u: a percentage",
+				      r.uint_32);
+		o->free_warn = r.uint_32;
+		break;
+	}
+	return 0;
+}
+
+static void cfs_apply_opts(struct cfs_sb_info *sbi,
+			   const struct cfs_fs_opts *o)
+{
+	sbi->commit_secs = o->commit_secs;
+	sbi->errors_policy = o->errors;
+	sbi->free_warn = o->free_warn;
+	cfs_set_errors_policy(sbi->fs, o->errors);
+	cfs_set_free_warn(sbi->fs, o->free_warn);
+}
+
+static u32 cfs_mount_flags(struct super_block *sb)
+{
+	return (sb_rdonly(sb) ? CFS_MOUNT_RDONLY : 0) |
+	       ((sb->s_flags & SB_SYNCHRONOUS) ? CFS_MOUNT_SYNC : 0);
+}
+
 static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
+	struct cfs_fs_opts *o = fc->fs_private;
 	struct cfs_sb_info *sbi;
 	const struct cfs_geom *g;
 	struct cfs_attr a;
@@ -115,17 +325,21 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	const char *why = "";
 	int err;
 
-	if (!sb_rdonly(sb)) {
-		errorfc(fc, "%s: this module mounts read-only only so far (use -o ro)",
+	if (o->errors == CHUNKFS_ERRORS_REPAIR && sb_rdonly(sb)) {
+		errorfc(fc, "%s: errors=repair needs a read-write mount",
 			sb->s_id);
-		return -EROFS;
+		return -EINVAL;
 	}
 	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
 	if (!sbi)
 		return -ENOMEM;
+	sbi->sb = sb;
+	spin_lock_init(&sbi->ev_lock);
+	INIT_DELAYED_WORK(&sbi->commit_work, cfs_commit_fn);
+	INIT_WORK(&sbi->error_work, cfs_error_fn);
+	INIT_WORK(&sbi->repair_work, cfs_repair_fn);
 	cfs_kbdev_init(&sbi->kb, sb->s_bdev, sb_rdonly(sb));
-	err = cfs_mount(&sbi->kb.dev, sb_rdonly(sb) ? CFS_MOUNT_RDONLY : 0,
-			&sbi->fs, &why);
+	err = cfs_mount(&sbi->kb.dev, cfs_mount_flags(sb), &sbi->fs, &why);
 	if (err) {
 		errorfc(fc, "%s: cannot mount: %s (error %d)",
 			sb->s_id, why && *why ? why : "mount failed", err);
@@ -133,6 +347,8 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return err; /* EUCLEAN for a corrupt filesystem, as ext4's */
 	}
 	sb->s_fs_info = sbi;
+	cfs_apply_opts(sbi, o);
+	cfs_set_event_hook(sbi->fs, cfs_event_hook, sbi);
 	g = cfs_geometry(sbi->fs);
 	sb->s_magic = CFS_MAGIC_SUPER;
 	sb->s_op = &cfs_sops;
@@ -163,6 +379,9 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root)
 		return -ENOMEM;
+	cfs_commit_arm(sbi);
+	if (cfs_repair_pending(sbi->fs) != CHUNKFS_NO_CHUNK)
+		schedule_work(&sbi->repair_work);
 	return 0;
 }
 
@@ -171,23 +390,128 @@ static int cfs_get_tree(struct fs_context *fc)
 	return get_tree_bdev(fc, cfs_fill_super);
 }
 
+/*
+ * ro -> rw of a filesystem mounted read-only: the library's read-only
+ * instance is replaced by a read-write one (which replays the journals).
+ * The VFS inodes' lookup references belong to the old instance, so this
+ * is done only when no inode but the root is in use (EBUSY otherwise);
+ * the root's reference is taken again from the new instance.
+ */
+static int cfs_remount_rw(struct super_block *sb, struct fs_context *fc)
+{
+	struct cfs_sb_info *sbi = CFS_SB(sb);
+	struct inode *root = d_inode(sb->s_root), *inode;
+	struct cfs_fs *nfs, *ofs = sbi->fs;
+	const char *why = "";
+	struct cfs_attr a;
+	int busy = 0, err;
+
+	if (bdev_read_only(sb->s_bdev))
+		return -EACCES;
+	shrink_dcache_sb(sb);
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list)
+		if (inode != root)
+			busy = 1;
+	spin_unlock(&sb->s_inode_list_lock);
+	if (busy) {
+		errorfc(fc, "%s: files in use: a read-only mount becomes read-write only when idle",
+			sb->s_id);
+		return -EBUSY;
+	}
+	cfs_stop_work(sbi);
+	sbi->kb.dev.readonly = 0;
+	err = cfs_mount(&sbi->kb.dev, cfs_mount_flags(sb) & ~CFS_MOUNT_RDONLY,
+			&nfs, &why);
+	if (!err) {
+		err = cfs_lookup(nfs, CFS_ROOT_INO, ".", 1, &a);
+		if (err)
+			cfs_unmount(nfs);
+	}
+	if (err) {
+		sbi->kb.dev.readonly = 1;
+		errorfc(fc, "%s: cannot mount read-write: %s (error %d)",
+			sb->s_id, why && *why ? why : "mount failed", err);
+		spin_lock(&sbi->ev_lock);
+		sbi->ev_dead = 0;
+		spin_unlock(&sbi->ev_lock);
+		cfs_set_event_hook(ofs, cfs_event_hook, sbi);
+		return cfs_kerr(err);
+	}
+	sbi->fs = nfs;
+	atomic64_set(&CFS_I(root)->nlookup, 1);
+	cfs_unmount(ofs);
+	spin_lock(&sbi->ev_lock);
+	sbi->ev_dead = 0;
+	spin_unlock(&sbi->ev_lock);
+	cfs_set_event_hook(nfs, cfs_event_hook, sbi);
+	return 0;
+}
+
 static int cfs_reconfigure(struct fs_context *fc)
 {
-	sync_filesystem(fc->root->d_sb);
-	if (!(fc->sb_flags & SB_RDONLY)) {
-		errorfc(fc, "this module mounts read-only only so far");
-		return -EROFS;
+	struct super_block *sb = fc->root->d_sb;
+	struct cfs_sb_info *sbi = CFS_SB(sb);
+	struct cfs_fs_opts *o = fc->fs_private;
+	int to_ro = (fc->sb_flags & SB_RDONLY) && !sb_rdonly(sb);
+	int to_rw = !(fc->sb_flags & SB_RDONLY) && sb_rdonly(sb);
+	int err;
+
+	sync_filesystem(sb);
+	if (o->errors == CHUNKFS_ERRORS_REPAIR && (fc->sb_flags & SB_RDONLY))
+		return invalf(fc, "chunkfs: errors=repair needs a read-write mount");
+	if (to_rw && sbi->kb.dev.readonly) {
+		err = cfs_remount_rw(sb, fc);
+		if (err)
+			return err;
+	}
+	if (to_ro) {
+		/* everything on disk; the library stays able to write (an
+		 * open, unlinked file is still freed at its last close) */
+		cancel_delayed_work_sync(&sbi->commit_work);
+		err = cfs_sync(sbi->fs);
+		if (err)
+			return cfs_kerr(err);
+	}
+	cfs_apply_opts(sbi, o);
+	if (to_rw) {
+		/* cfs_commit_arm looks at the flags the VFS sets after us */
+		sb->s_flags &= ~SB_RDONLY;
+		cfs_commit_arm(sbi);
 	}
 	return 0;
 }
 
+static void cfs_free_fc(struct fs_context *fc)
+{
+	kfree(fc->fs_private);
+}
+
 static const struct fs_context_operations cfs_context_ops = {
+	.parse_param = cfs_parse_param,
 	.get_tree = cfs_get_tree,
 	.reconfigure = cfs_reconfigure,
+	.free = cfs_free_fc,
 };
 
 static int cfs_init_fs_context(struct fs_context *fc)
 {
+	struct cfs_fs_opts *o = kzalloc(sizeof(*o), GFP_KERNEL);
+
+	if (!o)
+		return -ENOMEM;
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE && fc->root) {
+		struct cfs_sb_info *sbi = CFS_SB(fc->root->d_sb);
+
+		o->commit_secs = sbi->commit_secs;
+		o->errors = sbi->errors_policy;
+		o->free_warn = sbi->free_warn;
+	} else {
+		o->commit_secs = 5;
+		o->errors = CHUNKFS_ERRORS_CONTINUE;
+		o->free_warn = 5;
+	}
+	fc->fs_private = o;
 	fc->ops = &cfs_context_ops;
 	return 0;
 }
@@ -196,6 +520,7 @@ static struct file_system_type cfs_fs_type = {
 	.owner = THIS_MODULE,
 	.name = "chunkfs",
 	.init_fs_context = cfs_init_fs_context,
+	.parameters = cfs_param_spec,
 	.kill_sb = kill_block_super,
 	.fs_flags = FS_REQUIRES_DEV,
 };

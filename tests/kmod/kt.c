@@ -9,6 +9,19 @@
  *   kt mmapcmp PATH          compare an mmap of the file with read(2): "same" or exit 1
  *   kt walk DIR [SECONDS]    read everything under DIR (names, attributes,
  *                            data, links, xattrs), ignoring errors; print counts
+ *   kt xset PATH NAME VALUE [create|replace]   set an xattr
+ *   kt xrm PATH NAME         remove an xattr
+ *   kt rename OLD NEW [noreplace|exchange|whiteout]
+ *                            renameat2; prints "ok" or the errno's name
+ *   kt fops PATH SEED STEPS [lenient]  a random sequence of writes, truncates,
+ *                            fallocate modes, mmap and O_DIRECT writes on
+ *                            PATH, each checked against a model in memory
+ *                            (content, size, SEEK_DATA/SEEK_HOLE), also
+ *                            after the page cache is dropped (lenient:
+ *                            a mode refused with EOPNOTSUPP is skipped, for
+ *                            a FUSE mount on the host)
+ *   kt ioctl health|events|scrub[-repair] PATH [CHUNK]
+ *                            the chunkfs ioctls (fs/chunkfs_ioctl.h)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -17,12 +30,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+
+#include "../../fs/chunkfs_ioctl.h"
 
 static long n_ent, n_err, n_bytes;
 static time_t deadline;
@@ -165,8 +184,358 @@ static void walk(const char *path, int depth)
 	}
 }
 
+static int xset(const char *path, const char *name, const char *val,
+		const char *how)
+{
+	int flags = 0;
+
+	if (how && !strcmp(how, "create"))
+		flags = XATTR_CREATE;
+	else if (how && !strcmp(how, "replace"))
+		flags = XATTR_REPLACE;
+	if (lsetxattr(path, name, val, strlen(val), flags)) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	puts("ok");
+	return 0;
+}
+
+static int xrm(const char *path, const char *name)
+{
+	if (lremovexattr(path, name)) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	puts("ok");
+	return 0;
+}
+
+static int do_rename(const char *a, const char *b, const char *how)
+{
+	unsigned int flags = 0;
+
+	if (how && !strcmp(how, "noreplace"))
+		flags = RENAME_NOREPLACE;
+	else if (how && !strcmp(how, "exchange"))
+		flags = RENAME_EXCHANGE;
+	else if (how && !strcmp(how, "whiteout"))
+		flags = RENAME_WHITEOUT;
+	if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, flags)) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	puts("ok");
+	return 0;
+}
+
+/* ---- fops: random file operations against a model ---- */
+#define FMAX (3 << 20)
+#define BLK 4096
+static unsigned char *model, *got;
+static size_t msize;
+static unsigned long long rs;
+
+static unsigned long rnd(unsigned long n)
+{
+	rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+	return n ? (unsigned long)((rs >> 33) % n) : 0;
+}
+
+static int fcheck(int fd, const char *when, int step)
+{
+	struct stat st;
+	off_t o;
+	ssize_t n;
+
+	if (fstat(fd, &st) || (size_t)st.st_size != msize) {
+		printf("fops step %d (%s): size %lld, want %zu\n", step, when,
+		       (long long)st.st_size, msize);
+		return 1;
+	}
+	n = pread(fd, got, msize + 1, 0);
+	if (n != (ssize_t)msize || memcmp(got, model, msize)) {
+		size_t i = 0;
+
+		while (n > 0 && i < (size_t)n && i < msize && got[i] == model[i])
+			i++;
+		printf("fops step %d (%s): content differs at %zu (read %zd of %zu)\n",
+		       step, when, i, n, msize);
+		return 1;
+	}
+	/* every hole SEEK_HOLE finds reads as zeros; data is never skipped */
+	for (o = 0; (size_t)o < msize;) {
+		off_t d = lseek(fd, o, SEEK_DATA), h;
+		size_t i;
+
+		if (d < 0) {
+			d = (off_t)msize; /* ENXIO: no data to the end */
+		}
+		for (i = (size_t)o; i < (size_t)d && i < msize; i++)
+			if (model[i]) {
+				printf("fops step %d (%s): SEEK_DATA from %lld skipped data at %zu\n",
+				       step, when, (long long)o, i);
+				return 1;
+			}
+		if ((size_t)d >= msize)
+			break;
+		h = lseek(fd, d, SEEK_HOLE);
+		if (h <= d || (size_t)h > msize) {
+			printf("fops step %d (%s): SEEK_HOLE from %lld gave %lld (size %zu)\n",
+			       step, when, (long long)d, (long long)h, msize);
+			return 1;
+		}
+		o = h;
+	}
+	if (lseek(fd, (off_t)msize, SEEK_DATA) != -1 || errno != ENXIO) {
+		printf("fops step %d (%s): SEEK_DATA at the end is not ENXIO\n",
+		       step, when);
+		return 1;
+	}
+	return 0;
+}
+
+static int fops(const char *path, unsigned long long seed, int steps,
+		int lenient)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644), dfd, step;
+	static const char *names[] = { "pwrite", "append", "truncate",
+		"falloc", "keep-size", "punch", "zero", "collapse", "insert",
+		"mmap", "direct" };
+	int counts[11] = { 0 };
+
+	rs = seed;
+	model = calloc(1, FMAX + BLK);
+	got = malloc(FMAX + BLK);
+	dfd = open(path, O_RDWR | O_DIRECT);
+	if (fd < 0 || dfd < 0 || !model || !got) {
+		printf("fops: open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	msize = 0;
+	for (step = 0; step < steps; step++) {
+		int op = (int)rnd(11);
+		size_t off, len, i;
+		unsigned char *p;
+		int r = 0;
+
+		switch (op) {
+		case 0: /* pwrite anywhere (may leave a hole) */
+		case 1: /* append */
+			len = 1 + rnd(op ? 9000 : 200000);
+			off = op ? msize : rnd(FMAX / 2);
+			if (off + len > FMAX)
+				len = FMAX - off;
+			if (!len)
+				continue;
+			p = malloc(len);
+			for (i = 0; i < len; i++)
+				p[i] = (unsigned char)(rnd(255) + 1);
+			r = pwrite(fd, p, len, (off_t)off) != (ssize_t)len;
+			memcpy(model + off, p, len);
+			free(p);
+			if (off + len > msize)
+				msize = off + len;
+			break;
+		case 2: /* truncate, shorter or longer */
+			off = rnd(FMAX / 2);
+			r = ftruncate(fd, (off_t)off);
+			if (off < msize)
+				memset(model + off, 0, msize - off);
+			msize = off;
+			break;
+		case 3: /* allocate (may grow the size) */
+		case 4: /* allocate, keep the size */
+			off = rnd(FMAX / 2);
+			len = 1 + rnd(100000);
+			r = fallocate(fd, op == 4 ? FALLOC_FL_KEEP_SIZE : 0,
+				      (off_t)off, (off_t)len);
+			if (!r && op == 3 && off + len > msize)
+				msize = off + len;
+			break;
+		case 5: /* punch a hole */
+		case 6: /* zero a range (keeping the size) */
+			if (!msize)
+				continue;
+			off = rnd(msize);
+			len = 1 + rnd(msize - off + 20000);
+			r = fallocate(fd, (op == 5 ? FALLOC_FL_PUNCH_HOLE :
+					   FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
+				      (off_t)off, (off_t)len);
+			if (!r && off < msize)
+				memset(model + off, 0,
+				       (off + len > msize ? msize : off + len) - off);
+			break;
+		case 7: /* collapse whole blocks */
+			if (msize < 3 * BLK)
+				continue;
+			off = rnd(msize / BLK - 2) * BLK;
+			len = (1 + rnd((msize - off) / BLK - 1)) * BLK;
+			if (off + len >= msize)
+				continue;
+			r = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off,
+				      (off_t)len);
+			if (r)
+				break;
+			memmove(model + off, model + off + len, msize - off - len);
+			msize -= len;
+			memset(model + msize, 0, len);
+			break;
+		case 8: /* insert whole blocks */
+			if (!msize)
+				continue;
+			off = rnd((msize - 1) / BLK + 1) * BLK;
+			len = (1 + rnd(8)) * BLK;
+			if (off >= msize || msize + len > FMAX)
+				continue;
+			r = fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)off,
+				      (off_t)len);
+			if (r)
+				break;
+			memmove(model + off + len, model + off, msize - off);
+			memset(model + off, 0, len);
+			msize += len;
+			break;
+		case 9: { /* a shared mapping, written, synced */
+			unsigned char *m;
+
+			if (!msize)
+				continue;
+			m = mmap(NULL, msize, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
+			if (m == MAP_FAILED) {
+				r = 1;
+				break;
+			}
+			off = rnd(msize);
+			len = 1 + rnd(msize - off < 20000 ? msize - off : 20000);
+			for (i = 0; i < len; i++)
+				m[off + i] = model[off + i] =
+					(unsigned char)(rnd(255) + 1);
+			r = msync(m, msize, MS_SYNC) || munmap(m, msize);
+			break;
+		}
+		default: { /* O_DIRECT: aligned write, then read back */
+			void *buf;
+
+			off = rnd(FMAX / BLK / 2) * BLK;
+			len = (1 + rnd(16)) * BLK;
+			if (posix_memalign(&buf, BLK, len))
+				return 1;
+			for (i = 0; i < len; i++)
+				((unsigned char *)buf)[i] = (unsigned char)(rnd(255) + 1);
+			r = pwrite(dfd, buf, len, (off_t)off) != (ssize_t)len;
+			memcpy(model + off, buf, len);
+			if (off + len > msize)
+				msize = off + len;
+			memset(buf, 0, len);
+			if (!r)
+				r = pread(dfd, buf, len, (off_t)off) != (ssize_t)len ||
+				    memcmp(buf, model + off, len);
+			free(buf);
+			break;
+		}
+		}
+		if (r && lenient && errno == EOPNOTSUPP && op >= 3 && op <= 8) {
+			step--; /* FUSE's kernel side knows fewer modes */
+			continue;
+		}
+		if (r) {
+			printf("fops step %d: %s failed: %s\n", step, names[op],
+			       strerror(errno));
+			return 1;
+		}
+		counts[op]++;
+		if (fcheck(fd, names[op], step))
+			return 1;
+		if (step % 16 == 15) {
+			int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+			if (fsync(fd) || dc < 0 || write(dc, "3", 1) != 1) {
+				printf("fops: fsync or drop_caches failed\n");
+				return 1;
+			}
+			close(dc);
+			if (fcheck(fd, "after dropping the cache", step))
+				return 1;
+		}
+	}
+	printf("fops: %d steps ok, size %zu:", steps, msize);
+	for (step = 0; step < 11; step++)
+		printf(" %s %d", names[step], counts[step]);
+	printf("\n");
+	close(dfd);
+	return close(fd) != 0;
+}
+
+/* ---- the chunkfs ioctls ---- */
+static int do_ioctl(const char *what, const char *path, unsigned int chunk)
+{
+	static union {
+		struct chunkfs_health h;
+		struct chunkfs_events e;
+		struct chunkfs_scrub s;
+	} u;
+	int fd = open(path, O_RDONLY);
+	unsigned long cmd;
+	unsigned int i;
+
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	memset(&u, 0, sizeof(u));
+	if (!strcmp(what, "health")) {
+		cmd = CHUNKFS_IOC_HEALTH;
+	} else if (!strcmp(what, "events")) {
+		cmd = CHUNKFS_IOC_EVENTS;
+	} else if (!strcmp(what, "scrub") || !strcmp(what, "scrub-repair")) {
+		cmd = CHUNKFS_IOC_SCRUB;
+		u.s.chunk = chunk;
+		u.s.flags = strcmp(what, "scrub") ? CHUNKFS_SCRUB_REPAIR : 0;
+	} else {
+		return 2;
+	}
+	if (ioctl(fd, cmd, &u)) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	close(fd);
+	if (cmd == CHUNKFS_IOC_HEALTH) {
+		printf("health: %u chunks, flags %u, mount_gen %llu\n",
+		       u.h.nchunks, u.h.flags, (unsigned long long)u.h.mount_gen);
+		for (i = 0; i < u.h.count; i++)
+			printf("chunk %u state %u errors %llu fixed %llu\n",
+			       u.h.c[i].chunk, u.h.c[i].state,
+			       (unsigned long long)u.h.c[i].errors_found,
+			       (unsigned long long)u.h.c[i].errors_fixed);
+	} else if (cmd == CHUNKFS_IOC_EVENTS) {
+		for (i = 0; i < u.e.count; i++)
+			printf("event %llu sev %u code %u chunk %d: %s\n",
+			       (unsigned long long)u.e.e[i].seq, u.e.e[i].severity,
+			       u.e.e[i].code, (int)u.e.e[i].chunk, u.e.e[i].msg);
+	} else {
+		printf("scrub: chunk %u found %u fixed %u state %u lost_found %u\n",
+		       u.s.chunk, u.s.found, u.s.fixed, u.s.state,
+		       u.s.lost_found);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "xset"))
+		return xset(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+	if (argc == 4 && !strcmp(argv[1], "xrm"))
+		return xrm(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "rename"))
+		return do_rename(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "fops"))
+		return fops(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]),
+			    argc == 6 && !strcmp(argv[5], "lenient"));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ioctl"))
+		return do_ioctl(argv[2], argv[3],
+				argc == 5 ? (unsigned int)atoi(argv[4]) : 0);
 	if (argc == 4 && !strcmp(argv[1], "xget"))
 		return xget(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "xlist"))
@@ -183,6 +552,6 @@ int main(int argc, char **argv)
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk ...\n");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl ...\n");
 	return 2;
 }

@@ -1,11 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Kernel module test: build kmod/chunkfs.ko, make a chunkfs image on the
-# host (mkfs.chunkfs -d from a generated tree) and fuzzed copies of it,
+# host (mkfs.chunkfs -d from a generated tree), fuzzed copies of it, and a
+# second image written through chunkfs-fuse (the same tree copied in);
 # boot the Debian kernel in qemu (software emulation) with a busybox
-# initramfs whose /init (tests/kmod/init.sh) mounts the image through the
-# module and checks it, then parse the console and check the image on the
-# host with fsck.chunkfs -fn.  Exits non-zero on any failure.
+# initramfs whose /init (tests/kmod/init.sh, rw.sh) mounts the first image
+# read-only and checks it, mounts the fuzzed ones, and mounts the second
+# read-write, checks it and changes it with every operation; then parse
+# the console, check both images on the host with fsck.chunkfs -fn, and
+# read the second through chunkfs-fuse: the tree the VM listed.  Exits
+# non-zero on any failure.
 #
 # Environment: CFS_BIN (programs; default build/san/bin), KVER (kernel;
 # default the one kmod/Makefile picks), FUZZ_N (fuzzed images, 24),
@@ -19,8 +23,36 @@ FUZZ_N=${FUZZ_N:-24}
 FUZZ_SEED=${FUZZ_SEED:-1}
 KMOD_TIMEOUT=${KMOD_TIMEOUT:-150}
 W=$(mktemp -d /tmp/cfs-kmod.XXXXXX) || exit 2
-[ "${KEEP:-0}" = 1 ] && echo "work directory: $W" || trap 'rm -rf "$W"' EXIT INT TERM
+FPID=
+cleanup() {
+	if [ -n "$FPID" ]; then fusermount3 -u "$W/fmnt" 2>/dev/null; wait "$FPID"; fi
+	[ "${KEEP:-0}" = 1 ] && echo "work directory: $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM
 fail() { echo "FAIL: $*"; exit 1; }
+# fuse_mount IMG [OPTS]: chunkfs-fuse in the foreground on $W/fmnt
+fuse_mount() {
+	mkdir -p "$W/fmnt"
+	"$CFS_BIN/chunkfs-fuse" -f ${2:+-o "$2"} "$1" "$W/fmnt" >>"$W/fuse.log" 2>&1 &
+	FPID=$!
+	n=0
+	until mountpoint -q "$W/fmnt"; do
+		kill -0 "$FPID" 2>/dev/null || { cat "$W/fuse.log"; FPID=; fail "chunkfs-fuse $1 died"; }
+		n=$((n + 1)); [ $n -gt 100 ] && fail "chunkfs-fuse $1: no mount"
+		sleep 0.1
+	done
+}
+# fuse_umount: unmount and wait for the daemon, which must exit with 0
+fuse_umount() {
+	n=0
+	until fusermount3 -u "$W/fmnt"; do
+		n=$((n + 1)); [ $n -gt 50 ] && fail "fusermount3 -u keeps failing"
+		sleep 0.2
+	done
+	wait "$FPID"; st=$?; FPID=
+	[ $st = 0 ] || { cat "$W/fuse.log"; fail "chunkfs-fuse exited with $st"; }
+}
 step() { echo "== $*"; }
 
 step "kernel and tools"
@@ -29,12 +61,12 @@ KVER=${KVER:-$(make -s -C kmod kver)}
 VMLINUZ=/boot/vmlinuz-$KVER
 KMODS=/lib/modules/$KVER/kernel
 [ -r "$VMLINUZ" ] || fail "no $VMLINUZ (linux-image-amd64 for the headers' version $KVER)"
-for t in qemu-system-x86_64 cpio gzip python3 gcc; do
+for t in qemu-system-x86_64 cpio gzip python3 gcc fusermount3 mountpoint; do
 	command -v $t >/dev/null || fail "$t missing (sh tests/deps.sh)"
 done
 BUSYBOX=/bin/busybox   # busybox-static's: the initramfs has no libc
 [ -x "$BUSYBOX" ] || fail "no $BUSYBOX (busybox-static: sh tests/deps.sh)"
-for p in mkfs.chunkfs fsck.chunkfs chunkfs; do
+for p in mkfs.chunkfs fsck.chunkfs chunkfs chunkfs-fuse; do
 	[ -x "$CFS_BIN/$p" ] || fail "$CFS_BIN/$p missing (make san)"
 done
 echo "kernel $KVER"
@@ -55,12 +87,20 @@ SUM0=$(md5sum <"$IMG")
 FUZZ_SIZE=$(stat -c %s "$IMG")
 python3 tests/kmod/fuzz.py "$IMG" "$W/fuzz.img" "$FUZZ_N" "$FUZZ_SEED" || fail "fuzz.py"
 
+step "an image written through chunkfs-fuse"
+RW=$W/rw.img
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M "$RW" 64M || fail "mkfs.chunkfs (rw image)"
+fuse_mount "$RW"
+cp -a "$W/tree/." "$W/fmnt/" || fail "cp -a into the FUSE mount"
+fuse_umount
+"$CFS_BIN/fsck.chunkfs" -fn "$RW" >"$W/fsck-rw0.log" 2>&1 || { cat "$W/fsck-rw0.log"; fail "fsck of the FUSE-written image"; }
+
 step "the initramfs"
 R=$W/initramfs
 mkdir -p "$R/bin" "$R/lib/modules" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/mnt"
 cp "$BUSYBOX" "$R/bin/busybox" || fail "busybox"
 gcc -static -O2 -Wall -Wextra -Werror -o "$R/bin/kt" tests/kmod/kt.c || fail "kt.c"
-cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init"
+cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init" && cp tests/kmod/rw.sh "$R/rw.sh" || fail "init"
 cp kmod/chunkfs.ko "$R/chunkfs.ko" && strip --strip-debug "$R/chunkfs.ko" || fail "chunkfs.ko"
 for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
 	 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
@@ -81,13 +121,14 @@ timeout "$KMOD_TIMEOUT" qemu-system-x86_64 -m 512 -smp 1 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$W/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4" \
 	-drive "file=$IMG,if=virtio,format=raw" \
-	-drive "file=$W/fuzz.img,if=virtio,format=raw" </dev/null >"$W/qemu.log" 2>&1
+	-drive "file=$W/fuzz.img,if=virtio,format=raw" \
+	-drive "file=$RW,if=virtio,format=raw" </dev/null >"$W/qemu.log" 2>&1
 rc=$?
 echo "VM ran $(( $(date +%s) - start ))s, qemu exit $rc"
 [ -f "$W/console.log" ] || { cat "$W/qemu.log"; fail "no console output"; }
 # a result line may follow other console output on the same line
 tr -d '\r' <"$W/console.log" | sed 's/^.*KT \(PASS\|FAIL\|END\)/KT \1/' >"$W/console.txt"
-grep -E '^KT |^fuzz |^statfs|^walk' "$W/console.txt"
+grep -E '^KT |^fuzz |^statfs|^walk|^fops' "$W/console.txt"
 bad=0
 if grep -nE 'BUG:|Oops|WARNING:|KASAN|general protection|Kernel panic|Call Trace|UBSAN|kmemleak' "$W/console.txt"; then
 	echo "the kernel complained; console:"; tail -n 80 "$W/console.txt"; bad=1
@@ -96,10 +137,36 @@ fi
 grep -q '^KT END' "$W/console.txt" || { echo "no final marker (KT END)"; tail -n 30 "$W/console.txt"; bad=1; }
 grep -q '^KT FAIL' "$W/console.txt" && bad=1
 npass=$(grep -c '^KT PASS' "$W/console.txt")
-[ "$npass" -ge 20 ] || { echo "only $npass checks passed"; bad=1; }
+[ "$npass" -ge 70 ] || { echo "only $npass checks passed"; bad=1; }
 [ $bad = 0 ] || fail "in the VM"
 
 step "the image on the host"
 [ "$(md5sum <"$IMG")" = "$SUM0" ] && echo "a read-only mount wrote nothing" || fail "the read-only mount changed the image"
 "$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$W/fsck1.log" 2>&1 || { cat "$W/fsck1.log"; fail "fsck.chunkfs -fn after the VM"; }
+step "the image the module wrote, on the host"
+"$CFS_BIN/fsck.chunkfs" -fn "$RW" >"$W/fsck-rw1.log" 2>&1 || { cat "$W/fsck-rw1.log"; fail "fsck.chunkfs -fn of the image the module wrote"; }
+echo "fsck.chunkfs -fn: clean"
+"$CFS_BIN/chunkfs" stat --json "$RW" >"$W/stat-rw.json" || fail "chunkfs stat of the image the module wrote"
+python3 - "$W/stat-rw.json" <<'EOF' || fail "no file or directory continues into another chunk"
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("files with continuations %d, directories with continuations %d"
+      % (s["files_with_continuations"], s["directories_with_continuations"]))
+sys.exit(0 if s["files_with_continuations"] >= 1 and s["directories_with_continuations"] >= 1 else 1)
+EOF
+grep -E '^KT[FLDO] ' "$W/console.txt" | sed 's/^KT. //' >"$W/vm-tree"
+[ "$(wc -l <"$W/vm-tree")" -ge 300 ] || fail "the VM listed $(wc -l <"$W/vm-tree") paths"
+fuse_mount "$RW" ro
+(cd "$W/fmnt" && find . | sort | while read -r p; do
+	if [ -L "$p" ]; then echo "$p $(readlink "$p" | md5sum | cut -c1-32)"
+	elif [ -f "$p" ]; then echo "$p $(md5sum <"$p" | cut -c1-32) $(stat -c '%s %a' "$p")"
+	elif [ -d "$p" ]; then echo "$p"
+	else echo "$p $(stat -c %F "$p")"; fi
+done) >"$W/fuse-tree"
+fuse_umount
+if ! diff "$W/vm-tree" "$W/fuse-tree" >"$W/tree.diff"; then
+	head -n 20 "$W/tree.diff"; fail "chunkfs-fuse reads another tree than the module wrote"
+fi
+echo "chunkfs-fuse reads the tree the module wrote ($(wc -l <"$W/fuse-tree") paths, data md5)"
 echo "PASS: kmod ($npass checks in the VM)"
+
