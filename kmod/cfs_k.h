@@ -83,6 +83,7 @@ ssize_t cfs_vfs_listxattr(struct dentry *dentry, char *list, size_t size);
 extern const struct inode_operations cfs_file_iops, cfs_symlink_iops,
 	cfs_special_iops;
 extern const struct xattr_handler *cfs_xattr_handlers[];
+extern const struct export_operations cfs_export_ops;
 
 /* ioctl.c: the ioctls of chunkfs_ioctl.h on any file or directory */
 long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -10,6 +10,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/exportfs.h>
 #include <linux/fs.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -291,4 +292,51 @@ const struct inode_operations cfs_special_iops = {
 	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
+};
+
+/* ---- file handles ----
+ * The kernel's filesystem error notification (fanotify FAN_FS_ERROR)
+ * reports file handles, so a filesystem must have export operations for a
+ * program to watch it.  A handle is the 64-bit inode number and the
+ * generation (the layout later kernels call FILEID_INO64_GEN).  The library
+ * takes a reference on an inode only through a name, so a handle resolves
+ * while its inode is in the VFS cache and is stale otherwise: enough for
+ * fanotify, not for an NFS export. */
+#define CFS_FILEID_INO64_GEN 0x81
+
+static int cfs_encode_fh(struct inode *inode, __u32 *fh, int *max_len,
+			 struct inode *parent)
+{
+	if (*max_len < 3) {
+		*max_len = 3;
+		return FILEID_INVALID;
+	}
+	fh[0] = (u32)inode->i_ino;
+	fh[1] = (u32)((u64)inode->i_ino >> 32);
+	fh[2] = inode->i_generation;
+	*max_len = 3;
+	return CFS_FILEID_INO64_GEN;
+}
+
+static struct dentry *cfs_fh_to_dentry(struct super_block *sb, struct fid *fid,
+				       int len, int type)
+{
+	struct inode *inode;
+
+	if (type != CFS_FILEID_INO64_GEN || len < 3)
+		return NULL;
+	inode = ilookup(sb, (unsigned long)(fid->raw[0] |
+					    (u64)fid->raw[1] << 32));
+	if (!inode)
+		return ERR_PTR(-ESTALE);
+	if (inode->i_generation != fid->raw[2]) {
+		iput(inode);
+		return ERR_PTR(-ESTALE);
+	}
+	return d_obtain_alias(inode);
+}
+
+const struct export_operations cfs_export_ops = {
+	.encode_fh = cfs_encode_fh,
+	.fh_to_dentry = cfs_fh_to_dentry,
 };

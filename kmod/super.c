@@ -353,6 +353,7 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_magic = CFS_MAGIC_SUPER;
 	sb->s_op = &cfs_sops;
 	sb->s_xattr = cfs_xattr_handlers;
+	sb->s_export_op = &cfs_export_ops;
 	sb->s_blocksize = g->block_size;
 	sb->s_blocksize_bits = ilog2(g->block_size);
 	sb->s_maxbytes = MAX_LFS_FILESIZE;

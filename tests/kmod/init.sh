@@ -4,7 +4,9 @@
 # initramfs).  /dev/vda: the test image (mounted read-only: it must not
 # change); /dev/vdb: FUZZ_N fuzzed images back to back, FUZZ_SIZE bytes
 # each; /dev/vdc: an image written through chunkfs-fuse on the host, which
-# rw.sh mounts read-write, checks and changes.  Results go to the console as
+# rw.sh mounts read-write, checks and changes; /dev/vdd: an image with a
+# damaged chunk, which damage.sh reads and repairs online.  Results go to
+# the console as
 # "KT PASS name", "KT FAIL name: why"; "KT END" last.
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -21,8 +23,8 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 	insmod /lib/modules/$m.ko || fail "insmod-$m"
 done
 i=0
-while [ ! -b /dev/vdc ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -b /dev/vda ] && [ -b /dev/vdb ] && [ -b /dev/vdc ] || { fail "disks: no /dev/vda, /dev/vdb, /dev/vdc"; finish; }
+while [ ! -b /dev/vdd ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+for d in vda vdb vdc vdd; do [ -b /dev/$d ] || { fail "disks: no /dev/$d"; finish; }; done
 
 if insmod /chunkfs.ko; then pass insmod; else fail "insmod chunkfs.ko"; finish; fi
 grep -q chunkfs /proc/filesystems && pass "registered" || fail "registered: not in /proc/filesystems"
@@ -108,6 +110,7 @@ ls "/mnt/$(printf '%0300d' 0)" 2>/tmp/e; grep -q 'too long' /tmp/e && pass ename
 if umount /mnt; then pass umount; else fail umount; fi
 
 . /rw.sh
+. /damage.sh
 
 # fuzzed images: a mount failure or EIO is fine; an oops is not (the
 # runner reads the console)

@@ -22,6 +22,8 @@
  *                            a FUSE mount on the host)
  *   kt ioctl health|events|scrub[-repair] PATH [CHUNK]
  *                            the chunkfs ioctls (fs/chunkfs_ioctl.h)
+ *   kt fanwait MOUNT SECONDS  watch MOUNT's filesystem for FAN_FS_ERROR
+ *                            (prints "armed" first), print each one
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -30,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/fanotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -522,8 +526,61 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 	return 0;
 }
 
+/* ---- the kernel's filesystem error notification ---- */
+static int fanwait(const char *mnt, int secs)
+{
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID, O_RDONLY), n = 0;
+	time_t end = time(NULL) + secs;
+	char buf[4096] __attribute__((aligned(8)));
+
+	if (fd < 0 || fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				    FAN_FS_ERROR, AT_FDCWD, mnt)) {
+		printf("fanotify: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("armed\n");
+	fflush(stdout);
+	while (time(NULL) < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct fanotify_event_metadata *m;
+		ssize_t len;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		len = read(fd, buf, sizeof(buf));
+		for (m = (void *)buf; FAN_EVENT_OK(m, len);
+		     m = FAN_EVENT_NEXT(m, len)) {
+			char *i = (char *)(m + 1);
+
+			if (!(m->mask & FAN_FS_ERROR))
+				continue;
+			while (i < (char *)m + m->event_len) {
+				struct fanotify_event_info_header *h = (void *)i;
+
+				if (h->info_type == FAN_EVENT_INFO_TYPE_ERROR) {
+					struct fanotify_event_info_error *e = (void *)h;
+
+					printf("fs-error error=%d count=%u\n",
+					       e->error, e->error_count);
+					n++;
+				}
+				if (!h->len)
+					break;
+				i += h->len;
+			}
+		}
+		if (n)
+			break;
+	}
+	if (!n)
+		printf("no fs-error\n");
+	return !n;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "fanwait"))
+		return fanwait(argv[2], atoi(argv[3]));
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "xset"))
 		return xset(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
 	if (argc == 4 && !strcmp(argv[1], "xrm"))
@@ -552,6 +609,6 @@ int main(int argc, char **argv)
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl ...\n");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl|fanwait ...\n");
 	return 2;
 }

@@ -95,12 +95,23 @@ cp -a "$W/tree/." "$W/fmnt/" || fail "cp -a into the FUSE mount"
 fuse_umount
 "$CFS_BIN/fsck.chunkfs" -fn "$RW" >"$W/fsck-rw0.log" 2>&1 || { cat "$W/fsck-rw0.log"; fail "fsck of the FUSE-written image"; }
 
+step "an image with a damaged chunk"
+DMG=$W/dmg.img
+DMG_CHUNK=2
+cp "$IMG" "$DMG"
+"$CFS_BIN/chunkfs" stat --json "$DMG" /many | grep -q '"chunk": '$DMG_CHUNK || fail "/many is not in chunk $DMG_CHUNK"
+# bits flipped in the inode table block of /many's first entries: a
+# checksum error for the reads to find
+"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | grep -q '(local 6): inode table block' ||
+	{ "$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | head; fail "local block 6 of chunk $DMG_CHUNK is no inode table block"; }
+"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --what flip-bits --block 6 --seed 7 || fail "chunkfs inject"
+
 step "the initramfs"
 R=$W/initramfs
 mkdir -p "$R/bin" "$R/lib/modules" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/mnt"
 cp "$BUSYBOX" "$R/bin/busybox" || fail "busybox"
 gcc -static -O2 -Wall -Wextra -Werror -o "$R/bin/kt" tests/kmod/kt.c || fail "kt.c"
-cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init" && cp tests/kmod/rw.sh "$R/rw.sh" || fail "init"
+cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init" && cp tests/kmod/rw.sh tests/kmod/damage.sh "$R/" || fail "init"
 cp kmod/chunkfs.ko "$R/chunkfs.ko" && strip --strip-debug "$R/chunkfs.ko" || fail "chunkfs.ko"
 for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
 	 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
@@ -111,7 +122,7 @@ for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
 	else fail "no $f"; fi
 done
 cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"
-printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\n' "$FUZZ_N" "$FUZZ_SIZE" >"$R/params"
+printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\n' "$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" >"$R/params"
 (cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/initrd.gz" || fail "cpio"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
@@ -122,7 +133,8 @@ timeout "$KMOD_TIMEOUT" qemu-system-x86_64 -m 512 -smp 1 -nographic -no-reboot \
 	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4" \
 	-drive "file=$IMG,if=virtio,format=raw" \
 	-drive "file=$W/fuzz.img,if=virtio,format=raw" \
-	-drive "file=$RW,if=virtio,format=raw" </dev/null >"$W/qemu.log" 2>&1
+	-drive "file=$RW,if=virtio,format=raw" \
+	-drive "file=$DMG,if=virtio,format=raw" </dev/null >"$W/qemu.log" 2>&1
 rc=$?
 echo "VM ran $(( $(date +%s) - start ))s, qemu exit $rc"
 [ -f "$W/console.log" ] || { cat "$W/qemu.log"; fail "no console output"; }
@@ -168,5 +180,7 @@ if ! diff "$W/vm-tree" "$W/fuse-tree" >"$W/tree.diff"; then
 	head -n 20 "$W/tree.diff"; fail "chunkfs-fuse reads another tree than the module wrote"
 fi
 echo "chunkfs-fuse reads the tree the module wrote ($(wc -l <"$W/fuse-tree") paths, data md5)"
+"$CFS_BIN/fsck.chunkfs" -fn "$DMG" >"$W/fsck-dmg.log" 2>&1 || { cat "$W/fsck-dmg.log"; fail "fsck.chunkfs -fn of the image repaired online"; }
+echo "fsck.chunkfs -fn: the image repaired online is clean"
 echo "PASS: kmod ($npass checks in the VM)"
 

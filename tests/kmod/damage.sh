@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+# Damage found and repaired online, sourced by init.sh inside the VM.
+# /dev/vdd: the test tree made by mkfs.chunkfs -d, with one inode of chunk
+# DMG_CHUNK (/many's chunk) scrambled on the host by `chunkfs inject`.
+# Reading the tree meets the damage: EIO for that object, the chunk marked
+# suspect, a FAN_FS_ERROR and the kernel log; the rest of the filesystem
+# stays writable; the scrub ioctl repairs the chunk while mounted.
+D=/d
+mkdir -p $D
+if mount -t chunkfs /dev/vdd $D; then pass "damaged image mounted"; else fail "mount of the damaged image"; return; fi
+/bin/kt fanwait $D 30 >/tmp/fan 2>&1 &
+fpid=$!
+i=0
+until grep -q armed /tmp/fan || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+w=$(/bin/kt walk $D); echo "damaged: $w"
+case "$w" in *" 0 errors"*) fail "damage: the walk met no error" ;; *) pass "damage: errors reading chunk $DMG_CHUNK" ;; esac
+wait $fpid
+cat /tmp/fan
+grep -q '^fs-error error=-5 ' /tmp/fan && pass "FAN_FS_ERROR (EIO)" || fail "FAN_FS_ERROR: $(cat /tmp/fan)"
+dmesg | grep -q "chunkfs: chunk $DMG_CHUNK marked suspect" && pass "kernel log: chunk $DMG_CHUNK suspect" || fail "kernel log: no suspect chunk $DMG_CHUNK"
+/bin/kt ioctl health $D | grep -q "^chunk $DMG_CHUNK state 3 " && pass "health: chunk $DMG_CHUNK suspect" ||
+	fail "health: $(/bin/kt ioctl health $D | grep "^chunk $DMG_CHUNK ")"
+/bin/kt ioctl events $D | grep -q "code 3 chunk $DMG_CHUNK:" && pass "events: suspect" || fail "events: no suspect event"
+echo still >$D/a/written-while-suspect && [ "$(cat $D/a/written-while-suspect)" = still ] &&
+	[ $(( $(stat -c %i $D/a/written-while-suspect) >> 32 )) != "$DMG_CHUNK" ] && sync &&
+	pass "the rest stays writable" || fail "writing outside the suspect chunk"
+r=$(/bin/kt ioctl scrub-repair $D $DMG_CHUNK); echo "$r"
+set -- $r
+[ "$4" = found ] && [ "$5" -gt 0 ] && [ "$7" = "$5" ] && [ "$9" = 1 ] &&
+	pass "scrub repaired chunk $DMG_CHUNK online ($5 problems)" || fail "scrub repair: $r"
+r=$(/bin/kt ioctl scrub $D $DMG_CHUNK); echo "$r"
+case "$r" in "scrub: chunk $DMG_CHUNK found 0 fixed 0 state 1 "*) pass "scrub again: clean" ;; *) fail "scrub again: $r" ;; esac
+w=$(/bin/kt walk $D); echo "repaired: $w"
+case "$w" in *" 0 errors"*) pass "walk after the repair" ;; *) fail "walk after the repair: $w" ;; esac
+echo again >$D/many/written-after-repair && [ "$(cat $D/many/written-after-repair)" = again ] &&
+	pass "the repaired chunk is writable" || fail "writing into the repaired chunk"
+umount $D && pass "umount of the repaired image" || fail "umount of the repaired image"
