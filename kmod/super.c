@@ -315,6 +315,18 @@ static u32 cfs_mount_flags(struct super_block *sb)
 	       ((sb->s_flags & SB_SYNCHRONOUS) ? CFS_MOUNT_SYNC : 0);
 }
 
+/* After a crash, as ext4's "recovery complete": what the mount replayed. */
+static void cfs_log_replay(struct super_block *sb, struct cfs_fs *fs)
+{
+	struct cfs_journal_stats js;
+
+	cfs_journal_stats(fs, &js);
+	if (js.replayed_chunks || js.replay_failed)
+		pr_info("chunkfs (%s): journals replayed: %llu chunks, %llu blocks, %llu failed\n",
+			sb->s_id, js.replayed_chunks, js.replayed_blocks,
+			js.replay_failed);
+}
+
 static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct cfs_fs_opts *o = fc->fs_private;
@@ -347,6 +359,7 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return err; /* EUCLEAN for a corrupt filesystem, as ext4's */
 	}
 	sb->s_fs_info = sbi;
+	cfs_log_replay(sb, sbi->fs);
 	cfs_apply_opts(sbi, o);
 	cfs_set_event_hook(sbi->fs, cfs_event_hook, sbi);
 	g = cfs_geometry(sbi->fs);
@@ -440,6 +453,7 @@ static int cfs_remount_rw(struct super_block *sb, struct fs_context *fc)
 		return cfs_kerr(err);
 	}
 	sbi->fs = nfs;
+	cfs_log_replay(sb, nfs);
 	atomic64_set(&CFS_I(root)->nlookup, 1);
 	cfs_unmount(ofs);
 	spin_lock(&sbi->ev_lock);

@@ -22,12 +22,24 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 	 virtio_pci virtio_blk loop; do
 	insmod /lib/modules/$m.ko || fail "insmod-$m"
 done
+# kt=crash1 / kt=crash2 on the kernel command line: the power-off test's
+# two boots (crash.sh), with one disk
+MODE=main
+case " $(cat /proc/cmdline) " in
+*" kt=crash1 "*) MODE=crash1; DISKS=vda ;;
+*" kt=crash2 "*) MODE=crash2; DISKS=vda ;;
+*) DISKS="vda vdb vdc vdd" ;;
+esac
 i=0
-while [ ! -b /dev/vdd ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-for d in vda vdb vdc vdd; do [ -b /dev/$d ] || { fail "disks: no /dev/$d"; finish; }; done
+while [ ! -b /dev/${DISKS##* } ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+for d in $DISKS; do [ -b /dev/$d ] || { fail "disks: no /dev/$d"; finish; }; done
 
 if insmod /chunkfs.ko; then pass insmod; else fail "insmod chunkfs.ko"; finish; fi
 grep -q chunkfs /proc/filesystems && pass "registered" || fail "registered: not in /proc/filesystems"
+if [ $MODE != main ]; then
+	. /crash.sh
+	finish
+fi
 
 mkdir -p /mnt /f
 if mount -t chunkfs -o ro /dev/vda /mnt; then pass mount; else fail "mount -o ro /dev/vda"; finish; fi

@@ -8,8 +8,11 @@
 # read-only and checks it, mounts the fuzzed ones, and mounts the second
 # read-write, checks it and changes it with every operation; then parse
 # the console, check both images on the host with fsck.chunkfs -fn, and
-# read the second through chunkfs-fuse: the tree the VM listed.  Exits
-# non-zero on any failure.
+# read the second through chunkfs-fuse: the tree the VM listed.  Then the
+# power-off test (crash.sh): a VM runs a workload on a fresh image and is
+# killed (qemu SIGKILL) a moment after it says so; a second boot remounts
+# (journal replay) and checks every file that was fsynced; fsck -fn on the
+# host.  Exits non-zero on any failure.
 #
 # Environment: CFS_BIN (programs; default build/san/bin), KVER (kernel;
 # default the one kmod/Makefile picks), FUZZ_N (fuzzed images, 24),
@@ -111,7 +114,7 @@ R=$W/initramfs
 mkdir -p "$R/bin" "$R/lib/modules" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/mnt"
 cp "$BUSYBOX" "$R/bin/busybox" || fail "busybox"
 gcc -static -O2 -Wall -Wextra -Werror -o "$R/bin/kt" tests/kmod/kt.c || fail "kt.c"
-cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init" && cp tests/kmod/rw.sh tests/kmod/damage.sh "$R/" || fail "init"
+cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init" && cp tests/kmod/rw.sh tests/kmod/damage.sh tests/kmod/crash.sh "$R/" || fail "init"
 cp kmod/chunkfs.ko "$R/chunkfs.ko" && strip --strip-debug "$R/chunkfs.ko" || fail "chunkfs.ko"
 for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
 	 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
@@ -125,30 +128,57 @@ cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"
 printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\n' "$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" >"$R/params"
 (cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/initrd.gz" || fail "cpio"
 
+# vm NAME INITRD APPEND DRIVE...: boot the VM in the background, the
+# console to $W/NAME.log; QPID is qemu's
+vm() {
+	_name=$1 _initrd=$2 _append=$3
+	shift 3
+	_drives=
+	for d in "$@"; do _drives="$_drives -drive file=$d,if=virtio,format=raw"; done
+	# shellcheck disable=SC2086
+	qemu-system-x86_64 -m 512 -smp 1 -nographic -no-reboot \
+		-nic none -monitor none -serial "file:$W/$_name.log" \
+		-kernel "$VMLINUZ" -initrd "$_initrd" \
+		-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4 $_append" \
+		$_drives </dev/null >"$W/qemu-$_name.log" 2>&1 &
+	QPID=$!
+	VM_START=$(date +%s)
+}
+# vm_wait NAME: wait for qemu (killed after KMOD_TIMEOUT); VM_RC its status
+vm_wait() {
+	( n=0; while kill -0 "$QPID" 2>/dev/null; do
+		sleep 1; n=$((n + 1)); [ $n -ge "$KMOD_TIMEOUT" ] && kill -9 "$QPID"
+	done ) >/dev/null 2>&1 &
+	_guard=$!
+	wait "$QPID"; VM_RC=$?
+	wait "$_guard"
+	echo "VM $1 ran $(( $(date +%s) - VM_START ))s, qemu exit $VM_RC"
+}
+# vm_check NAME [KILLED]: the console as $W/NAME.txt; 1 on a kernel
+# complaint, a failed check, a missing KT END (unless KILLED) or a timeout
+vm_check() {
+	_bad=0
+	[ -f "$W/$1.log" ] || { cat "$W/qemu-$1.log"; fail "$1: no console output"; }
+	# a result line may follow other console output on the same line
+	tr -d '\r' <"$W/$1.log" | sed 's/^.*KT \(PASS\|FAIL\|END\|CRASHPOINT\)/KT \1/' >"$W/$1.txt"
+	grep -E '^KT [A-Z]|^fuzz |^statfs|^walk|^fops' "$W/$1.txt"
+	if grep -nE 'BUG:|Oops|WARNING:|KASAN|general protection|Kernel panic|Call Trace|UBSAN|kmemleak' "$W/$1.txt"; then
+		echo "the kernel complained; console:"; tail -n 80 "$W/$1.txt"; _bad=1
+	fi
+	if [ -z "${2:-}" ]; then
+		[ "$VM_RC" = 137 ] && { echo "timeout: the VM did not finish in ${KMOD_TIMEOUT}s"; tail -n 30 "$W/$1.txt"; _bad=1; }
+		grep -q '^KT END' "$W/$1.txt" || { echo "no final marker (KT END)"; tail -n 30 "$W/$1.txt"; _bad=1; }
+	fi
+	grep -q '^KT FAIL' "$W/$1.txt" && _bad=1
+	return $_bad
+}
+
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
-start=$(date +%s)
-timeout "$KMOD_TIMEOUT" qemu-system-x86_64 -m 512 -smp 1 -nographic -no-reboot \
-	-nic none -monitor none -serial "file:$W/console.log" \
-	-kernel "$VMLINUZ" -initrd "$W/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4" \
-	-drive "file=$IMG,if=virtio,format=raw" \
-	-drive "file=$W/fuzz.img,if=virtio,format=raw" \
-	-drive "file=$RW,if=virtio,format=raw" \
-	-drive "file=$DMG,if=virtio,format=raw" </dev/null >"$W/qemu.log" 2>&1
-rc=$?
-echo "VM ran $(( $(date +%s) - start ))s, qemu exit $rc"
-[ -f "$W/console.log" ] || { cat "$W/qemu.log"; fail "no console output"; }
-# a result line may follow other console output on the same line
-tr -d '\r' <"$W/console.log" | sed 's/^.*KT \(PASS\|FAIL\|END\)/KT \1/' >"$W/console.txt"
-grep -E '^KT |^fuzz |^statfs|^walk|^fops' "$W/console.txt"
+vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG"
+vm_wait main
 bad=0
-if grep -nE 'BUG:|Oops|WARNING:|KASAN|general protection|Kernel panic|Call Trace|UBSAN|kmemleak' "$W/console.txt"; then
-	echo "the kernel complained; console:"; tail -n 80 "$W/console.txt"; bad=1
-fi
-[ $rc = 124 ] && { echo "timeout: the VM did not finish in ${KMOD_TIMEOUT}s"; tail -n 30 "$W/console.txt"; bad=1; }
-grep -q '^KT END' "$W/console.txt" || { echo "no final marker (KT END)"; tail -n 30 "$W/console.txt"; bad=1; }
-grep -q '^KT FAIL' "$W/console.txt" && bad=1
-npass=$(grep -c '^KT PASS' "$W/console.txt")
+vm_check main || bad=1
+npass=$(grep -c '^KT PASS' "$W/main.txt")
 [ "$npass" -ge 70 ] || { echo "only $npass checks passed"; bad=1; }
 [ $bad = 0 ] || fail "in the VM"
 
@@ -166,7 +196,7 @@ print("files with continuations %d, directories with continuations %d"
       % (s["files_with_continuations"], s["directories_with_continuations"]))
 sys.exit(0 if s["files_with_continuations"] >= 1 and s["directories_with_continuations"] >= 1 else 1)
 EOF
-grep -E '^KT[FLDO] ' "$W/console.txt" | sed 's/^KT. //' >"$W/vm-tree"
+grep -E '^KT[FLDO] ' "$W/main.txt" | sed 's/^KT. //' >"$W/vm-tree"
 [ "$(wc -l <"$W/vm-tree")" -ge 300 ] || fail "the VM listed $(wc -l <"$W/vm-tree") paths"
 fuse_mount "$RW" ro
 (cd "$W/fmnt" && find . | sort | while read -r p; do
@@ -182,5 +212,35 @@ fi
 echo "chunkfs-fuse reads the tree the module wrote ($(wc -l <"$W/fuse-tree") paths, data md5)"
 "$CFS_BIN/fsck.chunkfs" -fn "$DMG" >"$W/fsck-dmg.log" 2>&1 || { cat "$W/fsck-dmg.log"; fail "fsck.chunkfs -fn of the image repaired online"; }
 echo "fsck.chunkfs -fn: the image repaired online is clean"
+step "power off in the middle of a workload, then remount"
+CR=$W/crash.img
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M "$CR" 64M || fail "mkfs.chunkfs (crash image)"
+vm crash1 "$W/initrd.gz" kt=crash1 "$CR"
+n=0
+until grep -q 'KT CRASHPOINT' "$W/crash1.log" 2>/dev/null; do
+	n=$((n + 1))
+	if [ $n -gt $((KMOD_TIMEOUT * 5)) ] || ! kill -0 "$QPID" 2>/dev/null; then
+		kill -9 "$QPID" 2>/dev/null; tail -n 30 "$W/crash1.log"; fail "crash1: no KT CRASHPOINT"
+	fi
+	sleep 0.2
+done
+# the power goes off 1 to 4 s later, wherever the workload is
+delay=$(( $(od -An -N1 -tu1 /dev/urandom) % 31 + 10 ))
+sleep "$(( delay / 10 )).$(( delay % 10 ))"
+kill -9 "$QPID"
+wait "$QPID" 2>/dev/null
+echo "power off ${delay}00 ms after the crash point"
+vm_check crash1 killed || fail "crash1"
+grep '^KTSYNC ' "$W/crash1.txt" | sed 's/^KTSYNC //' >"$W/synced"
+echo "$(wc -l <"$W/synced") files were fsynced before the power went off"
+mkdir -p "$W/r2" && cp "$W/synced" "$W/r2/synced"
+( cat "$W/initrd.gz"; (cd "$W/r2" && echo synced | cpio -o -H newc --quiet) | gzip -1 ) >"$W/initrd2.gz" || fail "cpio (crash2)"
+vm crash2 "$W/initrd2.gz" kt=crash2 "$CR"
+vm_wait crash2
+vm_check crash2 || fail "crash2"
+grep -E "journals replayed|replayed no journal" "$W/crash2.txt"
+npass=$((npass + $(grep -c '^KT PASS' "$W/crash2.txt")))
+"$CFS_BIN/fsck.chunkfs" -fn "$CR" >"$W/fsck-crash.log" 2>&1 || { cat "$W/fsck-crash.log"; fail "fsck.chunkfs -fn after the power-off and remount"; }
+echo "fsck.chunkfs -fn: clean after the power-off and the remount"
 echo "PASS: kmod ($npass checks in the VM)"
 
