@@ -12,6 +12,15 @@ static void fs_lock(struct cfs_fs *fs)
 	host_mutex_lock(fs->lock);
 }
 
+/* For an operation that changes inodes a and b (their chunks): it waits
+ * while the online scrub computes a repair of one of those chunks. */
+static void fs_lock_w(struct cfs_fs *fs, u64 a, u64 b)
+{
+	host_mutex_lock(fs->lock);
+	if (fs->frozen)
+		scrub_wait_unfrozen(fs, a, b);
+}
+
 /* The end of every operation: a commit between operations when a chunk's
  * changes fill half its journal, the cache fills with dirty buffers, or
  * the mount is synchronous (journal.c). */
@@ -168,7 +177,7 @@ int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
 	u32 ns;
 	int err;
 
-	fs_lock(fs);
+	fs_lock_w(fs, ino, ino);
 	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
 	if (err)
 		goto out;
@@ -321,7 +330,7 @@ int cfs_mknod(struct cfs_fs *fs, u64 dir, const char *name, u32 len, u32 mode,
 	default:
 		return -CFS_EINVAL;
 	}
-	fs_lock(fs);
+	fs_lock_w(fs, dir, dir);
 	err = new_inode(fs, dir, name, len, mode, cr, &ip);
 	if (!err) {
 		if ((mode & CFS_S_IFMT) == CFS_S_IFCHR ||
@@ -347,7 +356,7 @@ int cfs_symlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
 		return -CFS_ENOENT;
 	if (tlen > CFS_SYMLINK_MAX)
 		return -CFS_ENAMETOOLONG;
-	fs_lock(fs);
+	fs_lock_w(fs, dir, dir);
 	err = new_inode(fs, dir, name, len, CFS_S_IFLNK | 0777, cr, &ip);
 	if (err)
 		goto out;
@@ -416,7 +425,7 @@ int cfs_link(struct cfs_fs *fs, u64 ino, u64 newdir, const char *name,
 	u32 type;
 	int err;
 
-	fs_lock(fs);
+	fs_lock_w(fs, ino, newdir);
 	err = fs->rdonly ? -CFS_EROFS : name_check(name, len);
 	if (err)
 		goto out;
@@ -477,7 +486,7 @@ static int remove_common(struct cfs_fs *fs, u64 dirino, const char *name,
 	struct cfs_inode *dir, *ip;
 	int err;
 
-	fs_lock(fs);
+	fs_lock_w(fs, dirino, dirino);
 	err = fs->rdonly ? -CFS_EROFS : name_check(name, len);
 	if (err)
 		goto out;
@@ -591,7 +600,7 @@ int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
 		return -CFS_EINVAL;
 	if ((flags & CFS_RENAME_NOREPLACE) && (flags & CFS_RENAME_EXCHANGE))
 		return -CFS_EINVAL;
-	fs_lock(fs);
+	fs_lock_w(fs, odir, ndir);
 	err = fs->rdonly ? -CFS_EROFS : name_check(oname, olen);
 	if (!err)
 		err = name_check(nname, nlen);
@@ -745,7 +754,7 @@ s64 cfs_write(struct cfs_fs *fs, u64 ino, u64 off, u64 len, const void *buf)
 	struct cfs_inode *ip;
 	s64 ret;
 
-	fs_lock(fs);
+	fs_lock_w(fs, ino, ino);
 	ret = fs->rdonly ? -CFS_EROFS : get_reg(fs, ino, &ip, -CFS_EINVAL);
 	if (!ret) {
 		ret = file_write(fs, ip, off, len, buf);
@@ -773,7 +782,7 @@ int cfs_fallocate(struct cfs_fs *fs, u64 ino, u32 mode, u64 off, u64 len)
 	struct cfs_inode *ip;
 	int err;
 
-	fs_lock(fs);
+	fs_lock_w(fs, ino, ino);
 	err = fs->rdonly ? -CFS_EROFS : get_reg(fs, ino, &ip, -CFS_ENODEV);
 	if (!err) {
 		err = file_fallocate(fs, ip, mode, off, len);
@@ -850,7 +859,7 @@ int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
 
 	if (flags & ~(CFS_XATTR_CREATE | CFS_XATTR_REPLACE))
 		return -CFS_EINVAL;
-	fs_lock(fs);
+	fs_lock_w(fs, ino, ino);
 	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
 	if (!err) {
 		err = xattr_set(fs, ip, name, value, size, flags);
@@ -900,7 +909,7 @@ int cfs_removexattr(struct cfs_fs *fs, u64 ino, const char *name)
 	struct cfs_inode *ip;
 	int err;
 
-	fs_lock(fs);
+	fs_lock_w(fs, ino, ino);
 	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
 	if (!err) {
 		err = xattr_remove(fs, ip, name);

@@ -345,8 +345,10 @@ void buf_dirty(struct cfs_fs *fs, struct cfs_buf *b)
 	}
 }
 
-/* A replayed block image, for a read-only mount: kept dirty (so never
- * evicted, never written) in place of the disk's stale block. */
+/* A block image in place of the disk's block.  A read-only mount's
+ * replayed block is kept dirty (so never evicted, never written) without
+ * a chunk's accounting; anything else (an online repair's block) is dirty
+ * for the next commit like any change. */
 int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 		const u8 *img)
 {
@@ -356,7 +358,9 @@ int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 	if (err)
 		return err;
 	cfs_memcpy(b->data, img, fs->bs);
-	if (!b->dirty) {
+	if (!fs->rdonly) {
+		buf_dirty(fs, b);
+	} else if (!b->dirty) {
 		b->dirty = 1;
 		fs->ndirty++;
 	}

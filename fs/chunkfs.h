@@ -138,6 +138,13 @@ void cfs_set_event_hook(struct cfs_fs *fs,
 void cfs_set_errors_policy(struct cfs_fs *fs, u32 policy);
 void cfs_set_free_warn(struct cfs_fs *fs, u32 percent);
 u32 cfs_repair_pending(struct cfs_fs *fs);
+/* The inodes a front end has looked up (nlookup > 0) whose attributes or
+ * contents an online repair changed (or freed), for it to drop its caches
+ * of them: up to max numbers into inos, taken off the list; returns how
+ * many.  *lost is set when the list overflowed since the last call (the
+ * front end should then drop what it can).  The repair's event
+ * (CHUNKFS_E_REPAIRED) comes after the list is filled. */
+u32 cfs_inval_take(struct cfs_fs *fs, u64 *inos, u32 max, int *lost);
 const struct cfs_geom *cfs_geometry(struct cfs_fs *fs);
 
 /* ---- inode operations ---- */

@@ -29,6 +29,11 @@
  * of one filesystem run one after the other.  A check that finds nothing
  * records the chunk as verified (clean, with the time), repair or not. */
 #define CHUNKFS_SCRUB_REPAIR 0x1
+/* Out, in flags: the check (and repair) had to run under the filesystem
+ * lock, all operations waiting, because the filesystem kept changing
+ * what it read (see locked_ns).  Normally it runs on a private instance
+ * and only its result is installed under the lock. */
+#define CHUNKFS_SCRUB_LOCKED 0x100
 struct chunkfs_scrub {
 	u32 chunk;            /* in */
 	u32 flags;            /* in: CHUNKFS_SCRUB_* */
@@ -39,7 +44,8 @@ struct chunkfs_scrub {
 	u64 duration_ns;      /* out: time the scrub took */
 	u64 blocks_read;      /* out: metadata blocks read */
 	u32 peers;            /* out: peer chunks the cross pass visited */
-	u32 reserved0;
+	u32 passes;           /* out: private passes run (a pass is run again
+			       * when what it read changed meanwhile) */
 	u64 locked_ns;        /* out: time other operations had to wait */
 	u32 reserved[2];
 };

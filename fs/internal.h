@@ -40,6 +40,9 @@ struct cfs_chunk {
 	u8 keep_state;        /* the checker set the state: the next commit
 			       * does not turn CLEAN into DIRTY */
 	u8 repair_pending;    /* errors=repair: to be scrubbed */
+	u64 cgen;             /* fs->cseq of the last commit it took part
+			       * in: its blocks on disk are unchanged since
+			       * any commit numbered cgen or later */
 };
 
 struct cfs_inode {
@@ -106,6 +109,14 @@ struct cfs_fs {
 	u32 *orphan_q;
 	u32 norphan_q, orphan_cap;
 	int orphans_on;           /* chunk loads queue their orphan lists */
+	/* the online scrub (scrub.c) */
+	u64 cseq;                 /* commits started (journal.c) */
+	u32 frozen;               /* chunk + 1 whose repair is being computed:
+				   * operations on its inodes wait; 0 none */
+	struct host_mutex *freeze_lock; /* held by that repair */
+	u64 *inval;               /* inodes a repair changed (cfs_inval_take) */
+	u32 ninval, inval_cap;
+	int inval_lost;
 };
 
 #define CFS_LOCAL(ino) ((u32)(ino))
@@ -151,6 +162,28 @@ u32 journal_capacity(const struct cfs_fs *fs, const struct cfs_chunk *ch);
 void buf_clean(struct cfs_fs *fs, struct cfs_buf *b);
 int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 		const u8 *img);
+
+/* ---- the shadow device of the online scrub (shadow.c) ---- */
+struct cfs_shadow;
+struct shadow_block {
+	u64 blk;
+	u32 crc;              /* of the content observed */
+	u32 hcrc;             /* a chunk header's: shadow_hdr_crc */
+	int header;           /* it was a chunk header */
+	int observed;         /* read (or replayed) by the private instance */
+	int written;          /* written by it (data: the content) */
+	const u8 *data;
+};
+struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift);
+struct cfs_bdev *shadow_dev(struct cfs_shadow *s);
+void shadow_capture(struct cfs_shadow *s); /* from now on writes are kept */
+void shadow_free(struct cfs_shadow *s);
+u32 shadow_hdr_crc(const u8 *blk);
+/* The next block (*pos starts at 0); 0 at the end. */
+int shadow_each(struct cfs_shadow *s, u64 *pos, struct shadow_block *out);
+/* Wait while chunk k's repair is being computed (scrub.c); the caller
+ * holds fs->lock, which may be dropped and taken again meanwhile. */
+void scrub_wait_unfrozen(struct cfs_fs *fs, u64 ino_a, u64 ino_b);
 
 /* ---- events, scrub (events.c, scrub.c, check.c) ---- */
 int events_init(struct cfs_fs *fs);

@@ -241,11 +241,14 @@ int journal_commit(struct cfs_fs *fs, int final)
 	parts = host_alloc((u64)fs->nchunks * sizeof(*parts) + 8);
 	if (!parts)
 		return -CFS_ENOMEM;
+	fs->cseq++;
 	for (p = 0; p < fs->nchunks; p++) {
 		struct cfs_chunk *ch = fs->chunks[p];
 
-		if (ch && takes_part(ch, final))
+		if (ch && takes_part(ch, final)) {
 			parts[nparts++] = ch;
+			ch->cgen = fs->cseq; /* its blocks change on disk */
+		}
 	}
 	if (!nparts) {
 		host_free(parts);

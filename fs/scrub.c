@@ -38,43 +38,17 @@ static void drop_chunk_bufs(struct cfs_fs *fs, u32 k)
 	}
 }
 
-/* Cached inodes of chunk k: reload what the repair may have changed. */
-static void reload_inodes(struct cfs_fs *fs, u32 k)
+/* Wait while chunk k's repair is being computed: the operation changes an
+ * inode of it (internal.h).  fs->lock is dropped meanwhile. */
+void scrub_wait_unfrozen(struct cfs_fs *fs, u64 a, u64 b)
 {
-	u32 i;
-
-	for (i = 0; i <= fs->ihash_mask; i++) {
-		struct cfs_inode *ip;
-
-		for (ip = fs->ihash[i]; ip; ip = ip->hnext)
-			if (CFS_CHUNK_OF(ip->ino) == k)
-				inode_reload(fs, ip);
+	while (fs->frozen && (CFS_CHUNK_OF(a) + 1 == fs->frozen ||
+			      CFS_CHUNK_OF(b) + 1 == fs->frozen)) {
+		host_mutex_unlock(fs->lock);
+		host_mutex_lock(fs->freeze_lock);   /* until the repair is in */
+		host_mutex_unlock(fs->freeze_lock);
+		host_mutex_lock(fs->lock);
 	}
-}
-
-/*
- * The first look, without the filesystem lock: fsck's check of the chunk
- * on a private read-only instance of the device, which holds what the last
- * commit left (cfs_scrub commits just before).  Operations go on
- * meanwhile; the chunk's blocks they commit meanwhile can make this look
- * see a mix of two commits, so it only ever clears a chunk: anything it
- * finds (or cannot tell) is decided by the check under the lock.
- * Returns 1 if the chunk was found clean.
- */
-static int first_look(struct cfs_fs *fs, u32 k, struct cfs_check_result *r,
-		      u64 *reads)
-{
-	struct cfs_fs *priv;
-	const char *why;
-	int clean;
-
-	if (cfs_mount_check(fs->dev, CFS_MOUNT_RDONLY, &priv, &why))
-		return 0;
-	clean = !cfs_check_chunk(priv, k, CFS_CHECK_NOFIX, NULL, NULL, r) &&
-		!r->found && !r->fatal;
-	*reads = priv->nreads;
-	cfs_unmount(priv);
-	return clean;
 }
 
 /* A chunk found clean: state CLEAN, verified now (with the next commit). */
@@ -105,92 +79,235 @@ static u64 ns_since(s64 s0, u32 n0)
 	return (u64)((s1 - s0) * 1000000000LL + (s64)n1 - (s64)n0);
 }
 
-int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
+/* The chunk holding absolute block blk, or NULL (superblocks). */
+static u32 chunk_of_blk(struct cfs_fs *fs, u64 blk)
 {
-	struct cfs_check_result res;
-	struct cfs_chunk *ch;
-	int repair = !!(s->flags & CHUNKFS_SCRUB_REPAIR), err;
-	s64 t0s, tls;
-	u64 reads0;
-	u32 t0n, tln;
+	u64 c;
+
+	if (blk < CFS_FIRST_CHUNK_BLOCK)
+		return CFS_NO_CHUNK;
+	c = (blk - CFS_FIRST_CHUNK_BLOCK) / fs->g->chunk_blocks;
+	return c < fs->nchunks ? (u32)c : CFS_NO_CHUNK;
+}
+
+/*
+ * A private pass: fsck's check of chunk k (and, with CFS_CHECK_FIXALL,
+ * its repair) on a private instance of the filesystem over a shadow of
+ * the device (shadow.c), without the filesystem lock: operations go on.
+ * The instance sees what the commit just before it left on the disk;
+ * its writes stay in the shadow.  Returns 0 with *out the shadow (the
+ * read set and the write set) and *r the result, or a negative errno.
+ */
+static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
+			struct cfs_shadow **out, struct cfs_check_result *r,
+			u64 *reads)
+{
+	struct cfs_shadow *sh = shadow_new(fs->dev, fs->bs, fs->bshift);
+	struct cfs_fs *priv;
+	const char *why;
+	int err;
+
+	*out = NULL;
+	if (!sh)
+		return -CFS_ENOMEM;
+	/* writable, so that its journal replay goes through the shadow
+	 * (observed, like reads); nothing reaches the device */
+	err = cfs_mount_check(shadow_dev(sh), 0, &priv, &why);
+	if (err) {
+		shadow_free(sh);
+		return err;
+	}
+	shadow_capture(sh);
+	err = cfs_check_chunk(priv, k, mode, NULL, NULL, r);
+	*reads += priv->nreads;
+	if (cfs_unmount(priv) && !err)
+		err = -CFS_EIO;
+	if (err) {
+		shadow_free(sh);
+		return err;
+	}
+	*out = sh;
+	return 0;
+}
+
+/*
+ * Under the lock, after a commit (the disk holds what memory holds): is
+ * every block the private pass read still what it read?  A chunk that
+ * took part in no commit since `since` is unchanged; the blocks of the
+ * others are read again and compared.  The header of a peer chunk the
+ * pass did not write is compared only for what describes the chunk's
+ * structure (its counts move with every change, and the check of chunk k
+ * does not depend on them); a header the pass wrote is installed whole,
+ * so it must be whole what the pass read.
+ */
+static int shadow_current(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k,
+			  u64 since)
+{
+	struct shadow_block sb;
+	u8 *wrote = host_alloc(fs->nchunks / 8 + 1);
+	u64 pos = 0;
+	int ok = 1;
+
+	if (!wrote)
+		return 0;
+	while (shadow_each(sh, &pos, &sb)) {
+		u32 c = chunk_of_blk(fs, sb.blk);
+
+		if (sb.written && c != CFS_NO_CHUNK)
+			wrote[c / 8] |= (u8)(1u << (c % 8));
+	}
+	pos = 0;
+	while (ok && shadow_each(sh, &pos, &sb)) {
+		u32 c = chunk_of_blk(fs, sb.blk);
+		struct cfs_chunk *ch;
+
+		if (!sb.observed || c == CFS_NO_CHUNK)
+			continue;
+		ch = fs->chunks[c];
+		if (!ch || ch->cgen <= since)
+			continue;
+		if (fs->dev->ops->read(fs->dev, sb.blk << fs->bshift,
+				       fs->scratch, fs->bs))
+			ok = 0;
+		else if (sb.header && c != k && !((wrote[c / 8] >> (c % 8)) & 1) &&
+			 ((struct cfs_bhdr *)fs->scratch)->magic ==
+			 CFS_MAGIC_CHUNK)
+			ok = shadow_hdr_crc(fs->scratch) == sb.hcrc;
+		else
+			ok = host_crc32(0, fs->scratch, fs->bs) == sb.crc;
+	}
+	host_free(wrote);
+	return ok;
+}
+
+#define INVAL_MAX 65536
+
+/* An inode the front end has and a repair changed: on the list. */
+static void inval_push(struct cfs_fs *fs, u64 ino)
+{
+	if (fs->ninval == fs->inval_cap) {
+		u32 cap = fs->inval_cap ? fs->inval_cap * 2 : 256;
+		u64 *n = cap <= INVAL_MAX ? host_alloc((u64)cap * 8) : NULL;
+
+		if (!n) {
+			fs->inval_lost = 1;
+			return;
+		}
+		if (fs->ninval)
+			cfs_memcpy(n, fs->inval, (u64)fs->ninval * 8);
+		host_free(fs->inval);
+		fs->inval = n;
+		fs->inval_cap = cap;
+	}
+	fs->inval[fs->ninval++] = ino;
+}
+
+u32 cfs_inval_take(struct cfs_fs *fs, u64 *inos, u32 max, int *lost)
+{
+	u32 n;
+
+	host_mutex_lock(fs->lock);
+	n = fs->ninval < max ? fs->ninval : max;
+	/* from the end: what is left stays in place */
+	if (n)
+		cfs_memcpy(inos, fs->inval + fs->ninval - n, (u64)n * 8);
+	fs->ninval -= n;
+	*lost = fs->inval_lost;
+	fs->inval_lost = 0;
+	host_mutex_unlock(fs->lock);
+	return n;
+}
+
+/* Cached inodes of the chunks marked in `touched` (or of chunk k):
+ * reload what the repair may have changed; those the front end has and
+ * that changed go on the list of cfs_inval_take. */
+static void reload_inodes(struct cfs_fs *fs, const u8 *touched, u32 k)
+{
+	u32 i;
+
+	for (i = 0; i <= fs->ihash_mask; i++) {
+		struct cfs_inode *ip;
+
+		for (ip = fs->ihash[i]; ip; ip = ip->hnext) {
+			u32 c = CFS_CHUNK_OF(ip->ino);
+			struct cfs_dinode old;
+
+			if (touched ? !((touched[c / 8] >> (c % 8)) & 1) :
+			    c != k)
+				continue;
+			old = ip->d;
+			inode_reload(fs, ip);
+			if (ip->nlookup && cfs_memcmp(&old, &ip->d, sizeof(old)))
+				inval_push(fs, ip->ino);
+		}
+	}
+}
+
+/*
+ * Under the lock: the private repair's writes become the filesystem's
+ * (dirty blocks and chunk headers for the next commit), the chunk's other
+ * cached blocks are dropped (the disk's are what the repair saw), and the
+ * cached inodes of every chunk written are reloaded.
+ */
+static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
+{
+	struct shadow_block sb;
+	u64 pos = 0;
+	u8 *touched = host_alloc(fs->nchunks / 8 + 1);
+	int err = 0;
+
+	if (!touched)
+		return -CFS_ENOMEM;
+	drop_chunk_bufs(fs, k);
+	touched[k / 8] |= (u8)(1u << (k % 8));
+	while (!err && shadow_each(sh, &pos, &sb)) {
+		u32 c = chunk_of_blk(fs, sb.blk), local;
+		struct cfs_chunk *ch;
+
+		if (!sb.written || c == CFS_NO_CHUNK)
+			continue;
+		ch = chunk_get(fs, c);
+		if (!ch) {
+			err = -CFS_ENOMEM;
+			break;
+		}
+		touched[c / 8] |= (u8)(1u << (c % 8));
+		local = (u32)(sb.blk - ch->start);
+		if (local == 0) {
+			/* the header: the next commit writes both copies */
+			cfs_memcpy(&ch->hdr, sb.data, sizeof(ch->hdr));
+			ch->hdr_dirty = 1;
+			ch->changed = 1;
+			ch->marked_dirty = 0;
+			ch->keep_state = c == k; /* its state is the checker's */
+		} else if (local != ch->hdr.nblocks - 1) {
+			err = buf_install(fs, ch, local, sb.data);
+		}
+	}
+	reload_inodes(fs, touched, k);
+	host_free(touched);
+	return err;
+}
+
+/* Fill s from a check's result and send the scrub's event. */
+static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
+			 struct chunkfs_scrub *s, int repair, int fixmode,
+			 const struct cfs_check_result *res, int err)
+{
 	char msg[96];
 
-	s->found = s->fixed = s->lost_found = s->peers = 0;
-	s->duration_ns = s->blocks_read = s->locked_ns = 0;
-	host_now(&t0s, &t0n);
-	host_mutex_lock(fs->lock);
-	ch = chunk_get(fs, s->chunk);
-	if (!ch) {
-		host_mutex_unlock(fs->lock);
-		return -CFS_EINVAL;
-	}
-	if (repair && fs->rdonly) {
-		host_mutex_unlock(fs->lock);
-		return -CFS_EROFS;
-	}
-	err = journal_commit(fs, 0); /* the disk holds what memory holds */
-	host_mutex_unlock(fs->lock);
-	if (err)
-		return err;
-	if (first_look(fs, s->chunk, &res, &s->blocks_read)) {
-		/* clean: record it, as the check under the lock would */
-		host_now(&tls, &tln);
-		host_mutex_lock(fs->lock);
-		s->peers = res.peers;
-		record_verified(fs, ch);
-		s->state = ch->hdr.state;
-		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
-			   s->chunk);
-		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,
-			 msg);
-		s->locked_ns = ns_since(tls, tln);
-		host_mutex_unlock(fs->lock);
-		s->duration_ns = ns_since(t0s, t0n);
-		return 0;
-	}
-	/* problems, or unsure: the check under the lock decides */
-	host_now(&tls, &tln);
-	host_mutex_lock(fs->lock);
-	reads0 = fs->nreads;
-	err = journal_commit(fs, 0);
-	if (err) {
-		host_mutex_unlock(fs->lock);
-		return err;
-	}
-	drop_chunk_bufs(fs, s->chunk);
-	fs->checking = 1;
-	chunk_reread_hdr(fs, ch); /* damage to the header under us */
-	/* the checker reaches inodes through the inode cache: it must see
-	 * the disk's copies too (they equal the cache's, unless damaged) */
-	reload_inodes(fs, s->chunk);
-	err = check_chunk_locked(fs, s->chunk,
-				 repair ? CFS_CHECK_FIXALL : CFS_CHECK_NOFIX,
-				 NULL, NULL, &res);
-	fs->checking = 0;
-	if (repair) {
-		int e = journal_commit(fs, 0);
-
-		if (!err)
-			err = e;
-		ch->repair_pending = 0;
-	}
-	reload_inodes(fs, s->chunk);
-	s->found = res.found;
-	s->fixed = res.fixed;
-	s->lost_found = res.lost_found;
-	s->peers = res.peers;
-	s->blocks_read += fs->nreads - reads0;
-	s->state = ch->hdr.state;
+	s->found = res->found;
+	s->fixed = res->fixed;
+	s->lost_found = res->lost_found;
+	s->peers = res->peers;
 	if (err) {
 		cfs_format(msg, sizeof(msg), "chunk %u: scrub could not run "
 			   "(error %d)", s->chunk, err);
 		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
 			 0, msg);
-	} else if (!res.found) {
-		if (!repair) { /* a repairing check records it itself */
+	} else if (!res->found) {
+		if (!fixmode) /* a repairing check records it itself */
 			record_verified(fs, ch);
-			s->state = ch->hdr.state;
-		}
 		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
 			   s->chunk);
 		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,
@@ -204,27 +321,202 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 				ch->hdr_dirty = 1;
 				ch->changed = 1;
 			}
-			s->state = ch->hdr.state;
 		}
 		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u problems "
-			   "found (check only)", s->chunk, res.found);
+			   "found (check only)", s->chunk, res->found);
 		fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_PROBLEMS, s->chunk,
 			 0, msg);
-	} else if (res.fixed == res.found) {
+	} else if (res->fixed == res->found) {
 		cfs_format(msg, sizeof(msg), "chunk %u repaired: %u problems "
-			   "fixed", s->chunk, res.fixed);
+			   "fixed", s->chunk, res->fixed);
 		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_REPAIRED, s->chunk, 0,
 			 msg);
 	} else {
 		cfs_format(msg, sizeof(msg), "chunk %u could not be repaired: "
-			   "%u of %u problems fixed", s->chunk, res.fixed,
-			   res.found);
+			   "%u of %u problems fixed", s->chunk, res->fixed,
+			   res->found);
 		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
 			 0, msg);
 	}
-	s->locked_ns = ns_since(tls, tln);
+	s->state = ch->hdr.state;
+}
+
+/*
+ * The last resort, when the filesystem kept changing what the private
+ * passes read: the check (and repair) under the lock, on the mounted
+ * instance itself; every operation waits for it.  Before it, everything
+ * is committed and the chunk's cached blocks are dropped, so the check
+ * reads what is on the disk, and the chunk's cached inodes are reloaded
+ * from it; the peers' link indexes are read live, through the cache.
+ */
+static int scrub_locked(struct cfs_fs *fs, struct cfs_chunk *ch, u32 k,
+			int repair, struct cfs_check_result *res)
+{
+	int err = journal_commit(fs, 0);
+
+	if (err)
+		return err;
+	drop_chunk_bufs(fs, k);
+	fs->checking = 1;
+	chunk_reread_hdr(fs, ch); /* damage to the header under us */
+	/* the checker reaches inodes through the inode cache: it must see
+	 * the disk's copies too (they equal the cache's, unless damaged) */
+	reload_inodes(fs, NULL, k);
+	err = check_chunk_locked(fs, k, repair ? CFS_CHECK_FIXALL :
+				 CFS_CHECK_NOFIX, NULL, NULL, res);
+	fs->checking = 0;
+	if (repair) {
+		int e = journal_commit(fs, 0);
+
+		if (!err)
+			err = e;
+		ch->repair_pending = 0;
+	}
+	reload_inodes(fs, NULL, k);
+	return err;
+}
+
+#define SCRUB_PASSES 3
+
+/*
+ * The scrub of one chunk.  A private pass checks it without the lock
+ * (check only: a look that a healthy chunk passes while operations go
+ * on).  When it finds something and a repair is asked for, a second
+ * private pass repairs it, while operations that change the chunk's
+ * inodes wait (the chunk is frozen) and everything else goes on.  Under
+ * the lock, each pass is accepted only if everything it read is still
+ * current (shadow_current); then a repair's writes are installed and
+ * committed at once, so what users see next is the repaired state.  A
+ * pass whose reads went stale is run again; after SCRUB_PASSES, the
+ * check runs under the lock (scrub_locked).
+ */
+static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
+		     struct cfs_check_result *out)
+{
+	struct cfs_check_result res;
+	struct cfs_shadow *sh;
+	struct cfs_chunk *ch;
+	int repair = !!(s->flags & CHUNKFS_SCRUB_REPAIR), err = 0, done = 0;
+	u32 mode = CFS_CHECK_NOFIX, stale = 0;
+	s64 t0s, tls;
+	u64 since, r0;
+	u32 t0n, tln;
+
+	cfs_memset(&res, 0, sizeof(res));
+	s->found = s->fixed = s->lost_found = s->peers = s->passes = 0;
+	s->duration_ns = s->blocks_read = s->locked_ns = 0;
+	host_now(&t0s, &t0n);
+	host_mutex_lock(fs->lock);
+	ch = chunk_get(fs, s->chunk);
+	err = !ch ? -CFS_EINVAL : repair && fs->rdonly ? -CFS_EROFS : 0;
 	host_mutex_unlock(fs->lock);
+	if (err)
+		return err;
+	/* (a mount without the journal writes in place at any time: no
+	 * private pass could trust what it reads) */
+	while (!done && stale < SCRUB_PASSES && (fs->journal || fs->rdonly)) {
+		int fix = mode == CFS_CHECK_FIXALL;
+
+		if (fix) /* operations changing the chunk wait from now on */
+			host_mutex_lock(fs->freeze_lock);
+		host_mutex_lock(fs->lock);
+		if (fix)
+			fs->frozen = s->chunk + 1;
+		err = journal_commit(fs, 0); /* the disk holds what memory does */
+		since = fs->cseq;
+		host_mutex_unlock(fs->lock);
+		if (!err) {
+			s->passes++;
+			err = private_pass(fs, s->chunk, mode, &sh, &res,
+					   &s->blocks_read);
+		}
+		if (err) { /* could not run there (a damaged header): locked */
+			err = 0;
+			sh = NULL;
+			res.fatal = 1;
+		}
+		host_now(&tls, &tln);
+		host_mutex_lock(fs->lock);
+		fs->frozen = 0;
+		if (res.fatal) {
+			stale = SCRUB_PASSES; /* cannot tell here: under the lock */
+		} else {
+			err = journal_commit(fs, 0);
+			if (!err && !shadow_current(fs, sh, s->chunk, since)) {
+				stale++; /* what it read changed: again */
+			} else if (!err && !fix && res.found && repair) {
+				mode = CFS_CHECK_FIXALL; /* now repair it */
+			} else {
+				if (!err && fix) {
+					err = shadow_install(fs, sh, s->chunk);
+					if (!err)
+						err = journal_commit(fs, 0);
+					ch->repair_pending = 0;
+				}
+				scrub_report(fs, ch, s, repair, fix, &res,
+					     err);
+				done = 1;
+			}
+		}
+		s->locked_ns += ns_since(tls, tln);
+		host_mutex_unlock(fs->lock);
+		if (fix)
+			host_mutex_unlock(fs->freeze_lock);
+		shadow_free(sh);
+	}
+	if (!done && !err) {
+		/* the filesystem kept changing what the private passes read,
+		 * or they could not run: under the lock */
+		host_now(&tls, &tln);
+		host_mutex_lock(fs->lock);
+		r0 = fs->nreads;
+		err = scrub_locked(fs, ch, s->chunk, repair, &res);
+		s->blocks_read += fs->nreads - r0;
+		scrub_report(fs, ch, s, repair, repair, &res, err);
+		s->flags |= CHUNKFS_SCRUB_LOCKED;
+		s->locked_ns += ns_since(tls, tln);
+		host_mutex_unlock(fs->lock);
+	}
+	*out = res;
 	s->duration_ns = ns_since(t0s, t0n);
+	return err;
+}
+
+/*
+ * A repair can leave a peer chunk holding a link into this one that only
+ * the peer's own check can cut (res.recheck): as fsck does, those peers
+ * are checked and repaired next, and their figures added to the scrub's.
+ */
+int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
+{
+	struct cfs_check_result res;
+	u32 i;
+	int err;
+
+	cfs_memset(&res, 0, sizeof(res));
+	err = scrub_one(fs, s, &res);
+	if (err || !(s->flags & CHUNKFS_SCRUB_REPAIR))
+		return err;
+	for (i = 0; i < res.nrecheck && i < 32; i++) {
+		struct chunkfs_scrub p;
+		struct cfs_check_result pr;
+
+		if (res.recheck[i] == s->chunk)
+			continue;
+		cfs_memset(&p, 0, sizeof(p));
+		p.chunk = res.recheck[i];
+		p.flags = CHUNKFS_SCRUB_REPAIR;
+		err = scrub_one(fs, &p, &pr);
+		if (err)
+			break;
+		s->found += p.found;
+		s->fixed += p.fixed;
+		s->lost_found += p.lost_found;
+		s->blocks_read += p.blocks_read;
+		s->locked_ns += p.locked_ns;
+		s->duration_ns += p.duration_ns;
+		s->flags |= p.flags & CHUNKFS_SCRUB_LOCKED;
+	}
 	return err;
 }
 

@@ -670,6 +670,9 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->ev);
 	host_free(fs->orphan_q);
 	host_mutex_free(fs->lock);
+	if (fs->freeze_lock)
+		host_mutex_free(fs->freeze_lock);
+	host_free(fs->inval);
 	host_free(fs);
 }
 
@@ -871,7 +874,8 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->journal = !checking && !fs->rdonly &&
 		      !(flags & CFS_MOUNT_NOJOURNAL);
 	fs->checking_offline = checking;
-	if (!checking && events_init(fs)) {
+	if (!checking && (events_init(fs) ||
+			  !(fs->freeze_lock = host_mutex_new()))) {
 		*why = "out of memory";
 		fs_free(fs);
 		return -CFS_ENOMEM;

@@ -43,6 +43,16 @@ struct cfuse {
 	pthread_mutex_t rp_lock;
 	pthread_cond_t rp_cond;
 	int rp_running, rp_stop, rp_wake;
+	/* the notifier thread: drops the kernel's caches of what an online
+	 * repair changed (never from a request handler: the kernel may be
+	 * waiting on that very request) */
+	struct fuse_session *se;
+	pthread_t nt_thr;
+	pthread_mutex_t nt_lock;
+	pthread_cond_t nt_cond;
+	int nt_running, nt_stop, nt_wake;
+	u64 nt_req, nt_done; /* wake-ups asked for, and served */
+	u64 nt_sent;       /* invalidations sent (for the log) */
 };
 
 extern const struct fuse_lowlevel_ops cfuse_ops;
@@ -53,6 +63,11 @@ void cfuse_log(int level, const char *fmt, ...)
 
 /* health.c */
 int cfuse_health_start(struct cfuse *cf); /* after cfs_mount */
+/* The threads (after fuse_daemonize: a fork keeps no threads). */
+int cfuse_health_threads(struct cfuse *cf, struct fuse_session *se);
+/* Wait (up to 2 s) until the notifier has sent what repairs so far
+ * changed: for a scrub's caller to see the repaired state at once. */
+void cfuse_inval_wait(struct cfuse *cf);
 void cfuse_health_stop(struct cfuse *cf); /* before cfs_unmount */
 void cfuse_ctl_attr(struct cfuse *cf, fuse_ino_t ino, struct stat *st);
 void cfuse_ctl_entry(struct cfuse *cf, fuse_ino_t ino,

@@ -427,6 +427,8 @@ int main(int argc, char *argv[])
 		cfs_user_set_log(copts.debug ? CFS_LOG_DEBUG : CFS_LOG_WARN, 1);
 	}
 
+	if (cfuse_health_threads(&cf, se) != 0)
+		goto out_unmount;
 	if (o.commit < 0)
 		o.commit = 0;
 	if (!o.ro)

@@ -8,6 +8,11 @@
  *    itself: to standard error in the foreground, to syslog once detached);
  *  - the repair thread of errors=repair: scrubs with repair each chunk
  *    cfs_repair_pending() names, woken by the hook and every few seconds;
+ *  - the notifier thread: after an online repair (the hook wakes it), it
+ *    tells the kernel to drop its caches (attributes, pages) of every
+ *    inode the repair changed (cfs_inval_take), so that users see the
+ *    repaired state at once.  Names a repair removed leave the kernel's
+ *    dentry cache within the entry timeout (1 s).
  *  - the hidden control directory /.chunkfs and its file `events`: each
  *    open file handle reads the events it has not read yet as text lines,
  *    and poll() reports POLLIN when there are some.
@@ -83,6 +88,14 @@ static void event_hook(void *ctx, const struct chunkfs_event *e)
 	pthread_mutex_unlock(&cf->ev_lock);
 	if (e->code == CHUNKFS_E_READONLY)
 		__atomic_store_n(&cf->ro_now, 1, __ATOMIC_RELAXED);
+	if ((e->code == CHUNKFS_E_REPAIRED || e->code == CHUNKFS_E_UNREPAIRED) &&
+	    cf->nt_running) {
+		pthread_mutex_lock(&cf->nt_lock);
+		cf->nt_wake = 1;
+		cf->nt_req++;
+		pthread_cond_broadcast(&cf->nt_cond);
+		pthread_mutex_unlock(&cf->nt_lock);
+	}
 	if (e->code == CHUNKFS_E_SUSPECT && cf->rp_running) {
 		pthread_mutex_lock(&cf->rp_lock);
 		cf->rp_wake = 1;
@@ -174,16 +187,76 @@ static void *repair_main(void *arg)
 	return NULL;
 }
 
-int cfuse_health_start(struct cfuse *cf)
-{
-	struct chunkfs_events *e;
+/* ---- the notifier thread ---- */
 
-	pthread_mutex_init(&cf->ev_lock, NULL);
-	pthread_mutex_init(&cf->rp_lock, NULL);
-	pthread_cond_init(&cf->rp_cond, NULL);
-	cf->ctl_time = time(NULL);
-	cfs_set_errors_policy(cf->fs, cf->errors_policy);
-	cfs_set_free_warn(cf->fs, cf->free_warn);
+#define NT_BATCH 256
+
+static void *notify_main(void *arg)
+{
+	struct cfuse *cf = arg;
+	u64 inos[NT_BATCH];
+
+	pthread_mutex_lock(&cf->nt_lock);
+	while (!cf->nt_stop) {
+		u32 n, i;
+		int lost = 0;
+		u64 req;
+
+		if (!cf->nt_wake) {
+			pthread_cond_wait(&cf->nt_cond, &cf->nt_lock);
+			continue;
+		}
+		cf->nt_wake = 0;
+		req = cf->nt_req;
+		pthread_mutex_unlock(&cf->nt_lock);
+		while ((n = cfs_inval_take(cf->fs, inos, NT_BATCH, &lost))) {
+			for (i = 0; i < n; i++) {
+				/* -ENOENT: the kernel has forgotten it */
+				fuse_lowlevel_notify_inval_inode(cf->se,
+								 inos[i], 0, 0);
+				cf->nt_sent++;
+			}
+		}
+		if (lost)
+			cfuse_log(CFS_LOG_WARN, "online repair: too many "
+				  "changed inodes to list; cached attributes "
+				  "refresh within 1 s");
+		if (cf->debug)
+			cfuse_log(CFS_LOG_DEBUG, "%llu cache invalidations "
+				  "sent", (unsigned long long)cf->nt_sent);
+		pthread_mutex_lock(&cf->nt_lock);
+		cf->nt_done = req;
+		pthread_cond_broadcast(&cf->nt_cond);
+	}
+	pthread_mutex_unlock(&cf->nt_lock);
+	return NULL;
+}
+
+void cfuse_inval_wait(struct cfuse *cf)
+{
+	struct timespec ts;
+	u64 want;
+
+	if (!cf->nt_running)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	pthread_mutex_lock(&cf->nt_lock);
+	want = cf->nt_req;
+	while (cf->nt_done < want && !cf->nt_stop)
+		if (pthread_cond_timedwait(&cf->nt_cond, &cf->nt_lock, &ts))
+			break;
+	pthread_mutex_unlock(&cf->nt_lock);
+}
+
+int cfuse_health_threads(struct cfuse *cf, struct fuse_session *se)
+{
+	cf->se = se;
+	if (pthread_create(&cf->nt_thr, NULL, notify_main, cf) != 0) {
+		cfuse_log(CFS_LOG_ERR, "cannot start the notifier thread");
+		return -1;
+	}
+	cf->nt_running = 1;
 	if (cf->errors_policy == CHUNKFS_ERRORS_REPAIR) {
 		if (pthread_create(&cf->rp_thr, NULL, repair_main, cf) != 0) {
 			cfuse_log(CFS_LOG_ERR, "errors=repair: cannot start "
@@ -192,6 +265,21 @@ int cfuse_health_start(struct cfuse *cf)
 		}
 		cf->rp_running = 1;
 	}
+	return 0;
+}
+
+int cfuse_health_start(struct cfuse *cf)
+{
+	struct chunkfs_events *e;
+
+	pthread_mutex_init(&cf->ev_lock, NULL);
+	pthread_mutex_init(&cf->rp_lock, NULL);
+	pthread_cond_init(&cf->rp_cond, NULL);
+	pthread_mutex_init(&cf->nt_lock, NULL);
+	pthread_cond_init(&cf->nt_cond, NULL);
+	cf->ctl_time = time(NULL);
+	cfs_set_errors_policy(cf->fs, cf->errors_policy);
+	cfs_set_free_warn(cf->fs, cf->free_warn);
 	cfs_set_event_hook(cf->fs, event_hook, cf);
 	/* the events the mount itself made (a journal not replayed...) */
 	e = calloc(1, sizeof(*e));
@@ -219,6 +307,14 @@ void cfuse_health_stop(struct cfuse *cf)
 		pthread_join(cf->rp_thr, NULL);
 		cf->rp_running = 0;
 	}
+	if (cf->nt_running) {
+		pthread_mutex_lock(&cf->nt_lock);
+		cf->nt_stop = 1;
+		pthread_cond_signal(&cf->nt_cond);
+		pthread_mutex_unlock(&cf->nt_lock);
+		pthread_join(cf->nt_thr, NULL);
+		cf->nt_running = 0;
+	}
 	cfs_set_event_hook(cf->fs, NULL, NULL);
 	/* handles the kernel never released (the session is over) */
 	pthread_mutex_lock(&cf->ev_lock);
@@ -232,6 +328,8 @@ void cfuse_health_stop(struct cfuse *cf)
 	pthread_mutex_unlock(&cf->ev_lock);
 	pthread_cond_destroy(&cf->rp_cond);
 	pthread_mutex_destroy(&cf->rp_lock);
+	pthread_cond_destroy(&cf->nt_cond);
+	pthread_mutex_destroy(&cf->nt_lock);
 	pthread_mutex_destroy(&cf->ev_lock);
 }
 

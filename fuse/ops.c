@@ -1288,6 +1288,9 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			break;
 		}
 		r = cfs_scrub(FS(req), s);
+		/* the caller sees the repaired state once this returns */
+		if (r == 0 && (s->flags & CHUNKFS_SCRUB_REPAIR))
+			cfuse_inval_wait(CF(req));
 		break;
 	}
 	case CHUNKFS_IOC_HEALTH: {

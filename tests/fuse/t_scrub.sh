@@ -381,4 +381,36 @@ mount_fs "$IMG" "$MNT" free_warn=90
 	{ "$TOOL" events "$MNT"; fail "no free-low event with free_warn=90"; }
 umount_fs "$MNT"
 
+# ================= (d) the repaired state is seen at once =================
+note "(d) after an online repair the kernel's cached pages and attributes of what it changed are dropped"
+cp "$T/base" "$IMG"
+NODE=$(tree_node "$IMG" "$K" extent "$FRAG_LOCAL")
+mount_fs "$IMG" "$MNT"
+# read d3/frag (its pages stay cached: keep_cache) and stat it
+look() {
+	py "$MNT/d3/frag" "$1" <<'EOF'
+import hashlib, os, sys
+with open(sys.argv[1], "rb") as f:
+    h = hashlib.md5(f.read()).hexdigest()
+st = os.stat(sys.argv[1])
+open(sys.argv[2], "w").write("%s %d %d\n" % (h, st.st_size, st.st_blocks))
+EOF
+}
+look "$T/look0"
+"$TOOL" inject "$IMG" --chunk "$K" --what zero-block --block "$NODE" --force >/dev/null 2>&1 ||
+	fail "inject zero-block --force"
+"$TOOL" scrub "$MNT" --chunk "$K" --repair >"$T/scrub.out" 2>&1
+rc=$?
+look "$T/look1"     # at once (within the 1 s attribute timeout)
+[ "$rc" = 1 ] || { cat "$T/scrub.out"; fail "scrub --repair of the damaged extent node exited $rc, not 1"; }
+umount_fs "$MNT"
+"$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after the repair of d3/frag: exit $?"; }
+mount_fs "$IMG" "$MNT"
+look "$T/look2"     # what a fresh mount shows
+umount_fs "$MNT"
+echo "before: $(cat "$T/look0"); right after the repair: $(cat "$T/look1"); fresh mount: $(cat "$T/look2")"
+cmp -s "$T/look0" "$T/look2" && fail "the repair changed nothing in d3/frag: the case tests nothing"
+cmp -s "$T/look1" "$T/look2" ||
+	fail "right after the repair the mount still showed the old d3/frag (stale kernel cache)"
+
 echo "PASS: $TEST_NAME"

@@ -15,6 +15,7 @@
 
 #include "../../fs/check.h"
 #include "../../fs/internal.h"
+#include "../lib/chunkimg.h"
 #include "../lib/membdev.h"
 #include "../lib/tap.h"
 
@@ -69,41 +70,17 @@ static int verify(struct cfs_fs *fs, u64 ino, u64 size)
 
 static u8 *blk(u32 k, u32 local)
 {
-	return dev->mem + ((u64)CFS_FIRST_CHUNK_BLOCK + (u64)k * CB + local) * BS;
+	return ci_blk(dev, BS, CB, k, local);
 }
 
-/* A B+tree block of chunk k owned by local inode `owner`, tree `tree`. */
 static u32 tree_block(u32 k, u32 owner, u32 tree)
 {
-	const struct cfs_chunk_hdr *h = (const void *)blk(k, 0);
-	u32 l;
-
-	for (l = h->data_start; l < CB - 1; l++) {
-		const struct cfs_bhdr *b = (const void *)blk(k, l);
-
-		if (b->magic == CFS_MAGIC_BTREE && b->tree == tree &&
-		    b->owner_lo == owner && b->chunk == k)
-			return l;
-	}
-	return 0;
+	return ci_tree_block(dev, BS, CB, k, owner, tree);
 }
 
 static u32 offline_problems(void)
 {
-	struct cfs_fs *fs;
-	struct cfs_check_result r;
-	const char *why;
-	u32 k, found = 0;
-
-	if (cfs_mount_check(&dev->bdev, CFS_MOUNT_RDONLY, &fs, &why))
-		return 1000;
-	for (k = 0; k < cfs_nchunks(fs); k++) {
-		if (cfs_check_chunk(fs, k, CFS_CHECK_NOFIX, NULL, NULL, &r))
-			found += 1000;
-		found += r.found;
-	}
-	cfs_unmount(fs);
-	return found;
+	return ci_offline_problems(dev, NULL);
 }
 
 /* The newest event with this code, or NULL. */
