@@ -1484,6 +1484,7 @@ static int scrub_fs(const struct conf *c, struct state *st, struct fsrun *r,
  * mounts now), or all.  Returns how many, or -1. */
 static int round_mounts(const struct conf *c, struct mnt **out)
 {
+	static unsigned char missing[MAX_MOUNTS]; /* said so already */
 	struct mnt *all = calloc(MAX_MOUNTS * 4, sizeof(*all)), *sel;
 	int n, m = 0, j;
 	unsigned i;
@@ -1514,11 +1515,18 @@ static int round_mounts(const struct conf *c, struct mnt **out)
 			if (!strcmp(all[j].dir, want))
 				break;
 		if (j < n) {
+			if (missing[i])
+				say(LOG_INFO, "%s: a mounted chunkfs again; "
+				    "scrubbing it", c->mounts[i]);
+			missing[i] = 0;
 			sel[m++] = all[j];
 			continue;
 		}
-		say(LOG_WARNING, "%s: not a mounted chunkfs; skipped this "
-		    "round", c->mounts[i]);
+		/* said once, not every round while it stays unmounted */
+		if (!missing[i])
+			say(LOG_WARNING, "%s: not a mounted chunkfs; skipped "
+			    "until it is", c->mounts[i]);
+		missing[i] = 1;
 	}
 	free(all);
 	*out = sel;

@@ -273,4 +273,18 @@ grep -q "not a mounted chunkfs" "$T/once.log" || { cat "$T/once.log"; fail "--on
 note "unmount; fsck.chunkfs -fn finds the filesystem clean"
 umount_fs "$MNT"
 "$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after scrubd"; }
+
+note "a configured mount that is not mounted is reported once, not every round"
+start_sd
+n=0
+while [ "$(grep -c "round done" "$SD_LOG")" -lt 3 ]; do
+	n=$((n + 1)); [ $n -lt 100 ] || { cat "$SD_LOG"; fail "scrubd did no 3 rounds in 10 s"; }
+	sleep 0.1
+done
+[ "$(grep -c "not a mounted chunkfs" "$SD_LOG")" = 1 ] ||
+	{ cat "$SD_LOG"; fail "the unmounted $MNT was not reported exactly once over 3 rounds"; }
+mount_fs "$IMG" "$MNT"
+wait_log "a mounted chunkfs again" 10
+stop_sd
+umount_fs "$MNT"
 echo "PASS: $TEST_NAME"
