@@ -137,10 +137,14 @@ static void json_report(const char *mnt, int repair,
 		}
 		printf("\"found\": %u, \"fixed\": %u, \"state\": \"%s\", "
 		       "\"lost_found\": %u, \"duration_ns\": %llu, "
-		       "\"blocks_read\": %llu, \"peers\": %u, \"error\": null}",
+		       "\"blocks_read\": %llu, \"peers\": %u, "
+		       "\"locked_ns\": %llu, \"passes\": %u, "
+		       "\"under_lock\": %s, \"error\": null}",
 		       r->s.found, r->s.fixed, tool_chunk_state(r->s.state),
 		       r->s.lost_found, (unsigned long long)r->s.duration_ns,
-		       (unsigned long long)r->s.blocks_read, r->s.peers);
+		       (unsigned long long)r->s.blocks_read, r->s.peers,
+		       (unsigned long long)r->s.locked_ns, r->s.passes,
+		       (r->s.flags & CHUNKFS_SCRUB_LOCKED) ? "true" : "false");
 	}
 	printf("%s]}\n", n ? "\n" : "");
 }
