@@ -30,6 +30,8 @@ static int itable_buf(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 		return err;
 	*di = (struct cfs_dinode *)((*b)->data + sizeof(struct cfs_bhdr)) +
 	      local % ipb;
+	if (fs->shadow) /* what a scrub's private instance looked at */
+		shadow_note_inode(fs->shadow, (*b)->blkno, local % ipb, *di);
 	return 0;
 }
 

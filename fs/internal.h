@@ -114,6 +114,7 @@ struct cfs_fs {
 	u32 frozen;               /* chunk + 1 whose repair is being computed:
 				   * operations on its inodes wait; 0 none */
 	struct host_mutex *freeze_lock; /* held by that repair */
+	struct cfs_shadow *shadow; /* a scrub's private instance: its device */
 	u64 *inval;               /* inodes a repair changed (cfs_inval_take) */
 	u32 ninval, inval_cap;
 	int inval_lost;
@@ -173,12 +174,17 @@ struct shadow_block {
 	int observed;         /* read (or replayed) by the private instance */
 	int written;          /* written by it (data: the content) */
 	const u8 *data;
+	const u32 *slot_crc;  /* inode table block: the inodes it read */
 };
 struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift);
 struct cfs_bdev *shadow_dev(struct cfs_shadow *s);
 void shadow_capture(struct cfs_shadow *s); /* from now on writes are kept */
 void shadow_free(struct cfs_shadow *s);
 u32 shadow_hdr_crc(const u8 *blk);
+u32 shadow_inode_crc(const struct cfs_dinode *di);
+/* The private instance read inode `slot` of inode table block blk. */
+void shadow_note_inode(struct cfs_shadow *s, u64 blk, u32 slot,
+		       const struct cfs_dinode *di);
 /* The next block (*pos starts at 0); 0 at the end. */
 int shadow_each(struct cfs_shadow *s, u64 *pos, struct shadow_block *out);
 /* Wait while chunk k's repair is being computed (scrub.c); the caller

@@ -118,6 +118,7 @@ static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
 		return err;
 	}
 	shadow_capture(sh);
+	priv->shadow = sh;
 	err = cfs_check_chunk(priv, k, mode, NULL, NULL, r);
 	*reads += priv->nreads;
 	if (cfs_unmount(priv) && !err)
@@ -140,6 +141,32 @@ static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
  * does not depend on them); a header the pass wrote is installed whole,
  * so it must be whole what the pass read.
  */
+/*
+ * A block of a peer chunk the pass did not write, read again: is what the
+ * check looked at in it unchanged?  A header: what describes the chunk's
+ * structure.  An inode table block whose inodes the check read one by one
+ * (the cross pass reads peers' inodes so): those inodes, but for their
+ * times; other inodes of the block, changed or made since, are not what
+ * the check saw.  Anything else: 0 (compared whole by the caller).
+ */
+static int peer_current(struct cfs_fs *fs, const struct shadow_block *sb)
+{
+	const struct cfs_bhdr *h = (const struct cfs_bhdr *)fs->scratch;
+	const struct cfs_dinode *di;
+	u32 ipb = CFS_PAYLOAD(fs) / CFS_INODE_SIZE, i;
+
+	if (sb->header && h->magic == CFS_MAGIC_CHUNK)
+		return shadow_hdr_crc(fs->scratch) == sb->hcrc;
+	if (!sb->slot_crc || h->magic != CFS_MAGIC_ITABLE)
+		return 0;
+	di = (const struct cfs_dinode *)(fs->scratch + sizeof(*h));
+	for (i = 0; i < ipb; i++)
+		if (sb->slot_crc[i] &&
+		    (shadow_inode_crc(&di[i]) | 1) != sb->slot_crc[i])
+			return 0;
+	return 1;
+}
+
 static int shadow_current(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k,
 			  u64 since)
 {
@@ -169,12 +196,17 @@ static int shadow_current(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k,
 		if (fs->dev->ops->read(fs->dev, sb.blk << fs->bshift,
 				       fs->scratch, fs->bs))
 			ok = 0;
-		else if (sb.header && c != k && !((wrote[c / 8] >> (c % 8)) & 1) &&
-			 ((struct cfs_bhdr *)fs->scratch)->magic ==
-			 CFS_MAGIC_CHUNK)
-			ok = shadow_hdr_crc(fs->scratch) == sb.hcrc;
+		else if (c != k && !((wrote[c / 8] >> (c % 8)) & 1) &&
+			 peer_current(fs, &sb))
+			continue;
 		else
 			ok = host_crc32(0, fs->scratch, fs->bs) == sb.crc;
+		if (!ok)
+			host_log(CFS_LOG_DEBUG, "scrub of chunk %u: chunk %u "
+				 "block %llu (type %08x) changed under the "
+				 "private pass", k, c,
+				 (unsigned long long)(sb.blk - ch->start),
+				 ((struct cfs_bhdr *)fs->scratch)->magic);
 	}
 	host_free(wrote);
 	return ok;

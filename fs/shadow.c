@@ -28,6 +28,9 @@ struct shadow_ent {
 	u32 hcrc;             /* a chunk header's: of what is not counts */
 	u8 used, observed, written, header;
 	u8 *data;             /* held content (written, or replayed) */
+	u32 *slot_crc;        /* an inode table block: per inode slot the
+			       * private instance read, shadow_inode_crc of
+			       * it +1 (0: not read) */
 };
 
 struct cfs_shadow {
@@ -105,6 +108,34 @@ u32 shadow_hdr_crc(const u8 *blk)
 	h.verified_time = 0;
 	h.errors_found = h.errors_fixed = 0;
 	return host_crc32(0, &h, sizeof(h));
+}
+
+/* An inode's crc over all but its times (which say nothing about the
+ * structure a check looks at). */
+u32 shadow_inode_crc(const struct cfs_dinode *di)
+{
+	struct cfs_dinode d = *di;
+
+	d.atime = d.mtime = d.ctime = d.btime = 0;
+	d.atime_ns = d.mtime_ns = d.ctime_ns = d.btime_ns = 0;
+	return host_crc32(0, &d, sizeof(d));
+}
+
+void shadow_note_inode(struct cfs_shadow *s, u64 blk, u32 slot,
+		       const struct cfs_dinode *di)
+{
+	struct shadow_ent *e = ent_find(s, blk, 0);
+	u32 ipb = (s->bs - (u32)sizeof(struct cfs_bhdr)) / CFS_INODE_SIZE;
+
+	if (!e || slot >= ipb)
+		return;
+	if (!e->slot_crc) {
+		e->slot_crc = host_alloc((u64)ipb * 4);
+		if (!e->slot_crc)
+			return; /* then the whole block is compared */
+	}
+	if (!e->slot_crc[slot])
+		e->slot_crc[slot] = shadow_inode_crc(di) | 1;
 }
 
 static void observe(struct shadow_ent *e, const u8 *data, u32 bs)
@@ -265,8 +296,10 @@ void shadow_free(struct cfs_shadow *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->cap; i++)
+	for (i = 0; i < s->cap; i++) {
 		host_free(s->tab[i].data);
+		host_free(s->tab[i].slot_crc);
+	}
 	host_free(s->tab);
 	host_free(s->tmp);
 	host_free(s);
@@ -286,6 +319,7 @@ int shadow_each(struct cfs_shadow *s, u64 *pos, struct shadow_block *out)
 		out->observed = e->observed;
 		out->written = e->written;
 		out->data = e->data;
+		out->slot_crc = e->slot_crc;
 		return 1;
 	}
 	return 0;

@@ -8,7 +8,7 @@
 # itself could not run.  Run as root from anywhere in the repository:
 #
 #   tests/bench/scrub.sh [--files N] [--size-gb G] [--chunks SIZES]
-#                        [--runs N] [--quick] [--rev REV] [--keep]
+#                        [--runs N] [--quick] [--rev REV] [--keep] [--repair]
 #                        [--out FILE.md] [--raw FILE.csv] [--seed S]
 #                        [--tmpfs DIR] [--wait-idle SECS]
 #
@@ -38,6 +38,18 @@
 #     and nothing else); every scrub and check must find nothing;
 #  4. prints a table per chunk size: medians (min-max).
 #
+# With --repair, the online side repairs instead: for each K, one in-use
+# inode of K is scrambled under the mount (`chunkfs inject --what inode
+# --seed RUN --force`), a probe process keeps creating, writing and
+# removing small files in a directory outside K (one operation after the
+# other, each timed), and `chunkfs scrub DIR --chunk K --repair --json`
+# repairs K; recorded: the time the filesystem lock was held (locked_ns;
+# duration_ns for builds older than 5a5fd1d, whose repair held it
+# throughout), whether the check had to run under the lock, the scrub's
+# wall time, and the probe's slowest operation while the scrub ran (the
+# stall an operation elsewhere sees).  There is no offline side then:
+# compare two builds (--rev) instead.
+#
 # Times are wall-clock from fork to exit (tests/bench/runstat.c); the
 # online duration_ns is measured by the filesystem itself (fs/scrub.c),
 # from taking the lock to releasing it.
@@ -51,6 +63,7 @@
 #   --rev REV       benchmark chunkfs as of git revision REV (e.g. HEAD),
 #                   built from `git archive REV` in the temp dir; default:
 #                   the programs of the work tree (run make first)
+#   --repair        measure online repairs and the stall they cause (above)
 #   --keep          keep the temp dir (images, logs) on exit
 #   --out FILE      also write the Markdown report to FILE
 #   --raw FILE      also write every measurement as CSV to FILE
@@ -72,7 +85,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/../.." && pwd)
 CMDLINE="tests/bench/scrub.sh${*:+ $*}"
 
-NFILES="" SIZE_GB="" CHUNKS="64M 1G" RUNS="" QUICK=0 REV="" KEEP=0 OUT="" RAW=""
+NFILES="" SIZE_GB="" CHUNKS="64M 1G" RUNS="" QUICK=0 REV="" KEEP=0 OUT="" RAW="" REPAIR=0
 SEED=1 TMPFS_BASE=/dev/shm WAIT_IDLE=300 SMALL_MAX=16384
 
 usage() {
@@ -96,6 +109,7 @@ while [ $# -gt 0 ]; do
 	--rev) REV=${2:?}; shift ;;
 	--rev=*) REV=${1#*=} ;;
 	--keep) KEEP=1 ;;
+	--repair) REPAIR=1 ;;
 	--out) OUT=${2:?}; shift ;;
 	--out=*) OUT=${1#*=} ;;
 	--raw) RAW=${2:?}; shift ;;
@@ -324,6 +338,68 @@ online() { # SIZE RUN
 	done
 	umount_img
 }
+# the probe: timed file operations, one after the other, in DIR until
+# STOPFILE exists; prints "ops max_ms" of those made while MARKFILE exists
+cat >"$W/bin/probe.py" <<'EOF'
+import os, sys, time
+d, stop, mark = sys.argv[1], sys.argv[2], sys.argv[3]
+n, worst, i = 0, 0.0, 0
+data = b"x" * 4096
+while not os.path.exists(stop):
+    inside = os.path.exists(mark)
+    t = time.perf_counter()
+    p = os.path.join(d, "p%d" % (i % 64))
+    fd = os.open(p, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+    os.write(fd, data)
+    os.close(fd)
+    os.unlink(p)
+    dt = time.perf_counter() - t
+    if inside and os.path.exists(mark):
+        n += 1
+        worst = max(worst, dt)
+    i += 1
+print(n, "%.3f" % (worst * 1000))
+EOF
+# a directory of the mount whose inode is not in chunk K
+probe_dir() { # K
+	local i d
+	for ((i = 0; i < 20; i++)); do
+		d=$W/mnt/probe-$i
+		mkdir -p "$d" || die "mkdir $d"
+		[ $(( $(stat -c %i "$d") >> 32 )) != "$1" ] && { echo "$d"; return; }
+	done
+	die "no directory outside chunk $1"
+}
+repair_online() { # SIZE RUN
+	local s=$1 r=$2 k st j held under pdir ppid
+	drop_caches
+	mount_img "${IMGOF[$s]}"
+	for k in ${KS[$s]}; do
+		"$TOOL" inject "${IMGOF[$s]}" --chunk "$k" --what inode --seed "$((r + 1))" --force \
+			>>"$W/log/inject.log" 2>&1 || die "inject --force into chunk $k (-C $s) failed"
+		pdir=$(probe_dir "$k")
+		rm -f "$W/stop" "$W/mark"
+		python3 "$W/bin/probe.py" "$pdir" "$W/stop" "$W/mark" >"$W/probe.out" 2>>"$W/log/probe.log" &
+		ppid=$!
+		sleep 0.3
+		touch "$W/mark"
+		"$RUNSTAT" "$W/rs" "$TOOL" scrub "$W/mnt" --chunk "$k" --repair --json >"$W/scrub.json" 2>>"$W/log/scrub.log"
+		st=$?
+		rm -f "$W/mark"
+		touch "$W/stop"
+		wait "$ppid" || die "the probe failed (see $W/log/probe.log)"
+		j=$(tr -d '\n' <"$W/scrub.json")
+		[ "$st" = 1 ] || [ "$st" = 0 ] || die "chunkfs scrub --repair --chunk $k (-C $s): status $st: $j"
+		held=$(echo "$j" | sed -n 's/.*"locked_ns": *\([0-9]*\).*/\1/p')
+		[ -n "$held" ] || held=$(echo "$j" | sed -n 's/.*"duration_ns": *\([0-9]*\).*/\1/p')
+		under=$(echo "$j" | sed -n 's/.*"under_lock": *\(true\|false\).*/\1/p')
+		[ -n "$under" ] || under=true
+		echo "$s,repair,$k,$r,$(cut -d' ' -f1 "$W/rs"),$held,$([ "$under" = true ] && echo 1 || echo 0),$(cut -d' ' -f2 "$W/probe.out"),$(cut -d' ' -f1 "$W/probe.out")" >>"$RES"
+	done
+	umount_img
+	"$FSCK" -fn "${IMGOF[$s]}" >>"$W/log/fsck-after.log" 2>&1 ||
+		die "fsck.chunkfs -fn after the online repairs (-C $s) is not clean (see $W/log/fsck-after.log)"
+}
 offline() { # SIZE RUN
 	local s=$1 r=$2 k st
 	for k in ${KS[$s]}; do
@@ -343,7 +419,8 @@ T_START=$(date +%s)
 for ((r = 0; r <= RUNS; r++)); do
 	[ $r = 0 ] && log "warm-up round" || log "round $r/$RUNS"
 	for s in $CHUNKS; do
-		if [ $((r % 2)) = 1 ]; then online "$s" "$r"; offline "$s" "$r"
+		if [ "$REPAIR" = 1 ]; then repair_online "$s" "$r"
+		elif [ $((r % 2)) = 1 ]; then online "$s" "$r"; offline "$s" "$r"
 		else offline "$s" "$r"; online "$s" "$r"; fi
 	done
 done
@@ -401,16 +478,45 @@ report() {
 	echo "Cells: median (min-max) of $RUNS rounds.  Online: check only (no --repair), on a mount made for the round (fresh daemon); offline: the unmounted image.  Every scrub and check found nothing."
 }
 
+report_repair() {
+	local s k info ino blk why
+	echo "Command: \`$CMDLINE\` ($(date -u +%Y-%m-%dT%H:%MZ), $RUNS rounds + 1 warm-up, benchmark phase ${T_BENCH}s, waited ${T_WAIT}s for idle CPUs)"
+	echo
+	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), $TMPFS_BASE: tmpfs; chunkfs: $CFS_VERSION; CPUs $idle% idle just before the start, load average $LOAD_START at the start, $LOAD_END at the end"
+	echo
+	echo "Tree: $TREE_FILES files, $TREE_DIRS directories, $(gib "$TREE_BYTES") of data (gentree, seed $SEED)."
+	for s in $CHUNKS; do
+		echo
+		echo "Chunks of $s: ${NCHUNKS[$s]} chunks, image $(( $(stat -c %s "${IMGOF[$s]}") >> 20 )) MiB."
+		echo
+		echo "| chunk K | inodes used | lock held by the repair [ms] | repairs under the lock | \`chunkfs scrub --repair\` wall [ms] | slowest probe operation elsewhere during it [ms] | probe operations during it |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+		for k in ${KS[$s]}; do
+			read -r ino blk why <<<"${KINFO[$s/$k]}"
+			echo "| $k ($why) | $ino | $(SCALE=1e-6; ms_cell "$(stats "$s" repair "$k" 6)") | $(awk -F, -v s="$s" -v k="$k" '$1 == s && $2 == "repair" && $3 == k && $4 >= 1 { n++; u += $7 } END { printf "%d of %d", u, n }' "$RES") | $(SCALE=1000; ms_cell "$(stats "$s" repair "$k" 5)") | $(SCALE=1; ms_cell "$(stats "$s" repair "$k" 8)") | $(stats "$s" repair "$k" 9 | cut -d' ' -f1) |"
+		done
+	done
+	echo
+	echo "Cells: median (min-max) of $RUNS rounds.  Each round scrambles one in-use inode of K under the mount and repairs it online while the probe works in a directory outside K; fsck.chunkfs -fn is clean after every round's unmount."
+}
+
 echo
-echo "== Online scrub against offline check: $CMDLINE"
-MD=$(report)
+if [ "$REPAIR" = 1 ]; then
+	echo "== Online repair and the stall it causes: $CMDLINE"
+	MD=$(report_repair)
+else
+	echo "== Online scrub against offline check: $CMDLINE"
+	MD=$(report)
+fi
 echo "$MD"
 if [ -n "$OUT" ]; then
 	echo "$MD" >"$OUT" || die "cannot write $OUT"
 	log "Markdown report written to $OUT"
 fi
 if [ -n "$RAW" ]; then
-	{ echo "chunk_size,side,chunk,run,wall_s,held_ns,blocks_read"; cat "$RES"; } >"$RAW" || die "cannot write $RAW"
+	if [ "$REPAIR" = 1 ]; then h="chunk_size,side,chunk,run,wall_s,held_ns,under_lock,probe_max_ms,probe_ops"
+	else h="chunk_size,side,chunk,run,wall_s,held_ns,blocks_read"; fi
+	{ echo "$h"; cat "$RES"; } >"$RAW" || die "cannot write $RAW"
 	log "raw results written to $RAW"
 fi
 exit 0
