@@ -113,6 +113,8 @@ struct cfs_fs {
 	u64 cseq;                 /* commits started (journal.c) */
 	u32 frozen;               /* chunk + 1 whose repair is being computed:
 				   * operations on its inodes wait; 0 none */
+	u32 frozen_peer[8];       /* more chunks frozen with it (+1; 0 none):
+				   * the peers its repair writes */
 	struct host_mutex *freeze_lock; /* held by that repair */
 	struct cfs_shadow *shadow; /* a scrub's private instance: its device */
 	u64 *inval;               /* inodes a repair changed (cfs_inval_take) */

@@ -40,10 +40,23 @@ static void drop_chunk_bufs(struct cfs_fs *fs, u32 k)
 
 /* Wait while chunk k's repair is being computed: the operation changes an
  * inode of it (internal.h).  fs->lock is dropped meanwhile. */
+static int is_frozen(const struct cfs_fs *fs, u32 c)
+{
+	u32 i;
+
+	if (!fs->frozen)
+		return 0;
+	if (c + 1 == fs->frozen)
+		return 1;
+	for (i = 0; i < 8 && fs->frozen_peer[i]; i++)
+		if (c + 1 == fs->frozen_peer[i])
+			return 1;
+	return 0;
+}
+
 void scrub_wait_unfrozen(struct cfs_fs *fs, u64 a, u64 b)
 {
-	while (fs->frozen && (CFS_CHUNK_OF(a) + 1 == fs->frozen ||
-			      CFS_CHUNK_OF(b) + 1 == fs->frozen)) {
+	while (is_frozen(fs, CFS_CHUNK_OF(a)) || is_frozen(fs, CFS_CHUNK_OF(b))) {
 		host_mutex_unlock(fs->lock);
 		host_mutex_lock(fs->freeze_lock);   /* until the repair is in */
 		host_mutex_unlock(fs->freeze_lock);
@@ -410,6 +423,26 @@ static int scrub_locked(struct cfs_fs *fs, struct cfs_chunk *ch, u32 k,
 
 #define SCRUB_PASSES 3
 
+/* The chunks other than k a pass wrote, added to peers[8] (chunk + 1). */
+static void add_written_peers(struct cfs_fs *fs, struct cfs_shadow *sh,
+			      u32 k, u32 *peers)
+{
+	struct shadow_block sb;
+	u64 pos = 0;
+	u32 i;
+
+	while (shadow_each(sh, &pos, &sb)) {
+		u32 c = chunk_of_blk(fs, sb.blk);
+
+		if (!sb.written || c == CFS_NO_CHUNK || c == k)
+			continue;
+		for (i = 0; i < 8 && peers[i] && peers[i] != c + 1; i++)
+			;
+		if (i < 8 && !peers[i])
+			peers[i] = c + 1;
+	}
+}
+
 /*
  * The scrub of one chunk.  A private pass checks it without the lock
  * (check only: a look that a healthy chunk passes while operations go
@@ -429,7 +462,7 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 	struct cfs_shadow *sh;
 	struct cfs_chunk *ch;
 	int repair = !!(s->flags & CHUNKFS_SCRUB_REPAIR), err = 0, done = 0;
-	u32 mode = CFS_CHECK_NOFIX, stale = 0;
+	u32 mode = CFS_CHECK_NOFIX, stale = 0, peers[8] = { 0 };
 	s64 t0s, tls;
 	u64 since, r0;
 	u32 t0n, tln;
@@ -452,8 +485,10 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 		if (fix) /* operations changing the chunk wait from now on */
 			host_mutex_lock(fs->freeze_lock);
 		host_mutex_lock(fs->lock);
-		if (fix)
+		if (fix) {
 			fs->frozen = s->chunk + 1;
+			cfs_memcpy(fs->frozen_peer, peers, sizeof(peers));
+		}
 		err = journal_commit(fs, 0); /* the disk holds what memory does */
 		since = fs->cseq;
 		host_mutex_unlock(fs->lock);
@@ -470,12 +505,18 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 		host_now(&tls, &tln);
 		host_mutex_lock(fs->lock);
 		fs->frozen = 0;
+		cfs_memset(fs->frozen_peer, 0, sizeof(fs->frozen_peer));
 		if (res.fatal) {
 			stale = SCRUB_PASSES; /* cannot tell here: under the lock */
 		} else {
 			err = journal_commit(fs, 0);
 			if (!err && !shadow_current(fs, sh, s->chunk, since)) {
-				stale++; /* what it read changed: again */
+				/* what it read changed: again, with the peers
+				 * this repair writes frozen too */
+				stale++;
+				if (fix)
+					add_written_peers(fs, sh, s->chunk,
+							  peers);
 			} else if (!err && !fix && res.found && repair) {
 				mode = CFS_CHECK_FIXALL; /* now repair it */
 			} else {

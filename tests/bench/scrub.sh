@@ -339,26 +339,26 @@ online() { # SIZE RUN
 	umount_img
 }
 # the probe: timed file operations, one after the other, in DIR until
-# STOPFILE exists; prints "ops max_ms" of those made while MARKFILE exists
+# STOPFILE exists; then reads "t0 t1" (the scrub's start and end, epoch
+# seconds) from WINFILE and prints "ops max_ms": the operations that
+# overlapped the scrub and the slowest of them (its whole duration)
 cat >"$W/bin/probe.py" <<'EOF'
 import os, sys, time
-d, stop, mark = sys.argv[1], sys.argv[2], sys.argv[3]
-n, worst, i = 0, 0.0, 0
+d, stop, win = sys.argv[1], sys.argv[2], sys.argv[3]
+ops, i = [], 0
 data = b"x" * 4096
 while not os.path.exists(stop):
-    inside = os.path.exists(mark)
-    t = time.perf_counter()
+    t = time.time()
     p = os.path.join(d, "p%d" % (i % 64))
     fd = os.open(p, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
     os.write(fd, data)
     os.close(fd)
     os.unlink(p)
-    dt = time.perf_counter() - t
-    if inside and os.path.exists(mark):
-        n += 1
-        worst = max(worst, dt)
+    ops.append((t, time.time()))
     i += 1
-print(n, "%.3f" % (worst * 1000))
+t0, t1 = map(float, open(win).read().split())
+inside = [e - s for s, e in ops if e >= t0 and s <= t1]
+print(len(inside), "%.3f" % (max(inside) * 1000 if inside else 0))
 EOF
 # a directory of the mount whose inode is not in chunk K
 probe_dir() { # K
@@ -371,21 +371,22 @@ probe_dir() { # K
 	die "no directory outside chunk $1"
 }
 repair_online() { # SIZE RUN
-	local s=$1 r=$2 k st j held under pdir ppid
+	local s=$1 r=$2 k st j held under pdir ppid t0
 	drop_caches
 	mount_img "${IMGOF[$s]}"
 	for k in ${KS[$s]}; do
 		"$TOOL" inject "${IMGOF[$s]}" --chunk "$k" --what inode --seed "$((r + 1))" --force \
 			>>"$W/log/inject.log" 2>&1 || die "inject --force into chunk $k (-C $s) failed"
 		pdir=$(probe_dir "$k")
-		rm -f "$W/stop" "$W/mark"
-		python3 "$W/bin/probe.py" "$pdir" "$W/stop" "$W/mark" >"$W/probe.out" 2>>"$W/log/probe.log" &
+		rm -f "$W/stop"
+		python3 "$W/bin/probe.py" "$pdir" "$W/stop" "$W/win" >"$W/probe.out" 2>>"$W/log/probe.log" &
 		ppid=$!
 		sleep 0.3
-		touch "$W/mark"
+		t0=$(date +%s.%N)
 		"$RUNSTAT" "$W/rs" "$TOOL" scrub "$W/mnt" --chunk "$k" --repair --json >"$W/scrub.json" 2>>"$W/log/scrub.log"
 		st=$?
-		rm -f "$W/mark"
+		echo "$t0 $(date +%s.%N)" >"$W/win"
+		sleep 0.1
 		touch "$W/stop"
 		wait "$ppid" || die "the probe failed (see $W/log/probe.log)"
 		j=$(tr -d '\n' <"$W/scrub.json")
@@ -489,7 +490,7 @@ report_repair() {
 		echo
 		echo "Chunks of $s: ${NCHUNKS[$s]} chunks, image $(( $(stat -c %s "${IMGOF[$s]}") >> 20 )) MiB."
 		echo
-		echo "| chunk K | inodes used | lock held by the repair [ms] | repairs under the lock | \`chunkfs scrub --repair\` wall [ms] | slowest probe operation elsewhere during it [ms] | probe operations during it |"
+		echo "| chunk K | inodes used | lock held by the repair [ms] | repairs under the lock | \`chunkfs scrub --repair\` wall [ms] | slowest probe operation elsewhere overlapping it [ms] | probe operations overlapping it |"
 		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 		for k in ${KS[$s]}; do
 			read -r ino blk why <<<"${KINFO[$s/$k]}"
