@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/bench/placement.sh - placement quality: how many files need
+# continuations, on a real tree and under aging, against the chunk size
+# (issue 7).
+#
+# A benchmark, not a test: it prints figures and exits 0 unless the
+# benchmark itself could not run (a chunkfs error, or fsck finding problems
+# after aging, is a failure of the run).  Run as root from anywhere in the
+# repository (FUSE mounts):
+#
+#   tests/bench/placement.sh [--sizes "64M 256M 1G 4G"] [--fills "80 95"]
+#                            [--fs-gb G] [--rounds N] [--seed S]
+#                            [--max-file SIZE] [--age-args "ARGS"] [--tree DIR]
+#                            [--ext4-image FILE] [--no-cref] [--no-age]
+#                            [--rev REV] [--dir DIR] [--out FILE.md]
+#                            [--raw FILE.csv] [--plot FILE.png] [--keep]
+#
+# What it does:
+#  1. cref: an ext4 image of a real tree (default /usr), made once with
+#     `mkfs.ext4 -q -d TREE` (1.3x the tree's size, on --ext4-dir, default
+#     /var/tmp: it is several GiB and only read), or the one --ext4-image
+#     names; then `chunkfs cref IMAGE --chunk-size S --json` for every size:
+#     the links the same files and directories would need in chunkfs;
+#  2. aging: for every chunk size S and fill F, a fresh chunkfs image of
+#     max(G GiB, 3 chunks) (sparse, on --dir, default /dev/shm, i.e. RAM),
+#     `mkfs.chunkfs -C S`, mounted with chunkfs-fuse, then
+#     `chunkfs age MNT --seed S --fill F --rounds N --max-file M` (fill to
+#     F% with the size mix of /usr, then N rounds of deleting 30%,
+#     renaming 5% across directories, growing 2% and refilling), unmounted,
+#     `fsck.chunkfs -fn` (must be clean) and `chunkfs stat --json`: the
+#     share of files with continuations, the most on one file, the space
+#     the links take;
+#  3. prints a Markdown table of both, writes it to --out, every figure to
+#     --raw (CSV), and with gnuplot a plot (PNG) of the share of files with
+#     continuations against the chunk size to --plot.
+#
+# Only the allocator matters here, not speed: the figures are counts, the
+# same on every run for the same seed (up to ENOSPC timing), so one run per
+# configuration is enough.  --rev REV runs the allocator (mkfs.chunkfs,
+# chunkfs-fuse, fsck.chunkfs) of git revision REV, built from `git archive
+# REV`, with the work tree's tools/chunkfs (age, stat, cref): before/after
+# comparisons of a placement change.
+#
+# Options:
+#   --sizes LIST     chunk sizes (default "64M 256M 1G 4G")
+#   --fills LIST     fill targets in percent (default "80 95")
+#   --fs-gb G        chunkfs image size in GiB, at least 3 chunks (default 6:
+#                    the 4 GiB chunks get 12 GiB); the data written is about
+#                    (1 + 0.3 N) x fill x size
+#   --rounds N       aging rounds (default 4)
+#   --seed S         aging seed (default 1)
+#   --max-file SIZE  largest aged file (default 256M)
+#   --age-args ARGS  more options for chunkfs age, e.g. "--rename 0
+#                    --hard-links 0": without renames and hard links across
+#                    directories (which need directory continuations
+#                    whatever the allocator does), only placement is left
+#   --tree DIR       tree for the ext4 image (default /usr)
+#   --ext4-image F   use (or make, if missing) this ext4 image for cref
+#   --ext4-dir DIR   where to make the ext4 image (default /var/tmp)
+#   --no-cref, --no-age   skip one part
+#   --rev REV        the allocator of revision REV (see above)
+#   --dir DIR        where the chunkfs images live (default /dev/shm)
+#   --out FILE       also write the Markdown report to FILE
+#   --raw FILE       also write every figure as CSV to FILE
+#   --plot FILE      also plot to FILE (PNG; needs gnuplot: on Debian
+#                    `apt-get install gnuplot-nox`)
+#   --keep           keep the temp dir (images, logs)
+#
+# The temp dir is removed on exit, also on failure or Ctrl-C.
+
+set -u -o pipefail
+
+# The whole script is one compound command, so that bash has read all of
+# it before it runs: editing the file during a run cannot break the run.
+{
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/../.." && pwd)
+CMDLINE="tests/bench/placement.sh${*:+ $*}"
+
+SIZES="64M 256M 1G 4G" FILLS="80 95" FS_GB=6 ROUNDS=4 SEED=1 MAXF=256M AGE_ARGS=""
+TREE=/usr EXT4="" EXT4_DIR=/var/tmp CREF=1 AGE=1 REV="" DIR=/dev/shm
+OUT="" RAW="" PLOT="" KEEP=0
+
+usage() {
+	sed -n '/^# tests\/bench/,/^# The temp dir/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit "${1:-0}"
+}
+die() { echo "placement-bench: $*" >&2; exit 1; }
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--sizes) SIZES=${2:?}; shift ;;
+	--fills) FILLS=${2:?}; shift ;;
+	--fs-gb) FS_GB=${2:?}; shift ;;
+	--rounds) ROUNDS=${2:?}; shift ;;
+	--seed) SEED=${2:?}; shift ;;
+	--max-file) MAXF=${2:?}; shift ;;
+	--age-args) AGE_ARGS=${2?}; shift ;;
+	--tree) TREE=${2:?}; shift ;;
+	--ext4-image) EXT4=${2:?}; shift ;;
+	--ext4-dir) EXT4_DIR=${2:?}; shift ;;
+	--no-cref) CREF=0 ;;
+	--no-age) AGE=0 ;;
+	--rev) REV=${2:?}; shift ;;
+	--dir) DIR=${2:?}; shift ;;
+	--out) OUT=${2:?}; shift ;;
+	--raw) RAW=${2:?}; shift ;;
+	--plot) PLOT=${2:?}; shift ;;
+	--keep) KEEP=1 ;;
+	-h|--help) usage 0 ;;
+	*) echo "placement-bench: unknown option $1" >&2; usage 2 ;;
+	esac
+	shift
+done
+
+[ "$(id -u)" = 0 ] || die "run as root (FUSE mounts, mkfs.ext4 -d of $TREE)"
+for c in mkfs.ext4 python3 fusermount3; do
+	command -v "$c" >/dev/null || die "$c missing (sh tests/deps.sh)"
+done
+if [ -n "$PLOT" ] && ! command -v gnuplot >/dev/null; then
+	die "--plot needs gnuplot, which is not installed: apt-get install gnuplot-nox (only the benchmark needs it)"
+fi
+
+W=$(mktemp -d "$DIR/cfs-placement.XXXXXX") || die "mktemp in $DIR failed"
+MNT=$W/mnt
+mkdir -p "$W/bin" "$W/log" "$MNT"
+DAEMON=""
+cleanup() {
+	if mountpoint -q "$MNT" 2>/dev/null; then
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null
+	fi
+	[ -n "$DAEMON" ] && wait "$DAEMON" 2>/dev/null
+	if [ "$KEEP" = 1 ]; then log "kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ---------------------------------------------------------------- programs
+PROGS="mkfs/mkfs.chunkfs fuse/chunkfs-fuse fsck/fsck.chunkfs"
+if [ -n "$REV" ]; then
+	sha=$(cd "$REPO" && git rev-parse --short "$REV^{commit}") || die "--rev $REV: no such revision"
+	log "building the allocator of $REV ($sha) from git archive in $W/src"
+	mkdir -p "$W/src"
+	(cd "$REPO" && git archive "$sha") | tar -x -C "$W/src" || die "git archive $REV failed"
+	# shellcheck disable=SC2086
+	make -C "$W/src" -j"$(nproc)" $PROGS >"$W/log/build.log" 2>&1 ||
+		{ tail -n 20 "$W/log/build.log" >&2; die "chunkfs $REV does not build"; }
+	SRC=$W/src
+	CFS_VERSION="allocator of git $REV ($sha), tools of the work tree"
+else
+	SRC=$REPO
+	CFS_VERSION="work tree at $(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo unknown)"
+fi
+for p in $PROGS; do
+	[ -x "$SRC/$p" ] || die "$SRC/$p missing (run make)"
+	cp "$SRC/$p" "$W/bin/" || die "cannot copy $p"
+done
+[ -x "$REPO/tools/chunkfs" ] || die "$REPO/tools/chunkfs missing (run make)"
+cp "$REPO/tools/chunkfs" "$W/bin/" || die "cannot copy tools/chunkfs"
+MKFS=$W/bin/mkfs.chunkfs FUSE=$W/bin/chunkfs-fuse FSCK=$W/bin/fsck.chunkfs TOOL=$W/bin/chunkfs
+
+bytes_of() { python3 -c 'import sys
+s = sys.argv[1]; m = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+print(int(s[:-1]) * m[s[-1]] if s[-1] in m else int(s))' "$1"; }
+
+CSV=$W/figures.csv
+echo "kind,chunk_size,fill_target,used_pct,files,files_with_links,share_pct,max_per_file,dirs,dirs_with_links,links,overhead_bytes,overhead_pct,seconds" >"$CSV"
+
+# ---------------------------------------------------------------- cref
+if [ "$CREF" = 1 ]; then
+	[ -n "$EXT4" ] || EXT4=$EXT4_DIR/cfs-placement-$(basename "$TREE").ext4
+	if [ ! -s "$EXT4" ]; then
+		kb=$(du -sxk "$TREE" | awk '{ print $1 }')
+		log "making $EXT4: mkfs.ext4 -d $TREE ($((kb / 1024)) MiB), 1.3x that"
+		mkfs.ext4 -q -F -d "$TREE" "$EXT4" "$((kb * 13 / 10 / 1024 + 64))M" >"$W/log/mkfs.ext4.log" 2>&1 ||
+			{ cat "$W/log/mkfs.ext4.log" >&2; rm -f "$EXT4"; die "mkfs.ext4 -d $TREE failed"; }
+	fi
+	for s in $SIZES; do
+		log "cref $EXT4 --chunk-size $s"
+		t0=$(date +%s.%N)
+		"$TOOL" cref "$EXT4" --chunk-size "$s" --json --quiet >"$W/cref-$s.json" ||
+			die "chunkfs cref --chunk-size $s failed"
+		t1=$(date +%s.%N)
+		python3 - "$W/cref-$s.json" "$s" "$(bytes_of "$s")" "$t0" "$t1" >>"$CSV" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+print("cref,%s,,,%d,%d,%.4f,%d,%d,%d,%d,,,%.2f" % (sys.argv[3], j["regular_files"], j["files_with_links"],
+      j["files_with_links_pct"], j["max_links_per_file"], j["directories"], j["directories_with_links"],
+      j["cross_chunk_links"], float(sys.argv[5]) - float(sys.argv[4])))
+EOF
+	done
+fi
+
+# ---------------------------------------------------------------- aging
+if [ "$AGE" = 1 ]; then
+	for s in $SIZES; do
+		cb=$(bytes_of "$s")
+		fsb=$((FS_GB << 30))
+		[ "$fsb" -ge $((3 * cb)) ] || fsb=$((3 * cb))
+		for f in $FILLS; do
+			img=$W/img
+			rm -f "$img"
+			avail=$(df -k --output=avail "$DIR" | tail -n 1)
+			[ "$avail" -gt $((fsb / 1024 + 1048576)) ] ||
+				die "$DIR has $((avail / 1024)) MiB free, an image of $((fsb >> 20)) MiB needs more (use --dir)"
+			log "aging: ${s} chunks, $((fsb >> 30)) GiB, fill $f%, $ROUNDS rounds, seed $SEED${AGE_ARGS:+, $AGE_ARGS}"
+			"$MKFS" -q -C "$s" "$img" "$((fsb >> 20))M" || die "mkfs.chunkfs -C $s failed"
+			"$FUSE" -f "$img" "$MNT" >"$W/log/fuse-$s-$f.log" 2>&1 &
+			DAEMON=$!
+			n=0
+			until mountpoint -q "$MNT"; do
+				kill -0 "$DAEMON" 2>/dev/null || { cat "$W/log/fuse-$s-$f.log" >&2; die "chunkfs-fuse died"; }
+				n=$((n + 1)); [ $n -lt 300 ] || die "mount timeout"; sleep 0.1
+			done
+			# shellcheck disable=SC2086
+			"$TOOL" age "$MNT" --seed "$SEED" --fill "$f" --rounds "$ROUNDS" --max-file "$MAXF" $AGE_ARGS \
+				--json >"$W/age-$s-$f.json" 2>"$W/log/age-$s-$f.log" ||
+				{ cat "$W/log/age-$s-$f.log" >&2; die "chunkfs age failed ($s, $f%)"; }
+			fusermount3 -u "$MNT" || die "fusermount3 -u failed"
+			wait "$DAEMON" || die "chunkfs-fuse exited with an error"
+			DAEMON=""
+			"$FSCK" -fn "$img" >"$W/log/fsck-$s-$f.log" 2>&1 ||
+				{ tail -n 20 "$W/log/fsck-$s-$f.log" >&2; die "fsck.chunkfs -fn found problems after aging ($s, $f%)"; }
+			"$TOOL" stat --json "$img" >"$W/stat-$s-$f.json" || die "chunkfs stat failed"
+			python3 - "$W/stat-$s-$f.json" "$W/age-$s-$f.json" "$cb" "$f" >>"$CSV" <<'EOF'
+import json, sys
+s, a = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print("age,%s,%s,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%.1f" % (sys.argv[3], sys.argv[4], a["used_pct"],
+      s["regular_files"], s["files_with_continuations"], s["files_with_continuations_pct"],
+      s["max_continuations_per_file"], s["directories"], s["directories_with_continuations"],
+      s["cross_chunk_links"], s["link_overhead_bytes"], s["link_overhead_pct"], a["seconds"]))
+EOF
+			tail -n 1 "$CSV" >&2
+			rm -f "$img"
+		done
+	done
+fi
+
+# ---------------------------------------------------------------- report
+REPORT=$W/report.md
+python3 - "$CSV" "$CMDLINE" "$CFS_VERSION" "${EXT4:-}" "$TREE" "$AGE_ARGS" >"$REPORT" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+def size(b):
+    b = int(b)
+    return "%d GiB" % (b >> 30) if b >= 1 << 30 else "%d MiB" % (b >> 20)
+print("`%s`, %s.\n" % (sys.argv[2], sys.argv[3]))
+cref = [r for r in rows if r["kind"] == "cref"]
+if cref:
+    print("cref on `%s` (ext4 image of %s):\n" % (sys.argv[4], sys.argv[5]))
+    print("| chunk size | files | files with links | share | most on one file | dirs with links | links | s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in cref:
+        print("| %s | %s | %s | %.3f%% | %s | %s of %s | %s | %s |" % (size(r["chunk_size"]), r["files"],
+              r["files_with_links"], float(r["share_pct"]), r["max_per_file"], r["dirs_with_links"],
+              r["dirs"], r["links"], r["seconds"]))
+    print()
+age = [r for r in rows if r["kind"] == "age"]
+if age:
+    print("chunkfs after `chunkfs age%s` (chunkfs stat):\n" % (" " + sys.argv[6] if sys.argv[6] else ""))
+    print("| chunk size | fill | used | files | with continuations | share | most on one file | dirs with cont. | links | space for links | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in age:
+        print("| %s | %s%% | %s%% | %s | %s | %.3f%% | %s | %s of %s | %s | %.1f MiB (%.3f%%) | %s |" % (
+              size(r["chunk_size"]), r["fill_target"], r["used_pct"], r["files"], r["files_with_links"],
+              float(r["share_pct"]), r["max_per_file"], r["dirs_with_links"], r["dirs"], r["links"],
+              int(r["overhead_bytes"]) / 1048576.0, float(r["overhead_pct"]), r["seconds"]))
+EOF
+cat "$REPORT"
+[ -z "$OUT" ] || cp "$REPORT" "$OUT" || die "cannot write $OUT"
+[ -z "$RAW" ] || cp "$CSV" "$RAW" || die "cannot write $RAW"
+
+if [ -n "$PLOT" ]; then
+	awk -F, '$1 == "cref" { print $2 / 1048576, $7 }' "$CSV" >"$W/p-cref.dat"
+	plots=""
+	[ -s "$W/p-cref.dat" ] && plots="'$W/p-cref.dat' using 1:2 with linespoints title 'cref: ext4 image of $TREE'"
+	for f in $FILLS; do
+		awk -F, -v f="$f" '$1 == "age" && $3 == f { print $2 / 1048576, $7 }' "$CSV" >"$W/p-age-$f.dat"
+		[ -s "$W/p-age-$f.dat" ] || continue
+		plots="${plots:+$plots, }'$W/p-age-$f.dat' using 1:2 with linespoints title 'chunkfs aged to $f% full'"
+	done
+	gnuplot <<EOF || die "gnuplot failed"
+set terminal pngcairo size 800,500
+set output '$PLOT'
+set logscale x 2
+set xlabel 'chunk size (MiB)'
+set ylabel 'files with continuations (%)'
+set grid
+set key top right
+set title 'Share of files that need a cross-chunk link'
+plot $plots
+EOF
+	log "plot written to $PLOT"
+fi
+
+exit 0
+}
