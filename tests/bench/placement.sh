@@ -275,24 +275,28 @@ cat "$REPORT"
 [ -z "$RAW" ] || cp "$CSV" "$RAW" || die "cannot write $RAW"
 
 if [ -n "$PLOT" ]; then
-	awk -F, '$1 == "cref" { print $2 / 1048576, $7 }' "$CSV" >"$W/p-cref.dat"
+	# columns: chunk size (MiB), share of files, share of directories
+	awk -F, '$1 == "cref" { print $2 / 1048576, $7, 100 * $10 / $9 }' "$CSV" >"$W/p-cref.dat"
 	plots=""
-	[ -s "$W/p-cref.dat" ] && plots="'$W/p-cref.dat' using 1:2 with linespoints title 'cref: ext4 image of $TREE'"
+	[ -s "$W/p-cref.dat" ] && plots="'$W/p-cref.dat' using 1:COL with linespoints title 'cref: ext4 image of $TREE'"
 	for f in $FILLS; do
-		awk -F, -v f="$f" '$1 == "age" && $3 == f { print $2 / 1048576, $7 }' "$CSV" >"$W/p-age-$f.dat"
+		awk -F, -v f="$f" '$1 == "age" && $3 == f { print $2 / 1048576, $7, 100 * $10 / $9 }' "$CSV" >"$W/p-age-$f.dat"
 		[ -s "$W/p-age-$f.dat" ] || continue
-		plots="${plots:+$plots, }'$W/p-age-$f.dat' using 1:2 with linespoints title 'chunkfs aged to $f% full'"
+		plots="${plots:+$plots, }'$W/p-age-$f.dat' using 1:COL with linespoints title 'chunkfs aged to $f% full'"
 	done
 	gnuplot <<EOF || die "gnuplot failed"
-set terminal pngcairo size 800,500
+set terminal pngcairo size 1100,450
 set output '$PLOT'
+set multiplot layout 1,2 title 'Cross-chunk links against the chunk size${AGE_ARGS:+ (age $AGE_ARGS)}'
 set logscale x 2
 set xlabel 'chunk size (MiB)'
-set ylabel 'files with continuations (%)'
 set grid
 set key top right
-set title 'Share of files that need a cross-chunk link'
-plot $plots
+set ylabel 'regular files with continuations (%)'
+plot ${plots//COL/2}
+set ylabel 'directories with continuations (%)'
+plot ${plots//COL/3}
+unset multiplot
 EOF
 	log "plot written to $PLOT"
 fi
