@@ -5,8 +5,8 @@
  *
  * Each chunk has its own block bitmap and inode bitmap (metadata blocks with
  * the usual header; bits start after it).  Nothing here looks outside the
- * chunk it is given, except chunk_most_free(), which reads only the
- * in-memory free counts.
+ * chunk it is given, except chunk_most_free() and chunk_has_room(), which
+ * read only the in-memory free counts of the other chunks.
  */
 #include "internal.h"
 
@@ -28,32 +28,12 @@ u32 chunk_inode_reserve(const struct cfs_chunk *ch)
 	return 4 + ch->hdr.ninodes / 64;
 }
 
-/* Whether a new inode may go to ch (the chunk of its directory, or of a
- * continuation of it).  Above the placement reserve, yes.  Below it, still
- * yes while no usable chunk has twice ch's free blocks: elsewhere, the
- * inode would cost a link (its directory continues there) and buy little
- * room, so a filesystem whose chunks are all past the reserve does not
- * scatter every directory over the chunks (issue 7: directories with
- * continuations after aging to 95% fell by about a half). */
-int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch)
-{
-	u64 reserve = (u64)ch->hdr.nblocks * fs->g->reserve_pct / 100;
-	struct cfs_chunk *best;
-
-	if (ch->hdr.state == CFS_CHUNK_DAMAGED ||
-	    ch->hdr.state == CFS_CHUNK_SUSPECT ||
-	    ch->hdr.free_inodes <= chunk_inode_reserve(ch))
-		return 0;
-	if (ch->hdr.free_blocks > reserve + chunk_meta_reserve(ch))
-		return 1;
-	if (ch->hdr.free_blocks <= 2 * chunk_meta_reserve(ch))
-		return 0;
-	best = chunk_most_free(fs, ch, 1);
-	return !best || best->hdr.free_blocks < 2 * (u64)ch->hdr.free_blocks;
-}
-
-struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
-				  int need_inode)
+/* The usable chunk (not except, neither DAMAGED nor SUSPECT, with free
+ * inodes above the reserve for need_inode 1, any for 2) with the most free
+ * blocks; the scan stops at the first with at least enough free blocks. */
+static struct cfs_chunk *scan_chunks(struct cfs_fs *fs,
+				     struct cfs_chunk *except, int need_inode,
+				     u64 enough)
 {
 	struct cfs_chunk *best = NULL;
 	u32 i;
@@ -69,8 +49,41 @@ struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
 			continue;
 		if (!best || ch->hdr.free_blocks > best->hdr.free_blocks)
 			best = ch;
+		if (best->hdr.free_blocks >= enough)
+			break;
 	}
 	return best;
+}
+
+struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
+				  int need_inode)
+{
+	return scan_chunks(fs, except, need_inode, ~0ULL);
+}
+
+/* Whether a new inode may go to ch (the chunk of its directory, or of a
+ * continuation of it).  Above the placement reserve, yes.  Below it, still
+ * yes while no usable chunk has twice ch's free blocks: elsewhere, the
+ * inode would cost a link (its directory continues there) and buy little
+ * room.  So a filesystem whose chunks are all past the reserve (more than
+ * about 90% full) does not scatter every directory over the chunks: after
+ * aging to 95%, 17-31% fewer links (issue 7, docs/BENCHMARKS.md). */
+int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	u64 reserve = (u64)ch->hdr.nblocks * fs->g->reserve_pct / 100;
+	u64 twice = 2 * (u64)ch->hdr.free_blocks;
+	struct cfs_chunk *best;
+
+	if (ch->hdr.state == CFS_CHUNK_DAMAGED ||
+	    ch->hdr.state == CFS_CHUNK_SUSPECT ||
+	    ch->hdr.free_inodes <= chunk_inode_reserve(ch))
+		return 0;
+	if (ch->hdr.free_blocks > reserve + chunk_meta_reserve(ch))
+		return 1;
+	if (ch->hdr.free_blocks <= 2 * chunk_meta_reserve(ch))
+		return 0;
+	best = scan_chunks(fs, ch, 1, twice);
+	return !best || best->hdr.free_blocks < twice;
 }
 
 /* Find the first bit equal to 0 at or after `from` and below `end` in a
