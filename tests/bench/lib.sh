@@ -40,3 +40,19 @@ bench_wait_idle() {
 	fi
 	T_WAIT=$(( $(date +%s) - t0 ))
 }
+
+# bench_build_rev REV DIR PROGS...: build PROGS (make targets) of git
+# revision REV from `git archive REV` in DIR/src, the log in
+# DIR/log/build.log.  Sets SRC (DIR/src) and REV_SHA.  Needs REPO, die()
+# and log().
+bench_build_rev() {
+	local rev=$1 dir=$2
+	shift 2
+	REV_SHA=$(cd "$REPO" && git rev-parse --short "$rev^{commit}") || die "--rev $rev: no such revision"
+	log "building chunkfs $rev ($REV_SHA) from git archive in $dir/src"
+	mkdir -p "$dir/src" "$dir/log"
+	(cd "$REPO" && git archive "$REV_SHA") | tar -x -C "$dir/src" || die "git archive $rev failed"
+	make -C "$dir/src" -j"$(nproc)" "$@" >"$dir/log/build.log" 2>&1 ||
+		{ tail -n 20 "$dir/log/build.log" >&2; die "chunkfs $rev does not build"; }
+	SRC=$dir/src
+}

@@ -79,6 +79,8 @@ set -u -o pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/../.." && pwd)
 CMDLINE="tests/bench/placement.sh${*:+ $*}"
+# shellcheck source=tests/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 SIZES="64M 256M 1G 4G" FILLS="80 95" FS_GB=6 ROUNDS=4 SEED=1 MAXF=256M AGE_ARGS=""
 TREE=/usr EXT4="" EXT4_DIR=/var/tmp CREF=1 AGE=1 REV="" DIR=/dev/shm
@@ -142,15 +144,9 @@ trap 'exit 130' INT TERM HUP
 # ---------------------------------------------------------------- programs
 PROGS="mkfs/mkfs.chunkfs fuse/chunkfs-fuse fsck/fsck.chunkfs"
 if [ -n "$REV" ]; then
-	sha=$(cd "$REPO" && git rev-parse --short "$REV^{commit}") || die "--rev $REV: no such revision"
-	log "building the allocator of $REV ($sha) from git archive in $W/src"
-	mkdir -p "$W/src"
-	(cd "$REPO" && git archive "$sha") | tar -x -C "$W/src" || die "git archive $REV failed"
 	# shellcheck disable=SC2086
-	make -C "$W/src" -j"$(nproc)" $PROGS >"$W/log/build.log" 2>&1 ||
-		{ tail -n 20 "$W/log/build.log" >&2; die "chunkfs $REV does not build"; }
-	SRC=$W/src
-	CFS_VERSION="allocator of git $REV ($sha), tools of the work tree"
+	bench_build_rev "$REV" "$W" $PROGS
+	CFS_VERSION="allocator of git $REV ($REV_SHA), tools of the work tree"
 else
 	SRC=$REPO
 	CFS_VERSION="work tree at $(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo unknown)"
@@ -295,6 +291,7 @@ set key top right
 set ylabel 'regular files with continuations (%)'
 plot ${plots//COL/2}
 set ylabel 'directories with continuations (%)'
+set key bottom left
 plot ${plots//COL/3}
 unset multiplot
 EOF
