@@ -172,6 +172,7 @@ struct shadow_block {
 	u64 blk;
 	u32 crc;              /* of the content observed */
 	u32 hcrc;             /* a chunk header's: shadow_hdr_crc */
+	u32 pcrc;             /* shadow_payload_crc of what was observed */
 	int header;           /* it was a chunk header */
 	int observed;         /* read (or replayed) by the private instance */
 	int written;          /* written by it (data: the content) */
@@ -183,6 +184,7 @@ struct cfs_bdev *shadow_dev(struct cfs_shadow *s);
 void shadow_capture(struct cfs_shadow *s); /* from now on writes are kept */
 void shadow_free(struct cfs_shadow *s);
 u32 shadow_hdr_crc(const u8 *blk);
+u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp);
 u32 shadow_inode_crc(const struct cfs_dinode *di);
 /* The private instance read inode `slot` of inode table block blk. */
 void shadow_note_inode(struct cfs_shadow *s, u64 blk, u32 slot,

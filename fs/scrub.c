@@ -311,6 +311,11 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 
 		if (!sb.written || c == CFS_NO_CHUNK)
 			continue;
+		/* written again as it was (the checker rewrites some blocks
+		 * whole): nothing to install */
+		if (sb.observed &&
+		    shadow_payload_crc(sb.data, fs->bs, fs->scratch) == sb.pcrc)
+			continue;
 		ch = chunk_get(fs, c);
 		if (!ch) {
 			err = -CFS_ENOMEM;

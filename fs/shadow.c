@@ -26,6 +26,7 @@ struct shadow_ent {
 	u64 blk;
 	u32 crc;              /* of the content observed (read or replayed) */
 	u32 hcrc;             /* a chunk header's: of what is not counts */
+	u32 pcrc;             /* of the observed block but for its seal */
 	u8 used, observed, written, header;
 	u8 *data;             /* held content (written, or replayed) */
 	u32 *slot_crc;        /* an inode table block: per inode slot the
@@ -40,7 +41,7 @@ struct cfs_shadow {
 	int capture;          /* writes are the repair's (else observations) */
 	struct shadow_ent *tab;
 	u64 cap, n;
-	u8 *tmp;
+	u8 *tmp, *tmp2;
 };
 
 static struct shadow_ent *ent_find(struct cfs_shadow *s, u64 blk, int add);
@@ -138,10 +139,24 @@ void shadow_note_inode(struct cfs_shadow *s, u64 blk, u32 slot,
 		e->slot_crc[slot] = shadow_inode_crc(di) | 1;
 }
 
-static void observe(struct shadow_ent *e, const u8 *data, u32 bs)
+/* A block's crc but for its seal (write generation, crc): the same for a
+ * block written again unchanged.  tmp: a block of scratch. */
+u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp)
+{
+	struct cfs_bhdr *h = (struct cfs_bhdr *)tmp;
+
+	cfs_memcpy(tmp, blk, bs);
+	h->crc = 0;
+	h->wgen = 0;
+	return host_crc32(0, tmp, bs);
+}
+
+static void observe(struct cfs_shadow *s, struct shadow_ent *e,
+		    const u8 *data, u32 bs)
 {
 	e->observed = 1;
 	e->crc = host_crc32(0, data, bs);
+	e->pcrc = shadow_payload_crc(data, bs, s->tmp2);
 	e->header = ((const struct cfs_bhdr *)data)->magic == CFS_MAGIC_CHUNK;
 	if (e->header)
 		e->hcrc = shadow_hdr_crc(data);
@@ -171,7 +186,7 @@ static int read_block(struct cfs_shadow *s, u64 blk, u8 *buf)
 			return -CFS_ENOMEM;
 	}
 	if (!e->observed)
-		observe(e, buf, s->bs);
+		observe(s, e, buf, s->bs);
 	return 0;
 }
 
@@ -191,7 +206,7 @@ static int write_block(struct cfs_shadow *s, u64 blk, const u8 *data)
 		e->written = 1;
 	} else {
 		/* the mount's replay: what the last commit holds */
-		observe(e, data, s->bs);
+		observe(s, e, data, s->bs);
 	}
 	return 0;
 }
@@ -266,7 +281,10 @@ struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift)
 	if (!s)
 		return NULL;
 	s->tmp = host_alloc(bs);
-	if (!s->tmp) {
+	s->tmp2 = host_alloc(bs);
+	if (!s->tmp || !s->tmp2) {
+		host_free(s->tmp);
+		host_free(s->tmp2);
 		host_free(s);
 		return NULL;
 	}
@@ -302,6 +320,7 @@ void shadow_free(struct cfs_shadow *s)
 	}
 	host_free(s->tab);
 	host_free(s->tmp);
+	host_free(s->tmp2);
 	host_free(s);
 }
 
@@ -315,6 +334,7 @@ int shadow_each(struct cfs_shadow *s, u64 *pos, struct shadow_block *out)
 		out->blk = e->blk;
 		out->crc = e->crc;
 		out->hcrc = e->hcrc;
+		out->pcrc = e->pcrc;
 		out->header = e->header;
 		out->observed = e->observed;
 		out->written = e->written;
