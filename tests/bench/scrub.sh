@@ -42,10 +42,9 @@
 # inode of K is scrambled under the mount (`chunkfs inject --what inode
 # --seed RUN --force`), a probe process keeps creating, writing and
 # removing small files in a directory outside K (one operation after the
-# other, each timed), and `chunkfs scrub DIR --chunk K --repair --json`
-# repairs K; recorded: the time the filesystem lock was held (locked_ns;
-# duration_ns for builds older than 5a5fd1d, whose repair held it
-# throughout), whether the check had to run under the lock, the scrub's
+# other, each timed), and the scrub ioctl (CHUNKFS_IOC_SCRUB with
+# CHUNKFS_SCRUB_REPAIR) repairs K; recorded: the time the filesystem lock
+# was held (locked_ns), whether the check had to run under the lock, the scrub's
 # wall time, and the probe's slowest operation while the scrub ran (the
 # stall an operation elsewhere sees).  There is no offline side then:
 # compare two builds (--rev) instead.
@@ -360,6 +359,24 @@ t0, t1 = map(float, open(win).read().split())
 inside = [e - s for s, e in ops if e >= t0 and s <= t1]
 print(len(inside), "%.3f" % (max(inside) * 1000 if inside else 0))
 EOF
+# the scrub ioctl itself (CHUNKFS_IOC_SCRUB, fs/chunkfs_ioctl.h), so that
+# builds whose `chunkfs scrub --json` does not print locked_ns (before
+# 5fe68b1) are measured the same way; a build before 5a5fd1d (passes
+# always 0) ran every repair under the lock
+cat >"$W/bin/ioscrub.py" <<'EOF'
+import fcntl, os, struct, sys
+fmt = "<6I2Q2IQ2I"                      # struct chunkfs_scrub, 64 bytes
+req = (3 << 30) | (struct.calcsize(fmt) << 16) | (0xCF << 8) | 1
+buf = bytearray(struct.pack(fmt, int(sys.argv[2]), 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.ioctl(fd, req, buf)
+(chunk, flags, found, fixed, state, lf, dur, blocks, peers, passes, locked,
+ r1, r2) = struct.unpack(fmt, bytes(buf))
+print('{"found": %d, "fixed": %d, "duration_ns": %d, "locked_ns": %d, '
+      '"passes": %d, "under_lock": %s}' % (found, fixed, dur, locked, passes,
+      "true" if (flags & 0x100) or passes == 0 else "false"))
+sys.exit(1 if found else 0)
+EOF
 # a directory of the mount whose inode is not in chunk K
 probe_dir() { # K
 	local i d
@@ -383,7 +400,7 @@ repair_online() { # SIZE RUN
 		ppid=$!
 		sleep 0.3
 		t0=$(date +%s.%N)
-		"$RUNSTAT" "$W/rs" "$TOOL" scrub "$W/mnt" --chunk "$k" --repair --json >"$W/scrub.json" 2>>"$W/log/scrub.log"
+		"$RUNSTAT" "$W/rs" python3 "$W/bin/ioscrub.py" "$W/mnt" "$k" >"$W/scrub.json" 2>>"$W/log/scrub.log"
 		st=$?
 		echo "$t0 $(date +%s.%N)" >"$W/win"
 		sleep 0.1
@@ -392,9 +409,8 @@ repair_online() { # SIZE RUN
 		j=$(tr -d '\n' <"$W/scrub.json")
 		[ "$st" = 1 ] || [ "$st" = 0 ] || die "chunkfs scrub --repair --chunk $k (-C $s): status $st: $j"
 		held=$(echo "$j" | sed -n 's/.*"locked_ns": *\([0-9]*\).*/\1/p')
-		[ -n "$held" ] || held=$(echo "$j" | sed -n 's/.*"duration_ns": *\([0-9]*\).*/\1/p')
 		under=$(echo "$j" | sed -n 's/.*"under_lock": *\(true\|false\).*/\1/p')
-		[ -n "$under" ] || under=true
+		[ -n "$held" ] && [ -n "$under" ] || die "no scrub result: $j"
 		echo "$s,repair,$k,$r,$(cut -d' ' -f1 "$W/rs"),$held,$([ "$under" = true ] && echo 1 || echo 0),$(cut -d' ' -f2 "$W/probe.out"),$(cut -d' ' -f1 "$W/probe.out")" >>"$RES"
 	done
 	umount_img
