@@ -60,6 +60,9 @@ struct cfs_cred {
 #define CFS_MOUNT_NOJOURNAL 0x4  /* bulk load (mkfs -d): metadata written in
 				  * place at sync, not atomic; a crash means
 				  * running mkfs again */
+#define CFS_MOUNT_NOREPLAY 0x8   /* no journal replay: the disk is known to
+				  * be current (the online scrub's private
+				  * instance, after a commit) */
 
 /* Rename flags (Linux values) */
 #define CFS_RENAME_NOREPLACE 0x1

@@ -173,18 +173,23 @@ struct shadow_block {
 	u32 crc;              /* of the content observed */
 	u32 hcrc;             /* a chunk header's: shadow_hdr_crc */
 	u32 pcrc;             /* shadow_payload_crc of what was observed */
+	int link;             /* a link index node: lcrc, shadow_link_crc */
+	u32 lcrc;
 	int header;           /* it was a chunk header */
 	int observed;         /* read (or replayed) by the private instance */
 	int written;          /* written by it (data: the content) */
 	const u8 *data;
 	const u32 *slot_crc;  /* inode table block: the inodes it read */
 };
-struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift);
+/* k: the chunk the private instance checks */
+struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift,
+			      u32 k);
 struct cfs_bdev *shadow_dev(struct cfs_shadow *s);
 void shadow_capture(struct cfs_shadow *s); /* from now on writes are kept */
 void shadow_free(struct cfs_shadow *s);
 u32 shadow_hdr_crc(const u8 *blk);
 u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp);
+u32 shadow_link_crc(const u8 *blk, u32 bs, u32 k);
 u32 shadow_inode_crc(const struct cfs_dinode *di);
 /* The private instance read inode `slot` of inode table block blk. */
 void shadow_note_inode(struct cfs_shadow *s, u64 blk, u32 slot,

@@ -115,7 +115,7 @@ static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
 			struct cfs_shadow **out, struct cfs_check_result *r,
 			u64 *reads)
 {
-	struct cfs_shadow *sh = shadow_new(fs->dev, fs->bs, fs->bshift);
+	struct cfs_shadow *sh = shadow_new(fs->dev, fs->bs, fs->bshift, k);
 	struct cfs_fs *priv;
 	const char *why;
 	int err;
@@ -123,9 +123,15 @@ static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
 	*out = NULL;
 	if (!sh)
 		return -CFS_ENOMEM;
-	/* writable, so that its journal replay goes through the shadow
-	 * (observed, like reads); nothing reaches the device */
-	err = cfs_mount_check(shadow_dev(sh), 0, &priv, &why);
+	/* writable (its writes stay in the shadow); no journal replay: the
+	 * commit just before left everything in place, and a commit that
+	 * runs meanwhile changes what the pass reads, which the caller
+	 * sees (replaying would make the chunks of the last commit, the
+	 * busiest, part of every pass's read set).  A read-only mount
+	 * replayed in memory only: the disk is not current then, but it
+	 * does not change either: replay. */
+	err = cfs_mount_check(shadow_dev(sh), fs->rdonly ? 0 :
+			      CFS_MOUNT_NOREPLAY, &priv, &why);
 	if (err) {
 		shadow_free(sh);
 		return err;
@@ -157,12 +163,15 @@ static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
 /*
  * A block of a peer chunk the pass did not write, read again: is what the
  * check looked at in it unchanged?  A header: what describes the chunk's
- * structure.  An inode table block whose inodes the check read one by one
+ * structure.  A node of its link index: its entries of chunk k (links are
+ * recorded at both ends: a new or removed link of chunk k changes chunk
+ * k's own index, compared whole).  An inode table block whose inodes the check read one by one
  * (the cross pass reads peers' inodes so): those inodes, but for their
  * times; other inodes of the block, changed or made since, are not what
  * the check saw.  Anything else: 0 (compared whole by the caller).
  */
-static int peer_current(struct cfs_fs *fs, const struct shadow_block *sb)
+static int peer_current(struct cfs_fs *fs, const struct shadow_block *sb,
+			u32 k)
 {
 	const struct cfs_bhdr *h = (const struct cfs_bhdr *)fs->scratch;
 	const struct cfs_dinode *di;
@@ -170,6 +179,8 @@ static int peer_current(struct cfs_fs *fs, const struct shadow_block *sb)
 
 	if (sb->header && h->magic == CFS_MAGIC_CHUNK)
 		return shadow_hdr_crc(fs->scratch) == sb->hcrc;
+	if (sb->link && h->magic == CFS_MAGIC_BTREE && h->tree == CFS_TREE_LINK)
+		return shadow_link_crc(fs->scratch, fs->bs, k) == sb->lcrc;
 	if (!sb->slot_crc || h->magic != CFS_MAGIC_ITABLE)
 		return 0;
 	di = (const struct cfs_dinode *)(fs->scratch + sizeof(*h));
@@ -210,7 +221,7 @@ static int shadow_current(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k,
 				       fs->scratch, fs->bs))
 			ok = 0;
 		else if (c != k && !((wrote[c / 8] >> (c % 8)) & 1) &&
-			 peer_current(fs, &sb))
+			 peer_current(fs, &sb, k))
 			continue;
 		else
 			ok = host_crc32(0, fs->scratch, fs->bs) == sb.crc;

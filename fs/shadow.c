@@ -27,6 +27,8 @@ struct shadow_ent {
 	u32 crc;              /* of the content observed (read or replayed) */
 	u32 hcrc;             /* a chunk header's: of what is not counts */
 	u32 pcrc;             /* of the observed block but for its seal */
+	u32 lcrc;             /* a link index node's: of what concerns chunk k */
+	u8 link;
 	u8 used, observed, written, header;
 	u8 *data;             /* held content (written, or replayed) */
 	u32 *slot_crc;        /* an inode table block: per inode slot the
@@ -39,6 +41,7 @@ struct cfs_shadow {
 	struct cfs_bdev *base;
 	u32 bs, bshift;
 	int capture;          /* writes are the repair's (else observations) */
+	u32 k;                /* the chunk checked */
 	struct shadow_ent *tab;
 	u64 cap, n;
 	u8 *tmp, *tmp2;
@@ -151,13 +154,65 @@ u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp)
 	return host_crc32(0, tmp, bs);
 }
 
+/*
+ * A link index node's crc over what concerns chunk k (keys peer << 32 |
+ * local with peer k): a leaf's items of k (keys and values), an internal
+ * node's entries whose children may hold them.  A damaged node: its
+ * whole crc (it is compared whole then).
+ */
+u32 shadow_link_crc(const u8 *blk, u32 bs, u32 k)
+{
+	const struct cfs_node_hdr *n =
+		(const struct cfs_node_hdr *)(blk + sizeof(struct cfs_bhdr));
+	const u8 *base = (const u8 *)n;
+	u32 size = bs - (u32)sizeof(struct cfs_bhdr), crc = 0, i;
+	u64 lo = (u64)k << 32, hi = lo | 0xffffffffu;
+
+	if (n->level == 0) {
+		const struct cfs_item *it = (const struct cfs_item *)(n + 1);
+
+		if (sizeof(*n) + (u64)n->nitems * sizeof(*it) > size)
+			return host_crc32(0, blk, bs);
+		for (i = 0; i < n->nitems; i++) {
+			struct cfs_item x;
+
+			cfs_memcpy(&x, &it[i], sizeof(x));
+			if (x.key < lo || x.key > hi)
+				continue;
+			if ((u32)x.off + x.len > size)
+				return host_crc32(0, blk, bs);
+			crc = host_crc32(crc, &x.key, sizeof(x.key));
+			crc = host_crc32(crc, base + x.off, x.len);
+		}
+		return crc;
+	} else {
+		const struct cfs_kptr *kp = (const struct cfs_kptr *)(n + 1);
+
+		if (sizeof(*n) + (u64)n->nitems * sizeof(*kp) > size)
+			return host_crc32(0, blk, bs);
+		for (i = 0; i < n->nitems; i++) {
+			/* child i holds keys from kp[i].key to kp[i + 1].key */
+			if (kp[i].key > hi ||
+			    (i + 1 < n->nitems && kp[i + 1].key <= lo))
+				continue;
+			crc = host_crc32(crc, &kp[i], sizeof(kp[i]));
+		}
+		return crc + n->level;
+	}
+}
+
 static void observe(struct cfs_shadow *s, struct shadow_ent *e,
 		    const u8 *data, u32 bs)
 {
+	const struct cfs_bhdr *h = (const struct cfs_bhdr *)data;
+
 	e->observed = 1;
 	e->crc = host_crc32(0, data, bs);
 	e->pcrc = shadow_payload_crc(data, bs, s->tmp2);
-	e->header = ((const struct cfs_bhdr *)data)->magic == CFS_MAGIC_CHUNK;
+	e->header = h->magic == CFS_MAGIC_CHUNK;
+	e->link = h->magic == CFS_MAGIC_BTREE && h->tree == CFS_TREE_LINK;
+	if (e->link)
+		e->lcrc = shadow_link_crc(data, bs, s->k);
 	if (e->header)
 		e->hcrc = shadow_hdr_crc(data);
 }
@@ -274,7 +329,8 @@ static const struct cfs_bdev_ops shadow_ops = {
 	.flush = sh_flush,
 };
 
-struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift)
+struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift,
+			      u32 k)
 {
 	struct cfs_shadow *s = host_alloc(sizeof(*s));
 
@@ -289,6 +345,7 @@ struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift)
 		return NULL;
 	}
 	s->base = base;
+	s->k = k;
 	s->bs = bs;
 	s->bshift = bshift;
 	s->dev.ops = &shadow_ops;
@@ -335,6 +392,8 @@ int shadow_each(struct cfs_shadow *s, u64 *pos, struct shadow_block *out)
 		out->crc = e->crc;
 		out->hcrc = e->hcrc;
 		out->pcrc = e->pcrc;
+		out->link = e->link;
+		out->lcrc = e->lcrc;
 		out->header = e->header;
 		out->observed = e->observed;
 		out->written = e->written;

@@ -881,7 +881,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		return -CFS_ENOMEM;
 	}
 	fs->sync_mode = !!(flags & CFS_MOUNT_SYNC);
-	err = replay_journals(fs);
+	err = (flags & CFS_MOUNT_NOREPLAY) ? 0 : replay_journals(fs);
 	if (err) {
 		*why = err == -CFS_ENOMEM ? "out of memory" :
 		       "cannot write the replayed journal blocks";
