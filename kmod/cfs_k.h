@@ -21,6 +21,7 @@ struct cfs_kbdev {
 };
 void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
 		    int readonly);
+void cfs_check_leaks(void);
 
 struct cfs_sb_info {
 	struct cfs_fs *fs;

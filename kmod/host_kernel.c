@@ -136,6 +136,8 @@ void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
  * lock, possibly on a writeback path, so no allocation may recurse into
  * filesystem reclaim.  A size no kernel allocator takes (a hostile image's
  * geometry) fails quietly: the library reports ENOMEM. */
+static atomic_long_t cfs_nalloc; /* the library's allocations not freed */
+
 void *host_alloc(u64 size)
 {
 	unsigned int nofs;
@@ -146,12 +148,26 @@ void *host_alloc(u64 size)
 	nofs = memalloc_nofs_save();
 	p = kvzalloc(size ? size : 1, GFP_KERNEL | __GFP_NOWARN);
 	memalloc_nofs_restore(nofs);
+	if (p)
+		atomic_long_inc(&cfs_nalloc);
 	return p;
 }
 
 void host_free(void *p)
 {
+	if (p)
+		atomic_long_dec(&cfs_nalloc);
 	kvfree(p);
+}
+
+/* At module unload: every mount is gone, so the library must have freed
+ * all it allocated; the VM tests look for this line. */
+void cfs_check_leaks(void)
+{
+	long n = atomic_long_read(&cfs_nalloc);
+
+	if (n)
+		pr_err("chunkfs: %ld allocations leaked\n", n);
 }
 
 /* ---- locks ----

@@ -563,6 +563,7 @@ static void __exit cfs_exit(void)
 	unregister_filesystem(&cfs_fs_type);
 	rcu_barrier(); /* inodes freed by RCU callbacks first */
 	kmem_cache_destroy(cfs_inode_cachep);
+	cfs_check_leaks();
 }
 
 module_init(cfs_init);

@@ -43,3 +43,4 @@ w=$(/bin/kt walk $C); echo "$w"
 case "$w" in *" 0 errors"*) pass "crash2: the tree reads without error" ;; *) fail "crash2: walk: $w" ;; esac
 dd if=/dev/urandom of=$C/after bs=65536 count=8 conv=fsync 2>/dev/null && rm -r $C/u && pass "crash2: writable" || fail "crash2: writable"
 umount $C && pass "crash2: umount" || fail "crash2: umount"
+rmmod chunkfs && pass "crash2: rmmod" || fail "crash2: rmmod"

@@ -7,8 +7,9 @@
  *   kt xlist PATH            print the xattr names, one a line
  *   kt statfs PATH           print f_type bsize blocks bfree bavail files ffree namelen
  *   kt mmapcmp PATH          compare an mmap of the file with read(2): "same" or exit 1
- *   kt walk DIR [SECONDS]    read everything under DIR (names, attributes,
- *                            data, links, xattrs), ignoring errors; print counts
+ *   kt walk DIR [SECONDS [quick]]  read everything under DIR (names,
+ *                            attributes, data, links, xattrs), ignoring errors;
+ *                            print counts (quick: 8 pieces of each file)
  *   kt xset PATH NAME VALUE [create|replace]   set an xattr
  *   kt xrm PATH NAME         remove an xattr
  *   kt rename OLD NEW [noreplace|exchange|whiteout]
@@ -22,6 +23,8 @@
  *                            a FUSE mount on the host)
  *   kt ioctl health|events|scrub[-repair] PATH [CHUNK]
  *                            the chunkfs ioctls (fs/chunkfs_ioctl.h)
+ *   kt fuzz BASE WORK SEED   WORK = BASE with metadata blocks damaged (as
+ *                            fuzz.py; odd SEED: crcs fixed up)
  *   kt fanwait MOUNT SECONDS  watch MOUNT's filesystem for FAN_FS_ERROR
  *                            (prints "armed" first), print each one
  */
@@ -49,6 +52,7 @@
 
 static long n_ent, n_err, n_bytes;
 static time_t deadline;
+static int quick;
 
 static int xget(const char *path, const char *name)
 {
@@ -158,10 +162,22 @@ static void walk(const char *path, int depth)
 			n_err++;
 			return;
 		}
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			n_bytes += n;
-		if (n < 0)
-			n_err++;
+		if (quick) { /* 4 KiB at 8 places: the block maps, not all data */
+			int k;
+
+			for (k = 0; k < 8; k++) {
+				n = pread(fd, buf, 4096, st.st_size / 8 * k);
+				if (n < 0)
+					n_err++;
+				else
+					n_bytes += n;
+			}
+		} else {
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				n_bytes += n;
+			if (n < 0)
+				n_err++;
+		}
 		close(fd);
 	} else if (S_ISDIR(st.st_mode)) {
 		DIR *d = opendir(path);
@@ -526,6 +542,115 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 	return 0;
 }
 
+/* ---- fuzzed images, as tests/kmod/fuzz.py makes them ---- */
+static unsigned int crc32_zlib(const unsigned char *p, size_t n)
+{
+	static unsigned int tab[256];
+	unsigned int c = 0xffffffffu;
+	size_t i;
+
+	if (!tab[1])
+		for (i = 0; i < 256; i++) {
+			unsigned int v = (unsigned int)i;
+			int k;
+
+			for (k = 0; k < 8; k++)
+				v = v & 1 ? 0xedb88320u ^ (v >> 1) : v >> 1;
+			tab[i] = v;
+		}
+	for (i = 0; i < n; i++)
+		c = tab[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return ~c;
+}
+
+static int is_meta(const unsigned char *b)
+{
+	static const unsigned int magics[] = { 0x53534643, 0x48434643,
+		0x42424643, 0x42494643, 0x54494643, 0x54424643, 0x4c4a4643 };
+	unsigned int m;
+	size_t i;
+
+	memcpy(&m, b + 4, 4);
+	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (m == magics[i])
+			return 1;
+	return 0;
+}
+
+/* WORK = BASE with 1-4 metadata blocks damaged (random bytes, an extreme
+ * value, a swap with another metadata block, a run of 0s or 1s); for an
+ * odd SEED the damaged blocks' crcs are fixed up: a hostile image. */
+static int fuzz(const char *base, const char *work, int seed)
+{
+	static const unsigned int extreme[] = { 0, 1, 0x7fffffff, 0x80000000,
+						0xffffffff, 0xfffffffe };
+	int fd = open(base, O_RDONLY), out, nt = 0, i, k;
+	unsigned long nblk, nmeta = 0, *meta, touched[8];
+	unsigned char *img;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		perror(base);
+		return 1;
+	}
+	nblk = (unsigned long)st.st_size / BLK;
+	img = malloc((size_t)st.st_size);
+	meta = malloc(nblk * sizeof(*meta));
+	if (!img || !meta || pread(fd, img, (size_t)st.st_size, 0) != st.st_size)
+		return 1;
+	close(fd);
+	for (i = 0; (unsigned long)i < nblk; i++)
+		if (is_meta(img + (size_t)i * BLK))
+			meta[nmeta++] = (unsigned long)i;
+	if (!nmeta)
+		return 1;
+	rs = (unsigned long long)seed * 2654435761ULL + 1;
+	for (k = 1 + (int)rnd(4); k > 0; k--) {
+		unsigned long b = meta[rnd(nmeta)];
+		unsigned char *p = img + b * BLK;
+
+		switch (rnd(4)) {
+		case 0:
+			for (i = 1 + (int)rnd(16); i > 0; i--)
+				p[rnd(BLK)] = (unsigned char)rnd(256);
+			break;
+		case 1:
+			memcpy(p + 4 * (4 + rnd(60)), &extreme[rnd(6)], 4);
+			break;
+		case 2: {
+			unsigned long c = meta[rnd(nmeta)];
+			unsigned char tmp[BLK];
+
+			memcpy(tmp, p, BLK);
+			memcpy(p, img + c * BLK, BLK);
+			memcpy(img + c * BLK, tmp, BLK);
+			touched[nt++] = c;
+			break;
+		}
+		default:
+			memset(p + 64 + rnd(BLK - 128), rnd(2) ? 0xff : 0, 64);
+			break;
+		}
+		touched[nt++] = b;
+	}
+	if (seed % 2)
+		for (i = 0; i < nt; i++) {
+			unsigned char *p = img + touched[i] * BLK;
+			unsigned int c = crc32_zlib(p + 4, BLK - 4);
+
+			memcpy(p, &c, 4);
+		}
+	out = open(work, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0 || write(out, img, (size_t)st.st_size) != st.st_size ||
+	    close(out)) {
+		perror(work);
+		return 1;
+	}
+	free(img);
+	free(meta);
+	return 0;
+}
+
 /* ---- the kernel's filesystem error notification ---- */
 static int fanwait(const char *mnt, int secs)
 {
@@ -601,14 +726,17 @@ int main(int argc, char **argv)
 		return do_statfs(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "mmapcmp"))
 		return mmapcmp(argv[2]);
-	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "walk")) {
-		if (argc == 4)
+	if (argc == 5 && !strcmp(argv[1], "fuzz"))
+		return fuzz(argv[2], argv[3], atoi(argv[4]));
+	if ((argc >= 3 && argc <= 5) && !strcmp(argv[1], "walk")) {
+		if (argc >= 4)
 			deadline = time(NULL) + atoi(argv[3]);
+		quick = argc == 5 && !strcmp(argv[4], "quick");
 		walk(argv[2], 0);
 		printf("walk: %ld entries, %ld errors, %ld bytes\n", n_ent,
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl|fanwait ...\n");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl|fanwait|fuzz ...\n");
 	return 2;
 }

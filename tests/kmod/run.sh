@@ -15,16 +15,18 @@
 # host.  Exits non-zero on any failure.
 #
 # Environment: CFS_BIN (programs; default build/san/bin), KVER (kernel;
-# default the one kmod/Makefile picks), FUZZ_N (fuzzed images, 24),
-# FUZZ_SEED (1), KMOD_TIMEOUT (seconds for the VM, 150), KEEP=1 keeps the
-# work directory.
+# default the one kmod/Makefile picks), FUZZ_N (fuzzed images made on the
+# host, 24), FUZZ_SEED (1), VFUZZ_N (more made inside the VM by kt fuzz,
+# 300), KMOD_TIMEOUT (seconds for a VM, 600), KEEP=1 keeps the work
+# directory.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
 CFS_BIN=${CFS_BIN:-$ROOT/build/san/bin}
 FUZZ_N=${FUZZ_N:-24}
 FUZZ_SEED=${FUZZ_SEED:-1}
-KMOD_TIMEOUT=${KMOD_TIMEOUT:-150}
+VFUZZ_N=${VFUZZ_N:-300}
+KMOD_TIMEOUT=${KMOD_TIMEOUT:-600}
 W=$(mktemp -d /tmp/cfs-kmod.XXXXXX) || exit 2
 FPID=
 cleanup() {
@@ -98,6 +100,17 @@ cp -a "$W/tree/." "$W/fmnt/" || fail "cp -a into the FUSE mount"
 fuse_umount
 "$CFS_BIN/fsck.chunkfs" -fn "$RW" >"$W/fsck-rw0.log" 2>&1 || { cat "$W/fsck-rw0.log"; fail "fsck of the FUSE-written image"; }
 
+step "the base of the fuzzed images made in the VM"
+# small (3 chunks): a copy a round; a file continues into another chunk,
+# a directory of 100 entries, symlinks, xattrs
+mkdir -p "$W/ftree/d/e" "$W/ftree/many"
+head -c 5000000 /dev/urandom >"$W/ftree/cont.bin"
+head -c 70000 /dev/urandom >"$W/ftree/d/e/mid.bin"
+for i in $(seq 100); do echo "$i" >"$W/ftree/many/f$i"; done
+ln -s d/e/mid.bin "$W/ftree/sym"
+setfattr -n user.x -v y "$W/ftree/d" 2>/dev/null || python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.x", b"y")' "$W/ftree/d"
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M -d "$W/ftree" "$W/fzbase.img" 12M || fail "mkfs.chunkfs -d (fuzz base)"
+
 step "an image with a damaged chunk"
 DMG=$W/dmg.img
 DMG_CHUNK=2
@@ -124,8 +137,8 @@ for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
 	elif [ -f "$f.xz" ]; then xz -dc "$f.xz" >"$R/lib/modules/$(basename "$m").ko"
 	else fail "no $f"; fi
 done
-cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"
-printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\n' "$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" >"$R/params"
+cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"; cp "$W/fzbase.img" "$R/fzbase.img"
+printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nVFUZZ_N=%s\n' "$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" "$VFUZZ_N" >"$R/params"
 (cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/initrd.gz" || fail "cpio"
 
 # vm NAME INITRD APPEND DRIVE...: boot the VM in the background, the
@@ -161,8 +174,8 @@ vm_check() {
 	[ -f "$W/$1.log" ] || { cat "$W/qemu-$1.log"; fail "$1: no console output"; }
 	# a result line may follow other console output on the same line
 	tr -d '\r' <"$W/$1.log" | sed 's/^.*KT \(PASS\|FAIL\|END\|CRASHPOINT\)/KT \1/' >"$W/$1.txt"
-	grep -E '^KT [A-Z]|^fuzz |^statfs|^walk|^fops' "$W/$1.txt"
-	if grep -nE 'BUG:|Oops|WARNING:|KASAN|general protection|Kernel panic|Call Trace|UBSAN|kmemleak' "$W/$1.txt"; then
+	grep -E '^KT [A-Z]|^v?fuzz |^statfs|^walk|^fops' "$W/$1.txt"
+	if grep -nE 'BUG:|Oops|WARNING:|KASAN|general protection|Kernel panic|Call Trace|UBSAN|kmemleak|allocations leaked|Busy inodes' "$W/$1.txt"; then
 		echo "the kernel complained; console:"; tail -n 80 "$W/$1.txt"; _bad=1
 	fi
 	if [ -z "${2:-}" ]; then
