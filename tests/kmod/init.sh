@@ -23,11 +23,13 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 	insmod /lib/modules/$m.ko || fail "insmod-$m"
 done
 # kt=crash1 / kt=crash2 on the kernel command line: the power-off test's
-# two boots (crash.sh), with one disk
+# two boots (crash.sh), with one disk; kt=bench: the benchmark of
+# tests/bench/kmod-bench.sh (bench.sh), with three
 MODE=main
 case " $(cat /proc/cmdline) " in
 *" kt=crash1 "*) MODE=crash1; DISKS=vda ;;
 *" kt=crash2 "*) MODE=crash2; DISKS=vda ;;
+*" kt=bench "*) MODE=bench; DISKS="vda vdb vdc" ;;
 *) DISKS="vda vdb vdc vdd" ;;
 esac
 i=0
@@ -36,10 +38,10 @@ for d in $DISKS; do [ -b /dev/$d ] || { fail "disks: no /dev/$d"; finish; }; don
 
 if insmod /chunkfs.ko; then pass insmod; else fail "insmod chunkfs.ko"; finish; fi
 grep -q chunkfs /proc/filesystems && pass "registered" || fail "registered: not in /proc/filesystems"
-if [ $MODE != main ]; then
-	. /crash.sh
-	finish
-fi
+case $MODE in
+crash*) . /crash.sh; finish ;;
+bench) . /bench.sh; finish ;;
+esac
 
 mkdir -p /mnt /f
 if mount -t chunkfs -o ro /dev/vda /mnt; then pass mount; else fail "mount -o ro /dev/vda"; finish; fi
@@ -153,7 +155,7 @@ while [ $i -lt "$VFUZZ_N" ]; do
 	if mount -t chunkfs ${ro:+-o ro} /dev/loop1 /f 2>/dev/null; then
 		mounted=$((mounted + 1))
 		w=$(/bin/kt walk /f 3 quick)
-		[ -z "$ro" ] && { echo x >/f/fuzz-new 2>/dev/null; rm -f /f/fuzz-new /f/sym 2>/dev/null; }
+		[ -z "$ro" ] && { echo x >/f/fuzz-new; rm -f /f/fuzz-new /f/sym; } 2>/dev/null
 		umount /f || fail "vfuzz $i: umount"
 		[ $((i % 25)) = 0 ] && echo "vfuzz $i: mounted${ro:+ read-only}; $w"
 	fi

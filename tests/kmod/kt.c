@@ -25,6 +25,9 @@
  *                            the chunkfs ioctls (fs/chunkfs_ioctl.h)
  *   kt fuzz BASE WORK SEED   WORK = BASE with metadata blocks damaged (as
  *                            fuzz.py; odd SEED: crcs fixed up)
+ *   kt seqwrite FILE MIB     write FILE anew in 1 MiB writes, fsync;
+ *                            print "MB/s seconds bytes"
+ *   kt seqread FILE          read FILE in 1 MiB reads; the same
  *   kt fanwait MOUNT SECONDS  watch MOUNT's filesystem for FAN_FS_ERROR
  *                            (prints "armed" first), print each one
  */
@@ -651,6 +654,59 @@ static int fuzz(const char *base, const char *work, int seed)
 	return 0;
 }
 
+/* ---- sequential I/O for tests/bench/kmod-bench.sh (the VM has no fio):
+ * 1 MiB writes of a new file and an fsync at the end, or 1 MiB reads to
+ * the end; prints "MB/s seconds bytes" (MB = 10^6 bytes) ---- */
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int seqio(const char *path, long mib, int write_it)
+{
+	static char b[1 << 20];
+	long long bytes = 0;
+	double t0 = mono(), dt;
+	int fd = write_it ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) :
+		 open(path, O_RDONLY);
+	ssize_t n;
+	long i;
+
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	memset(b, 0x5a, sizeof(b));
+	if (write_it) {
+		for (i = 0; i < mib; i++) {
+			b[i % 4096] = (char)i; /* not all pages alike */
+			if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b)) {
+				perror("write");
+				return 1;
+			}
+			bytes += sizeof(b);
+		}
+		if (fsync(fd)) {
+			perror("fsync");
+			return 1;
+		}
+	} else {
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			bytes += n;
+		if (n < 0) {
+			perror("read");
+			return 1;
+		}
+	}
+	close(fd);
+	dt = mono() - t0;
+	printf("%.2f %.3f %lld\n", (double)bytes / 1e6 / dt, dt, bytes);
+	return 0;
+}
+
 /* ---- the kernel's filesystem error notification ---- */
 static int fanwait(const char *mnt, int secs)
 {
@@ -704,6 +760,10 @@ static int fanwait(const char *mnt, int secs)
 
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "seqwrite"))
+		return seqio(argv[2], atol(argv[3]), 1);
+	if (argc == 3 && !strcmp(argv[1], "seqread"))
+		return seqio(argv[2], 0, 0);
 	if (argc == 4 && !strcmp(argv[1], "fanwait"))
 		return fanwait(argv[2], atoi(argv[3]));
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "xset"))
@@ -737,6 +797,6 @@ int main(int argc, char **argv)
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl|fanwait|fuzz ...\n");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl|fanwait|fuzz|seqwrite|seqread ...\n");
 	return 2;
 }

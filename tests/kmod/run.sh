@@ -61,25 +61,17 @@ fuse_umount() {
 step() { echo "== $*"; }
 
 step "kernel and tools"
-KVER=${KVER:-$(make -s -C kmod kver)}
-[ -n "$KVER" ] || fail "no kernel headers in /lib/modules/*/build (sh tests/deps.sh)"
-VMLINUZ=/boot/vmlinuz-$KVER
-KMODS=/lib/modules/$KVER/kernel
-[ -r "$VMLINUZ" ] || fail "no $VMLINUZ (linux-image-amd64 for the headers' version $KVER)"
-for t in qemu-system-x86_64 cpio gzip python3 gcc fusermount3 mountpoint; do
+. tests/kmod/lib.sh
+kmod_setup
+for t in fusermount3 mountpoint; do
 	command -v $t >/dev/null || fail "$t missing (sh tests/deps.sh)"
 done
-BUSYBOX=/bin/busybox   # busybox-static's: the initramfs has no libc
-[ -x "$BUSYBOX" ] || fail "no $BUSYBOX (busybox-static: sh tests/deps.sh)"
 for p in mkfs.chunkfs fsck.chunkfs chunkfs chunkfs-fuse; do
 	[ -x "$CFS_BIN/$p" ] || fail "$CFS_BIN/$p missing (make san)"
 done
-echo "kernel $KVER"
 
 step "build the module"
-make -s -C kmod KVER="$KVER" >"$W/build.log" 2>&1 || { cat "$W/build.log"; fail "module build"; }
-if grep -E 'warning:|error:' "$W/build.log"; then fail "module build has warnings"; fi
-[ -f kmod/chunkfs.ko ] || fail "no kmod/chunkfs.ko"
+kmod_build
 
 step "the image"
 python3 tests/kmod/mktree.py "$W/tree" "$W/manifest" "$W/paths" || fail "mktree"
@@ -124,67 +116,10 @@ cp "$IMG" "$DMG"
 
 step "the initramfs"
 R=$W/initramfs
-mkdir -p "$R/bin" "$R/lib/modules" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/mnt"
-cp "$BUSYBOX" "$R/bin/busybox" || fail "busybox"
-gcc -static -O2 -Wall -Wextra -Werror -o "$R/bin/kt" tests/kmod/kt.c || fail "kt.c"
-cp tests/kmod/init.sh "$R/init" && chmod 755 "$R/init" && cp tests/kmod/rw.sh tests/kmod/damage.sh tests/kmod/crash.sh "$R/" || fail "init"
-cp kmod/chunkfs.ko "$R/chunkfs.ko" && strip --strip-debug "$R/chunkfs.ko" || fail "chunkfs.ko"
-for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
-	 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
-	 drivers/virtio/virtio_pci drivers/block/virtio_blk drivers/block/loop; do
-	f=$KMODS/$m.ko
-	if [ -f "$f" ]; then cp "$f" "$R/lib/modules/"
-	elif [ -f "$f.xz" ]; then xz -dc "$f.xz" >"$R/lib/modules/$(basename "$m").ko"
-	else fail "no $f"; fi
-done
+kmod_initramfs "$R"
 cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"; cp "$W/fzbase.img" "$R/fzbase.img"
 printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nVFUZZ_N=%s\n' "$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" "$VFUZZ_N" >"$R/params"
-(cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/initrd.gz" || fail "cpio"
-
-# vm NAME INITRD APPEND DRIVE...: boot the VM in the background, the
-# console to $W/NAME.log; QPID is qemu's
-vm() {
-	_name=$1 _initrd=$2 _append=$3
-	shift 3
-	_drives=
-	for d in "$@"; do _drives="$_drives -drive file=$d,if=virtio,format=raw"; done
-	# shellcheck disable=SC2086
-	qemu-system-x86_64 -m 512 -smp 1 -nographic -no-reboot \
-		-nic none -monitor none -serial "file:$W/$_name.log" \
-		-kernel "$VMLINUZ" -initrd "$_initrd" \
-		-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4 $_append" \
-		$_drives </dev/null >"$W/qemu-$_name.log" 2>&1 &
-	QPID=$!
-	VM_START=$(date +%s)
-}
-# vm_wait NAME: wait for qemu (killed after KMOD_TIMEOUT); VM_RC its status
-vm_wait() {
-	( n=0; while kill -0 "$QPID" 2>/dev/null; do
-		sleep 1; n=$((n + 1)); [ $n -ge "$KMOD_TIMEOUT" ] && kill -9 "$QPID"
-	done ) >/dev/null 2>&1 &
-	_guard=$!
-	wait "$QPID"; VM_RC=$?
-	wait "$_guard"
-	echo "VM $1 ran $(( $(date +%s) - VM_START ))s, qemu exit $VM_RC"
-}
-# vm_check NAME [KILLED]: the console as $W/NAME.txt; 1 on a kernel
-# complaint, a failed check, a missing KT END (unless KILLED) or a timeout
-vm_check() {
-	_bad=0
-	[ -f "$W/$1.log" ] || { cat "$W/qemu-$1.log"; fail "$1: no console output"; }
-	# a result line may follow other console output on the same line
-	tr -d '\r' <"$W/$1.log" | sed 's/^.*KT \(PASS\|FAIL\|END\|CRASHPOINT\)/KT \1/' >"$W/$1.txt"
-	grep -E '^KT [A-Z]|^v?fuzz |^statfs|^walk|^fops' "$W/$1.txt"
-	if grep -nE 'BUG:|Oops|WARNING:|KASAN|general protection|Kernel panic|Call Trace|UBSAN|kmemleak|allocations leaked|Busy inodes' "$W/$1.txt"; then
-		echo "the kernel complained; console:"; tail -n 80 "$W/$1.txt"; _bad=1
-	fi
-	if [ -z "${2:-}" ]; then
-		[ "$VM_RC" = 137 ] && { echo "timeout: the VM did not finish in ${KMOD_TIMEOUT}s"; tail -n 30 "$W/$1.txt"; _bad=1; }
-		grep -q '^KT END' "$W/$1.txt" || { echo "no final marker (KT END)"; tail -n 30 "$W/$1.txt"; _bad=1; }
-	fi
-	grep -q '^KT FAIL' "$W/$1.txt" && _bad=1
-	return $_bad
-}
+kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
 vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG"
