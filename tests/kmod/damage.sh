@@ -35,3 +35,38 @@ case "$w" in *" 0 errors"*) pass "walk after the repair" ;; *) fail "walk after 
 echo again >$D/many/written-after-repair && [ "$(cat $D/many/written-after-repair)" = again ] &&
 	pass "the repaired chunk is writable" || fail "writing into the repaired chunk"
 umount $D && pass "umount of the repaired image" || fail "umount of the repaired image"
+
+# the errors= policies, on fresh damage: bytes overwritten in inode table
+# blocks of chunk DMG_CHUNK (/many's entries), at local blocks 4-5 (inodes
+# 15-44), then 7-8 (inodes 60-89), since a repair frees what it cannot read
+# damage_itable BLOCK...: overwrite them (the bdev page cache is the
+# mount's too)
+damage_itable() {
+	for b in "$@"; do
+		printf 'chunkfs-test-damage' | dd of=/dev/vdd bs=1 seek=$((b * 4096 + 100)) conv=notrunc 2>/dev/null
+	done
+	sync
+}
+# errors=repair: the chunk turns suspect on the first read and is
+# scrubbed with repair at once (a chunk already suspect when mounted is
+# left to a scrub, as in the FUSE mount)
+damage_itable $DMG_ITABLE
+mount -t chunkfs -o errors=repair /dev/vdd $D || fail "mount errors=repair"
+/bin/kt walk $D >/dev/null
+i=0
+until /bin/kt ioctl events $D | grep -q "code 4 chunk $DMG_CHUNK:" || [ $i -gt 100 ]; do sleep 0.2; i=$((i + 1)); done
+/bin/kt ioctl events $D | grep -q "code 4 chunk $DMG_CHUNK:" && /bin/kt ioctl health $D | grep -q "^chunk $DMG_CHUNK state 1 " &&
+	pass "errors=repair: chunk $DMG_CHUNK repaired by itself" || fail "errors=repair: $(/bin/kt ioctl events $D | tail -n 3)"
+w=$(/bin/kt walk $D)
+case "$w" in *" 0 errors"*) pass "errors=repair: the tree reads without error" ;; *) fail "errors=repair: walk: $w" ;; esac
+umount $D || fail "umount (errors=repair)"
+# errors=remount-ro: the filesystem read-only after the error
+damage_itable $DMG_ITABLE2
+mount -t chunkfs -o errors=remount-ro /dev/vdd $D || fail "mount errors=remount-ro"
+/bin/kt walk $D >/dev/null
+i=0; until grep -q " $D chunkfs ro" /proc/mounts || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q " $D chunkfs ro" /proc/mounts && ! touch $D/a/nope 2>/dev/null &&
+	pass "errors=remount-ro: read-only after the error" || fail "errors=remount-ro: $(grep " $D " /proc/mounts)"
+umount $D || fail "umount (errors=remount-ro)"
+mount -t chunkfs /dev/vdd $D && r=$(/bin/kt ioctl scrub-repair $D $DMG_CHUNK) && umount $D &&
+	pass "scrub repaired it afterwards: $r" || fail "scrub after errors=remount-ro: $r"

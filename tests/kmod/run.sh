@@ -113,12 +113,21 @@ cp "$IMG" "$DMG"
 "$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | grep -q '(local 6): inode table block' ||
 	{ "$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | head; fail "local block 6 of chunk $DMG_CHUNK is no inode table block"; }
 "$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --what flip-bits --block 6 --seed 7 || fail "chunkfs inject"
+# the blocks damage.sh overwrites itself for the errors= policies
+itable() { # LOCALS: the absolute blocks of inode table blocks of DMG_CHUNK
+	"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list |
+		sed -n "s/^ *block \([0-9]*\) (local [$1]): inode table block.*/\1/p" | tr '\n' ' '
+}
+DMG_ITABLE=$(itable 45)
+DMG_ITABLE2=$(itable 78)
+[ "$(echo $DMG_ITABLE $DMG_ITABLE2 | wc -w)" = 4 ] || fail "no inode table blocks at local 4, 5, 7, 8 of chunk $DMG_CHUNK"
 
 step "the initramfs"
 R=$W/initramfs
 kmod_initramfs "$R"
 cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"; cp "$W/fzbase.img" "$R/fzbase.img"
-printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nVFUZZ_N=%s\n' "$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" "$VFUZZ_N" >"$R/params"
+printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"\nVFUZZ_N=%s\n' \
+	"$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" "$DMG_ITABLE" "$DMG_ITABLE2" "$VFUZZ_N" >"$R/params"
 kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
