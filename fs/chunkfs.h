@@ -148,6 +148,11 @@ u32 cfs_repair_pending(struct cfs_fs *fs);
  * front end should then drop what it can).  The repair's event
  * (CHUNKFS_E_REPAIRED) comes after the list is filled. */
 u32 cfs_inval_take(struct cfs_fs *fs, u64 *inos, u32 max, int *lost);
+/* A name an online repair removed from a directory the front end may
+ * have cached (parent: the directory's inode number): one per call, into
+ * name (room for CFS_NAME_MAX bytes, not terminated), taken off the list;
+ * returns its length, or 0 when there is none. */
+u32 cfs_inval_take_name(struct cfs_fs *fs, u64 *parent, char *name);
 const struct cfs_geom *cfs_geometry(struct cfs_fs *fs);
 
 /* ---- inode operations ---- */

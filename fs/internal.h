@@ -120,6 +120,9 @@ struct cfs_fs {
 	u64 *inval;               /* inodes a repair changed (cfs_inval_take) */
 	u32 ninval, inval_cap;
 	int inval_lost;
+	u8 *inval_ent;            /* names a repair removed: records of u64
+				   * parent, u8 length, the name */
+	u32 ninval_ent, inval_ent_cap; /* bytes used, allocated */
 };
 
 #define CFS_LOCAL(ino) ((u32)(ino))

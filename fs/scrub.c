@@ -274,6 +274,166 @@ u32 cfs_inval_take(struct cfs_fs *fs, u64 *inos, u32 max, int *lost)
 	return n;
 }
 
+/* A name a repair removed from directory `parent`: on the list. */
+static void inval_name_push(struct cfs_fs *fs, u64 parent, const char *name,
+			    u32 len)
+{
+	u32 need = fs->ninval_ent + 9 + len;
+
+	if (need > fs->inval_ent_cap) {
+		u32 cap = fs->inval_ent_cap ? fs->inval_ent_cap * 2 : 4096;
+		u8 *n;
+
+		while (cap < need)
+			cap *= 2;
+		n = cap <= (1u << 24) ? host_alloc(cap) : NULL;
+		if (!n) {
+			fs->inval_lost = 1;
+			return;
+		}
+		if (fs->ninval_ent)
+			cfs_memcpy(n, fs->inval_ent, fs->ninval_ent);
+		host_free(fs->inval_ent);
+		fs->inval_ent = n;
+		fs->inval_ent_cap = cap;
+	}
+	cfs_memcpy(fs->inval_ent + fs->ninval_ent, &parent, 8);
+	fs->inval_ent[fs->ninval_ent + 8] = (u8)len;
+	cfs_memcpy(fs->inval_ent + fs->ninval_ent + 9, name, len);
+	fs->ninval_ent = need;
+}
+
+u32 cfs_inval_take_name(struct cfs_fs *fs, u64 *parent, char *name)
+{
+	u32 len = 0, rec;
+
+	host_mutex_lock(fs->lock);
+	if (fs->ninval_ent >= 9) {
+		cfs_memcpy(parent, fs->inval_ent, 8);
+		len = fs->inval_ent[8];
+		cfs_memcpy(name, fs->inval_ent + 9, len);
+		rec = 9 + len;
+		cfs_memmove(fs->inval_ent, fs->inval_ent + rec,
+			    fs->ninval_ent - rec);
+		fs->ninval_ent -= rec;
+	}
+	host_mutex_unlock(fs->lock);
+	return len;
+}
+
+/* Is the entry (ino, name) among the directory entries of leaf node n
+ * (of size `size`)?  With want == NULL: calls back for every entry. */
+typedef void (*dirent_fn)(void *ctx, u32 ino, const char *name, u32 len);
+static int leaf_dirents(const u8 *node, u32 size, dirent_fn fn, void *ctx,
+			u32 want_ino, const char *want, u32 want_len)
+{
+	const struct cfs_node_hdr *n = (const struct cfs_node_hdr *)node;
+	const struct cfs_item *it = (const struct cfs_item *)(n + 1);
+	u32 i;
+
+	if (n->level || sizeof(*n) + (u64)n->nitems * sizeof(*it) > size)
+		return 0;
+	for (i = 0; i < n->nitems; i++) {
+		struct cfs_item x;
+		u32 o;
+
+		cfs_memcpy(&x, &it[i], sizeof(x));
+		if (x.key >= CFS_DKEY_CONT || (u32)x.off + x.len > size)
+			continue;
+		for (o = 0; o + sizeof(struct cfs_dirent) <= x.len;) {
+			const struct cfs_dirent *d =
+				(const struct cfs_dirent *)(node + x.off + o);
+			u32 ino, nl = d->namelen;
+
+			if (o + sizeof(*d) + nl > x.len)
+				break;
+			cfs_memcpy(&ino, &d->ino, 4);
+			if (fn)
+				fn(ctx, ino, d->name, nl);
+			else if (ino == want_ino && nl == want_len &&
+				 !cfs_memcmp(d->name, want, nl))
+				return 1;
+			o += (u32)sizeof(*d) + nl;
+		}
+	}
+	return 0;
+}
+
+struct gone_ctx {
+	struct cfs_fs *fs;
+	const u8 *new_node;
+	u32 size;
+	u64 parent;
+};
+
+static void gone_one(void *ctx, u32 ino, const char *name, u32 len)
+{
+	struct gone_ctx *g = ctx;
+
+	if (!leaf_dirents(g->new_node, g->size, NULL, NULL, ino, name, len))
+		inval_name_push(g->fs, g->parent, name, len);
+}
+
+/* The directory a tree owned by local inode `owner` of chunk c serves, as
+ * front ends know it: the origin, for a continuation. */
+static u64 dir_of(struct cfs_fs *fs, u32 c, u32 owner)
+{
+	struct cfs_inode *ip;
+	u64 ino = CFS_MKINO(c, owner);
+
+	if (inode_get(fs, ino, &ip))
+		return ino;
+	if (ip->d.flags & CFS_IF_CONT)
+		ino = CFS_MKINO(ip->d.back_chunk, ip->d.back_ino);
+	inode_put(fs, ip);
+	return ino;
+}
+
+/* The names in directory leaves of the old content of a block that the
+ * repair's new content no longer has: on the list (the kernel's dentry
+ * cache of them is dropped by the front end).  Leaves in a block of
+ * their own, and directories' inline roots in an inode table block. */
+static void names_gone(struct cfs_fs *fs, struct cfs_chunk *ch, u32 c,
+		       const u8 *old, const u8 *new)
+{
+	const struct cfs_bhdr *ho = (const struct cfs_bhdr *)old;
+	const struct cfs_bhdr *hn = (const struct cfs_bhdr *)new;
+	struct gone_ctx g;
+	u32 size = CFS_PAYLOAD(fs), i;
+
+	g.fs = fs;
+	g.size = size;
+	if (ho->magic == CFS_MAGIC_BTREE && ho->tree == CFS_TREE_DIR) {
+		g.parent = dir_of(fs, c, ho->owner_lo);
+		g.new_node = new + sizeof(*hn);
+		if (hn->magic != CFS_MAGIC_BTREE || hn->tree != CFS_TREE_DIR ||
+		    hn->owner_lo != ho->owner_lo)
+			g.new_node = fs->zero; /* (an empty leaf) */
+		leaf_dirents(old + sizeof(*ho), size, gone_one, &g, 0, NULL, 0);
+	} else if (ho->magic == CFS_MAGIC_ITABLE) {
+		const struct cfs_dinode *od =
+			(const struct cfs_dinode *)(old + sizeof(*ho));
+		const struct cfs_dinode *nd =
+			(const struct cfs_dinode *)(new + sizeof(*hn));
+		u32 ipb = size / CFS_INODE_SIZE;
+		u64 base = (ho->blkno - ch->start - ch->hdr.itable_start) * ipb;
+
+		if (hn->magic != CFS_MAGIC_ITABLE)
+			return;
+		for (i = 0; i < ipb; i++) {
+			if (!CFS_ISDIR(od[i].mode) ||
+			    !cfs_memcmp(od[i].root, nd[i].root, CFS_IROOT_SIZE))
+				continue;
+			g.parent = dir_of(fs, c, (u32)(base + i));
+			g.new_node = CFS_ISDIR(nd[i].mode) ? nd[i].root :
+				     fs->zero;
+			g.size = CFS_IROOT_SIZE;
+			leaf_dirents(od[i].root, CFS_IROOT_SIZE, gone_one, &g,
+				     0, NULL, 0);
+		}
+	}
+}
+
 /* Cached inodes of the chunks marked in `touched` (or of chunk k):
  * reload what the repair may have changed; those the front end has and
  * that changed go on the list of cfs_inval_take. */
@@ -310,10 +470,13 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 	struct shadow_block sb;
 	u64 pos = 0;
 	u8 *touched = host_alloc(fs->nchunks / 8 + 1);
+	u8 *old = host_alloc(fs->bs); /* (without it: no names listed) */
 	int err = 0;
 
-	if (!touched)
+	if (!touched) {
+		host_free(old);
 		return -CFS_ENOMEM;
+	}
 	drop_chunk_bufs(fs, k);
 	touched[k / 8] |= (u8)(1u << (k % 8));
 	while (!err && shadow_each(sh, &pos, &sb)) {
@@ -342,11 +505,18 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 			ch->marked_dirty = 0;
 			ch->keep_state = c == k; /* its state is the checker's */
 		} else if (local != ch->hdr.nblocks - 1) {
+			/* the names it removes, from what the disk holds (the
+			 * state before the repair: everything is committed) */
+			if (old && !fs->dev->ops->read(fs->dev, sb.blk <<
+						       fs->bshift, old,
+						       fs->bs))
+				names_gone(fs, ch, c, old, sb.data);
 			err = buf_install(fs, ch, local, sb.data);
 		}
 	}
 	reload_inodes(fs, touched, k);
 	host_free(touched);
+	host_free(old);
 	return err;
 }
 

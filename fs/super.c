@@ -673,6 +673,7 @@ static void fs_free(struct cfs_fs *fs)
 	if (fs->freeze_lock)
 		host_mutex_free(fs->freeze_lock);
 	host_free(fs->inval);
+	host_free(fs->inval_ent);
 	host_free(fs);
 }
 

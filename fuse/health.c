@@ -11,8 +11,8 @@
  *  - the notifier thread: after an online repair (the hook wakes it), it
  *    tells the kernel to drop its caches (attributes, pages) of every
  *    inode the repair changed (cfs_inval_take), so that users see the
- *    repaired state at once.  Names a repair removed leave the kernel's
- *    dentry cache within the entry timeout (1 s).
+ *    repaired state at once, and of every name it removed from a
+ *    directory (cfs_inval_take_name).
  *  - the hidden control directory /.chunkfs and its file `events`: each
  *    open file handle reads the events it has not read yet as text lines,
  *    and poll() reports POLLIN when there are some.
@@ -194,7 +194,8 @@ static void *repair_main(void *arg)
 static void *notify_main(void *arg)
 {
 	struct cfuse *cf = arg;
-	u64 inos[NT_BATCH];
+	u64 inos[NT_BATCH], parent;
+	char name[CFS_NAME_MAX + 1];
 
 	pthread_mutex_lock(&cf->nt_lock);
 	while (!cf->nt_stop) {
@@ -216,6 +217,12 @@ static void *notify_main(void *arg)
 								 inos[i], 0, 0);
 				cf->nt_sent++;
 			}
+		}
+		while ((n = cfs_inval_take_name(cf->fs, &parent, name))) {
+			/* -ENOENT: not in the kernel's dentry cache */
+			fuse_lowlevel_notify_inval_entry(cf->se, parent, name,
+							 n);
+			cf->nt_sent++;
 		}
 		if (lost)
 			cfuse_log(CFS_LOG_WARN, "online repair: too many "

@@ -413,4 +413,56 @@ cmp -s "$T/look0" "$T/look2" && fail "the repair changed nothing in d3/frag: the
 cmp -s "$T/look1" "$T/look2" ||
 	fail "right after the repair the mount still showed the old d3/frag (stale kernel cache)"
 
+# ================= (e) names a repair removed are gone at once =================
+note "(e) after an online repair the kernel's dentries of names it removed are dropped"
+cp "$T/base" "$IMG"
+# a file of d3 in chunk K whose inode table block holds neither d3 nor frag
+local_of() { "$TOOL" stat --json "$IMG" "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["paths"][0]["local"])'; }
+D3_LOCAL=$(local_of /d3)
+"$TOOL" inject "$IMG" --chunk "$K" --list >"$T/list.txt" || fail "inject --list"
+VICTIM= ITB=
+for i in 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19; do
+	[ "$(chunk_of "$IMG" "/d3/f$i")" = "$K" ] || continue
+	L=$(local_of "/d3/f$i")
+	ITB=$("$PY" - "$T/list.txt" "$L" "$D3_LOCAL" "$FRAG_LOCAL" <<'EOF'
+import re, sys
+want, avoid = int(sys.argv[2]), (int(sys.argv[3]), int(sys.argv[4]))
+for line in open(sys.argv[1]):
+    m = re.search(r"\(local (\d+)\): inode table block \d+ of \d+, inodes (\d+)-(\d+)", line)
+    if m and int(m.group(2)) <= want <= int(m.group(3)):
+        if not any(int(m.group(2)) <= a <= int(m.group(3)) for a in avoid):
+            print(m.group(1))
+        break
+EOF
+)
+	[ -n "$ITB" ] && { VICTIM=d3/f$i; break; }
+done
+[ -n "$VICTIM" ] || fail "no file of d3 in chunk $K with an inode table block to itself"
+mount_fs "$IMG" "$MNT"
+stat "$MNT/$VICTIM" >/dev/null || fail "stat $VICTIM before the damage"
+"$TOOL" inject "$IMG" --chunk "$K" --what zero-block --block "$ITB" --force >/dev/null 2>&1 ||
+	fail "inject zero-block --force on inode table block $ITB"
+"$TOOL" scrub "$MNT" --chunk "$K" --repair >"$T/scrub.out" 2>&1
+rc=$?
+# at once (within the 1 s entry and attribute timeouts): the name is gone
+# and can be made again
+py "$MNT/$VICTIM" <<'EOF'
+import errno, os, sys
+try:
+    os.stat(sys.argv[1])
+    print("FAIL: %s is still there after the repair" % sys.argv[1]); sys.exit(1)
+except OSError as e:
+    if e.errno != errno.ENOENT:
+        print("FAIL: %s: %s, not ENOENT" % (sys.argv[1], e)); sys.exit(1)
+try:
+    fd = os.open(sys.argv[1], os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    os.write(fd, b"made again after the repair\n")
+    os.close(fd)
+except OSError as e:
+    print("FAIL: %s cannot be made again at once: %s" % (sys.argv[1], e)); sys.exit(1)
+EOF
+[ "$rc" = 1 ] || { cat "$T/scrub.out"; fail "scrub --repair of inode table block $ITB exited $rc, not 1"; }
+umount_fs "$MNT"
+"$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after the repair of an inode table block: exit $?"; }
+
 echo "PASS: $TEST_NAME"
