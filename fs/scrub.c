@@ -478,6 +478,9 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 		return -CFS_ENOMEM;
 	}
 	drop_chunk_bufs(fs, k);
+	/* what is read meanwhile (the old directory blocks, inodes for
+	 * dir_of) may be the damage being repaired: no suspect marking */
+	fs->checking = 1;
 	touched[k / 8] |= (u8)(1u << (k % 8));
 	while (!err && shadow_each(sh, &pos, &sb)) {
 		u32 c = chunk_of_blk(fs, sb.blk), local;
@@ -515,6 +518,7 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 		}
 	}
 	reload_inodes(fs, touched, k);
+	fs->checking = 0;
 	host_free(touched);
 	host_free(old);
 	return err;

@@ -462,6 +462,7 @@ except OSError as e:
     print("FAIL: %s cannot be made again at once: %s" % (sys.argv[1], e)); sys.exit(1)
 EOF
 [ "$rc" = 1 ] || { cat "$T/scrub.out"; fail "scrub --repair of inode table block $ITB exited $rc, not 1"; }
+[ "$(health "$MNT" "$K")" = clean ] || fail "chunk $K is $(health "$MNT" "$K") after the repair of inode table block $ITB"
 umount_fs "$MNT"
 "$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after the repair of an inode table block: exit $?"; }
 
