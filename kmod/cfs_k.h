@@ -18,6 +18,7 @@
 struct cfs_kbdev {
 	struct cfs_bdev dev;
 	struct block_device *bdev;
+	struct file_ra_state ra;  /* the device's readahead (a hint: racy) */
 };
 void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
 		    int readonly);

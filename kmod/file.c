@@ -70,6 +70,51 @@ static int cfs_read_folio(struct file *file, struct folio *folio)
 	return err;
 }
 
+/*
+ * Readahead: the whole batch of folios with one cfs_read into a kernel
+ * buffer (so the library maps the range once and the device reads it in
+ * one go), then copied out.  Folios not filled (no memory, an error) are
+ * left to read_folio, which reports the error.
+ */
+static void cfs_readahead(struct readahead_control *rac)
+{
+	struct inode *inode = rac->mapping->host;
+	loff_t pos = readahead_pos(rac);
+	size_t len = readahead_length(rac), done = 0;
+	struct folio *folio;
+	unsigned int nofs;
+	char *buf;
+	s64 n = 0;
+
+	nofs = memalloc_nofs_save(); /* new folios of ours are locked */
+	buf = kvmalloc(len, GFP_KERNEL | __GFP_NOWARN);
+	memalloc_nofs_restore(nofs);
+	if (!buf)
+		return;
+	while (done < len) {
+		n = cfs_read(CFS_FS(inode), inode->i_ino, pos + done,
+			     len - done, buf + done);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	while ((folio = readahead_folio(rac))) {
+		size_t fo = folio_pos(folio) - pos, fl = folio_size(folio);
+
+		if (n >= 0 || fo + fl <= done) { /* all known: data or EOF */
+			char *k = kmap_local_folio(folio, 0);
+			size_t have = done > fo ? min(done - fo, fl) : 0;
+
+			memcpy(k, buf + fo, have);
+			memset(k + have, 0, fl - have);
+			kunmap_local(k);
+			folio_mark_uptodate(folio);
+		}
+		folio_unlock(folio);
+	}
+	kvfree(buf);
+}
+
 /* A page dirtied through a shared mapping: written with cfs_write, up to
  * the end of the file, while the page stays locked (so a write(2) of the
  * same range waits for it). */
@@ -109,6 +154,7 @@ static int cfs_writepages(struct address_space *mapping,
 
 const struct address_space_operations cfs_aops = {
 	.read_folio = cfs_read_folio,
+	.readahead = cfs_readahead,
 	.writepages = cfs_writepages,
 	.dirty_folio = filemap_dirty_folio,
 	.direct_IO = noop_direct_IO, /* O_DIRECT is read_iter's/write_iter's */

@@ -32,6 +32,25 @@ static int kbd_range_ok(struct cfs_bdev *dev, u64 off, u64 len)
 	return off <= dev->size && len <= dev->size - off;
 }
 
+/* A read that misses the cache starts the kernel's readahead of the
+ * device over the pages it spans (and, as the kernel judges, beyond):
+ * one I/O for a run of file data instead of one a page, and a few
+ * neighbours of a metadata block.  A page carrying the readahead marker
+ * starts the next window (kbd_rw), so a sequential stream keeps I/O in
+ * flight ahead of the reader. */
+static void kbd_readahead(struct cfs_kbdev *kb, struct address_space *m,
+			  u64 off, u64 len)
+{
+	pgoff_t first = off >> PAGE_SHIFT, last = (off + len - 1) >> PAGE_SHIFT;
+	struct page *pg = find_get_page(m, first);
+
+	if (pg) {
+		put_page(pg);
+		return;
+	}
+	page_cache_sync_readahead(m, &kb->ra, NULL, first, last - first + 1);
+}
+
 /* One page at a time through the device's page cache; a write dirties the
  * cached page under its lock. */
 static int kbd_rw(struct cfs_bdev *dev, u64 off, u8 *buf, u64 len, int write)
@@ -43,6 +62,8 @@ static int kbd_rw(struct cfs_bdev *dev, u64 off, u8 *buf, u64 len, int write)
 		return -EROFS;
 	if (!kbd_range_ok(dev, off, len))
 		return -EIO;
+	if (!write && len)
+		kbd_readahead(kb, m, off, len);
 	while (len) {
 		size_t po = offset_in_page(off);
 		size_t n = min_t(u64, len, PAGE_SIZE - po);
@@ -60,6 +81,11 @@ static int kbd_rw(struct cfs_bdev *dev, u64 off, u8 *buf, u64 len, int write)
 			pg = read_mapping_page(m, off >> PAGE_SHIFT, NULL);
 			if (IS_ERR(pg))
 				return -EIO;
+			if (!write && PageReadahead(pg)) /* the window's marker */
+				page_cache_async_readahead(m, &kb->ra, NULL,
+							   page_folio(pg),
+							   off >> PAGE_SHIFT,
+							   DIV_ROUND_UP(po + len, PAGE_SIZE));
 			if (write)
 				lock_page(pg);
 		}
@@ -125,6 +151,7 @@ void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
 		    int readonly)
 {
 	kb->bdev = bdev;
+	file_ra_state_init(&kb->ra, bdev->bd_inode->i_mapping);
 	kb->dev.ops = &kbd_ops;
 	kb->dev.size = bdev_nr_bytes(bdev);
 	kb->dev.readonly = readonly;

@@ -81,8 +81,9 @@ vm_wait() {
 		sleep 1; n=$((n + 1)); [ $n -ge "$KMOD_TIMEOUT" ] && kill -9 "$QPID"
 	done ) >/dev/null 2>&1 &
 	_guard=$!
-	wait "$QPID"; VM_RC=$?
-	wait "$_guard"
+	VM_RC=0
+	wait "$QPID" || VM_RC=$?
+	wait "$_guard" || :
 	echo "VM $1 ran $(( $(date +%s) - VM_START ))s, qemu exit $VM_RC"
 }
 
