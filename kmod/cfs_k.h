@@ -34,6 +34,7 @@ struct cfs_sb_info {
 	struct delayed_work commit_work;
 	struct work_struct error_work;  /* fsnotify_sb_error, remount-ro */
 	struct work_struct repair_work; /* errors=repair: scrub with repair */
+	struct work_struct inval_work;  /* after a repair: drop stale caches */
 	spinlock_t ev_lock;          /* the fields below */
 	unsigned int ev_errors;      /* error events not yet notified */
 	int ev_readonly;             /* the library went read-only */

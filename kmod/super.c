@@ -10,11 +10,13 @@
  * below it, 5; 0 off).
  */
 #include <linux/blkdev.h>
+#include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/fsnotify.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
@@ -91,7 +93,7 @@ void cfs_commit_arm(struct cfs_sb_info *sbi)
 static void cfs_event_hook(void *ctx, const struct chunkfs_event *e)
 {
 	struct cfs_sb_info *sbi = ctx;
-	int error_work = 0, repair = 0;
+	int error_work = 0, repair = 0, inval = 0;
 
 	spin_lock(&sbi->ev_lock);
 	if (!sbi->ev_dead) {
@@ -105,12 +107,66 @@ static void cfs_event_hook(void *ctx, const struct chunkfs_event *e)
 		}
 		repair = e->code == CHUNKFS_E_SUSPECT &&
 			 sbi->errors_policy == CHUNKFS_ERRORS_REPAIR;
+		inval = e->code == CHUNKFS_E_REPAIRED;
 	}
 	spin_unlock(&sbi->ev_lock);
 	if (error_work)
 		schedule_work(&sbi->error_work);
 	if (repair)
 		schedule_work(&sbi->repair_work);
+	if (inval)
+		schedule_work(&sbi->inval_work);
+}
+
+/* After an online repair: the VFS's caches of what it changed are stale.
+ * Each changed inode still cached gets its clean pages dropped and its
+ * attributes read again (one the repair freed keeps failing with ESTALE
+ * from the library, and loses its dentries); each name the repair took
+ * out of a directory leaves the dentry cache.  Too many to list: every
+ * unused dentry goes. */
+static void cfs_inval_fn(struct work_struct *w)
+{
+	struct cfs_sb_info *sbi = container_of(w, struct cfs_sb_info,
+					       inval_work);
+	struct super_block *sb = sbi->sb;
+	char name[CFS_NAME_MAX + 1];
+	u64 inos[32], parent;
+	u32 n, i;
+	int lost = 0;
+
+	while ((n = cfs_inval_take(sbi->fs, inos, ARRAY_SIZE(inos), &lost))) {
+		for (i = 0; i < n; i++) {
+			struct inode *inode = ilookup(sb, (unsigned long)inos[i]);
+
+			if (!inode)
+				continue;
+			inode_lock(inode);
+			if (S_ISREG(inode->i_mode))
+				invalidate_inode_pages2(inode->i_mapping);
+			if (cfs_refresh(inode))
+				d_prune_aliases(inode);
+			inode_unlock(inode);
+			iput(inode);
+		}
+	}
+	while ((n = cfs_inval_take_name(sbi->fs, &parent, name))) {
+		struct inode *dir = ilookup(sb, (unsigned long)parent);
+		struct dentry *dd = dir ? d_find_alias(dir) : NULL;
+
+		if (dd) {
+			struct qstr q = QSTR_INIT(name, n);
+			struct dentry *d = d_hash_and_lookup(dd, &q);
+
+			if (!IS_ERR_OR_NULL(d)) {
+				d_invalidate(d);
+				dput(d);
+			}
+			dput(dd);
+		}
+		iput(dir);
+	}
+	if (lost)
+		shrink_dcache_sb(sb);
 }
 
 static void cfs_error_fn(struct work_struct *w)
@@ -168,6 +224,23 @@ static void cfs_stop_work(struct cfs_sb_info *sbi)
 	cancel_delayed_work_sync(&sbi->commit_work);
 	cancel_work_sync(&sbi->repair_work);
 	cancel_work_sync(&sbi->error_work);
+	cancel_work_sync(&sbi->inval_work);
+}
+
+static void cfs_put_super(struct super_block *sb);
+
+/* The work items end before the VFS lets go of the inodes (an
+ * invalidation holds inode references).  A mount that failed after the
+ * library's (no root dentry) gets no put_super from the VFS: it is
+ * unmounted here. */
+static void cfs_kill_sb(struct super_block *sb)
+{
+	if (CFS_SB(sb)) {
+		cfs_stop_work(CFS_SB(sb));
+		if (!sb->s_root)
+			cfs_put_super(sb);
+	}
+	kill_block_super(sb);
 }
 
 static void cfs_put_super(struct super_block *sb)
@@ -350,6 +423,7 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	INIT_DELAYED_WORK(&sbi->commit_work, cfs_commit_fn);
 	INIT_WORK(&sbi->error_work, cfs_error_fn);
 	INIT_WORK(&sbi->repair_work, cfs_repair_fn);
+	INIT_WORK(&sbi->inval_work, cfs_inval_fn);
 	cfs_kbdev_init(&sbi->kb, sb->s_bdev, sb_rdonly(sb));
 	err = cfs_mount(&sbi->kb.dev, cfs_mount_flags(sb), &sbi->fs, &why);
 	if (err) {
@@ -380,7 +454,7 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (err) {
 		errorfc(fc, "%s: root directory unreadable (error %d)",
 			sb->s_id, err);
-		return cfs_kerr(err);	/* put_super unmounts */
+		return cfs_kerr(err);	/* cfs_kill_sb unmounts */
 	}
 	root = cfs_iget(sb, &a, 1);
 	if (IS_ERR(root))
@@ -536,7 +610,7 @@ static struct file_system_type cfs_fs_type = {
 	.name = "chunkfs",
 	.init_fs_context = cfs_init_fs_context,
 	.parameters = cfs_param_spec,
-	.kill_sb = kill_block_super,
+	.kill_sb = cfs_kill_sb,
 	.fs_flags = FS_REQUIRES_DEV,
 };
 MODULE_ALIAS_FS("chunkfs");
