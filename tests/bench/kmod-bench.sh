@@ -110,7 +110,7 @@ def cell(row, c):
     fmt = "%.2f" if units[row] == "s" else "%.0f"
     return (fmt + " (" + fmt + "-" + fmt + ")") % (m, min(x), max(x)), m
 print("chunkfs.ko against ext4 and ext2 in the same VM (qemu, software "
-      "emulation, 1 CPU, %s MiB disks on the host's tmpfs); %s runs after a "
+      "emulation, 1 CPU, %s disks on the host's tmpfs); %s runs after a "
       "warm-up, contenders rotated; seq %s MiB, smallfiles %s, tree %s files; "
       "host CPUs %s%% idle before.\n" % (size, runs, mib, files, tree, idle))
 print("| row | unit | chunkfs.ko | ext4 | ext2 | chunkfs/ext4 | chunkfs/ext2 |")
