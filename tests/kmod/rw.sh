@@ -114,12 +114,22 @@ expect EROFS /bin/kt ioctl scrub-repair $W 3 && /bin/kt ioctl health $W | head -
 mount -o remount,rw $W && touch $W/yes && pass "remount rw" || fail "remount rw"
 mount -o remount,commit=1,errors=remount-ro $W && grep " $W " /proc/mounts | grep -q 'commit=1,errors=remount-ro' && pass "remount options" || fail "remount options: $(grep " $W " /proc/mounts)"
 umount $W && pass "umount rw" || fail "umount rw"
-mount -t chunkfs -o ro /dev/vdc $W && mount -o remount,rw $W && echo after >$W/after-ro-rw && [ "$(cat $W/after-ro-rw)" = after ] &&
+mount -t chunkfs -o ro /dev/vdc $W || fail "mount -o ro"
+# read-only to read-write swaps the library instance: not while in use
+exec 3<$W/big10
+mount -o remount,rw $W 2>/dev/null && fail "remount rw with a file open" || pass "remount rw refused while a file is open"
+exec 3<&-
+mount -o remount,rw $W && echo after >$W/after-ro-rw && [ "$(cat $W/after-ro-rw)" = after ] &&
 	pass "ro mount remounted rw" || fail "ro mount remounted rw"
 cmp /tmp/big2 $W/big10 && pass "data after remount" || fail "data after remount"
 [ "$(cat $W/d1/y)" = two ] && [ "$(readlink $W/d1/longsym)" = "$long" ] && [ ! -e $W/d3moved ] && [ -p $W/d1/fifo ] &&
 	[ "$(stat -c %a $W/d1/y)" = 751 ] && pass "namespace after remount" ||
 	fail "namespace after remount: $(cat $W/d1/y) $(stat -c %a $W/d1/y) $(ls $W/d1)"
+
+# ---- a full filesystem: ENOSPC to the writer, then room again ----
+dd if=/dev/zero of=$W/fill bs=1M 2>/tmp/dderr
+grep -q 'No space left' /tmp/dderr && pass "ENOSPC to the writer ($(stat -c %s $W/fill) bytes written)" || fail "ENOSPC: $(cat /tmp/dderr)"
+rm $W/fill && sync && echo room >$W/after-full && [ "$(cat $W/after-full)" = room ] && pass "writable after ENOSPC" || fail "writable after ENOSPC"
 
 # ---- the tree, for the host ----
 (cd $W && find . | sort | while read -r p; do
