@@ -18,7 +18,11 @@
 struct cfs_kbdev {
 	struct cfs_bdev dev;
 	struct block_device *bdev;
-	struct file_ra_state ra;  /* the device's readahead (a hint: racy) */
+	/* the device's readahead (hints: racy), one for runs of file data
+	 * (reads of more than a page), one for metadata blocks, so that the
+	 * blocks read between two batches of a file do not break its
+	 * stream */
+	struct file_ra_state ra, ra_meta;
 };
 void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
 		    int readonly);

@@ -27,6 +27,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/vmalloc.h>
 #include <linux/writeback.h>
 
 #include "cfs_k.h"
@@ -71,48 +72,54 @@ static int cfs_read_folio(struct file *file, struct folio *folio)
 }
 
 /*
- * Readahead: the whole batch of folios with one cfs_read into a kernel
- * buffer (so the library maps the range once and the device reads it in
- * one go), then copied out.  Folios not filled (no memory, an error) are
- * left to read_folio, which reports the error.
+ * Readahead: the whole batch with one cfs_read (so the library maps the
+ * range once and the device reads it in one go), straight into the
+ * batch's pages, mapped contiguously for it (vmap): one copy, from the
+ * device's cache into the file's.  Pages not filled (no memory, an error)
+ * are left to read_folio, which reports the error.
  */
 static void cfs_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
 	loff_t pos = readahead_pos(rac);
-	size_t len = readahead_length(rac), done = 0;
-	struct folio *folio;
-	unsigned int nofs;
-	char *buf;
-	s64 n = 0;
+	unsigned int nr = readahead_count(rac), got, i, nofs;
+	size_t done = 0, len;
+	struct page **pages;
+	char *va = NULL;
+	s64 n = -EIO;
 
 	nofs = memalloc_nofs_save(); /* new folios of ours are locked */
-	buf = kvmalloc(len, GFP_KERNEL | __GFP_NOWARN);
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
 	memalloc_nofs_restore(nofs);
-	if (!buf)
+	if (!pages)
 		return;
-	while (done < len) {
-		n = cfs_read(CFS_FS(inode), inode->i_ino, pos + done,
-			     len - done, buf + done);
-		if (n <= 0)
-			break;
-		done += n;
+	got = __readahead_batch(rac, pages, nr);
+	len = (size_t)got * PAGE_SIZE;
+	if (got) {
+		nofs = memalloc_nofs_save();
+		va = vmap(pages, got, VM_MAP, PAGE_KERNEL);
+		memalloc_nofs_restore(nofs);
 	}
-	while ((folio = readahead_folio(rac))) {
-		size_t fo = folio_pos(folio) - pos, fl = folio_size(folio);
-
-		if (n >= 0 || fo + fl <= done) { /* all known: data or EOF */
-			char *k = kmap_local_folio(folio, 0);
-			size_t have = done > fo ? min(done - fo, fl) : 0;
-
-			memcpy(k, buf + fo, have);
-			memset(k + have, 0, fl - have);
-			kunmap_local(k);
-			folio_mark_uptodate(folio);
+	if (va) {
+		n = 0;
+		while (done < len) {
+			n = cfs_read(CFS_FS(inode), inode->i_ino, pos + done,
+				     len - done, va + done);
+			if (n <= 0)
+				break;
+			done += n;
 		}
-		folio_unlock(folio);
+		if (n >= 0) /* all known: data, then EOF */
+			memset(va + done, 0, len - done);
+		vunmap(va);
 	}
-	kvfree(buf);
+	for (i = 0; i < got; i++) {
+		if (va && (n >= 0 || (size_t)(i + 1) * PAGE_SIZE <= done))
+			SetPageUptodate(pages[i]);
+		unlock_page(pages[i]);
+		put_page(pages[i]);
+	}
+	kvfree(pages);
 }
 
 /* A page dirtied through a shared mapping: written with cfs_write, up to

@@ -38,6 +38,11 @@ static int kbd_range_ok(struct cfs_bdev *dev, u64 off, u64 len)
  * neighbours of a metadata block.  A page carrying the readahead marker
  * starts the next window (kbd_rw), so a sequential stream keeps I/O in
  * flight ahead of the reader. */
+static struct file_ra_state *kbd_ra(struct cfs_kbdev *kb, u64 len)
+{
+	return len > PAGE_SIZE ? &kb->ra : &kb->ra_meta;
+}
+
 static void kbd_readahead(struct cfs_kbdev *kb, struct address_space *m,
 			  u64 off, u64 len)
 {
@@ -48,7 +53,8 @@ static void kbd_readahead(struct cfs_kbdev *kb, struct address_space *m,
 		put_page(pg);
 		return;
 	}
-	page_cache_sync_readahead(m, &kb->ra, NULL, first, last - first + 1);
+	page_cache_sync_readahead(m, kbd_ra(kb, len), NULL, first,
+				  last - first + 1);
 }
 
 /* One page at a time through the device's page cache; a write dirties the
@@ -57,6 +63,7 @@ static int kbd_rw(struct cfs_bdev *dev, u64 off, u8 *buf, u64 len, int write)
 {
 	struct cfs_kbdev *kb = dev->priv;
 	struct address_space *m = kb->bdev->bd_inode->i_mapping;
+	struct file_ra_state *ra = kbd_ra(kb, len);
 
 	if (write && dev->readonly)
 		return -EROFS;
@@ -82,7 +89,7 @@ static int kbd_rw(struct cfs_bdev *dev, u64 off, u8 *buf, u64 len, int write)
 			if (IS_ERR(pg))
 				return -EIO;
 			if (!write && PageReadahead(pg)) /* the window's marker */
-				page_cache_async_readahead(m, &kb->ra, NULL,
+				page_cache_async_readahead(m, ra, NULL,
 							   page_folio(pg),
 							   off >> PAGE_SHIFT,
 							   DIV_ROUND_UP(po + len, PAGE_SIZE));
@@ -152,6 +159,12 @@ void cfs_kbdev_init(struct cfs_kbdev *kb, struct block_device *bdev,
 {
 	kb->bdev = bdev;
 	file_ra_state_init(&kb->ra, bdev->bd_inode->i_mapping);
+	file_ra_state_init(&kb->ra_meta, bdev->bd_inode->i_mapping);
+	/* file data: a window of up to 2 MiB ahead of the reader (the
+	 * library copies out of the device's cache: the I/O must be there
+	 * before it) */
+	kb->ra.ra_pages = max_t(unsigned int, kb->ra.ra_pages,
+				SZ_2M >> PAGE_SHIFT);
 	kb->dev.ops = &kbd_ops;
 	kb->dev.size = bdev_nr_bytes(bdev);
 	kb->dev.readonly = readonly;
