@@ -465,13 +465,17 @@ ms_cell() { # "median min max n" in SCALE units -> "m (lo-hi)" in ms
 		f = (m * sc < 10) ? "%.2f" : "%.1f"
 		printf f " (" f "-" f ")", m * sc, lo * sc, hi * sc }'
 }
-report() {
-	local s k info ino blk why on_h on_w off bl
+# the lines every report starts with: command, machine, tree
+report_head() {
 	echo "Command: \`$CMDLINE\` ($(date -u +%Y-%m-%dT%H:%MZ), $RUNS rounds + 1 warm-up, benchmark phase ${T_BENCH}s, waited ${T_WAIT}s for idle CPUs)"
 	echo
 	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), $TMPFS_BASE: tmpfs; chunkfs: $CFS_VERSION; CPUs $idle% idle just before the start, load average $LOAD_START at the start, $LOAD_END at the end"
 	echo
 	echo "Tree: $TREE_FILES files, $TREE_DIRS directories, $(gib "$TREE_BYTES") of data (gentree, seed $SEED)."
+}
+report() {
+	local s k info ino blk why on_h on_w off bl
+	report_head
 	for s in $CHUNKS; do
 		echo
 		echo "Chunks of $s: ${NCHUNKS[$s]} chunks, image $(( $(stat -c %s "${IMGOF[$s]}") >> 20 )) MiB."
@@ -497,11 +501,7 @@ report() {
 
 report_repair() {
 	local s k info ino blk why
-	echo "Command: \`$CMDLINE\` ($(date -u +%Y-%m-%dT%H:%MZ), $RUNS rounds + 1 warm-up, benchmark phase ${T_BENCH}s, waited ${T_WAIT}s for idle CPUs)"
-	echo
-	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), $TMPFS_BASE: tmpfs; chunkfs: $CFS_VERSION; CPUs $idle% idle just before the start, load average $LOAD_START at the start, $LOAD_END at the end"
-	echo
-	echo "Tree: $TREE_FILES files, $TREE_DIRS directories, $(gib "$TREE_BYTES") of data (gentree, seed $SEED)."
+	report_head
 	for s in $CHUNKS; do
 		echo
 		echo "Chunks of $s: ${NCHUNKS[$s]} chunks, image $(( $(stat -c %s "${IMGOF[$s]}") >> 20 )) MiB."
