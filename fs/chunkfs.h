@@ -127,7 +127,11 @@ void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out);
 
 /* ---- online health (the ioctls of chunkfs_ioctl.h, same structures) ----
  * cfs_scrub: check (and repair) one chunk while mounted; cfs_health: the
- * chunks' states; cfs_events: the event ring.  cfs_set_event_hook: fn is
+ * chunks' states; cfs_events: the event ring.  They check their
+ * arguments (-CFS_EINVAL: unknown scrub flags or chunk, a health `first`
+ * beyond the chunks) and fill the whole structure, keeping only its input
+ * fields: front ends pass the caller's structure as it came.
+ * cfs_set_event_hook: fn is
  * called for each new event, with the filesystem lock held (it must not
  * call back into the filesystem).  errors= policy and free-space threshold
  * (percent of the data blocks; 0: none).  cfs_repair_pending: the next

@@ -74,10 +74,10 @@ int cfs_events(struct cfs_fs *fs, struct chunkfs_events *out)
 {
 	u64 after = out->after, first, s;
 
+	cfs_memset(out, 0, sizeof(*out)); /* (nothing of the caller's left) */
+	out->after = after;
 	host_mutex_lock(fs->lock);
 	out->last = fs->ev_seq;
-	out->count = 0;
-	out->lost = 0;
 	first = fs->ev_seq > CFS_EVENT_RING ? fs->ev_seq - CFS_EVENT_RING + 1 :
 					      1;
 	if (after + 1 < first) {

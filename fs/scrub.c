@@ -756,6 +756,8 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 	u32 i;
 	int err;
 
+	if (s->flags & ~(u32)CHUNKFS_SCRUB_REPAIR)
+		return -CFS_EINVAL;
 	cfs_memset(&res, 0, sizeof(res));
 	err = scrub_one(fs, s, &res);
 	if (err || !(s->flags & CHUNKFS_SCRUB_REPAIR))
@@ -785,10 +787,13 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 
 int cfs_health(struct cfs_fs *fs, struct chunkfs_health *h)
 {
-	u32 k;
+	u32 k, first = h->first;
 
+	if (first > fs->nchunks)
+		return -CFS_EINVAL;
+	cfs_memset(h, 0, sizeof(*h)); /* (nothing of the caller's left) */
+	h->first = first;
 	host_mutex_lock(fs->lock);
-	h->count = 0;
 	h->nchunks = fs->nchunks;
 	h->flags = fs->rdonly ? CHUNKFS_HEALTH_RDONLY : 0;
 	h->mount_gen = fs->sb.mount_count;

@@ -1279,10 +1279,6 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			r = -EPERM;
 			break;
 		}
-		if (s->flags & ~(u32)CHUNKFS_SCRUB_REPAIR) {
-			r = -EINVAL;
-			break;
-		}
 		if ((s->flags & CHUNKFS_SCRUB_REPAIR) && CF(req)->ro) {
 			r = -EROFS;
 			break;
@@ -1293,26 +1289,12 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			cfuse_inval_wait(CF(req));
 		break;
 	}
-	case CHUNKFS_IOC_HEALTH: {
-		struct chunkfs_health *h = buf;
-		u32 first = h->first;
-
-		memset(h, 0, sizeof(*h));
-		h->first = first;
-		r = cfs_health(FS(req), h);
-		if (r == 0 && first > h->nchunks)
-			r = -EINVAL;
+	case CHUNKFS_IOC_HEALTH: /* (the library checks the arguments) */
+		r = cfs_health(FS(req), buf);
 		break;
-	}
-	default: { /* CHUNKFS_IOC_EVENTS */
-		struct chunkfs_events *e = buf;
-		u64 after = e->after;
-
-		memset(e, 0, sizeof(*e));
-		e->after = after;
-		r = cfs_events(FS(req), e);
+	default: /* CHUNKFS_IOC_EVENTS */
+		r = cfs_events(FS(req), buf);
 		break;
-	}
 	}
 	if (r < 0)
 		reply_err(req, r);

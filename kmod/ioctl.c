@@ -42,10 +42,6 @@ long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			err = -EPERM;
 			break;
 		}
-		if (s->flags & ~(u32)CHUNKFS_SCRUB_REPAIR) {
-			err = -EINVAL;
-			break;
-		}
 		if ((s->flags & CHUNKFS_SCRUB_REPAIR) && sb_rdonly(sb)) {
 			err = -EROFS;
 			break;
@@ -53,28 +49,17 @@ long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		err = cfs_scrub(fs, s);
 		break;
 	}
-	case CHUNKFS_IOC_HEALTH: {
+	case CHUNKFS_IOC_HEALTH: { /* (the library checks the arguments) */
 		struct chunkfs_health *h = buf;
-		u32 first = h->first;
 
-		memset(h, 0, sizeof(*h));
-		h->first = first;
 		err = cfs_health(fs, h);
-		if (!err && first > h->nchunks)
-			err = -EINVAL;
 		if (!err && sb_rdonly(sb))
 			h->flags |= CHUNKFS_HEALTH_RDONLY;
 		break;
 	}
-	default: { /* CHUNKFS_IOC_EVENTS */
-		struct chunkfs_events *e = buf;
-		u64 after = e->after;
-
-		memset(e, 0, sizeof(*e));
-		e->after = after;
-		err = cfs_events(fs, e);
+	default: /* CHUNKFS_IOC_EVENTS */
+		err = cfs_events(fs, buf);
 		break;
-	}
 	}
 	if (!err && copy_to_user(uarg, buf, size))
 		err = -EFAULT;

@@ -263,6 +263,23 @@ int main(void)
 	memset(&s, 0, sizeof(s));
 	s.chunk = 12345;
 	CHECK_EQ(cfs_scrub(fs, &s), -CFS_EINVAL);
+	memset(&s, 0, sizeof(s));
+	s.flags = 0x80; /* unknown */
+	CHECK_EQ(cfs_scrub(fs, &s), -CFS_EINVAL);
+	{
+		static struct chunkfs_health h;
+
+		memset(&h, 0xff, sizeof(h));
+		h.first = cfs_nchunks(fs) + 1;
+		CHECK_EQ(cfs_health(fs, &h), -CFS_EINVAL);
+		h.first = 0;
+		CHECK_OK(cfs_health(fs, &h));
+		/* (10 chunks: fewer than an answer holds) */
+		CHECK(h.count == cfs_nchunks(fs) &&
+		      h.count < CHUNKFS_HEALTH_MAX && h.c[h.count].chunk == 0 &&
+		      h.c[h.count].nblocks == 0,
+		      "health fills the whole structure (count %u)", h.count);
+	}
 	CHECK_OK(cfs_unmount(fs));
 	CHECK_EQ(offline_problems(), 0);
 
