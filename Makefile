@@ -20,7 +20,7 @@ EXT2FS_LIBS := $(shell pkg-config --libs ext2fs com_err 2>/dev/null || echo -lex
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
-FS_SRC := $(wildcard fs/*.c)
+FS_SRC := $(wildcard fs/*.c fs/io/*.c fs/check/*.c)
 USER_SRC := $(wildcard fs/user/*.c)
 MKFS_SRC := $(wildcard mkfs/*.c)
 FSCK_SRC := $(wildcard fsck/*.c)
@@ -28,7 +28,7 @@ FUSE_SRC := $(wildcard fuse/*.c)
 TOOLS_SRC := $(filter-out tools/scrubd.c,$(wildcard tools/*.c))
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-HDRS := $(wildcard fs/*.h fs/user/*.h tools/*.h fuse/*.h mkfs/*.h tests/lib/*.h)
+HDRS := $(wildcard fs/*.h fs/io/*.h fs/check/*.h fs/user/*.h tools/*.h fuse/*.h mkfs/*.h tests/lib/*.h)
 
 PROGS := mkfs/mkfs.chunkfs fsck/fsck.chunkfs fuse/chunkfs-fuse tools/chunkfs \
 	tools/chunkfs-scrubd
@@ -95,13 +95,13 @@ freestanding:
 	@mkdir -p build/freestanding
 	@for f in $(FS_SRC); do \
 	  $(CC) -ffreestanding -nostdinc -fno-builtin-printf $(WARN) -O2 \
-	    -c -o build/freestanding/$$(basename $$f .c).o $$f || exit 1; \
+	    -c -o build/freestanding/$$(echo $$f | tr / _ | sed 's/\.c$$//').o $$f || exit 1; \
 	done
-	@if grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' fs/*.c fs/*.h; then \
+	@if grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' fs/*.c fs/*.h fs/io/* fs/check/*; then \
 	  echo "fs/ includes a system header" >&2; exit 1; fi
-	@if grep -n '__KERNEL__' fs/*.c fs/*.h; then \
+	@if grep -n '__KERNEL__' fs/*.c fs/*.h fs/io/* fs/check/*; then \
 	  echo "fs/ has a __KERNEL__ conditional" >&2; exit 1; fi
-	@echo "freestanding: fs/*.c compiles without libc or kernel headers"
+	@echo "freestanding: fs/ compiles without libc or kernel headers"
 
 deps:
 	@sh tests/deps.sh

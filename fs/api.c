@@ -26,6 +26,8 @@ static void fs_lock_w(struct cfs_fs *fs, u64 a, u64 b)
  * the mount is synchronous (journal.c). */
 static void fs_unlock(struct cfs_fs *fs)
 {
+	if (fs->ro_pending)
+		errors_apply(fs);
 	if (fs->norphan_q && fs->journal)
 		orphans_process(fs);
 	if (journal_wants_commit(fs))

@@ -11,7 +11,9 @@
 
 #include "chunkfs.h"
 
-/* ---- buffer cache (buf.c) ---- */
+/* ---- the bottom layer, fs/io/: buffer cache (buf.c), block verifier
+ * (verify.c), chunk health and header I/O (health.c), events (events.c).
+ * It calls nothing above it. ---- */
 struct cfs_buf {
 	u64 blkno;            /* absolute */
 	u32 chunk;            /* CFS_NO_CHUNK for the superblock */
@@ -33,6 +35,7 @@ struct cfs_chunk {
 	u32 ib_hint;          /* next local inode to try */
 	/* journal (journal.c) */
 	u32 ndirty;           /* dirty buffers of this chunk */
+	u32 jcap;             /* images its journal transaction holds */
 	u8 changed;           /* changed since the last commit */
 	u8 *pfree;            /* blocks freed since the last commit (bitmap,
 			       * allocated on first use): not for file data */
@@ -103,6 +106,9 @@ struct cfs_fs {
 	u32 errors_policy;        /* CHUNKFS_ERRORS_* */
 	u32 free_warn;            /* percent; 0: no threshold events */
 	int free_low;
+	int ro_pending;             /* errors=remount-ro: chunk ro_pending - 1
+				   * turned suspect; read-only at the end of
+				   * the operation */
 	int repair_pending;
 	int checking_offline;     /* mounted by fsck: no events */
 	/* chunks whose orphan list is still to be looked at (inode.c) */
@@ -203,12 +209,16 @@ int shadow_each(struct cfs_shadow *s, u64 *pos, struct shadow_block *out);
  * holds fs->lock, which may be dropped and taken again meanwhile. */
 void scrub_wait_unfrozen(struct cfs_fs *fs, u64 ino_a, u64 ino_b);
 
-/* ---- events, scrub (events.c, scrub.c, check.c) ---- */
+/* ---- events (io/events.c, io/health.c), scrub (scrub.c), the checker
+ * (check/) ---- */
 int events_init(struct cfs_fs *fs);
 void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
 	      const char *msg);
-void events_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
-void events_free_check(struct cfs_fs *fs);
+void events_free_check(struct cfs_fs *fs); /* journal.c */
+/* errors=remount-ro after a suspect chunk: commit what there is, then
+ * read-only (scrub.c; at the end of an operation, under the lock). */
+void errors_apply(struct cfs_fs *fs);
+int raw_write(struct cfs_fs *fs, u64 blkno, u8 *data); /* io/health.c */
 struct cfs_check_result;
 struct cfs_problem_report;
 int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,

@@ -524,3 +524,36 @@ int journal_in_map(struct cfs_fs *fs, u32 k)
 		return 1;
 	return k < fs->sb.jmap_bits && (fs->jmap[k / 8] >> (k % 8)) & 1;
 }
+
+/* After each commit: free space crossing the free_warn level (percent of
+ * the data blocks), both ways. */
+void events_free_check(struct cfs_fs *fs)
+{
+	u64 total = 0, avail = 0;
+	u32 k;
+	int low;
+	char msg[96];
+
+	if (!fs->free_warn)
+		return;
+	for (k = 0; k < fs->nchunks; k++) {
+		struct cfs_chunk *ch = chunk_get(fs, k);
+
+		if (!ch)
+			return;
+		total += ch->hdr.nblocks - ch->hdr.data_start - 1;
+		avail += ch->hdr.free_blocks;
+	}
+	if (!total)
+		return;
+	low = avail * 100 < total * fs->free_warn;
+	if (low == fs->free_low)
+		return;
+	fs->free_low = low;
+	cfs_format(msg, sizeof(msg), "free space %s %u%%: %llu of %llu blocks "
+		   "free", low ? "below" : "back above", fs->free_warn,
+		   avail, total);
+	fs_event(fs, CHUNKFS_EV_THRESHOLD,
+		 low ? CHUNKFS_E_FREE_LOW : CHUNKFS_E_FREE_OK,
+		 CHUNKFS_NO_CHUNK, 0, msg);
+}

@@ -824,3 +824,19 @@ int cfs_health(struct cfs_fs *fs, struct chunkfs_health *h)
 	host_mutex_unlock(fs->lock);
 	return 0;
 }
+
+void errors_apply(struct cfs_fs *fs)
+{
+	u32 k = fs->ro_pending - 1;
+
+	fs->ro_pending = 0;
+	if (fs->rdonly)
+		return;
+	/* what is committed stays; nothing more is written */
+	if (fs->journal)
+		journal_commit(fs, 0);
+	fs->rdonly = 1;
+	fs->journal = 0;
+	fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_READONLY, k, 0,
+		 "errors=remount-ro: the filesystem is read-only now");
+}

@@ -171,12 +171,6 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 
 /* ---- raw header I/O ---- */
 
-static int raw_write(struct cfs_fs *fs, u64 blkno, u8 *data)
-{
-	buf_seal(fs, data);
-	return fs->dev->ops->write(fs->dev, blkno << fs->bshift, data, fs->bs);
-}
-
 int super_write(struct cfs_fs *fs)
 {
 	u8 *blk = fs->scratch;
@@ -197,90 +191,7 @@ int super_write(struct cfs_fs *fs)
 	return raw_write(fs, CFS_SB2_BLOCK, blk);
 }
 
-int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
-{
-	u8 *blk;
-	int err;
 
-	if (fs->rdonly)
-		return 0;
-	if (fs->journal) { /* through the journal, with the next commit */
-		ch->hdr_dirty = 1;
-		ch->changed = 1;
-		return 0;
-	}
-	blk = host_alloc(fs->bs);
-	if (!blk)
-		return -CFS_ENOMEM;
-	chunk_hdr_image(fs, ch, blk);
-	err = chunk_hdr_write(fs, ch, blk);
-	if (!err)
-		ch->hdr_dirty = 0;
-	host_free(blk);
-	return err;
-}
-
-/* The chunk header as a sealed block image for local block 0. */
-void chunk_hdr_image(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
-{
-	cfs_memset(blk, 0, fs->bs);
-	cfs_memcpy(blk, &ch->hdr, sizeof(ch->hdr));
-	buf_init_hdr(fs->g, blk, cfs_abs(ch, 0), ch->index, CFS_MAGIC_CHUNK);
-	buf_seal(fs, blk);
-}
-
-/* Write a header image to both copies (the copy's block number patched;
- * the image is left as it came, for local block 0). */
-int chunk_hdr_write(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
-{
-	u64 a = cfs_abs(ch, 0), b = cfs_abs(ch, ch->hdr.nblocks - 1);
-	int err = raw_write(fs, a, blk);
-
-	if (!err) {
-		((struct cfs_bhdr *)blk)->blkno = b;
-		err = raw_write(fs, b, blk);
-		((struct cfs_bhdr *)blk)->blkno = a;
-		buf_seal(fs, blk);
-	}
-	return err;
-}
-
-int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch)
-{
-	int err;
-
-	if (fs->journal) { /* the next commit journals the DIRTY header */
-		ch->changed = 1;
-		return 0;
-	}
-	if (ch->marked_dirty || fs->rdonly)
-		return 0;
-	if (ch->hdr.state == CFS_CHUNK_CLEAN)
-		ch->hdr.state = CFS_CHUNK_DIRTY;
-	err = chunk_write_hdr(fs, ch);
-	if (!err)
-		err = fs->dev->ops->flush(fs->dev);
-	if (!err)
-		ch->marked_dirty = 1;
-	return err;
-}
-
-void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why)
-{
-	if (fs->checking) /* the checker reports problems itself */
-		return;
-	if (ch->hdr.state == CFS_CHUNK_SUSPECT ||
-	    ch->hdr.state == CFS_CHUNK_DAMAGED)
-		return;
-	ch->hdr.state = CFS_CHUNK_SUSPECT;
-	ch->hdr.errors_found++;
-	if (fs->journal) { /* with the next commit */
-		ch->hdr_dirty = 1;
-		ch->changed = 1;
-	} else if (!fs->rdonly)
-		chunk_write_hdr(fs, ch);
-	events_suspect(fs, ch, why); /* logs it; the errors= policy */
-}
 
 static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
 
@@ -310,6 +221,7 @@ struct cfs_chunk *chunk_load(struct cfs_fs *fs, u32 index)
 	ch->start = CFS_FIRST_CHUNK_BLOCK + (u64)index * fs->g->chunk_blocks;
 	read_chunk_hdr(fs, ch);
 	ch->bb_hint = ch->hdr.data_start;
+	ch->jcap = journal_capacity(fs, ch);
 	ch->ib_hint = 1;
 	fs->chunks[index] = ch;
 	orphans_queue(fs, index); /* looked at between operations */

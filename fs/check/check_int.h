@@ -17,8 +17,8 @@
 #ifndef CFS_CHECK_INT_H
 #define CFS_CHECK_INT_H
 
-#include "internal.h"
-#include "check.h"
+#include "../internal.h"
+#include "../check.h"
 
 /* Problem codes (stable; docs/PROBLEMS.md) */
 #define PR_SB_PRIMARY 0x0001

@@ -10,7 +10,7 @@
  * sit on an LRU list and are evicted (written first if dirty) when the cache
  * is over its size.
  */
-#include "internal.h"
+#include "../internal.h"
 
 static u32 buf_hashfn(struct cfs_fs *fs, u64 blkno)
 {
@@ -34,52 +34,6 @@ int buf_cache_init(struct cfs_fs *fs, u64 maxbytes)
 	return 0;
 }
 
-void buf_init_hdr(const struct cfs_geom *g, u8 *data, u64 blkno, u32 chunk,
-		  u32 magic)
-{
-	struct cfs_bhdr *h = (struct cfs_bhdr *)data;
-
-	h->magic = magic;
-	cfs_memcpy(h->uuid, g->uuid, 16);
-	h->chunk = chunk;
-	h->blkno = blkno;
-}
-
-void buf_seal(struct cfs_fs *fs, u8 *data)
-{
-	struct cfs_bhdr *h = (struct cfs_bhdr *)data;
-
-	h->wgen = fs->wgen;
-	h->crc = host_crc32(0, data + 4, fs->bs - 4);
-}
-
-int buf_verify(struct cfs_fs *fs, const u8 *data, u64 blkno, u32 chunk,
-	       u32 magic, const char **why)
-{
-	const struct cfs_bhdr *h = (const struct cfs_bhdr *)data;
-
-	if (h->magic != magic) {
-		*why = "wrong block type (magic)";
-		return -CFS_EUCLEAN;
-	}
-	if (host_crc32(0, data + 4, fs->bs - 4) != h->crc) {
-		*why = "checksum mismatch";
-		return -CFS_EUCLEAN;
-	}
-	if (cfs_memcmp(h->uuid, fs->g->uuid, 16)) {
-		*why = "block belongs to another filesystem (uuid)";
-		return -CFS_EUCLEAN;
-	}
-	if (h->chunk != chunk) {
-		*why = "block belongs to another chunk";
-		return -CFS_EUCLEAN;
-	}
-	if (h->blkno != blkno) {
-		*why = "misdirected block (block number)";
-		return -CFS_EUCLEAN;
-	}
-	return 0;
-}
 
 static void lru_del(struct cfs_buf *b)
 {
@@ -339,7 +293,7 @@ void buf_dirty(struct cfs_fs *fs, struct cfs_buf *b)
 			/* commit at the end of this operation when the
 			 * chunk's changes fill half its transaction */
 			if (fs->journal &&
-			    2 * (ch->ndirty + 1) > journal_capacity(fs, ch))
+			    2 * (ch->ndirty + 1) > ch->jcap)
 				fs->jbig = 1;
 		}
 	}

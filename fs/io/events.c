@@ -12,7 +12,7 @@
  * Also here: the errors= policy that a chunk turning suspect triggers, and
  * the free-space threshold events.
  */
-#include "internal.h"
+#include "../internal.h"
 
 #define CFS_EVENT_RING 256
 
@@ -115,28 +115,6 @@ void cfs_set_free_warn(struct cfs_fs *fs, u32 percent)
 	host_mutex_unlock(fs->lock);
 }
 
-/* A chunk just turned suspect (under the lock): the errors= policy. */
-void events_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why)
-{
-	char msg[96];
-
-	cfs_format(msg, sizeof(msg), "chunk %u marked suspect: %s", ch->index,
-		   why);
-	fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_SUSPECT, ch->index, 0, msg);
-	if (fs->errors_policy == CHUNKFS_ERRORS_REMOUNT_RO && !fs->rdonly) {
-		/* what is committed stays; nothing more is written */
-		if (fs->journal)
-			journal_commit(fs, 0);
-		fs->rdonly = 1;
-		fs->journal = 0;
-		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_READONLY, ch->index,
-			 0, "errors=remount-ro: the filesystem is read-only "
-			 "now");
-	} else if (fs->errors_policy == CHUNKFS_ERRORS_REPAIR) {
-		ch->repair_pending = 1;
-		fs->repair_pending = 1;
-	}
-}
 
 u32 cfs_repair_pending(struct cfs_fs *fs)
 {
@@ -157,37 +135,4 @@ u32 cfs_repair_pending(struct cfs_fs *fs)
 	}
 	host_mutex_unlock(fs->lock);
 	return found;
-}
-
-/* After each commit: free space crossing the free_warn level (percent of
- * the data blocks), both ways. */
-void events_free_check(struct cfs_fs *fs)
-{
-	u64 total = 0, avail = 0;
-	u32 k;
-	int low;
-	char msg[96];
-
-	if (!fs->free_warn)
-		return;
-	for (k = 0; k < fs->nchunks; k++) {
-		struct cfs_chunk *ch = chunk_get(fs, k);
-
-		if (!ch)
-			return;
-		total += ch->hdr.nblocks - ch->hdr.data_start - 1;
-		avail += ch->hdr.free_blocks;
-	}
-	if (!total)
-		return;
-	low = avail * 100 < total * fs->free_warn;
-	if (low == fs->free_low)
-		return;
-	fs->free_low = low;
-	cfs_format(msg, sizeof(msg), "free space %s %u%%: %llu of %llu blocks "
-		   "free", low ? "below" : "back above", fs->free_warn,
-		   avail, total);
-	fs_event(fs, CHUNKFS_EV_THRESHOLD,
-		 low ? CHUNKFS_E_FREE_LOW : CHUNKFS_E_FREE_OK,
-		 CHUNKFS_NO_CHUNK, 0, msg);
 }
