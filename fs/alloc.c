@@ -204,7 +204,8 @@ int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
 		 u32 keep, int data, u32 *first, u32 *got)
 {
 	struct cfs_chunk_hdr *h = &ch->hdr;
-	u32 lo = h->data_start, hi = h->nblocks - 1; /* last block: hdr copy */
+	/* past the data area: the mirror region (DUP), the header copy */
+	u32 lo = h->data_start, hi = chunk_data_end(ch);
 	u32 start, n, pass, wrong;
 	int err = 0, skipped = 0;
 
@@ -275,7 +276,7 @@ int free_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first, u32 n)
 
 	if (!n)
 		return 0;
-	if (first < h->data_start || first + n > h->nblocks - 1 ||
+	if (first < h->data_start || first + n > chunk_data_end(ch) ||
 	    first + n < first) {
 		chunk_mark_suspect(fs, ch, "freeing a block outside the data area");
 		return -CFS_EUCLEAN;
@@ -310,6 +311,33 @@ int alloc_meta_block(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out)
 	u32 got;
 
 	return alloc_blocks(fs, ch, ch->hdr.data_start, 1, 0, 0, out, &got);
+}
+
+/* The second copy goes half a data area away from the first (wrapping
+ * around), so that one damaged run of blocks holds at most one of them
+ * (FORMAT.md 16.4). */
+int alloc_meta_pair(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *blk,
+		    u32 *blk2)
+{
+	u32 lo = ch->hdr.data_start, span = chunk_data_end(ch) - lo, got;
+	int err = alloc_meta_block(fs, ch, blk);
+
+	*blk2 = 0;
+	if (err || !fs->dup)
+		return err;
+	err = alloc_blocks(fs, ch, lo + (*blk - lo + span / 2) % span, 1, 0, 0,
+			   blk2, &got);
+	if (err)
+		free_blocks(fs, ch, *blk, 1);
+	return err;
+}
+
+void free_meta_pair(struct cfs_fs *fs, struct cfs_chunk *ch, u32 blk,
+		    u32 blk2)
+{
+	free_blocks(fs, ch, blk, 1);
+	if (blk2)
+		free_blocks(fs, ch, blk2, 1);
 }
 
 int alloc_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out)

@@ -362,7 +362,7 @@ int cfs_symlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
 	err = new_inode(fs, dir, name, len, CFS_S_IFLNK | 0777, cr, &ip);
 	if (err)
 		goto out;
-	if (tlen <= CFS_IROOT_SIZE) {
+	if (tlen <= fs->iroot_size) {
 		ip->d.flags |= CFS_IF_INLINE_LINK;
 		cfs_memcpy(ip->d.root, target, tlen);
 		ip->d.size = tlen;
@@ -402,7 +402,7 @@ int cfs_readlink(struct cfs_fs *fs, u64 ino, char *buf, u32 bufsize)
 	if (!CFS_ISLNK(ip->d.mode)) {
 		err = -CFS_EINVAL;
 	} else if (ip->d.flags & CFS_IF_INLINE_LINK) {
-		u32 n = (u32)CFS_MIN(ip->d.size, (u64)CFS_IROOT_SIZE);
+		u32 n = (u32)CFS_MIN(ip->d.size, (u64)fs->iroot_size);
 
 		n = CFS_MIN(n, bufsize);
 		cfs_memcpy(buf, ip->d.root, n);

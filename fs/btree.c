@@ -19,7 +19,6 @@
 #define BT_MAXDEPTH 12
 #define NH(p) ((struct cfs_node_hdr *)(p))
 #define ITEM_SZ ((u32)sizeof(struct cfs_item))
-#define KPTR_SZ ((u32)sizeof(struct cfs_kptr))
 #define NODE_HDR ((u32)sizeof(struct cfs_node_hdr))
 
 struct bt_node {
@@ -27,7 +26,84 @@ struct bt_node {
 	u32 size;
 	struct cfs_buf *b;    /* NULL: the inline root */
 	u32 blk;              /* block, or 0 for an inline root */
+	u32 blk2;             /* its second copy (DUP), or 0 */
+	struct bt_node *parent; /* the node whose kptr names it; NULL for
+				 * the root (and where nothing is modified) */
 };
+
+/* ---- internal node entries: cfs_kptr, or cfs_kptr2 with METAGEN (the
+ * child's second copy and generation: FORMAT.md 16.3) ---- */
+
+static u32 kp_sz(const struct cfs_tree *t)
+{
+	return t->fs->metagen ? (u32)sizeof(struct cfs_kptr2) :
+				(u32)sizeof(struct cfs_kptr);
+}
+
+static u8 *kp_at(const struct cfs_tree *t, const u8 *p, u32 i)
+{
+	return (u8 *)p + NODE_HDR + i * kp_sz(t);
+}
+
+static u64 kp_key(const struct cfs_tree *t, const u8 *p, u32 i)
+{
+	u64 k;
+
+	cfs_memcpy(&k, kp_at(t, p, i), 8);
+	return k;
+}
+
+static void kp_set_key(const struct cfs_tree *t, u8 *p, u32 i, u64 k)
+{
+	cfs_memcpy(kp_at(t, p, i), &k, 8);
+}
+
+static struct cfs_bref kp_ref(const struct cfs_tree *t, const u8 *p, u32 i)
+{
+	const u8 *e = kp_at(t, p, i);
+	struct cfs_bref r = { 0, 0, 0 };
+
+	cfs_memcpy(&r.blk, e + 8, 4);
+	if (t->fs->metagen) {
+		cfs_memcpy(&r.blk2, e + 12, 4);
+		cfs_memcpy(&r.gen, e + 16, 4);
+	}
+	return r;
+}
+
+static u32 kp_child(const struct cfs_tree *t, const u8 *p, u32 i)
+{
+	return kp_ref(t, p, i).blk;
+}
+
+static void kp_set(const struct cfs_tree *t, u8 *p, u32 i, u64 key,
+		   const struct cfs_bref *r)
+{
+	u8 *e = kp_at(t, p, i);
+
+	cfs_memset(e, 0, kp_sz(t));
+	cfs_memcpy(e, &key, 8);
+	cfs_memcpy(e + 8, &r->blk, 4);
+	if (t->fs->metagen) {
+		cfs_memcpy(e + 12, &r->blk2, 4);
+		cfs_memcpy(e + 16, &r->gen, 4);
+	}
+}
+
+/* Room for an entry at i (the ones from i on move up one). */
+static void kp_open(const struct cfs_tree *t, u8 *p, u32 i)
+{
+	cfs_memmove(kp_at(t, p, i + 1), kp_at(t, p, i),
+		    (NH(p)->nitems - i) * kp_sz(t));
+	NH(p)->nitems++;
+}
+
+static void kp_close(const struct cfs_tree *t, u8 *p, u32 i)
+{
+	cfs_memmove(kp_at(t, p, i), kp_at(t, p, i + 1),
+		    (NH(p)->nitems - i - 1) * kp_sz(t));
+	NH(p)->nitems--;
+}
 
 void bt_init_node(u8 *node, u32 size)
 {
@@ -54,9 +130,15 @@ void tree_of_inode(struct cfs_fs *fs, struct cfs_inode *ip, u32 type,
 	t->ip = ip;
 	if (type == CFS_TREE_XATTR) {
 		t->root_blk = ip->d.xattr_root;
+		if (fs->metagen) {
+			struct cfs_dinode_tail *dt = cfs_dtail(&ip->d);
+
+			t->root_blk2 = dt->xattr_root2;
+			t->root_gen = &dt->xattr_gen;
+		}
 	} else {
 		t->iroot = ip->d.root;
-		t->iroot_size = CFS_IROOT_SIZE;
+		t->iroot_size = fs->iroot_size;
 	}
 }
 
@@ -80,14 +162,9 @@ static void item_put(u8 *p, u32 i, const struct cfs_item *it)
 	cfs_memcpy(p + NODE_HDR + i * ITEM_SZ, it, ITEM_SZ);
 }
 
-static struct cfs_kptr *kptr(u8 *p, u32 i)
+static u32 kptr_cap(const struct cfs_tree *t, u32 size)
 {
-	return (struct cfs_kptr *)(p + NODE_HDR) + i;
-}
-
-static u32 kptr_cap(u32 size)
-{
-	return (size - NODE_HDR) / KPTR_SZ;
+	return (size - NODE_HDR) / kp_sz(t);
 }
 
 static u32 leaf_free(const u8 *p)
@@ -104,87 +181,118 @@ static int bt_bad(struct cfs_tree *t, const char *why)
 	return -CFS_EUCLEAN;
 }
 
-/* Structural check of a node (bounds only: enough to never read outside). */
-static int node_check(struct cfs_tree *t, const u8 *p, u32 size)
+/* Structural check of a node (bounds only: enough to never read outside).
+ * No side effects: also the verifier that chooses between two copies. */
+static const char *node_why(const struct cfs_tree *t, const u8 *p, u32 size)
 {
 	const struct cfs_node_hdr *h = NH(p);
 	u32 i;
 
 	if (h->level) {
-		if (h->level >= BT_MAXDEPTH || h->nitems > kptr_cap(size))
-			return bt_bad(t, "internal node out of bounds");
-		return 0;
+		if (h->level >= BT_MAXDEPTH || h->nitems > kptr_cap(t, size))
+			return "internal node out of bounds";
+		return NULL;
 	}
 	if (NODE_HDR + (u32)h->nitems * ITEM_SZ > h->data_start ||
 	    h->data_start > size)
-		return bt_bad(t, "leaf header out of bounds");
+		return "leaf header out of bounds";
 	for (i = 0; i < h->nitems; i++) {
 		struct cfs_item it = item_get(p, i);
 
 		if (it.off < h->data_start || (u32)it.off + it.len > size)
-			return bt_bad(t, "leaf item out of bounds");
+			return "leaf item out of bounds";
 		if (i && item_get(p, i - 1).key >= it.key)
-			return bt_bad(t, "leaf keys out of order");
+			return "leaf keys out of order";
 	}
+	return NULL;
+}
+
+static int node_check(struct cfs_tree *t, const u8 *p, u32 size)
+{
+	const char *why = node_why(t, p, size);
+
+	return why ? bt_bad(t, why) : 0;
+}
+
+/* The verifier of a node block read from disk (buf_read_ref): it belongs
+ * to this tree and its structure is sound. */
+static int node_verify(struct cfs_fs *fs, const u8 *data, const void *arg,
+		       const char **why)
+{
+	const struct cfs_tree *t = arg;
+	const struct cfs_bhdr *h = (const struct cfs_bhdr *)data;
+
+	(void)fs;
+	if (h->tree != t->type || h->owner_lo != t->owner) {
+		*why = "node belongs to another tree";
+		return -CFS_EUCLEAN;
+	}
+	*why = node_why(t, data + sizeof(*h), node_size(CFS_PAYLOAD(t->fs)));
+	return *why ? -CFS_EUCLEAN : 0;
+}
+
+static int node_read(struct cfs_tree *t, const struct cfs_bref *r,
+		     struct bt_node *n)
+{
+	int err;
+
+	n->b = NULL;
+	err = buf_read_ref(t->fs, t->ch, r, CFS_MAGIC_BTREE, node_verify, t,
+			   &n->b);
+	if (err) {
+		n->b = NULL;
+		if (err == -CFS_EUCLEAN && !t->fs->checking)
+			host_log(CFS_LOG_ERR, "chunk %u inode %u: bad tree "
+				 "node at block %u", t->ch->index, t->owner,
+				 r->blk);
+		return err;
+	}
+	n->p = n->b->data + sizeof(struct cfs_bhdr);
+	n->size = node_size(CFS_PAYLOAD(t->fs));
+	n->blk = r->blk;
+	n->blk2 = r->blk2;
 	return 0;
 }
 
 static int node_root(struct cfs_tree *t, struct bt_node *n)
 {
-	int err;
+	struct cfs_bref r;
 
 	n->b = NULL;
+	n->parent = NULL;
+	n->blk2 = 0;
 	if (t->iroot) {
 		n->p = t->iroot;
 		n->size = t->iroot_size;
-		n->b = NULL;
 		n->blk = 0;
 		return node_check(t, n->p, n->size);
 	}
 	if (!t->root_blk)
 		return -CFS_ENOENT;
-	err = buf_read(t->fs, t->ch, t->root_blk, CFS_MAGIC_BTREE, &n->b);
-	if (err)
-		return err;
-	n->p = n->b->data + sizeof(struct cfs_bhdr);
-	n->size = node_size(CFS_PAYLOAD(t->fs));
-	n->blk = t->root_blk;
-	err = node_check(t, n->p, n->size);
-	if (err) {
-		buf_put(t->fs, n->b);
-		n->b = NULL;
-	}
-	return err;
+	r.blk = t->root_blk;
+	r.blk2 = t->root_blk2;
+	r.gen = t->root_gen ? *t->root_gen : 0;
+	if (r.blk < t->ch->hdr.data_start || r.blk >= chunk_data_end(t->ch) ||
+	    (r.blk2 && (r.blk2 < t->ch->hdr.data_start ||
+			r.blk2 >= chunk_data_end(t->ch))))
+		return bt_bad(t, "tree root outside the data area");
+	return node_read(t, &r, n);
 }
 
-static int node_load(struct cfs_tree *t, u32 blk, struct bt_node *n)
+/* The child at kptr idx of node par. */
+static int node_load(struct cfs_tree *t, struct bt_node *par, u32 idx,
+		     struct bt_node *n)
 {
-	struct cfs_bhdr *h;
-	int err;
+	struct cfs_bref r = kp_ref(t, par->p, idx);
+	u32 de = chunk_data_end(t->ch);
 
-	if (blk < t->ch->hdr.data_start || blk >= t->ch->hdr.nblocks - 1)
-		return bt_bad(t, "child pointer outside the data area");
 	n->b = NULL;
-	err = buf_read(t->fs, t->ch, blk, CFS_MAGIC_BTREE, &n->b);
-	if (err) {
-		n->b = NULL;
-		return err;
-	}
-	h = (struct cfs_bhdr *)n->b->data;
-	if (h->tree != t->type || h->owner_lo != t->owner) {
-		buf_put(t->fs, n->b);
-		n->b = NULL;
-		return bt_bad(t, "node belongs to another tree");
-	}
-	n->p = n->b->data + sizeof(struct cfs_bhdr);
-	n->size = node_size(CFS_PAYLOAD(t->fs));
-	n->blk = blk;
-	err = node_check(t, n->p, n->size);
-	if (err) {
-		buf_put(t->fs, n->b);
-		n->b = NULL;
-	}
-	return err;
+	n->parent = par;
+	if (r.blk < t->ch->hdr.data_start || r.blk >= de ||
+	    (t->fs->dup && (r.blk2 < t->ch->hdr.data_start || r.blk2 >= de ||
+			    r.blk2 == r.blk)))
+		return bt_bad(t, "child pointer outside the data area");
+	return node_read(t, &r, n);
 }
 
 static void node_rel(struct cfs_tree *t, struct bt_node *n)
@@ -194,26 +302,68 @@ static void node_rel(struct cfs_tree *t, struct bt_node *n)
 	n->b = NULL;
 }
 
+static int node_dirty(struct cfs_tree *t, struct bt_node *n);
+
+/* A node's first change in this generation: its referrer records the new
+ * generation (the parent's kptr, or the root's reference in the inode or
+ * the chunk header), which changes the referrer in turn. */
+static int node_climb(struct cfs_tree *t, struct bt_node *n)
+{
+	u32 gen = buf_gen32(n->b), i;
+
+	if (n->parent) {
+		u8 *pp = n->parent->p;
+
+		for (i = 0; i < NH(pp)->nitems; i++) {
+			if (kp_child(t, pp, i) == n->blk) {
+				struct cfs_bref r = kp_ref(t, pp, i);
+
+				r.gen = gen;
+				kp_set(t, pp, i, kp_key(t, pp, i), &r);
+				return node_dirty(t, n->parent);
+			}
+		}
+		return 0; /* not linked yet: the caller sets its kptr */
+	}
+	if (n->blk != t->root_blk || !t->root_gen)
+		return 0;
+	*t->root_gen = gen;
+	if (t->ip)
+		return inode_write(t->fs, t->ip);
+	t->ch->hdr_dirty = 1;
+	t->ch->changed = 1;
+	return 0;
+}
+
 static int node_dirty(struct cfs_tree *t, struct bt_node *n)
 {
 	if (n->b) {
-		buf_dirty(t->fs, n->b);
+		if (buf_dirty(t->fs, n->b) && t->fs->metagen)
+			return node_climb(t, n);
 		return 0;
 	}
 	return t->ip ? inode_write(t->fs, t->ip) : 0;
 }
 
+/* The reference of a node made in this generation. */
+static struct cfs_bref node_ref(const struct bt_node *n)
+{
+	struct cfs_bref r = { n->blk, n->blk2, n->b ? buf_gen32(n->b) : 0 };
+
+	return r;
+}
+
 static int node_new(struct cfs_tree *t, struct bt_node *n)
 {
 	struct cfs_bhdr *h;
-	u32 blk;
-	int err = alloc_meta_block(t->fs, t->ch, &blk);
+	struct cfs_bref r = { 0, 0, 0 };
+	int err = alloc_meta_pair(t->fs, t->ch, &r.blk, &r.blk2);
 
 	if (err)
 		return err;
-	err = buf_new(t->fs, t->ch, blk, CFS_MAGIC_BTREE, &n->b);
+	err = buf_new_ref(t->fs, t->ch, &r, CFS_MAGIC_BTREE, &n->b);
 	if (err) {
-		free_blocks(t->fs, t->ch, blk, 1);
+		free_meta_pair(t->fs, t->ch, r.blk, r.blk2);
 		return err;
 	}
 	h = (struct cfs_bhdr *)n->b->data;
@@ -221,33 +371,67 @@ static int node_new(struct cfs_tree *t, struct bt_node *n)
 	h->owner_lo = t->owner;
 	n->p = n->b->data + sizeof(struct cfs_bhdr);
 	n->size = node_size(CFS_PAYLOAD(t->fs));
-	n->blk = blk;
+	n->blk = r.blk;
+	n->blk2 = r.blk2;
+	n->parent = NULL;
 	bt_init_node(n->p, n->size);
 	if (t->ip) {
-		t->ip->d.blocks++;
+		t->ip->d.blocks += r.blk2 ? 2 : 1;
 		/* the caller writes the inode */
 	}
 	return 0;
 }
 
+int bt_root_read(struct cfs_tree *t)
+{
+	struct bt_node n;
+	int err = node_root(t, &n);
+
+	node_rel(t, &n);
+	return err;
+}
+
+int bt_root_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 type, u32 owner,
+		struct cfs_bref *r)
+{
+	struct cfs_buf *b;
+	struct cfs_bhdr *h;
+	int err = alloc_meta_pair(fs, ch, &r->blk, &r->blk2);
+
+	if (err)
+		return err;
+	err = buf_new_ref(fs, ch, r, CFS_MAGIC_BTREE, &b);
+	if (err) {
+		free_meta_pair(fs, ch, r->blk, r->blk2);
+		return err;
+	}
+	h = (struct cfs_bhdr *)b->data;
+	h->tree = type;
+	h->owner_lo = owner;
+	bt_init_node(b->data + sizeof(*h), CFS_PAYLOAD(fs));
+	r->gen = buf_gen32(b);
+	buf_put(fs, b);
+	return 0;
+}
+
 static void node_free(struct cfs_tree *t, struct bt_node *n)
 {
-	u32 blk = n->blk;
+	u32 blk = n->blk, blk2 = n->blk2;
 
 	node_rel(t, n);
-	free_blocks(t->fs, t->ch, blk, 1);
-	if (t->ip && t->ip->d.blocks)
-		t->ip->d.blocks--;
+	free_meta_pair(t->fs, t->ch, blk, blk2);
+	if (t->ip)
+		t->ip->d.blocks -= CFS_MIN(t->ip->d.blocks, blk2 ? 2u : 1u);
 }
 
 /* Index of the last item/kptr with key <= key, or -1. */
-static int node_search(const u8 *p, u64 key)
+static int node_search(const struct cfs_tree *t, const u8 *p, u64 key)
 {
 	int lo = 0, hi = NH(p)->nitems - 1, r = -1;
 
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
-		u64 k = NH(p)->level ? kptr((u8 *)p, mid)->key :
+		u64 k = NH(p)->level ? kp_key(t, p, (u32)mid) :
 				       item_get(p, mid).key;
 
 		if (k <= key) {
@@ -302,14 +486,15 @@ static void leaf_remove_at(u8 *p, u32 pos)
 }
 
 /* Copy node src into dst (a different size), repacking leaf data. */
-static void node_copy(u8 *dst, u32 dsize, const u8 *src)
+static void node_copy(const struct cfs_tree *t, u8 *dst, u32 dsize,
+		      const u8 *src)
 {
 	u32 i, n = NH(src)->nitems;
 
 	bt_init_node(dst, dsize);
 	NH(dst)->level = NH(src)->level;
 	if (NH(src)->level) {
-		cfs_memcpy(dst + NODE_HDR, src + NODE_HDR, n * KPTR_SZ);
+		cfs_memcpy(dst + NODE_HDR, src + NODE_HDR, n * kp_sz(t));
 		NH(dst)->nitems = (u16)n;
 		return;
 	}
@@ -336,19 +521,20 @@ static int root_push_down(struct cfs_tree *t, struct bt_node *root)
 {
 	struct bt_node c;
 	u64 k0;
+	struct cfs_bref r;
 	int err = node_new(t, &c);
 
 	if (err)
 		return err;
-	node_copy(c.p, c.size, root->p);
+	node_copy(t, c.p, c.size, root->p);
 	node_dirty(t, &c);
 	k0 = NH(root->p)->nitems ? (NH(root->p)->level ?
-		kptr(root->p, 0)->key : item_get(root->p, 0).key) : 0;
+		kp_key(t, root->p, 0) : item_get(root->p, 0).key) : 0;
 	bt_init_node(root->p, root->size);
 	NH(root->p)->level = NH(c.p)->level + 1;
 	NH(root->p)->nitems = 1;
-	kptr(root->p, 0)->key = k0;
-	kptr(root->p, 0)->child = c.blk;
+	r = node_ref(&c);
+	kp_set(t, root->p, 0, k0, &r);
 	node_rel(t, &c);
 	return node_dirty(t, root);
 }
@@ -358,27 +544,25 @@ static int split_internal(struct cfs_tree *t, struct bt_node *parent, u32 idx,
 			  struct bt_node *n, u64 key, struct bt_node *next)
 {
 	struct bt_node m;
+	struct cfs_bref r;
 	u32 cnt = NH(n->p)->nitems, half = cnt / 2;
 	int err = node_new(t, &m);
 
 	if (err)
 		return err;
+	m.parent = parent;
 	NH(m.p)->level = NH(n->p)->level;
-	cfs_memcpy(m.p + NODE_HDR, n->p + NODE_HDR + half * KPTR_SZ,
-		   (cnt - half) * KPTR_SZ);
+	cfs_memcpy(m.p + NODE_HDR, kp_at(t, n->p, half), (cnt - half) * kp_sz(t));
 	NH(m.p)->nitems = (u16)(cnt - half);
 	NH(n->p)->nitems = (u16)half;
 	/* separator into the parent after idx */
-	cfs_memmove(kptr(parent->p, idx + 2), kptr(parent->p, idx + 1),
-		    (NH(parent->p)->nitems - idx - 1) * KPTR_SZ);
-	kptr(parent->p, idx + 1)->key = kptr(m.p, 0)->key;
-	kptr(parent->p, idx + 1)->child = m.blk;
-	kptr(parent->p, idx + 1)->pad = 0;
-	NH(parent->p)->nitems++;
+	kp_open(t, parent->p, idx + 1);
+	r = node_ref(&m);
+	kp_set(t, parent->p, idx + 1, kp_key(t, m.p, 0), &r);
 	node_dirty(t, parent);
 	node_dirty(t, n);
 	node_dirty(t, &m);
-	if (key >= kptr(m.p, 0)->key) {
+	if (key >= kp_key(t, m.p, 0)) {
 		node_rel(t, n);
 		*next = m;
 	} else {
@@ -459,12 +643,13 @@ static int split_leaf(struct cfs_tree *t, struct bt_node *parent, u32 idx,
 		leaf_insert_at(n->p, i, e[i].key, e[i].val, e[i].len);
 	for (i = k; i < j; i++)
 		leaf_insert_at(m.p, i - k, e[i].key, e[i].val, e[i].len);
-	cfs_memmove(kptr(parent->p, idx + 2), kptr(parent->p, idx + 1),
-		    (NH(parent->p)->nitems - idx - 1) * KPTR_SZ);
-	kptr(parent->p, idx + 1)->key = e[k].key;
-	kptr(parent->p, idx + 1)->child = m.blk;
-	kptr(parent->p, idx + 1)->pad = 0;
-	NH(parent->p)->nitems++;
+	kp_open(t, parent->p, idx + 1);
+	{
+		struct cfs_bref r = node_ref(&m);
+
+		kp_set(t, parent->p, idx + 1, e[k].key, &r);
+	}
+	m.parent = parent;
 	node_dirty(t, n);
 	node_dirty(t, &m);
 	err = node_dirty(t, parent);
@@ -493,7 +678,7 @@ restart:
 
 		if (!NH(n->p)->level)
 			break;
-		if (NH(n->p)->nitems == kptr_cap(n->size)) {
+		if (NH(n->p)->nitems == kptr_cap(t, n->size)) {
 			if (depth == 0) {
 				err = root_push_down(t, n);
 				node_rel(t, n);
@@ -502,7 +687,7 @@ restart:
 				goto restart;
 			}
 			/* parent (depth-1) has room: split n */
-			idx = (u32)node_search(path[depth - 1].p, key);
+			idx = (u32)node_search(t, path[depth - 1].p, key);
 			if ((int)idx < 0)
 				idx = 0;
 			err = split_internal(t, &path[depth - 1], idx, n, key,
@@ -514,17 +699,17 @@ restart:
 			err = bt_bad(t, "empty internal node");
 			goto out;
 		}
-		pos = node_search(n->p, key);
+		pos = node_search(t, n->p, key);
 		if (pos < 0) {
 			pos = 0;
-			kptr(n->p, 0)->key = key;
+			kp_set_key(t, n->p, 0, key);
 			node_dirty(t, n);
 		}
 		if (depth + 1 >= BT_MAXDEPTH) {
 			err = bt_bad(t, "tree too deep");
 			goto out;
 		}
-		err = node_load(t, kptr(n->p, (u32)pos)->child, &path[depth + 1]);
+		err = node_load(t, n, (u32)pos, &path[depth + 1]);
 		if (err)
 			goto out;
 		depth++;
@@ -532,7 +717,7 @@ restart:
 	{
 		struct bt_node *n = &path[depth];
 
-		pos = node_search(n->p, key);
+		pos = node_search(t, n->p, key);
 		if (pos >= 0 && item_get(n->p, (u32)pos).key == key) {
 			err = -CFS_EEXIST;
 			goto out;
@@ -549,7 +734,7 @@ restart:
 				return err;
 			goto restart;
 		}
-		pos = node_search(path[depth - 1].p, key);
+		pos = node_search(t, path[depth - 1].p, key);
 		err = split_leaf(t, &path[depth - 1], pos < 0 ? 0 : (u32)pos,
 				 n, key, val, len);
 	}
@@ -575,11 +760,10 @@ static int descend(struct cfs_tree *t, u64 key, struct bt_node *path,
 			return bt_bad(t, "empty internal node");
 		if (*depth + 1 >= BT_MAXDEPTH)
 			return bt_bad(t, "tree too deep");
-		pos = node_search(n->p, key);
+		pos = node_search(t, n->p, key);
 		if (pos < 0)
 			pos = 0;
-		err = node_load(t, kptr(n->p, (u32)pos)->child,
-				&path[*depth + 1]);
+		err = node_load(t, n, (u32)pos, &path[*depth + 1]);
 		if (err)
 			return err;
 		(*depth)++;
@@ -614,7 +798,7 @@ int bt_lookup(struct cfs_tree *t, u64 key, void *val, u32 max, u32 *len)
 	if (!err) {
 		u8 *p = path[depth].p;
 
-		pos = node_search(p, key);
+		pos = node_search(t, p, key);
 		if (pos >= 0 && item_get(p, (u32)pos).key == key)
 			err = copy_val(p, item_get(p, (u32)pos), val, max, len);
 		else
@@ -629,7 +813,7 @@ int bt_lookup(struct cfs_tree *t, u64 key, void *val, u32 max, u32 *len)
 static int find_rec(struct cfs_tree *t, struct bt_node *n, int level_guard,
 		    u64 key, int dir, u64 *kout, void *val, u32 max, u32 *len)
 {
-	int pos = node_search(n->p, key), err, i, tries;
+	int pos = node_search(t, n->p, key), err, i, tries;
 
 	if (!NH(n->p)->level) {
 		struct cfs_item it;
@@ -655,9 +839,9 @@ static int find_rec(struct cfs_tree *t, struct bt_node *n, int level_guard,
 	     i < NH(n->p)->nitems; tries++, i += dir) {
 		struct bt_node c;
 
-		if (dir < 0 && tries == 0 && kptr(n->p, (u32)i)->key > key)
+		if (dir < 0 && tries == 0 && kp_key(t, n->p, (u32)i) > key)
 			return -CFS_ENOENT; /* key below the whole tree */
-		err = node_load(t, kptr(n->p, (u32)i)->child, &c);
+		err = node_load(t, n, (u32)i, &c);
 		if (err)
 			return err;
 		err = find_rec(t, &c, level_guard + 1, key, dir, kout, val,
@@ -701,16 +885,16 @@ static void root_pull_up(struct cfs_tree *t, struct bt_node *root)
 	u32 need;
 
 	while (NH(root->p)->level && NH(root->p)->nitems == 1) {
-		if (node_load(t, kptr(root->p, 0)->child, &c))
+		if (node_load(t, root, 0, &c))
 			return;
-		need = NH(c.p)->level ? NODE_HDR + NH(c.p)->nitems * KPTR_SZ :
+		need = NH(c.p)->level ? NODE_HDR + NH(c.p)->nitems * kp_sz(t) :
 			NODE_HDR + NH(c.p)->nitems * ITEM_SZ +
 			leaf_data_bytes(c.p);
 		if (need > root->size) {
 			node_rel(t, &c);
 			return;
 		}
-		node_copy(root->p, root->size, c.p);
+		node_copy(t, root->p, root->size, c.p);
 		node_free(t, &c);
 		node_dirty(t, root);
 	}
@@ -724,7 +908,7 @@ int bt_delete(struct cfs_tree *t, u64 key)
 	err = descend(t, key, path, &depth);
 	if (err)
 		goto out;
-	pos = node_search(path[depth].p, key);
+	pos = node_search(t, path[depth].p, key);
 	if (pos < 0 || item_get(path[depth].p, (u32)pos).key != key) {
 		err = -CFS_ENOENT;
 		goto out;
@@ -734,14 +918,12 @@ int bt_delete(struct cfs_tree *t, u64 key)
 	/* free empty nodes upwards */
 	for (d = depth; d > 0 && !NH(path[d].p)->nitems; d--) {
 		struct bt_node *par = &path[d - 1];
-		int ppos = node_search(par->p, key);
+		int ppos = node_search(t, par->p, key);
 
 		if (ppos < 0)
 			ppos = 0;
 		node_free(t, &path[d]);
-		cfs_memmove(kptr(par->p, (u32)ppos), kptr(par->p, (u32)ppos + 1),
-			    (NH(par->p)->nitems - ppos - 1) * KPTR_SZ);
-		NH(par->p)->nitems--;
+		kp_close(t, par->p, (u32)ppos);
 		node_dirty(t, par);
 	}
 	if (!NH(path[0].p)->nitems && NH(path[0].p)->level) {
@@ -773,7 +955,7 @@ int bt_update(struct cfs_tree *t, u64 key, const void *val, u32 len)
 		u8 *p = path[depth].p;
 		struct cfs_item it;
 
-		pos = node_search(p, key);
+		pos = node_search(t, p, key);
 		if (pos < 0 || item_get(p, (u32)pos).key != key) {
 			err = -CFS_ENOENT;
 		} else {
@@ -810,7 +992,7 @@ static int destroy_rec(struct cfs_tree *t, struct bt_node *n, int guard)
 		return bt_bad(t, "tree too deep");
 	for (i = 0; i < NH(n->p)->nitems; i++) {
 		struct bt_node c;
-		int e = node_load(t, kptr(n->p, i)->child, &c);
+		int e = node_load(t, n, i, &c);
 
 		if (e) {
 			err = e;
@@ -850,7 +1032,7 @@ static int count_rec(struct cfs_tree *t, struct bt_node *n, int guard, u64 *c)
 		return bt_bad(t, "tree too deep");
 	for (i = 0; i < NH(n->p)->nitems; i++) {
 		struct bt_node ch;
-		int e = node_load(t, kptr(n->p, i)->child, &ch);
+		int e = node_load(t, n, i, &ch);
 
 		if (e)
 			return e;
@@ -917,14 +1099,15 @@ static void walk_del(struct walk_state *w, u64 key)
 
 /* Are the keys of node n inside [lo, hi) (hi_set: hi is a bound)?
  * Keys outside their parent's separators cannot be found by a lookup. */
-static int keys_in_range(const u8 *p, u64 lo, u64 hi, int hi_set)
+static int keys_in_range(const struct cfs_tree *t, const u8 *p, u64 lo,
+			 u64 hi, int hi_set)
 {
 	u32 i, n = NH(p)->nitems;
 
 	for (i = 0; i < n; i++) {
-		u64 k = NH(p)->level ? kptr((u8 *)p, i)->key : item_get(p, i).key;
+		u64 k = NH(p)->level ? kp_key(t, p, i) : item_get(p, i).key;
 
-		if ((i && NH(p)->level && k <= kptr((u8 *)p, i - 1)->key) ||
+		if ((i && NH(p)->level && k <= kp_key(t, p, i - 1)) ||
 		    k < lo || (hi_set && k >= hi))
 			return 0;
 	}
@@ -950,14 +1133,15 @@ static int walk_rec(struct walk_state *w, struct bt_node *n, int depth,
 		return 0;
 	}
 	for (i = 0; i < NH(n->p)->nitems; ) {
-		u32 blk = kptr(n->p, i)->child;
+		struct cfs_bref r = kp_ref(w->t, n->p, i);
+		u32 blk = r.blk;
 		struct bt_node c;
 		int cut = 0, e;
 
 		if (depth + 1 >= BT_MAXDEPTH) {
 			w->ops->bad(w->ctx, blk, "tree too deep");
 			cut = 1;
-		} else if ((e = node_load(w->t, blk, &c)) != 0) {
+		} else if ((e = node_load(w->t, n, i, &c)) != 0) {
 			if (e == -CFS_ENOMEM) {
 				w->err = e;
 				return 0;
@@ -965,32 +1149,30 @@ static int walk_rec(struct walk_state *w, struct bt_node *n, int depth,
 			w->ops->bad(w->ctx, blk, "unreadable or corrupt node");
 			cut = 1;
 		} else {
-			u64 clo = i ? kptr(n->p, i)->key : lo;
+			u64 clo = i ? kp_key(w->t, n->p, i) : lo;
 			int last = i + 1 >= NH(n->p)->nitems;
-			u64 chi = last ? hi : kptr(n->p, i + 1)->key;
+			u64 chi = last ? hi : kp_key(w->t, n->p, i + 1);
 			int chi_set = last ? hi_set : 1;
 
 			if (NH(c.p)->level + 1 != NH(n->p)->level) {
 				w->ops->bad(w->ctx, blk, "node at the wrong level");
 				cut = 1;
-			} else if (!keys_in_range(c.p, clo, chi, chi_set)) {
+			} else if (!keys_in_range(w->t, c.p, clo, chi, chi_set)) {
 				w->ops->bad(w->ctx, blk, "keys outside the node's range");
 				cut = 1;
-			} else if (w->ops->node(w->ctx, blk) < 0) {
+			} else if (w->ops->node(w->ctx, blk, c.blk2) < 0) {
 				cut = 1;
 			} else if (walk_rec(w, &c, depth + 1, clo, chi, chi_set)) {
 				cut = 1;
 				if (w->fix) {
-					/* an empty child: its block is dropped */
-					w->ops->node_dropped(w->ctx, blk);
+					/* an empty child: its blocks are dropped */
+					w->ops->node_dropped(w->ctx, blk, c.blk2);
 				}
 			}
 			node_rel(w->t, &c);
 		}
 		if (cut && w->fix) {
-			cfs_memmove(kptr(n->p, i), kptr(n->p, i + 1),
-				    (NH(n->p)->nitems - i - 1) * KPTR_SZ);
-			NH(n->p)->nitems--;
+			kp_close(w->t, n->p, i);
 			node_dirty(w->t, n);
 			continue;
 		}

@@ -25,6 +25,8 @@ const struct cfs_problem_desc *cfs_problem_table(u32 *n);
 
 /* The report of a repair that failed (the problem before it stays). */
 #define CFS_PROBLEM_FIX_FAILED 0x0801
+/* A bad copy of a block healed from the good one (counted as corrected). */
+#define CFS_PROBLEM_COPY_BAD 0x0901
 
 /* Modes */
 #define CFS_CHECK_NOFIX 0     /* -n: report only, write nothing */
@@ -44,6 +46,10 @@ typedef void (*cfs_report_fn)(void *ctx, const struct cfs_problem_report *r);
 struct cfs_check_result {
 	u32 found;            /* problems found */
 	u32 fixed;            /* of which fixed */
+	u32 corrected;        /* bad copies of blocks (format v2) found and,
+			       * unless read-only, rewritten from the good
+			       * copy: reported (CFS_PROBLEM_COPY_BAD), not
+			       * counted in found */
 	u32 inodes, dirs, files, conts;
 	u64 blocks_used;
 	u64 metadata_blocks_read;

@@ -101,7 +101,12 @@ struct cfs_mkfs_opts {
 	char label[64];
 	u32 root_uid, root_gid;
 	s64 now_sec;          /* creation time */
+	u32 no_features;      /* CFS_MKFS_NO_*: format v2 features left out
+			       * (all of them: a v1 filesystem) */
 };
+#define CFS_MKFS_NO_METAGEN 0x1 /* and with it every v2 feature */
+#define CFS_MKFS_NO_DUP 0x2     /* -m single */
+#define CFS_MKFS_V1 0xff
 /* Checks the options against the device; on error *why names the problem. */
 int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		   struct cfs_geom *geom_out, const char **why);

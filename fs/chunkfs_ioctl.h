@@ -47,7 +47,9 @@ struct chunkfs_scrub {
 	u32 passes;           /* out: private passes run (a pass is run again
 			       * when what it read changed meanwhile) */
 	u64 locked_ns;        /* out: time other operations had to wait */
-	u32 reserved[2];
+	u32 corrected;        /* out: bad copies of blocks rewritten from the
+			       * good copy (format v2), apart from problems */
+	u32 reserved;
 };
 #define CHUNKFS_IOC_SCRUB _IOWR(CHUNKFS_IOC_TYPE, 1, struct chunkfs_scrub)
 
@@ -107,6 +109,9 @@ struct chunkfs_health {
 #define CHUNKFS_E_JOURNAL 10      /* error: a chunk's journal not replayed */
 #define CHUNKFS_E_PROBLEMS 11     /* warning: scrub found problems, not
 				   * repaired (check-only scrub) */
+#define CHUNKFS_E_CORRECTED 12    /* warning: a bad copy of a block was found
+				   * and rewritten from the good one (format
+				   * v2): nothing is wrong any more */
 #define CHUNKFS_NO_CHUNK 0xffffffffu
 struct chunkfs_event {
 	u64 seq;

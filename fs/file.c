@@ -49,7 +49,7 @@ static int dext_ok(const struct cfs_chunk *ch, const struct cfs_dext *d)
 	u32 n = EXT_LEN(d->len);
 
 	return n && d->pblk >= ch->hdr.data_start &&
-	       (u64)d->pblk + n <= ch->hdr.nblocks - 1;
+	       (u64)d->pblk + n <= chunk_data_end(ch);
 }
 
 /* Map within one tree that holds only data extents. */
@@ -900,8 +900,11 @@ out:
 
 /* ---- fallocate ---- */
 
-static int falloc_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 first,
-			u64 last)
+/* Unwritten blocks for the holes of [first, last) (fallocate); with zero
+ * (ZERO_RANGE) the written blocks there become unwritten too, where they
+ * are: no new space, nothing written. */
+static int unwritten_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 first,
+			   u64 last, int zero)
 {
 	u64 lblk = first;
 	int err = 0;
@@ -909,15 +912,29 @@ static int falloc_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 first,
 	while (lblk < last) {
 		struct emap m;
 		u32 got;
+		u64 n;
 
 		err = file_map(fs, ip, lblk, &m);
 		if (err)
 			break;
-		if (m.kind != M_HOLE) {
-			lblk += CFS_MIN(m.count, last - lblk);
+		n = CFS_MIN(m.count, last - lblk);
+		if (m.kind == M_DATA && zero) {
+			struct cfs_inode *owner = m.cont ? m.cont : ip;
+			struct cfs_tree t;
+
+			n = CFS_MIN(n, (u64)EXT_MAXLEN);
+			err = punch_tree(fs, owner, ip, lblk, lblk + n, 0);
+			if (!err) {
+				tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
+				err = ext_add(&t, lblk, m.pblk, (u32)n,
+					      CFS_EXT_UNWRITTEN);
+			}
+			lblk += n;
+		} else if (m.kind != M_HOLE) {
+			lblk += n;
 		} else {
-			err = alloc_hole(fs, ip, lblk, last - lblk,
-					 CFS_EXT_UNWRITTEN, &m, &got);
+			err = alloc_hole(fs, ip, lblk, n, CFS_EXT_UNWRITTEN,
+					 &m, &got);
 			lblk += got;
 		}
 		emap_rel(fs, &m);
@@ -951,8 +968,8 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 	chunk_mark_dirty(fs, ip->ch);
 	switch (mode & ~CFS_FALLOC_KEEP_SIZE) {
 	case 0:
-		err = falloc_range(fs, ip, off >> fs->bshift,
-				   (end + bmask) >> fs->bshift);
+		err = unwritten_range(fs, ip, off >> fs->bshift,
+				      (end + bmask) >> fs->bshift, 0);
 		break;
 	case CFS_FALLOC_PUNCH_HOLE:
 		if (!keep)
@@ -978,9 +995,7 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 			err = file_write_range(fs, ip, last << fs->bshift,
 					       end - (last << fs->bshift), NULL, 1);
 		if (!err && last > first)
-			err = punch_tree(fs, ip, ip, first, last, 1);
-		if (!err && last > first)
-			err = falloc_range(fs, ip, first, last);
+			err = unwritten_range(fs, ip, first, last, 1);
 		break;
 	case CFS_FALLOC_COLLAPSE_RANGE:
 		if (keep)

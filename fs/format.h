@@ -37,13 +37,22 @@
 #define CFS_MAGIC_ITABLE 0x54494643u  /* "CFIT" inode table */
 #define CFS_MAGIC_BTREE 0x54424643u   /* "CFBT" B+tree node */
 #define CFS_MAGIC_JOURNAL 0x4c4a4643u /* "CFJL" journal descriptor */
+#define CFS_MAGIC_GTAB 0x54474643u    /* "CFGT" generation table (METAGEN) */
+#define CFS_MAGIC_CSUM 0x53434643u    /* "CFCS" checksum region (DATASUM) */
 
 /* Feature bits.  compat: ignorable; ro_compat: mount read-only if unknown;
  * incompat: refuse to mount if unknown.  fsck refuses any unknown bit. */
 #define CFS_FEAT_COMPAT_SUPP 0u
 #define CFS_FEAT_RO_COMPAT_SUPP 0u
 #define CFS_FEAT_INCOMPAT_JOURNAL 0x1u /* chunk journals + sb commit group */
-#define CFS_FEAT_INCOMPAT_SUPP CFS_FEAT_INCOMPAT_JOURNAL
+/* Format v2 (FORMAT.md section 16). */
+#define CFS_FEAT_INCOMPAT_METAGEN 0x2u /* generations in every reference */
+#define CFS_FEAT_INCOMPAT_DUP 0x4u     /* second copies of metadata */
+#define CFS_FEAT_INCOMPAT_SUPP (CFS_FEAT_INCOMPAT_JOURNAL | \
+				CFS_FEAT_INCOMPAT_METAGEN | \
+				CFS_FEAT_INCOMPAT_DUP)
+/* Features that need METAGEN. */
+#define CFS_FEAT_INCOMPAT_NEED_MG CFS_FEAT_INCOMPAT_DUP
 
 /* Every metadata block starts with this header (64 bytes).  crc is crc32
  * (zlib) of bytes 4 .. block_size-1 of the block. */
@@ -139,10 +148,28 @@ struct cfs_chunk_hdr {
 	u64 verified_gen;     /* mount_count at the last clean check */
 	s64 verified_time;
 	u64 errors_found, errors_fixed;
-	u8 reserved[64];
+	/* Format v2 (FORMAT.md 16.5); zero in v1 (v1 writes bytes 448-511 of
+	 * the block as zero too). */
+	u32 gtab_start, gtab_blocks;   /* METAGEN: generation table */
+	u32 csum_start, csum_blocks;   /* DATASUM: checksum region */
+	u32 mirror_start;              /* DUP: the mirror region */
+	u32 link_root2, link_gen;      /* the link index root's copy, gen32 */
+	u32 pptr_root, pptr_root2, pptr_gen;   /* PPTR */
+	u32 nbak_root, nbak_root2, nbak_gen;   /* PPTR */
+	u32 reserved2;
+	u64 errors_corrected;          /* bad copies rewritten from good ones */
+	u64 data_errors;               /* DATASUM: data blocks found bad */
+	u64 data_verified_gen;
+	s64 data_verified_time;
+	u8 reserved3[40];
+	/* then, at byte 512 of the block: u32 gtab_gen[gtab_blocks] */
 };
-CFS_STATIC_ASSERT(sizeof(struct cfs_chunk_hdr) == 64 + 208 + 80 + 32 + 64,
-		  "chunk header size");
+CFS_STATIC_ASSERT(sizeof(struct cfs_chunk_hdr) == 512, "chunk header size");
+CFS_STATIC_ASSERT(__builtin_offsetof(struct cfs_chunk_hdr, gtab_start) == 384,
+		  "v2 header fields");
+CFS_STATIC_ASSERT(__builtin_offsetof(struct cfs_chunk_hdr, errors_corrected) ==
+		  440, "errors_corrected");
+#define CFS_GTAB_GEN_OFF 512  /* the generation table's gens in the header */
 
 /* Journal: local blocks journal_start .. journal_start + journal_blocks - 1
  * of a chunk hold at most one transaction: `ndesc` descriptor blocks (this
@@ -166,12 +193,22 @@ struct cfs_jentry {
 			       * to both copies) */
 	u32 crc;              /* crc32 of the whole image block */
 };
+/* METAGEN: entries name both homes of a copied block (FORMAT.md 16.8). */
+struct cfs_jentry2 {
+	u32 local;
+	u32 local2;           /* DUP: the second copy's home, else 0 */
+	u32 crc;
+	u32 flags;
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_jentry2) == 16, "jentry2 size");
 
 /* Inode flags */
 #define CFS_IF_CONT 0x1       /* continuation inode (has a back link) */
 #define CFS_IF_INLINE_LINK 0x2 /* symlink target stored in i_root */
 
 #define CFS_IROOT_SIZE 144
+#define CFS_IROOT_SIZE_MG 128  /* METAGEN: the root area's last 16 bytes
+				* are struct cfs_dinode_tail */
 
 /* On-disk inode, 256 bytes, CFS_INODE_SIZE. */
 struct cfs_dinode {
@@ -195,6 +232,20 @@ struct cfs_dinode {
 };
 CFS_STATIC_ASSERT(sizeof(struct cfs_dinode) == CFS_INODE_SIZE, "inode size");
 CFS_STATIC_ASSERT(__builtin_offsetof(struct cfs_dinode, root) == 112, "root");
+/* METAGEN: inode bytes 240-255 (FORMAT.md 16.5). */
+struct cfs_dinode_tail {
+	u32 xattr_root2;      /* DUP: the xattr root's second copy */
+	u32 xattr_gen;        /* gen32 of the xattr root */
+	u32 iflags2;          /* CFS_IF2_* */
+	u32 reserved;
+};
+#define CFS_IF2_NODATASUM 0x1
+CFS_STATIC_ASSERT(112 + CFS_IROOT_SIZE_MG + sizeof(struct cfs_dinode_tail) ==
+		  CFS_INODE_SIZE, "inode tail");
+static inline struct cfs_dinode_tail *cfs_dtail(struct cfs_dinode *d)
+{
+	return (struct cfs_dinode_tail *)(d->root + CFS_IROOT_SIZE_MG);
+}
 
 /* ---- B+trees ----
  * A node lives either in a whole block (after the cfs_bhdr) or in an inode's
@@ -226,6 +277,15 @@ struct cfs_kptr {             /* internal node entry */
 	u32 pad;
 };
 CFS_STATIC_ASSERT(sizeof(struct cfs_kptr) == 16, "kptr size");
+/* METAGEN internal node entry (FORMAT.md 16.3). */
+struct cfs_kptr2 {
+	u64 key;
+	u32 child;            /* first copy */
+	u32 child2;           /* DUP: second copy, else 0 */
+	u32 gen;              /* gen32 of the child */
+	u32 pad;
+};
+CFS_STATIC_ASSERT(sizeof(struct cfs_kptr2) == 24, "kptr2 size");
 
 /* Trees (cfs_bhdr.tree) */
 #define CFS_TREE_EXTENT 1     /* regular files: key = logical block */

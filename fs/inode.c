@@ -216,7 +216,7 @@ int inode_alloc(struct cfs_fs *fs, struct cfs_chunk *ch, u32 mode,
 	inode_touch(ip, 1, 1, 1);
 	ip->d.btime = ip->d.mtime;
 	ip->d.btime_ns = ip->d.mtime_ns;
-	bt_init_node(ip->d.root, CFS_IROOT_SIZE);
+	bt_init_node(ip->d.root, fs->iroot_size);
 	err = inode_write(fs, ip);
 	if (err) {
 		free_inode_nr(fs, ch, local);

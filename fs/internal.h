@@ -16,6 +16,7 @@
  * It calls nothing above it. ---- */
 struct cfs_buf {
 	u64 blkno;            /* absolute */
+	u64 blkno2;           /* absolute block of its second copy (DUP), or 0 */
 	u32 chunk;            /* CFS_NO_CHUNK for the superblock */
 	u32 refs;
 	int dirty;
@@ -31,6 +32,8 @@ struct cfs_chunk {
 	int hdr_dirty;
 	int marked_dirty;     /* header with state DIRTY is on disk */
 	u8 hdr_bad;           /* at mount: 1 primary header bad, 2 copy bad */
+	u8 hdr_stale;         /* both good, 1 the first / 2 the second older */
+	u8 replayed;          /* its journal was replayed by this mount */
 	u32 bb_hint;          /* next local block to try */
 	u32 ib_hint;          /* next local inode to try */
 	/* journal (journal.c) */
@@ -46,6 +49,15 @@ struct cfs_chunk {
 	u64 cgen;             /* fs->cseq of the last commit it took part
 			       * in: its blocks on disk are unchanged since
 			       * any commit numbered cgen or later */
+	u32 *gtab_gen;        /* METAGEN: the header block's gens of the
+			       * generation table blocks (hdr.gtab_blocks) */
+};
+
+/* A reference to a metadata block (FORMAT.md 16.2): its first copy, its
+ * second (0: none) and the gen32 the referrer expects (compared only with
+ * METAGEN).  Local block numbers of the reference's chunk. */
+struct cfs_bref {
+	u32 blk, blk2, gen;
 };
 
 struct cfs_inode {
@@ -68,6 +80,20 @@ struct cfs_fs {
 	u32 bshift;
 	int rdonly;
 	u32 nchunks;
+	/* format v2 features (FORMAT.md 16) */
+	int metagen;          /* generations in references */
+	int dup;              /* second copies */
+	u32 iroot_size;       /* inline root bytes: 144, or 128 with METAGEN */
+	u64 gen;              /* METAGEN: generation of what is modified now
+			       * (the group of the next commit) */
+	int verify_copies;    /* read both copies of every block (checker) */
+	int gen_used;         /* a block was modified in generation gen */
+	u8 *copybuf;          /* one block: a second copy read or written */
+	u64 ncorrected;       /* bad copies found and (unless read-only)
+			       * rewritten from the good one */
+	/* the checker's report of a healed copy (set while it runs) */
+	void (*on_heal)(void *ctx, u32 chunk, u32 local, const char *why);
+	void *on_heal_ctx;
 	/* The chunk table, loaded lazily: chunks[i] is NULL until chunk i is
 	 * first used (chunk_get() reads and verifies its two header copies
 	 * then).  So a mount costs 8 bytes of table per chunk (an untouched
@@ -87,7 +113,9 @@ struct cfs_fs {
 	struct cfs_inode **ihash;
 	u32 ihash_mask;
 	int checking;         /* mounted by the checker: no suspect marking */
-	u8 sb_bad;            /* at mount: 1 primary bad, 2 copy bad, 4 rebuilt */
+	u8 sb_bad;            /* at mount: 1 primary bad, 2 copy bad, 4 rebuilt,
+			       * 8 primary stale, 16 copy stale (both good,
+			       * one older) */
 	u8 *zero;             /* a block of zeroes */
 	u8 *scratch;          /* one block for read-modify-write, under lock */
 	u8 *hdrbuf;           /* one block for chunk_load(), under lock */
@@ -141,14 +169,48 @@ static inline u64 cfs_abs(const struct cfs_chunk *ch, u32 local)
 	return ch->start + local;
 }
 
-/* Read and verify a metadata block (magic, uuid, chunk, blkno, crc).  On a
- * mismatch the chunk is marked suspect and -CFS_EUCLEAN returned. */
+/* A verifier beyond the block header's (a B+tree node's structure, ...):
+ * 0 or -CFS_EUCLEAN with *why set.  No side effects. */
+typedef int (*cfs_verify_fn)(struct cfs_fs *fs, const u8 *data,
+			     const void *arg, const char **why);
+/* Read a metadata block by reference: its first copy, verified (header,
+ * generation, vfn); if that fails, its second copy, whose content is used
+ * and written over the bad one with the next commit (a corrected error).
+ * When both fail the chunk is marked suspect and -CFS_EUCLEAN (or -EIO)
+ * returned. */
+int buf_read_ref(struct cfs_fs *fs, struct cfs_chunk *ch,
+		 const struct cfs_bref *r, u32 magic, cfs_verify_fn vfn,
+		 const void *varg, struct cfs_buf **out);
+/* A positional block (bitmap, inode table, checksum region, generation
+ * table; any block of a v1 chunk): the reference is derived from the
+ * chunk's layout and generation table. */
 int buf_read(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 	     struct cfs_buf **out);
-/* A zeroed buffer with its header filled in, not read from disk. */
+int buf_pos_ref(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+		struct cfs_bref *r);
+int buf_is_pos(const struct cfs_chunk *ch, u32 local);
+/* A zeroed buffer with its header filled in, not read from disk: at the
+ * reference's homes (buf_new: a positional block's). */
+int buf_new_ref(struct cfs_fs *fs, struct cfs_chunk *ch,
+		const struct cfs_bref *r, u32 magic, struct cfs_buf **out);
 int buf_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local, u32 magic,
 	    struct cfs_buf **out);
-void buf_dirty(struct cfs_fs *fs, struct cfs_buf *b);
+/* The block is modified.  METAGEN: its generation becomes fs->gen; returns
+ * 1 when that is new (the first change since the last commit), so that
+ * the referrer records it (buf_dirty does it itself for positional
+ * blocks); else 0. */
+int buf_dirty(struct cfs_fs *fs, struct cfs_buf *b);
+u32 buf_gen32(const struct cfs_buf *b);
+/* To be written as it is with the next commit (a healed copy). */
+void buf_mark_heal(struct cfs_fs *fs, struct cfs_buf *b);
+/* The local block of the second copy of positional block `local` (DUP). */
+u32 chunk_mirror(const struct cfs_chunk *ch, u32 local);
+/* Past the data area: the mirror region (DUP) or the header copy. */
+u32 chunk_data_end(const struct cfs_chunk *ch);
+/* Write a sealed image to its home and, when blkno2 is set, to its second
+ * copy's (blkno and crc patched there). */
+int buf_write_copies(struct cfs_fs *fs, const u8 *img, u64 blkno, u64 blkno2);
+
 void buf_put(struct cfs_fs *fs, struct cfs_buf *b);
 void buf_forget(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
 int buf_flush_all(struct cfs_fs *fs);
@@ -157,7 +219,7 @@ int buf_cache_init(struct cfs_fs *fs, u64 maxbytes);
 /* Verify a raw block in memory; returns 0 or -CFS_EUCLEAN; *why says what. */
 int buf_verify(struct cfs_fs *fs, const u8 *data, u64 blkno, u32 chunk,
 	       u32 magic, const char **why);
-void buf_seal(struct cfs_fs *fs, u8 *data);   /* set wgen and crc */
+void buf_seal(struct cfs_fs *fs, u8 *data);   /* set crc (v1: and wgen) */
 void buf_init_hdr(const struct cfs_geom *g, u8 *data, u64 blkno, u32 chunk,
 		  u32 magic);
 
@@ -173,7 +235,7 @@ void journal_map_clear(struct cfs_fs *fs);
 u32 journal_capacity(const struct cfs_fs *fs, const struct cfs_chunk *ch);
 void buf_clean(struct cfs_fs *fs, struct cfs_buf *b);
 int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
-		const u8 *img);
+		u32 local2, const u8 *img);
 
 /* ---- the shadow device of the online scrub (shadow.c) ---- */
 struct cfs_shadow;
@@ -192,12 +254,12 @@ struct shadow_block {
 };
 /* k: the chunk the private instance checks */
 struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift,
-			      u32 k);
+			      u32 k, int metagen);
 struct cfs_bdev *shadow_dev(struct cfs_shadow *s);
 void shadow_capture(struct cfs_shadow *s); /* from now on writes are kept */
 void shadow_free(struct cfs_shadow *s);
 u32 shadow_hdr_crc(const u8 *blk);
-u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp);
+u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp, int gen);
 u32 shadow_link_crc(const u8 *blk, u32 bs, u32 k);
 u32 shadow_inode_crc(const struct cfs_dinode *di);
 /* The private instance read inode `slot` of inode table block blk. */
@@ -234,6 +296,7 @@ int chunk_mark_dirty(struct cfs_fs *fs, struct cfs_chunk *ch);
 void chunk_mark_suspect(struct cfs_fs *fs, struct cfs_chunk *ch, const char *why);
 int chunk_write_hdr(struct cfs_fs *fs, struct cfs_chunk *ch);
 void chunk_hdr_image(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk);
+void chunk_hdr_load(struct cfs_fs *fs, struct cfs_chunk *ch, const u8 *blk);
 int chunk_hdr_write(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk);
 int super_write(struct cfs_fs *fs);
 u32 chunk_dir_name(char *name, u32 k); /* "chunk-K"; name holds 24 */
@@ -254,6 +317,12 @@ int alloc_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 goal, u32 want,
 		 u32 keep, int data, u32 *first, u32 *got);
 int free_blocks(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first, u32 n);
 int alloc_meta_block(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out);
+/* A tree node's blocks: with DUP a pair half a data area apart (*blk2 0
+ * without DUP); freed together. */
+int alloc_meta_pair(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *blk,
+		    u32 *blk2);
+void free_meta_pair(struct cfs_fs *fs, struct cfs_chunk *ch, u32 blk,
+		    u32 blk2);
 int alloc_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 *out);
 int free_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
 /* Blocks kept free in every chunk for metadata (tree nodes). */
@@ -292,6 +361,9 @@ struct cfs_tree {
 	u8 *iroot;            /* inline root, or NULL */
 	u32 iroot_size;
 	u32 root_blk;         /* block root when iroot == NULL */
+	u32 root_blk2;        /* its second copy (DUP) */
+	u32 *root_gen;        /* METAGEN: where the block root's gen32 is kept
+			       * (inode tail or chunk header); NULL: none */
 	struct cfs_inode *ip; /* written back when the inline root changes */
 };
 void bt_init_node(u8 *node, u32 size);
@@ -306,13 +378,19 @@ int bt_insert(struct cfs_tree *t, u64 key, const void *val, u32 len);
 int bt_update(struct cfs_tree *t, u64 key, const void *val, u32 len);
 int bt_delete(struct cfs_tree *t, u64 key);
 int bt_destroy(struct cfs_tree *t);    /* free all blocks below the root */
+/* The root reads and verifies (0), or the error. */
+int bt_root_read(struct cfs_tree *t);
+/* A new empty root block (and its copy): its reference in *r. */
+int bt_root_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 type, u32 owner,
+		struct cfs_bref *r);
 u32 bt_max_item(const struct cfs_tree *t);
 int bt_count_blocks(struct cfs_tree *t, u64 *n);
 struct bt_walk_ops {
-	int (*node)(void *ctx, u32 blk);          /* < 0: cut this node */
+	int (*node)(void *ctx, u32 blk, u32 blk2); /* < 0: cut this node */
 	int (*item)(void *ctx, u64 key, const u8 *val, u32 len); /* 1: delete */
 	void (*bad)(void *ctx, u32 blk, const char *why);
-	void (*node_dropped)(void *ctx, u32 blk); /* an emptied node was cut */
+	void (*node_dropped)(void *ctx, u32 blk, u32 blk2); /* an emptied
+							     * node was cut */
 };
 int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
 	    int fix);

@@ -40,10 +40,51 @@
  */
 #include "internal.h"
 
+/* Descriptor entries: cfs_jentry, or with METAGEN cfs_jentry2 (both homes
+ * of a copied block: FORMAT.md 16.8). */
+static u32 jent_size(const struct cfs_fs *fs)
+{
+	return fs->metagen ? (u32)sizeof(struct cfs_jentry2) :
+			     (u32)sizeof(struct cfs_jentry);
+}
+
 static u32 per_desc(const struct cfs_fs *fs)
 {
-	return (fs->bs - (u32)sizeof(struct cfs_jdesc)) /
-	       (u32)sizeof(struct cfs_jentry);
+	return (fs->bs - (u32)sizeof(struct cfs_jdesc)) / jent_size(fs);
+}
+
+static void jent_put(const struct cfs_fs *fs, u8 *ents, u32 i, u32 local,
+		     u32 local2, u32 crc)
+{
+	if (fs->metagen) {
+		struct cfs_jentry2 *e = (struct cfs_jentry2 *)ents + i;
+
+		e->local = local;
+		e->local2 = local2;
+		e->crc = crc;
+		e->flags = 0;
+	} else {
+		struct cfs_jentry *e = (struct cfs_jentry *)ents + i;
+
+		e->local = local;
+		e->crc = crc;
+	}
+}
+
+/* An entry in memory, whatever its size on disk. */
+struct jent {
+	u32 local, local2, crc;
+};
+
+static struct jent jent_get(const struct cfs_fs *fs, const u8 *ents, u32 i)
+{
+	if (fs->metagen) {
+		const struct cfs_jentry2 *e = (const struct cfs_jentry2 *)ents + i;
+
+		return (struct jent){ e->local, e->local2, e->crc };
+	}
+	return (struct jent){ ((const struct cfs_jentry *)ents)[i].local, 0,
+			      ((const struct cfs_jentry *)ents)[i].crc };
 }
 
 static u32 ndesc_for(const struct cfs_fs *fs, u32 nimages)
@@ -125,7 +166,7 @@ static int write_tx(struct cfs_fs *fs, struct cfs_chunk *ch, u64 group,
 
 	for (d = 0; d < nd; d++) {
 		struct cfs_jdesc *jd = (struct cfs_jdesc *)desc;
-		struct cfs_jentry *e = (struct cfs_jentry *)(desc + sizeof(*jd));
+		u8 *e = desc + sizeof(*jd);
 		u32 first = d * per, cnt = CFS_MIN(per, nimg - first);
 
 		cfs_memset(desc, 0, fs->bs);
@@ -139,13 +180,15 @@ static int write_tx(struct cfs_fs *fs, struct cfs_chunk *ch, u64 group,
 			u32 k = first + i;
 
 			if (k == 0) {
-				e[i].local = 0;
-				e[i].crc = host_crc32(0, hdrblk, fs->bs);
+				jent_put(fs, e, i, 0, 0,
+					 host_crc32(0, hdrblk, fs->bs));
 			} else {
 				struct cfs_buf *b = bufs[k - 1];
 
-				e[i].local = (u32)(b->blkno - ch->start);
-				e[i].crc = host_crc32(0, b->data, fs->bs);
+				jent_put(fs, e, i, (u32)(b->blkno - ch->start),
+					 b->blkno2 ? (u32)(b->blkno2 - ch->start)
+						   : 0,
+					 host_crc32(0, b->data, fs->bs));
 			}
 		}
 		buf_seal(fs, desc);
@@ -219,7 +262,8 @@ static int write_in_place(struct cfs_fs *fs, struct cfs_chunk *ch,
 	if (!err)
 		err = dev_flush(fs);
 	for (i = 0; !err && i < n; i++)
-		err = dev_write(fs, bufs[i]->blkno, bufs[i]->data);
+		err = buf_write_copies(fs, bufs[i]->data, bufs[i]->blkno,
+				       bufs[i]->blkno2);
 	/* stays DIRTY on disk until a commit finds it idle */
 	ch->marked_dirty = 1;
 	ch->hdr.state = CFS_CHUNK_DIRTY;
@@ -310,6 +354,7 @@ int journal_commit(struct cfs_fs *fs, int final)
 	if (err)
 		goto out;
 	fs->jstat.commits++;
+	fs->gen = group + 1; /* what is modified now goes with the next */
 	/* f: in place */
 	for (p = 0; p < nparts; p++) {
 		struct cfs_chunk *ch = parts[p];
@@ -320,7 +365,8 @@ int journal_commit(struct cfs_fs *fs, int final)
 			goto out;
 	}
 	for (i = 0; i < nb; i++) {
-		err = dev_write(fs, bufs[i]->blkno, bufs[i]->data);
+		err = buf_write_copies(fs, bufs[i]->data, bufs[i]->blkno,
+				       bufs[i]->blkno2);
 		if (err)
 			goto out;
 		buf_clean(fs, bufs[i]);
@@ -386,7 +432,7 @@ int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 {
 	u32 hb = half_blocks(ch), per = per_desc(fs), nd, nimg, d, i;
 	u64 group = fs->sb.commit_group, j0 = half_start(ch, group);
-	struct cfs_jentry *ent = NULL;
+	u8 *ent = NULL;
 	struct cfs_jdesc *jd;
 	u8 *blk, *imgs = NULL;
 	const char *why = NULL;
@@ -416,7 +462,7 @@ int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 		why = "journal descriptor out of range";
 		goto bad;
 	}
-	ent = host_alloc((u64)nimg * sizeof(*ent));
+	ent = host_alloc((u64)nimg * jent_size(fs));
 	imgs = host_alloc((u64)nimg * fs->bs);
 	if (!ent || !imgs) {
 		err = -CFS_ENOMEM;
@@ -438,22 +484,27 @@ int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 			why = "journal descriptors disagree";
 			goto bad;
 		}
-		cfs_memcpy(ent + (u64)d * per, blk + sizeof(*jd),
-			   (u64)cnt * sizeof(*ent));
+		cfs_memcpy(ent + (u64)d * per * jent_size(fs),
+			   blk + sizeof(*jd), (u64)cnt * jent_size(fs));
 	}
 	for (i = 0; i < nimg; i++) {
 		u8 *img = imgs + (u64)i * fs->bs;
-		u32 l = ent[i].local;
+		struct jent e = jent_get(fs, ent, i);
+		u32 l = e.local, l2 = e.local2;
 
 		if ((i == 0) != (l == 0) || l >= ch->hdr.nblocks - 1 ||
 		    (l >= ch->hdr.journal_start &&
-		     l < ch->hdr.journal_start + ch->hdr.journal_blocks)) {
+		     l < ch->hdr.journal_start + ch->hdr.journal_blocks) ||
+		    (l2 && (!i || l2 >= ch->hdr.nblocks - 1 ||
+			    (l2 >= ch->hdr.journal_start &&
+			     l2 < ch->hdr.journal_start +
+			     ch->hdr.journal_blocks)))) {
 			why = "journal entry names a block outside the chunk";
 			goto bad;
 		}
 		if (fs->dev->ops->read(fs->dev, (j0 + nd + i) << fs->bshift,
 				       img, fs->bs) ||
-		    host_crc32(0, img, fs->bs) != ent[i].crc) {
+		    host_crc32(0, img, fs->bs) != e.crc) {
 			why = "journal image damaged";
 			goto bad;
 		}
@@ -461,11 +512,13 @@ int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 	/* everything verified: apply */
 	for (i = 1; i < nimg; i++) {
 		u8 *img = imgs + (u64)i * fs->bs;
+		struct jent e = jent_get(fs, ent, i);
 
 		if (inmem)
-			err = buf_install(fs, ch, ent[i].local, img);
+			err = buf_install(fs, ch, e.local, e.local2, img);
 		else
-			err = dev_write(fs, cfs_abs(ch, ent[i].local), img);
+			err = buf_write_copies(fs, img, cfs_abs(ch, e.local),
+					       e.local2 ? cfs_abs(ch, e.local2) : 0);
 		if (err)
 			goto out;
 	}
@@ -474,8 +527,10 @@ int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 		if (err)
 			goto out;
 	}
-	cfs_memcpy(&ch->hdr, imgs, sizeof(ch->hdr));
+	chunk_hdr_load(fs, ch, imgs);
 	ch->hdr_bad = 0;
+	ch->hdr_stale = 0;
+	ch->replayed = 1;
 	fs->jstat.replayed_chunks++;
 	fs->jstat.replayed_blocks += nimg;
 	err = (int)nimg;

@@ -25,6 +25,10 @@ void link_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t)
 	t->ch = ch;
 	t->type = CFS_TREE_LINK;
 	t->root_blk = ch->hdr.link_root;
+	if (fs->metagen) {
+		t->root_blk2 = ch->hdr.link_root2;
+		t->root_gen = &ch->hdr.link_gen;
+	}
 }
 
 int cfs_link_index_blocks(struct cfs_fs *fs, u32 chunk, u64 *blocks)

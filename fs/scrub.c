@@ -115,7 +115,8 @@ static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
 			struct cfs_shadow **out, struct cfs_check_result *r,
 			u64 *reads)
 {
-	struct cfs_shadow *sh = shadow_new(fs->dev, fs->bs, fs->bshift, k);
+	struct cfs_shadow *sh = shadow_new(fs->dev, fs->bs, fs->bshift, k,
+					   fs->metagen);
 	struct cfs_fs *priv;
 	const char *why;
 	int err;
@@ -422,13 +423,13 @@ static void names_gone(struct cfs_fs *fs, struct cfs_chunk *ch, u32 c,
 			return;
 		for (i = 0; i < ipb; i++) {
 			if (!CFS_ISDIR(od[i].mode) ||
-			    !cfs_memcmp(od[i].root, nd[i].root, CFS_IROOT_SIZE))
+			    !cfs_memcmp(od[i].root, nd[i].root, fs->iroot_size))
 				continue;
 			g.parent = dir_of(fs, c, (u32)(base + i));
 			g.new_node = CFS_ISDIR(nd[i].mode) ? nd[i].root :
 				     fs->zero;
-			g.size = CFS_IROOT_SIZE;
-			leaf_dirents(od[i].root, CFS_IROOT_SIZE, gone_one, &g,
+			g.size = fs->iroot_size;
+			leaf_dirents(od[i].root, fs->iroot_size, gone_one, &g,
 				     0, NULL, 0);
 		}
 	}
@@ -491,7 +492,8 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 		/* written again as it was (the checker rewrites some blocks
 		 * whole): nothing to install */
 		if (sb.observed &&
-		    shadow_payload_crc(sb.data, fs->bs, fs->scratch) == sb.pcrc)
+		    shadow_payload_crc(sb.data, fs->bs, fs->scratch,
+				       fs->metagen) == sb.pcrc)
 			continue;
 		ch = chunk_get(fs, c);
 		if (!ch) {
@@ -502,19 +504,23 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 		local = (u32)(sb.blk - ch->start);
 		if (local == 0) {
 			/* the header: the next commit writes both copies */
-			cfs_memcpy(&ch->hdr, sb.data, sizeof(ch->hdr));
+			chunk_hdr_load(fs, ch, sb.data);
 			ch->hdr_dirty = 1;
 			ch->changed = 1;
 			ch->marked_dirty = 0;
 			ch->keep_state = c == k; /* its state is the checker's */
-		} else if (local != ch->hdr.nblocks - 1) {
+		} else if (local != ch->hdr.nblocks - 1 &&
+			   !(ch->hdr.mirror_start &&
+			     local >= ch->hdr.mirror_start)) {
+			/* (second copies of positional blocks come with
+			 * their first: buf_install) */
 			/* the names it removes, from what the disk holds (the
 			 * state before the repair: everything is committed) */
 			if (old && !fs->dev->ops->read(fs->dev, sb.blk <<
 						       fs->bshift, old,
 						       fs->bs))
 				names_gone(fs, ch, c, old, sb.data);
-			err = buf_install(fs, ch, local, sb.data);
+			err = buf_install(fs, ch, local, 0, sb.data);
 		}
 	}
 	reload_inodes(fs, touched, k);
@@ -533,22 +539,24 @@ static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
 
 	s->found = res->found;
 	s->fixed = res->fixed;
+	s->corrected = res->corrected;
 	s->lost_found = res->lost_found;
 	s->peers = res->peers;
+	if (!err && res->corrected && repair) {
+		cfs_format(msg, sizeof(msg), "chunk %u: %u bad block copies "
+			   "rewritten from their good copies", s->chunk,
+			   res->corrected);
+		fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_CORRECTED, s->chunk,
+			 0, msg);
+	}
 	if (err) {
 		cfs_format(msg, sizeof(msg), "chunk %u: scrub could not run "
 			   "(error %d)", s->chunk, err);
 		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
 			 0, msg);
-	} else if (!res->found) {
-		if (!fixmode) /* a repairing check records it itself */
-			record_verified(fs, ch);
-		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
-			   s->chunk);
-		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,
-			 msg);
-	} else if (!repair) {
-		/* for the next repair (scrubd, fsck): not clean */
+	} else if (!repair && (res->found || res->corrected)) {
+		/* for the next repair (scrubd, fsck): not clean (bad
+		 * copies too: the repair heals them) */
 		if (ch->hdr.state == CFS_CHUNK_CLEAN ||
 		    ch->hdr.state == CFS_CHUNK_DIRTY) {
 			ch->hdr.state = CFS_CHUNK_SUSPECT;
@@ -557,10 +565,23 @@ static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
 				ch->changed = 1;
 			}
 		}
-		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u problems "
-			   "found (check only)", s->chunk, res->found);
+		if (res->found)
+			cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u "
+				   "problems found (check only)", s->chunk,
+				   res->found);
+		else
+			cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u "
+				   "bad block copies (check only)", s->chunk,
+				   res->corrected);
 		fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_PROBLEMS, s->chunk,
 			 0, msg);
+	} else if (!res->found) {
+		if (!fixmode) /* a repairing check records it itself */
+			record_verified(fs, ch);
+		cfs_format(msg, sizeof(msg), "chunk %u scrubbed: clean",
+			   s->chunk);
+		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_SCRUBBED, s->chunk, 0,
+			 msg);
 	} else if (res->fixed == res->found) {
 		cfs_format(msg, sizeof(msg), "chunk %u repaired: %u problems "
 			   "fixed", s->chunk, res->fixed);
@@ -707,7 +728,8 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 				if (fix)
 					add_written_peers(fs, sh, s->chunk,
 							  peers);
-			} else if (!err && !fix && res.found && repair) {
+			} else if (!err && !fix && (res.found ||
+						      res.corrected) && repair) {
 				mode = CFS_CHECK_FIXALL; /* now repair it */
 			} else {
 				if (!err && fix) {

@@ -40,6 +40,7 @@ struct cfs_shadow {
 	struct cfs_bdev dev;  /* what the private instance mounts */
 	struct cfs_bdev *base;
 	u32 bs, bshift;
+	int metagen;          /* block generations are content (METAGEN) */
 	int capture;          /* writes are the repair's (else observations) */
 	u32 k;                /* the chunk checked */
 	struct shadow_ent *tab;
@@ -111,6 +112,12 @@ u32 shadow_hdr_crc(const u8 *blk)
 	h.verified_gen = 0;
 	h.verified_time = 0;
 	h.errors_found = h.errors_fixed = 0;
+	/* (format v2: counters, and the gens of roots that every change of
+	 * their trees moves) */
+	h.errors_corrected = h.data_errors = 0;
+	h.data_verified_gen = 0;
+	h.data_verified_time = 0;
+	h.link_gen = h.pptr_gen = h.nbak_gen = 0;
 	return host_crc32(0, &h, sizeof(h));
 }
 
@@ -142,15 +149,19 @@ void shadow_note_inode(struct cfs_shadow *s, u64 blk, u32 slot,
 		e->slot_crc[slot] = shadow_inode_crc(di) | 1;
 }
 
-/* A block's crc but for its seal (write generation, crc): the same for a
- * block written again unchanged.  tmp: a block of scratch. */
-u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp)
+/* A block's crc but for its seal (crc, and in v1 the write generation):
+ * the same for a block written again unchanged.  With METAGEN (gen set)
+ * the generation is part of the content: a block written again with a
+ * new one is a new version, which its referrer (also written) names.
+ * tmp: a block of scratch. */
+u32 shadow_payload_crc(const u8 *blk, u32 bs, u8 *tmp, int gen)
 {
 	struct cfs_bhdr *h = (struct cfs_bhdr *)tmp;
 
 	cfs_memcpy(tmp, blk, bs);
 	h->crc = 0;
-	h->wgen = 0;
+	if (!gen)
+		h->wgen = 0;
 	return host_crc32(0, tmp, bs);
 }
 
@@ -208,7 +219,7 @@ static void observe(struct cfs_shadow *s, struct shadow_ent *e,
 
 	e->observed = 1;
 	e->crc = host_crc32(0, data, bs);
-	e->pcrc = shadow_payload_crc(data, bs, s->tmp2);
+	e->pcrc = shadow_payload_crc(data, bs, s->tmp2, s->metagen);
 	e->header = h->magic == CFS_MAGIC_CHUNK;
 	e->link = h->magic == CFS_MAGIC_BTREE && h->tree == CFS_TREE_LINK;
 	if (e->link)
@@ -330,7 +341,7 @@ static const struct cfs_bdev_ops shadow_ops = {
 };
 
 struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift,
-			      u32 k)
+			      u32 k, int metagen)
 {
 	struct cfs_shadow *s = host_alloc(sizeof(*s));
 
@@ -346,6 +357,7 @@ struct cfs_shadow *shadow_new(struct cfs_bdev *base, u32 bs, u32 bshift,
 	}
 	s->base = base;
 	s->k = k;
+	s->metagen = metagen;
 	s->bs = bs;
 	s->bshift = bshift;
 	s->dev.ops = &shadow_ops;

@@ -43,7 +43,7 @@ static int chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
 	u32 bpb = (bs - (u32)sizeof(struct cfs_bhdr)) * 8;
 	u32 ipb = (bs - (u32)sizeof(struct cfs_bhdr)) / CFS_INODE_SIZE;
 	u64 ninodes = (u64)nblocks * bs / g->inode_ratio;
-	u32 meta;
+	u32 next, end;
 
 	if (ninodes < 16)
 		ninodes = 16;
@@ -60,13 +60,34 @@ static int chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
 	h->ibmap_start = h->bbmap_start + h->bbmap_blocks;
 	h->ibmap_blocks = div_up(h->ninodes, bpb);
 	h->itable_start = h->ibmap_start + h->ibmap_blocks;
-	h->journal_start = h->itable_start + h->itable_blocks;
+	next = h->itable_start + h->itable_blocks;
+	if (g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN) {
+		/* FORMAT.md 16.5: the generation table covers every
+		 * positional block before it */
+		u32 gpb = (bs - (u32)sizeof(struct cfs_bhdr)) / 4;
+
+		h->gtab_start = next;
+		h->gtab_blocks = div_up(next - 1, gpb);
+		if (h->gtab_blocks > (bs - CFS_GTAB_GEN_OFF) / 4)
+			return -CFS_E2BIG;
+		next += h->gtab_blocks;
+	}
+	h->journal_start = next;
 	h->journal_blocks = g->journal_blocks;
 	h->data_start = h->journal_start + h->journal_blocks;
-	meta = h->data_start + 1;
-	if ((u64)meta + 32 > nblocks)
+	/* data area: data_start .. end-1; its first block is the link root */
+	end = nblocks - 1;
+	if (g->feat_incompat & CFS_FEAT_INCOMPAT_DUP) {
+		u32 pos = h->gtab_start + h->gtab_blocks - 1;
+
+		if (pos >= end)
+			return -CFS_ENOSPC;
+		h->mirror_start = end - pos;
+		end = h->mirror_start;
+	}
+	if ((u64)h->data_start + 1 + 32 > end)
 		return -CFS_ENOSPC;
-	h->free_blocks = nblocks - meta;
+	h->free_blocks = end - h->data_start; /* mkfs takes the roots */
 	h->free_inodes = h->ninodes - 1; /* local 0 is never used */
 	h->state = CFS_CHUNK_CLEAN;
 	h->next_gen = 1;
@@ -87,6 +108,7 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 	u32 bs = o->block_size ? o->block_size : 4096;
 	u64 chunk = o->chunk_bytes, devblocks, nfull, rem, min_last;
 	struct cfs_chunk_hdr h;
+	int err;
 
 	cfs_memset(g, 0, sizeof(*g));
 	if (!is_pow2(bs) || bs < CFS_MIN_BLOCK_SIZE || bs > CFS_MAX_BLOCK_SIZE) {
@@ -136,6 +158,10 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 	if (g->journal_blocks > g->chunk_blocks / 8)
 		g->journal_blocks = g->chunk_blocks / 8;
 	g->feat_incompat = CFS_FEAT_INCOMPAT_JOURNAL;
+	if (!(o->no_features & CFS_MKFS_NO_METAGEN))
+		g->feat_incompat |= CFS_FEAT_INCOMPAT_METAGEN;
+	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_DUP)))
+		g->feat_incompat |= CFS_FEAT_INCOMPAT_DUP;
 	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
 	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
 		*why = "device too small for one chunk";
@@ -157,7 +183,13 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 	g->label[sizeof(g->label) - 1] = 0;
 	g->mkfs_time = o->now_sec;
 	g->hash_seed = host_crc32(0, o->uuid, 16) ^ 0x5bd1e995u;
-	if (chunk_layout(g, 0, g->chunk_blocks, &h)) {
+	err = chunk_layout(g, 0, g->chunk_blocks, &h);
+	if (err == -CFS_E2BIG) {
+		*why = "chunk too large for its generation table with this "
+		       "block size: use larger blocks or smaller chunks";
+		return -CFS_EINVAL;
+	}
+	if (err) {
 		*why = "chunk too small for its metadata";
 		return -CFS_ENOSPC;
 	}
@@ -233,18 +265,71 @@ const struct cfs_geom *cfs_geometry(struct cfs_fs *fs)
 	return fs->g;
 }
 
+/* The format v2 features of the geometry, as flags of the instance. */
+static void fs_features(struct cfs_fs *fs)
+{
+	u32 inc = fs->g->feat_incompat;
+
+	fs->metagen = !!(inc & CFS_FEAT_INCOMPAT_METAGEN);
+	fs->dup = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DUP);
+	fs->iroot_size = fs->metagen ? CFS_IROOT_SIZE_MG : CFS_IROOT_SIZE;
+}
+
 /* ---- mkfs ---- */
 
+/* mkfs writes a positional block (FORMAT.md 16.4): with METAGEN it carries
+ * the generation mkfs writes (1) and the generation table records it;
+ * with DUP its second copy is written too. */
+static int mkfs_write_pos(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+			  u8 *blk, u32 *gtab)
+{
+	if (fs->metagen) {
+		((struct cfs_bhdr *)blk)->wgen = fs->gen;
+		gtab[local - 1] = (u32)fs->gen;
+	}
+	buf_seal(fs, blk);
+	return buf_write_copies(fs, blk, cfs_abs(ch, local),
+				fs->dup ? cfs_abs(ch, chunk_mirror(ch, local))
+					: 0);
+}
+
+/* An empty tree root block (the link index) and its copy. */
+static int mkfs_root(struct cfs_fs *fs, struct cfs_chunk *ch, u32 tree,
+		     u32 blk1, u32 blk2, u8 *blk)
+{
+	cfs_memset(blk, 0, fs->bs);
+	buf_init_hdr(fs->g, blk, cfs_abs(ch, blk1), ch->index,
+		     CFS_MAGIC_BTREE);
+	((struct cfs_bhdr *)blk)->tree = tree;
+	((struct cfs_bhdr *)blk)->wgen = fs->gen;
+	bt_init_node(blk + sizeof(struct cfs_bhdr), CFS_PAYLOAD(fs));
+	buf_seal(fs, blk);
+	return buf_write_copies(fs, blk, cfs_abs(ch, blk1),
+				blk2 ? cfs_abs(ch, blk2) : 0);
+}
+
 static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
-		      const struct cfs_mkfs_opts *o)
+		      const struct cfs_mkfs_opts *o, u32 *gtab)
 {
 	struct cfs_chunk_hdr *h = &ch->hdr;
-	u32 bpb = CFS_PAYLOAD(fs) * 8, i, bit;
+	u32 bpb = CFS_PAYLOAD(fs) * 8, gpb = CFS_PAYLOAD(fs) / 4, i, bit;
+	u32 de = chunk_data_end(ch), span = de - h->data_start;
 	u8 *blk = fs->scratch;
 	int err;
 
-	/* Block bitmap: metadata in front, the header copy at the end, bits
-	 * past the chunk's end, and the link index root (first data block). */
+	/* The link index root: the first data block; its copy half a data
+	 * area away (alloc_meta_pair's rule). */
+	h->link_root = h->data_start;
+	h->free_blocks--;
+	if (fs->dup) {
+		h->link_root2 = h->data_start + span / 2;
+		h->free_blocks--;
+	}
+	h->link_gen = (u32)fs->gen;
+	if (fs->metagen)
+		cfs_memset(gtab, 0, (u64)(h->gtab_start - 1) * 4);
+	/* Block bitmap: metadata in front, the mirror region and the header
+	 * copy at the end, bits past the chunk's end, and the roots. */
 	for (i = 0; i < h->bbmap_blocks; i++) {
 		u8 *bits = blk + sizeof(struct cfs_bhdr);
 
@@ -254,21 +339,16 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 		for (bit = 0; bit < bpb; bit++) {
 			u64 b = (u64)i * bpb + bit;
 
-			if (b <= h->data_start || b >= h->nblocks - 1)
+			if (b <= h->data_start || b >= de ||
+			    (h->link_root2 && b == h->link_root2))
 				bits[bit / 8] |= (u8)(1u << (bit % 8));
 		}
-		err = raw_write(fs, cfs_abs(ch, h->bbmap_start + i), blk);
+		err = mkfs_write_pos(fs, ch, h->bbmap_start + i, blk, gtab);
 		if (err)
 			return err;
 	}
-	h->link_root = h->data_start;
-	h->free_blocks--;
-	cfs_memset(blk, 0, fs->bs);
-	buf_init_hdr(fs->g, blk, cfs_abs(ch, h->link_root), ch->index,
-		     CFS_MAGIC_BTREE);
-	((struct cfs_bhdr *)blk)->tree = CFS_TREE_LINK;
-	bt_init_node(blk + sizeof(struct cfs_bhdr), CFS_PAYLOAD(fs));
-	err = raw_write(fs, cfs_abs(ch, h->link_root), blk);
+	err = mkfs_root(fs, ch, CFS_TREE_LINK, h->link_root, h->link_root2,
+			blk);
 	if (err)
 		return err;
 	/* Inode bitmap: local 0 is reserved; chunk 0 also holds the root. */
@@ -285,7 +365,7 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 			    (ch->index == 0 && n == CFS_ROOT_LOCAL))
 				bits[bit / 8] |= (u8)(1u << (bit % 8));
 		}
-		err = raw_write(fs, cfs_abs(ch, h->ibmap_start + i), blk);
+		err = mkfs_write_pos(fs, ch, h->ibmap_start + i, blk, gtab);
 		if (err)
 			return err;
 	}
@@ -304,12 +384,30 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 		di->gen = h->next_gen++;
 		di->atime = di->mtime = di->ctime = di->btime = o->now_sec;
 		di->parent = CFS_ROOT_LOCAL;
-		bt_init_node(di->root, CFS_IROOT_SIZE);
-		err = raw_write(fs, cfs_abs(ch, h->itable_start), blk);
+		bt_init_node(di->root, fs->iroot_size);
+		err = mkfs_write_pos(fs, ch, h->itable_start, blk, gtab);
 		if (err)
 			return err;
 		h->itable_init = 1;
 		h->free_inodes--;
+	}
+	/* The generation table, and its blocks' generations in the header. */
+	for (i = 0; fs->metagen && i < h->gtab_blocks; i++) {
+		u32 n = CFS_MIN(gpb, h->gtab_start - 1 - i * gpb);
+
+		cfs_memset(blk, 0, fs->bs);
+		buf_init_hdr(fs->g, blk, cfs_abs(ch, h->gtab_start + i),
+			     ch->index, CFS_MAGIC_GTAB);
+		cfs_memcpy(blk + sizeof(struct cfs_bhdr), gtab + (u64)i * gpb,
+			   (u64)n * 4);
+		((struct cfs_bhdr *)blk)->wgen = fs->gen;
+		buf_seal(fs, blk);
+		err = buf_write_copies(fs, blk, cfs_abs(ch, h->gtab_start + i),
+				       fs->dup ? cfs_abs(ch, chunk_mirror(ch,
+						h->gtab_start + i)) : 0);
+		if (err)
+			return err;
+		ch->gtab_gen[i] = (u32)fs->gen;
 	}
 	return chunk_write_hdr(fs, ch);
 }
@@ -395,7 +493,7 @@ int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 	struct cfs_fs fs;
 	struct cfs_chunk ch;
 	const char *why;
-	u32 i;
+	u32 i, *gtab = NULL, *gtab_gen = NULL;
 	int err;
 
 	cfs_memset(&fs, 0, sizeof(fs));
@@ -407,25 +505,38 @@ int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 	fs.bs = fs.g->block_size;
 	fs.bshift = log2_u32(fs.bs);
 	fs.wgen = 1;
+	fs_features(&fs);
+	fs.gen = 1; /* mkfs writes generation 1, then commit_group is 1 */
 	fs.scratch = host_alloc(fs.bs);
-	if (!fs.scratch)
-		return -CFS_ENOMEM;
+	fs.copybuf = host_alloc(fs.bs);
+	gtab = host_alloc(((u64)fs.g->chunk_blocks + 1) * 4);
+	gtab_gen = host_alloc(fs.bs);
+	if (!fs.scratch || !fs.copybuf || !gtab || !gtab_gen) {
+		err = -CFS_ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < fs.g->nchunks; i++) {
 		cfs_memset(&ch, 0, sizeof(ch));
 		ch.index = i;
 		ch.start = CFS_FIRST_CHUNK_BLOCK + (u64)i * fs.g->chunk_blocks;
+		ch.gtab_gen = gtab_gen;
 		chunk_layout(fs.g, i, chunk_nblocks(fs.g, i), &ch.hdr);
-		err = mkfs_chunk(&fs, &ch, o);
+		err = mkfs_chunk(&fs, &ch, o, gtab);
 		if (err)
 			goto out;
 	}
 	fs.sb.state = CFS_FS_CLEAN;
 	fs.sb.last_write_time = o->now_sec;
+	if (fs.metagen)
+		fs.sb.commit_group = fs.gen;
 	err = super_write(&fs);
 	if (!err)
 		err = dev->ops->flush(dev);
 out:
 	host_free(fs.scratch);
+	host_free(fs.copybuf);
+	host_free(gtab);
+	host_free(gtab_gen);
 	if (!err)
 		err = mkfs_lost_found(dev, o);
 	return err;
@@ -491,17 +602,24 @@ static int read_super_at(struct cfs_fs *fs, u64 blk, u8 *buf)
 static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 {
 	struct cfs_chunk_hdr want;
-	u32 nb = chunk_nblocks(fs->g, ch->index), copy;
+	u32 nb = chunk_nblocks(fs->g, ch->index), copy, have_gen = 0;
 	const char *why = "";
 	int have = 0;
 
 	chunk_layout(fs->g, ch->index, nb, &want);
 	ch->hdr_bad = 0;
-	for (copy = 0; copy < 2; copy++) {
+	ch->hdr_stale = 0;
+	if (fs->metagen && !ch->gtab_gen) {
+		ch->gtab_gen = host_alloc((u64)want.gtab_blocks * 4 + 4);
+		if (!ch->gtab_gen)
+			why = "out of memory";
+	}
+	for (copy = 0; copy < 2 && (!fs->metagen || ch->gtab_gen); copy++) {
 		u64 blk = cfs_abs(ch, copy ? nb - 1 : 0);
 		const struct cfs_chunk_hdr *h =
 			(const struct cfs_chunk_hdr *)fs->hdrbuf;
 		const char *w = NULL;
+		u32 gen;
 
 		if (fs->dev->ops->read(fs->dev, blk << fs->bshift, fs->hdrbuf,
 				       fs->bs))
@@ -519,10 +637,17 @@ static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 		    h->journal_start != want.journal_start ||
 		    h->journal_blocks != want.journal_blocks ||
 		    h->data_start != want.data_start ||
+		    h->gtab_start != want.gtab_start ||
+		    h->gtab_blocks != want.gtab_blocks ||
+		    h->mirror_start != want.mirror_start ||
 		    h->ninodes != want.ninodes || h->free_blocks >= nb ||
 		    h->free_inodes >= h->ninodes ||
 		    h->itable_init > h->itable_blocks ||
 		    h->link_root < h->data_start || h->link_root >= nb - 1 ||
+		    (h->mirror_start && (h->link_root >= h->mirror_start ||
+					 h->link_root2 < h->data_start ||
+					 h->link_root2 >= h->mirror_start ||
+					 h->link_root2 == h->link_root)) ||
 		    h->state < CFS_CHUNK_CLEAN || h->state > CFS_CHUNK_REPAIRING ||
 		    h->g.block_size != fs->g->block_size ||
 		    h->g.chunk_blocks != fs->g->chunk_blocks ||
@@ -535,10 +660,57 @@ static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 			ch->hdr_bad |= (u8)(1u << copy);
 			continue;
 		}
-		if (!have) {
-			cfs_memcpy(&ch->hdr, h, sizeof(*h));
-			have = 1;
+		/* Both copies good: the newer (higher generation) is current,
+		 * the other stale (FORMAT.md 16.1); a tie keeps the first. */
+		gen = (u32)h->h.wgen;
+		if (have && (u32)(gen - have_gen) != 0) {
+			if ((s32)(gen - have_gen) > 0) {
+				chunk_hdr_load(fs, ch, fs->hdrbuf);
+				ch->hdr_stale = 1;	/* the first copy */
+				have_gen = gen;
+			} else {
+				ch->hdr_stale = 2;	/* this copy */
+			}
+			continue;
 		}
+		if (!have) {
+			chunk_hdr_load(fs, ch, fs->hdrbuf);
+			have = 1;
+			have_gen = gen;
+		}
+	}
+	if (have && ch->hdr_stale && !fs->checking) {
+		/* rewritten whole with the next commit (both copies): a crash
+		 * between the two header writes of a commit leaves this,
+		 * which is no damage (no event) */
+		host_log(CFS_LOG_INFO, "chunk %u: %s header copy is stale; "
+			 "rewritten", ch->index,
+			 ch->hdr_stale == 1 ? "first" : "second");
+		if (!fs->rdonly) {
+			ch->hdr_dirty = 1;
+			ch->changed = 1;
+		}
+	}
+	if (have && ch->hdr_bad && fs->metagen) {
+		/* format v2: one bad copy of the header is healed from the
+		 * other (both rewritten with the next commit) */
+		char msg[96];
+
+		if (fs->checking)
+			return; /* the checker reports and rewrites it */
+		cfs_format(msg, sizeof(msg), "chunk %u block %u (chunk "
+			   "header): %s; %s from its copy", ch->index,
+			   (ch->hdr_bad & 1) ? 0 : nb - 1, why,
+			   fs->rdonly ? "read" : "healed");
+		ch->hdr.errors_corrected++;
+		fs->ncorrected++;
+		if (!fs->rdonly) {
+			ch->hdr_dirty = 1;
+			ch->changed = 1;
+		}
+		fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_CORRECTED,
+			 ch->index, 0, msg);
+		return;
 	}
 	if (have && (ch->hdr_bad & 1)) {
 		host_log(CFS_LOG_WARN, "chunk %u: primary header bad, using "
@@ -569,8 +741,10 @@ static void fs_free(struct cfs_fs *fs)
 		u32 i;
 
 		for (i = 0; i < fs->nchunks; i++) {
-			if (fs->chunks[i])
+			if (fs->chunks[i]) {
 				host_free(fs->chunks[i]->pfree);
+				host_free(fs->chunks[i]->gtab_gen);
+			}
 			host_free(fs->chunks[i]);
 		}
 	}
@@ -578,6 +752,7 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->zero);
 	host_free(fs->scratch);
 	host_free(fs->hdrbuf);
+	host_free(fs->copybuf);
 	host_free(fs->jmap);
 	host_free(fs->ev);
 	host_free(fs->orphan_q);
@@ -683,7 +858,8 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 {
 	const char *dummy;
 	struct cfs_fs *fs;
-	u8 *buf;
+	u8 *buf, *copy;
+	u64 cg = 0, mc = 0;
 	int err;
 
 	if (!why)
@@ -701,9 +877,36 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->g = &fs->sb.g;
 	fs->checking = checking;
 	fs->rdonly = (flags & CFS_MOUNT_RDONLY) || dev->readonly;
-	if (read_super_at(fs, CFS_SB2_BLOCK, buf))
+	/* both copies: the newer of two good ones is current (FORMAT.md
+	 * 16.1), the other stale (rewritten by the mount's superblock
+	 * write) */
+	copy = host_alloc(CFS_MAX_BLOCK_SIZE);
+	if (!copy || read_super_at(fs, CFS_SB2_BLOCK, copy)) {
 		fs->sb_bad |= 2;
+		host_free(copy);
+		copy = NULL;
+	} else {
+		cg = fs->sb.commit_group;
+		mc = fs->sb.mount_count;
+	}
 	err = read_super_at(fs, CFS_SB_BLOCK, buf);
+	if (!err && copy && (fs->sb.commit_group < cg ||
+			     (fs->sb.commit_group == cg &&
+			      fs->sb.mount_count < mc))) {
+		cfs_memcpy(buf, copy, CFS_MAX_BLOCK_SIZE);
+		cfs_memcpy(&fs->sb, copy, sizeof(fs->sb));
+		fs->sb_bad |= 8;
+		if (!checking)
+			host_log(CFS_LOG_WARN, "primary superblock stale; "
+				 "using its newer copy");
+	} else if (!err && copy &&
+		   (fs->sb.g.feat_incompat & CFS_FEAT_INCOMPAT_METAGEN) &&
+		   (fs->sb.commit_group > cg ||
+				    (fs->sb.commit_group == cg &&
+				     fs->sb.mount_count > mc))) {
+		fs->sb_bad |= 16; /* the copy is the older one */
+	}
+	host_free(copy);
 	if (err) {
 		fs->sb_bad |= 1;
 		err = read_super_at(fs, CFS_SB2_BLOCK, buf);
@@ -754,6 +957,14 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		host_free(fs);
 		return -CFS_EINVAL;
 	}
+	if ((fs->g->feat_incompat & CFS_FEAT_INCOMPAT_NEED_MG) &&
+	    !(fs->g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN)) {
+		*why = "corrupt superblock: format v2 features without "
+		       "generations (METAGEN)";
+		host_free(fs->jmap);
+		host_free(fs);
+		return -CFS_EINVAL;
+	}
 	if ((fs->g->feat_ro_compat & ~CFS_FEAT_RO_COMPAT_SUPP) && !fs->rdonly) {
 		*why = "filesystem uses read-only-compatible features this "
 		       "version does not know; mount it read-only";
@@ -765,10 +976,15 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->bshift = log2_u32(fs->bs);
 	fs->nchunks = fs->g->nchunks;
 	fs->wgen = fs->sb.mount_count + 1;
+	fs_features(fs);
+	/* what is modified goes with the next commit (or, without the
+	 * journal, this session: FORMAT.md 16.1) */
+	fs->gen = fs->sb.commit_group + 1;
 	fs->lock = host_mutex_new();
 	fs->zero = host_alloc(fs->bs);
 	fs->scratch = host_alloc(fs->bs);
 	fs->hdrbuf = host_alloc(fs->bs);
+	fs->copybuf = host_alloc(fs->bs);
 	fs->chunks = host_alloc((u64)fs->nchunks * sizeof(*fs->chunks));
 	if (!fs->jmap)
 		fs->jmap = host_alloc(fs->bs > CFS_JMAP_OFF ?
@@ -776,6 +992,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->ihash_mask = 4095;
 	fs->ihash = host_alloc((fs->ihash_mask + 1) * sizeof(*fs->ihash));
 	if (!fs->lock || !fs->zero || !fs->scratch || !fs->hdrbuf ||
+	    !fs->copybuf ||
 	    !fs->chunks || !fs->jmap ||
 	    !fs->ihash || buf_cache_init(fs, CFS_CACHE_BYTES)) {
 		*why = "out of memory";
@@ -792,6 +1009,17 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		*why = "out of memory";
 		fs_free(fs);
 		return -CFS_ENOMEM;
+	}
+	if (!checking && fs->metagen && (fs->sb_bad & (1 | 2 | 8))) {
+		/* one superblock copy bad or stale (a newer one is used): a
+		 * corrected error; a read-write mount rewrites both below */
+		fs->ncorrected++;
+		fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_CORRECTED,
+			 CHUNKFS_NO_CHUNK, 0, (fs->sb_bad & 8) ?
+			 "superblock: the primary copy is stale; the newer copy "
+			 "is used" : (fs->sb_bad & 1) ?
+			 "superblock: the primary copy is bad; its copy is used" :
+			 "superblock: its copy (block 1) is bad");
 	}
 	fs->sync_mode = !!(flags & CFS_MOUNT_SYNC);
 	err = (flags & CFS_MOUNT_NOREPLAY) ? 0 : replay_journals(fs);
@@ -991,11 +1219,24 @@ int cfs_unmount(struct cfs_fs *fs)
 			}
 		}
 		if (!err && !fs->checking) {
-			/* (the checker writes the superblock only to repair it) */
+			/* (the checker writes the superblock only to repair it,
+			 * or to end its generation, below) */
 			host_now(&sec, &ns);
 			fs->sb.state = CFS_FS_CLEAN;
 			fs->sb.last_write_time = sec;
+			if (fs->gen_used)
+				fs->sb.commit_group = fs->gen;
 			err = super_write(fs);
+		} else if (!err && fs->gen_used) {
+			/* blocks written without the journal carry generation
+			 * commit_group + 1, which the next commit must not
+			 * reuse (FORMAT.md 16.1) */
+			err = fs->dev->ops->flush(fs->dev);
+			if (!err) {
+				fs->sb.commit_group = fs->gen;
+				journal_map_clear(fs);
+				err = super_write(fs);
+			}
 		}
 		if (!err)
 			err = fs->dev->ops->flush(fs->dev);

@@ -17,35 +17,26 @@ static u64 xattr_key(const char *name, u32 len)
 static int xattr_tree(struct cfs_fs *fs, struct cfs_inode *ip, int create,
 		      struct cfs_tree *t)
 {
-	tree_of_inode(fs, ip, CFS_TREE_XATTR, t);
 	if (!ip->d.xattr_root) {
-		struct cfs_buf *b;
-		struct cfs_bhdr *h;
-		u32 blk;
+		struct cfs_bref r;
 		int err;
 
 		if (!create)
 			return -CFS_ENODATA;
-		err = alloc_meta_block(fs, ip->ch, &blk);
+		err = bt_root_new(fs, ip->ch, CFS_TREE_XATTR, ip->local, &r);
 		if (err)
 			return err;
-		err = buf_new(fs, ip->ch, blk, CFS_MAGIC_BTREE, &b);
-		if (err) {
-			free_blocks(fs, ip->ch, blk, 1);
-			return err;
+		ip->d.xattr_root = r.blk;
+		if (fs->metagen) {
+			cfs_dtail(&ip->d)->xattr_root2 = r.blk2;
+			cfs_dtail(&ip->d)->xattr_gen = r.gen;
 		}
-		h = (struct cfs_bhdr *)b->data;
-		h->tree = CFS_TREE_XATTR;
-		h->owner_lo = ip->local;
-		bt_init_node(b->data + sizeof(*h), CFS_PAYLOAD(fs));
-		buf_put(fs, b);
-		ip->d.xattr_root = blk;
-		ip->d.blocks++;
+		ip->d.blocks += r.blk2 ? 2 : 1;
 		err = inode_write(fs, ip);
 		if (err)
 			return err;
-		t->root_blk = blk;
 	}
+	tree_of_inode(fs, ip, CFS_TREE_XATTR, t);
 	return 0;
 }
 
@@ -351,11 +342,12 @@ int xattr_free_all(struct cfs_fs *fs, struct cfs_inode *ip)
 	err = bt_destroy(&t);
 	if (err)
 		return err;
-	err = free_blocks(fs, ip->ch, ip->d.xattr_root, 1);
-	if (err)
-		return err;
+	free_meta_pair(fs, ip->ch, ip->d.xattr_root, t.root_blk2);
+	ip->d.blocks -= CFS_MIN(ip->d.blocks, t.root_blk2 ? 2u : 1u);
 	ip->d.xattr_root = 0;
-	if (ip->d.blocks)
-		ip->d.blocks--;
+	if (fs->metagen) {
+		cfs_dtail(&ip->d)->xattr_root2 = 0;
+		cfs_dtail(&ip->d)->xattr_gen = 0;
+	}
 	return inode_write(fs, ip);
 }

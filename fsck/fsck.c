@@ -173,6 +173,8 @@ struct unit {
 	u32 state_before;
 	struct problem *p;
 	size_t np, cap;
+	size_t ncopies;       /* of p: bad copies healed (CFS_PROBLEM_COPY_BAD),
+			       * counted apart from problems */
 	struct cfs_check_result res;
 	int err;              /* negative errno if the check could not run */
 	int ran;              /* finished (its report can be printed) */
@@ -205,13 +207,35 @@ static void report_cb(void *ctx, const struct cfs_problem_report *r)
 	p->blk = r->blk;
 	p->fixed = r->fixed != 0;
 	p->detail = r->detail && r->detail[0] ? xstrdup(r->detail) : NULL;
+	if (r->code == CFS_PROBLEM_COPY_BAD)
+		u->ncopies++;
 }
 
 /* Problems of a unit: the checker's counts (never fewer found than it
- * reported). */
+ * reported; bad copies are not problems). */
 static u32 unit_found(const struct unit *u)
 {
-	return u->res.found > u->np ? u->res.found : (u32)u->np;
+	u32 np = (u32)(u->np - u->ncopies);
+
+	return u->res.found > np ? u->res.found : np;
+}
+
+/* Bad copies found: healed, or (read-only) still to heal. */
+static u32 unit_copies(const struct unit *u)
+{
+	return u->res.corrected > u->ncopies ? u->res.corrected :
+	       (u32)u->ncopies;
+}
+
+/* ... of which healed (rewritten from the good copy). */
+static u32 unit_healed(const struct unit *u)
+{
+	size_t i;
+	u32 n = 0;
+
+	for (i = 0; i < u->np; i++)
+		n += u->p[i].code == CFS_PROBLEM_COPY_BAD && u->p[i].fixed;
+	return n;
 }
 
 static u32 unit_fixed(const struct unit *u)
@@ -238,6 +262,7 @@ struct run {
 	struct cfs_fs *fs;
 	u32 mode;
 	int json;
+	u32 copies;           /* bad block copies found (the totals) */
 	struct cfs_journal_stats journal; /* the mount's replay */
 	int jobs;
 	u32 nchunks;
@@ -340,7 +365,11 @@ static void print_problem(const struct unit *u, const struct problem *p)
 		printf("unknown problem %u", p->code);
 	if (p->detail)
 		printf(" [%s]", p->detail);
-	printf(" -- %s\n", p->fixed ? "fixed" : "not fixed");
+	if (p->code == CFS_PROBLEM_COPY_BAD)
+		printf(" -- %s\n", p->fixed ? "healed" :
+		       "not healed (read-only)");
+	else
+		printf(" -- %s\n", p->fixed ? "fixed" : "not fixed");
 }
 
 static void print_unit(const struct unit *u)
@@ -366,8 +395,13 @@ static void print_unit(const struct unit *u)
 	if (unit_incomplete(u))
 		printf("chunk %u: check stopped before the end: %s\n", u->chunk,
 		       u->err < 0 ? cfs_strerror(u->err) : "too damaged");
-	printf("chunk %u: checked in %.3f s, %u %s, %u fixed\n", u->chunk,
+	printf("chunk %u: checked in %.3f s, %u %s, %u fixed", u->chunk,
 	       u->time_s, found, plural(found, "problem", "problems"), fixed);
+	if (unit_copies(u))
+		printf(", %u bad block %s (%u healed)", unit_copies(u),
+		       plural(unit_copies(u), "copy", "copies"),
+		       unit_healed(u));
+	printf("\n");
 }
 
 /* Print, in order, every finished unit not printed yet (under R->lock). */
@@ -543,13 +577,16 @@ static void json_str(const char *s)
 static void json_problems(const struct unit *u)
 {
 	size_t i;
+	int n = 0;
 
 	printf("\"problems\":[");
 	for (i = 0; i < u->np; i++) {
 		const struct problem *p = &u->p[i];
 		const struct cfs_problem_desc *d = cfs_problem(p->code);
 
-		printf("%s{\"code\":%u,\"name\":", i ? "," : "", p->code);
+		if (p->code == CFS_PROBLEM_COPY_BAD)
+			continue;
+		printf("%s{\"code\":%u,\"name\":", n++ ? "," : "", p->code);
 		json_str(d ? d->name : "unknown");
 		printf(",\"desc\":");
 		json_str(d ? d->desc : "unknown problem");
@@ -559,6 +596,19 @@ static void json_problems(const struct unit *u)
 		json_str(p->detail);
 		if (!u->is_super)
 			printf(",\"chunk\":%u", p->chunk);
+		putchar('}');
+	}
+	/* bad copies of blocks (format v2): apart from problems */
+	printf("],\"corrected\":%u,\"copies\":[", unit_copies(u));
+	for (i = 0, n = 0; i < u->np; i++) {
+		const struct problem *p = &u->p[i];
+
+		if (p->code != CFS_PROBLEM_COPY_BAD)
+			continue;
+		printf("%s{\"block\":%llu,\"healed\":%s,\"detail\":",
+		       n++ ? "," : "", (unsigned long long)p->blk,
+		       p->fixed ? "true" : "false");
+		json_str(p->detail);
 		putchar('}');
 	}
 	putchar(']');
@@ -617,8 +667,9 @@ static void json_report(const struct run *R, u32 found, u32 fixed, int code,
 		json_str(u->err < 0 ? cfs_strerror(u->err) : NULL);
 		putchar('}');
 	}
-	printf("],\"found\":%u,\"fixed\":%u,\"cancelled\":%s,\"exit\":%d}\n",
-	       found, fixed, cancelled ? "true" : "false", code);
+	printf("],\"found\":%u,\"fixed\":%u,\"corrected\":%u,\"cancelled\":%s,"
+	       "\"exit\":%d}\n", found, fixed, R->copies,
+	       cancelled ? "true" : "false", code);
 	fflush(stdout);
 }
 
@@ -703,6 +754,7 @@ int main(int argc, char **argv)
 	int opt_n = 0, opt_y = 0, opt_p = 0, force = 0, json = 0, jobs = 1;
 	int prog_fd = -1, explicit_mode, nolock = 0, writes, opt, code, r;
 	u32 *chunks = NULL, mode, nchunks, found = 0, fixed = 0, i;
+	u32 copies = 0, healed = 0;
 	size_t nch = 0, chcap = 0, k, nfirst;
 	int fatal_chunks = 0, op_error = 0;
 	const char *device, *why = NULL;
@@ -982,6 +1034,8 @@ int main(int argc, char **argv)
 			continue;
 		found += unit_found(u);
 		fixed += unit_fixed(u);
+		copies += unit_copies(u);
+		healed += unit_healed(u);
 		if (unit_op_error(u))
 			op_error = 1;
 		if (unit_incomplete(u))
@@ -995,16 +1049,19 @@ int main(int argc, char **argv)
 	}
 	cfs_user_close(dev);
 
+	/* a bad copy not healed (-n) is damage left on the disk; a healed
+	 * one a correction */
 	code = FSCK_OK;
-	if (found > fixed || fatal_chunks)
+	if (found > fixed || fatal_chunks || copies > healed)
 		code |= FSCK_UNCORRECTED;
-	else if (fixed)
+	else if (fixed || healed)
 		code |= FSCK_NONDESTRUCT;
 	if (op_error)
 		code |= FSCK_ERROR;
 	if (cancelled)
 		code |= FSCK_CANCELED;
 
+	R.copies = copies;
 	if (json) {
 		json_report(&R, found, fixed, code, NULL);
 	} else {
@@ -1026,10 +1083,15 @@ int main(int argc, char **argv)
 			printf("%s: %zu more chunk check%s asked for by the "
 			       "cross pass\n", device, R.nchunks_todo - nfirst,
 			       R.nchunks_todo - nfirst == 1 ? "" : "s");
-		printf("%s: %zu chunk%s checked, %u problem%s found, %u fixed "
-		       "(%.3f s)\n", device, checked, checked == 1 ? "" : "s",
-		       found, found == 1 ? "" : "s", fixed, now_s() - t0);
-		if (fixed)
+		printf("%s: %zu chunk%s checked, %u problem%s found, %u fixed",
+		       device, checked, checked == 1 ? "" : "s",
+		       found, found == 1 ? "" : "s", fixed);
+		if (copies)
+			printf(", %u bad block cop%s (%u healed from the "
+			       "good copy)", copies, copies == 1 ? "y" : "ies",
+			       healed);
+		printf(" (%.3f s)\n", now_s() - t0);
+		if (fixed || healed)
 			printf("\n***** FILE SYSTEM WAS MODIFIED *****\n");
 		if (found > fixed || fatal_chunks) {
 			if (mode == CFS_CHECK_PREEN)

@@ -38,8 +38,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " [-b blocksize] [-C chunk-size] [-i bytes-per-inode]\n"
-		"       [-L label] [-U uuid|random|time] [-d root-directory] [-n] [-q] [-F] [-V]\n"
-		"       device-or-file [size]\n");
+		"       [-m dup|single] [-O [^]feature[,...]] [-L label]\n"
+		"       [-U uuid|random|time] [-d root-directory] [-n] [-q] [-F] [-V]\n"
+		"       device-or-file [size]\n"
+		"Features (-O): metagen (generations in every reference), dup (second\n"
+		"copies of metadata, also -m dup), v1 (none of the format v2 features);\n"
+		"^name leaves one out.\n");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -52,6 +56,46 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+/* -O: format v2 features by name, ^name to leave one out (FORMAT.md 16) */
+static void parse_features(const char *arg, u32 *no)
+{
+	char *s = strdup(arg), *tok, *save = NULL;
+
+	if (!s)
+		die("out of memory");
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int off = tok[0] == '^';
+		const char *n = tok + off;
+
+		if (!strcmp(n, "v1")) {
+			if (off)
+				die("-O ^v1 means nothing: name the features");
+			*no = CFS_MKFS_V1;
+		} else if (!strcmp(n, "metagen")) {
+			*no = off ? CFS_MKFS_V1 : *no & ~CFS_MKFS_NO_METAGEN;
+		} else if (!strcmp(n, "dup")) {
+			if (off)
+				*no |= CFS_MKFS_NO_DUP;
+			else
+				*no &= ~(CFS_MKFS_NO_DUP | CFS_MKFS_NO_METAGEN);
+		} else {
+			die("unknown feature '%s' (-O): known are metagen, dup "
+			    "and v1", n);
+		}
+	}
+	free(s);
+}
+
+static void print_features(const struct cfs_geom *g)
+{
+	printf("Features:             journal%s%s\n",
+	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ? " metagen" : "",
+	       g->feat_incompat & CFS_FEAT_INCOMPAT_DUP ?
+	       " dup (two copies of metadata)" :
+	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ?
+	       " (single copies of metadata)" : " (format v1)");
 }
 
 static void __attribute__((format(printf, 1, 2))) warnx(const char *fmt, ...)
@@ -642,6 +686,7 @@ static void print_geom(const char *devname, const struct cfs_geom *g,
 	printf("Bytes per inode:      %u\n", g->inode_ratio);
 	printf("Inodes per chunk:     %llu\n", inodes);
 	printf("Journal blocks/chunk: %u\n", g->journal_blocks);
+	print_features(g);
 	printf("Total size:           %llu bytes (%s, %llu blocks)\n", total, h2,
 	       (unsigned long long)g->total_blocks);
 	printf("UUID:                 %s\n", uu);
@@ -657,6 +702,7 @@ int main(int argc, char **argv)
 	const char *label = NULL, *uuid_arg = NULL, *copy_dir_arg = NULL;
 	const char *devname;
 	int noaction = 0, force = 0, have_size = 0, opt, exists, created = 0;
+	u32 no_features = 0;
 	struct cfs_mkfs_opts o;
 	struct cfs_geom geom;
 	struct cfs_bdev fake, *dev = NULL;
@@ -665,8 +711,21 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 	int r;
 
-	while ((opt = getopt(argc, argv, "b:C:i:L:U:d:nqFVh")) != -1) {
+	while ((opt = getopt(argc, argv, "b:C:i:m:O:L:U:d:nqFVh")) != -1) {
 		switch (opt) {
+		case 'm':
+			if (!strcmp(optarg, "dup"))
+				no_features &= ~(CFS_MKFS_NO_DUP |
+						 CFS_MKFS_NO_METAGEN);
+			else if (!strcmp(optarg, "single"))
+				no_features |= CFS_MKFS_NO_DUP;
+			else
+				die("invalid metadata profile '%s' (-m): dup or "
+				    "single", optarg);
+			break;
+		case 'O':
+			parse_features(optarg, &no_features);
+			break;
 		case 'b':
 			bsize = parse_size_opt("block size", optarg);
 			if (!is_pow2(bsize) || bsize < CFS_MIN_BLOCK_SIZE ||
@@ -754,6 +813,7 @@ int main(int argc, char **argv)
 	o.block_size = (u32)bsize;
 	o.chunk_bytes = chunk;
 	o.inode_ratio = (u32)iratio;
+	o.no_features = no_features;
 	o.root_uid = getuid();
 	o.root_gid = getgid();
 	o.now_sec = time(NULL);

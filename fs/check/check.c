@@ -80,6 +80,18 @@ void ck_mark(struct ck *c, u32 blk)
 		c->used[blk / 8] |= (u8)(1u << (blk % 8));
 }
 
+/* The chunk's fixed metadata: header, maps, inode table, generation
+ * table, journal, the mirror region (DUP), the header copy. */
+void ck_mark_meta(struct ck *c)
+{
+	u32 i;
+
+	for (i = 0; i < c->ch->hdr.data_start; i++)
+		ck_mark(c, i);
+	for (i = chunk_data_end(c->ch); i < c->nblocks; i++)
+		ck_mark(c, i);
+}
+
 int ck_test(const struct ck *c, u32 blk)
 {
 	return blk < c->nblocks && (c->used[blk / 8] & (1u << (blk % 8)));
@@ -158,6 +170,25 @@ int ck_itable(struct ck *c, u32 blk, struct cfs_buf **b)
 			CFS_MAGIC_ITABLE, b);
 }
 
+/* The bottom layer healed a bad copy (or found one, read-only). */
+static void ck_healed(void *ctx, u32 chunk, u32 local, const char *why)
+{
+	struct ck *c = ctx;
+	struct cfs_problem_report r;
+	char d[112];
+
+	c->res->corrected++;
+	cfs_format(d, sizeof(d), "block %u: %s", local, why);
+	r.code = PR_COPY_BAD;
+	r.chunk = chunk;
+	r.ino = 0;
+	r.blk = c->fs->chunks[chunk] ? cfs_abs(c->fs->chunks[chunk], local) : 0;
+	r.fixed = !c->fs->rdonly;
+	r.detail = d;
+	if (c->fn)
+		c->fn(c->ctx, &r);
+}
+
 static void ck_free(struct ck *c)
 {
 	host_free(c->used);
@@ -210,6 +241,10 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 	if (ck_fixing(&c) && c.ch->hdr.state != CFS_CHUNK_REPAIRING) {
 		chunk_mark_dirty(fs, c.ch);
 	}
+	/* every block visited is read in both copies; a bad one is healed */
+	fs->verify_copies = 1;
+	fs->on_heal = ck_healed;
+	fs->on_heal_ctx = &c;
 	err = check_hdr(&c);
 	if (!err)
 		err = check_inodes(&c);
@@ -227,6 +262,9 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 		err = check_reattach(&c);
 	if (!err)
 		err = check_cross(&c);
+	fs->verify_copies = 0;
+	fs->on_heal = NULL;
+	fs->on_heal_ctx = NULL;
 	if (err) {
 		res->fatal = 1;
 		host_log(CFS_LOG_ERR, "chunk %u: check stopped: error %d",
@@ -276,12 +314,28 @@ int cfs_check_super(struct cfs_fs *fs, u32 mode, cfs_report_fn fn, void *ctx,
 	c.ctx = ctx;
 	c.res = res;
 	host_mutex_lock(fs->lock);
-	if (fs->sb_bad & 4)
+	if (fs->sb_bad & 4) {
 		fix |= ck_problem(&c, PR_SB_REBUILT, 0, CFS_SB_BLOCK, NULL);
-	else if (fs->sb_bad & 1)
+	} else if (fs->metagen && (fs->sb_bad & (1 | 2 | 8 | 16))) {
+		/* format v2: one bad or stale copy is a corrected error */
+		struct cfs_problem_report r;
+
+		res->corrected++;
+		r.code = PR_COPY_BAD;
+		r.chunk = CFS_NO_CHUNK;
+		r.ino = 0;
+		r.blk = (fs->sb_bad & (1 | 8)) ? CFS_SB_BLOCK : CFS_SB2_BLOCK;
+		r.fixed = ck_fixing(&c);
+		r.detail = (fs->sb_bad & (8 | 16)) ? "stale superblock copy" :
+			   "damaged superblock copy";
+		if (fn)
+			fn(ctx, &r);
+		fix = ck_fixing(&c);
+	} else if (fs->sb_bad & (1 | 8)) {
 		fix |= ck_problem(&c, PR_SB_PRIMARY, 0, CFS_SB_BLOCK, NULL);
-	else if (fs->sb_bad & 2)
+	} else if (fs->sb_bad & (2 | 16)) {
 		fix |= ck_problem(&c, PR_SB_COPY, 0, CFS_SB2_BLOCK, NULL);
+	}
 	if (fix) {
 		err = super_write(fs);
 		if (!err)

@@ -17,11 +17,13 @@ struct aw {
 	struct ck *c;
 };
 
-static int aw_node(void *ctx, u32 blk)
+static int aw_node(void *ctx, u32 blk, u32 blk2)
 {
 	struct aw *w = ctx;
 
 	ck_mark(w->c, blk);
+	if (blk2)
+		ck_mark(w->c, blk2);
 	return 0;
 }
 
@@ -57,10 +59,11 @@ static void aw_bad(void *ctx, u32 blk, const char *why)
 	(void)why;
 }
 
-static void aw_dropped(void *ctx, u32 blk)
+static void aw_dropped(void *ctx, u32 blk, u32 blk2)
 {
 	(void)ctx;
 	(void)blk;
+	(void)blk2;
 }
 
 static void mark_tree(struct ck *c, struct cfs_tree *t,
@@ -80,17 +83,13 @@ static int mark_all(struct ck *c)
 	struct cfs_tree t;
 
 	cfs_memset(c->used, 0, c->nblocks / 8 + 1);
-	for (i = 0; i < h->data_start; i++)
-		ck_mark(c, i);
-	ck_mark(c, c->nblocks - 1);
+	ck_mark_meta(c);
 	if (c->index_root_ok) {
 		ck_mark(c, h->link_root);
+		if (c->fs->dup)
+			ck_mark(c, h->link_root2);
 		if (!c->index_rebuild) {
-			cfs_memset(&t, 0, sizeof(t));
-			t.fs = c->fs;
-			t.ch = c->ch;
-			t.type = CFS_TREE_LINK;
-			t.root_blk = h->link_root;
+			link_tree(c->fs, c->ch, &t);
 			mark_tree(c, &t, aw_item_none);
 		}
 	}
@@ -136,6 +135,8 @@ static int mark_all(struct ck *c)
 		if (ip->d.xattr_root && ip->d.xattr_root < c->nblocks) {
 			ck_mark(c, ip->d.xattr_root);
 			tree_of_inode(c->fs, ip, CFS_TREE_XATTR, &t);
+			if (t.root_blk2 && t.root_blk2 < c->nblocks)
+				ck_mark(c, t.root_blk2);
 			mark_tree(c, &t, aw_item_none);
 		}
 	}

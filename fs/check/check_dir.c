@@ -37,10 +37,11 @@ struct dw {
 	int err;
 };
 
-static int dw_node(void *ctx, u32 blk)
+static int dw_node(void *ctx, u32 blk, u32 blk2)
 {
 	(void)ctx;
 	(void)blk;
+	(void)blk2;
 	return 0;
 }
 
@@ -51,10 +52,11 @@ static void dw_bad(void *ctx, u32 blk, const char *why)
 	(void)why; /* reported by pass 2 */
 }
 
-static void dw_dropped(void *ctx, u32 blk)
+static void dw_dropped(void *ctx, u32 blk, u32 blk2)
 {
 	(void)ctx;
 	(void)blk;
+	(void)blk2;
 }
 
 static int name_ok(const char *n, u32 len)

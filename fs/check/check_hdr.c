@@ -36,6 +36,40 @@ out:
 	return diff != 0;
 }
 
+/* Both header copies lost: the generations of the generation table's
+ * blocks went with them.  Each block's is taken from the copy that
+ * verifies (the newer when both do); a block with no good copy gets 0 and
+ * its entries' blocks are judged by later passes (unreadable). */
+static void gtab_gens_recover(struct ck *c)
+{
+	struct cfs_chunk *ch = c->ch;
+	u8 *a = c->fs->scratch;
+	const char *why;
+	u32 i, copy;
+
+	for (i = 0; ch->gtab_gen && i < ch->hdr.gtab_blocks; i++) {
+		u32 best = 0, have = 0;
+
+		for (copy = 0; copy < 2; copy++) {
+			u32 l = copy ? chunk_mirror(ch, ch->hdr.gtab_start + i)
+				     : ch->hdr.gtab_start + i;
+			u64 abs = cfs_abs(ch, l);
+			u32 g;
+
+			if (!l || c->fs->dev->ops->read(c->fs->dev,
+					abs << c->fs->bshift, a, c->fs->bs) ||
+			    buf_verify(c->fs, a, abs, c->k, CFS_MAGIC_GTAB,
+				       &why))
+				continue;
+			g = (u32)((struct cfs_bhdr *)a)->wgen;
+			if (!have || (s32)(g - best) > 0)
+				best = g;
+			have = 1;
+		}
+		ch->gtab_gen[i] = best;
+	}
+}
+
 /* Highest inode table block that verifies, plus one. */
 static u32 find_itable_init(struct ck *c)
 {
@@ -62,19 +96,57 @@ int check_hdr(struct ck *c)
 	if (ch->hdr_bad == 3) {
 		c->hdr_rebuilt = 1;
 		c->index_rebuild = 1;
+		if (c->fs->metagen)
+			gtab_gens_recover(c);
 		ch->hdr.itable_init = find_itable_init(c);
 		ch->hdr.link_root = 0;
+		ch->hdr.link_root2 = 0;
 		ch->hdr.state = CFS_CHUNK_REPAIRING;
 		if (ck_problem(c, PR_HDR_REBUILT, 0, cfs_abs(ch, 0), NULL))
 			ch->hdr_dirty = 1;
 		return 0;
 	}
-	if (ch->hdr_bad & 1) {
+	if (ch->hdr_bad && c->fs->metagen) {
+		/* format v2: a bad copy healed from the good one */
+		struct cfs_problem_report r;
+
+		c->res->corrected++;
+		r.code = PR_COPY_BAD;
+		r.chunk = c->k;
+		r.ino = 0;
+		r.blk = cfs_abs(ch, (ch->hdr_bad & 1) ? 0 : c->nblocks - 1);
+		r.fixed = ck_fixing(c);
+		r.detail = "damaged chunk header copy";
+		if (c->fn)
+			c->fn(c->ctx, &r);
+		if (ck_fixing(c))
+			ch->hdr_dirty = 1;
+	} else if (ch->hdr_bad & 1) {
 		if (ck_problem(c, PR_HDR_PRIMARY, 0, cfs_abs(ch, 0), NULL))
 			ch->hdr_dirty = 1;
 	} else if (ch->hdr_bad & 2) {
 		if (ck_problem(c, PR_HDR_COPY, 0, cfs_abs(ch, c->nblocks - 1),
 			       NULL))
+			ch->hdr_dirty = 1;
+	} else if (ch->replayed) {
+		/* the journal's image of the header is the current one: the
+		 * copies on disk are older until the replay's writes (or,
+		 * read-only, the mount that replays) land; nothing wrong */
+	} else if (ch->hdr_stale) {
+		/* both copies good, one older (FORMAT.md 16.1): a corrected
+		 * error, not a problem */
+		struct cfs_problem_report r;
+
+		c->res->corrected++;
+		r.code = PR_COPY_BAD;
+		r.chunk = c->k;
+		r.ino = 0;
+		r.blk = cfs_abs(ch, ch->hdr_stale == 1 ? 0 : c->nblocks - 1);
+		r.fixed = ck_fixing(c);
+		r.detail = "stale chunk header copy";
+		if (c->fn)
+			c->fn(c->ctx, &r);
+		if (ck_fixing(c))
 			ch->hdr_dirty = 1;
 	} else if (copies_differ(c)) {
 		if (ck_problem(c, PR_HDR_COPY, 0, cfs_abs(ch, c->nblocks - 1),

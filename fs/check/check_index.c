@@ -50,10 +50,11 @@ struct xw {
 	int bad, mismatch;
 };
 
-static int xw_node(void *ctx, u32 blk)
+static int xw_node(void *ctx, u32 blk, u32 blk2)
 {
 	(void)ctx;
 	(void)blk;
+	(void)blk2;
 	return 0;
 }
 
@@ -66,10 +67,11 @@ static void xw_bad(void *ctx, u32 blk, const char *why)
 	w->bad = 1;
 }
 
-static void xw_dropped(void *ctx, u32 blk)
+static void xw_dropped(void *ctx, u32 blk, u32 blk2)
 {
 	(void)ctx;
 	(void)blk;
+	(void)blk2;
 }
 
 static int xw_item(void *ctx, u64 key, const u8 *val, u32 len)
@@ -92,27 +94,22 @@ int check_index(struct ck *c)
 	struct bt_walk_ops ops = { xw_node, xw_item, xw_bad, xw_dropped };
 	struct xw w = { c, 0, 0, 0 };
 	struct cfs_tree t;
-	struct cfs_buf *b;
 	int err;
 
 	sort_links(c);
 	if (c->hdr_rebuilt)
 		return 0; /* rebuilt with the header */
-	if (h->link_root >= h->data_start && h->link_root < c->nblocks - 1 &&
-	    !buf_read(c->fs, c->ch, h->link_root, CFS_MAGIC_BTREE, &b)) {
-		struct cfs_bhdr *bh = (struct cfs_bhdr *)b->data;
-
-		c->index_root_ok = bh->tree == CFS_TREE_LINK && !bh->owner_lo;
-		buf_put(c->fs, b);
-	}
+	link_tree(c->fs, c->ch, &t);
+	c->index_root_ok = h->link_root >= h->data_start &&
+			   h->link_root < chunk_data_end(c->ch) &&
+			   (!c->fs->dup ||
+			    (h->link_root2 >= h->data_start &&
+			     h->link_root2 < chunk_data_end(c->ch) &&
+			     h->link_root2 != h->link_root)) &&
+			   !bt_root_read(&t);
 	if (!c->index_root_ok) {
 		w.bad = 1;
 	} else {
-		cfs_memset(&t, 0, sizeof(t));
-		t.fs = c->fs;
-		t.ch = c->ch;
-		t.type = CFS_TREE_LINK;
-		t.root_blk = h->link_root;
 		err = bt_walk(&t, &ops, &w, 0);
 		if (err == -CFS_ENOMEM)
 			return err;
@@ -140,37 +137,27 @@ int check_index_rebuild(struct ck *c)
 {
 	struct cfs_chunk_hdr *h = &c->ch->hdr;
 	struct cfs_tree t;
-	struct cfs_buf *b;
+	struct cfs_bref r;
 	u32 i;
 	int err;
 
 	if (!c->index_rebuild || !ck_fixing(c))
 		return 0;
-	if (c->index_root_ok) {
-		err = buf_read(c->fs, c->ch, h->link_root, CFS_MAGIC_BTREE, &b);
-	} else {
-		u32 blk;
-
-		err = alloc_meta_block(c->fs, c->ch, &blk);
-		if (!err)
-			err = buf_new(c->fs, c->ch, blk, CFS_MAGIC_BTREE, &b);
-		if (!err) {
-			((struct cfs_bhdr *)b->data)->tree = CFS_TREE_LINK;
-			h->link_root = blk;
-		}
-	}
+	/* a new empty root (the old tree's blocks were left unmarked by
+	 * pass 6: free now, or the old root's, reused here) */
+	if (c->index_root_ok)
+		free_meta_pair(c->fs, c->ch, h->link_root,
+			       c->fs->dup ? h->link_root2 : 0);
+	err = bt_root_new(c->fs, c->ch, CFS_TREE_LINK, 0, &r);
 	if (err) {
 		ck_fix_failed(c, 0, err);
 		return 0;
 	}
-	bt_init_node(b->data + sizeof(struct cfs_bhdr), CFS_PAYLOAD(c->fs));
-	buf_dirty(c->fs, b);
-	buf_put(c->fs, b);
-	cfs_memset(&t, 0, sizeof(t));
-	t.fs = c->fs;
-	t.ch = c->ch;
-	t.type = CFS_TREE_LINK;
-	t.root_blk = h->link_root;
+	h->link_root = r.blk;
+	h->link_root2 = r.blk2;
+	h->link_gen = r.gen;
+	c->ch->hdr_dirty = 1;
+	link_tree(c->fs, c->ch, &t);
 	for (i = 0; i < c->nexp; i++) {
 		err = bt_insert(&t, lkey(&c->links[i]), &c->links[i].l,
 				sizeof(struct cfs_link));

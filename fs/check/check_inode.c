@@ -26,18 +26,23 @@ struct iw {
 	int fix;
 };
 
-static int iw_node(void *ctx, u32 blk)
+static int iw_node(void *ctx, u32 blk, u32 blk2)
 {
 	struct iw *w = ctx;
 
-	if (ck_test(w->c, blk)) {
+	if (ck_test(w->c, blk) || (blk2 && ck_test(w->c, blk2))) {
 		int fix = ck_problem(w->c, PR_BLOCK_DUP, w->ip->ino,
-				     cfs_abs(w->c->ch, blk), "tree node");
+				     cfs_abs(w->c->ch, ck_test(w->c, blk) ?
+					     blk : blk2), "tree node");
 
 		return fix ? -1 : 0;
 	}
 	ck_mark(w->c, blk);
 	w->nodes++;
+	if (blk2) {
+		ck_mark(w->c, blk2);
+		w->nodes++;
+	}
 	return 0;
 }
 
@@ -48,13 +53,12 @@ static void iw_bad(void *ctx, u32 blk, const char *why)
 	ck_problem(w->c, PR_TREE_NODE, w->ip->ino, cfs_abs(w->c->ch, blk), why);
 }
 
-static void iw_dropped(void *ctx, u32 blk)
+static void iw_dropped(void *ctx, u32 blk, u32 blk2)
 {
 	struct iw *w = ctx;
 
 	(void)blk;
-	if (w->nodes)
-		w->nodes--;
+	w->nodes -= CFS_MIN(w->nodes, blk2 ? 2u : 1u);
 }
 
 static int iw_extent(void *ctx, u64 key, const u8 *val, u32 len)
@@ -70,7 +74,8 @@ static int iw_extent(void *ctx, u64 key, const u8 *val, u32 len)
 		cfs_memcpy(&d, val, sizeof(d));
 		n = d.len & ~CFS_EXT_UNWRITTEN;
 		if (!n || d.pblk < c->ch->hdr.data_start ||
-		    (u64)d.pblk + n > c->nblocks - 1 || key + n > LBLK_LIMIT)
+		    (u64)d.pblk + n > chunk_data_end(c->ch) ||
+		    key + n > LBLK_LIMIT)
 			return ck_problem(c, PR_EXTENT_BAD, w->ip->ino,
 					  cfs_abs(c->ch, d.pblk), "data extent");
 		for (i = 0; i < n; i++)
@@ -171,15 +176,15 @@ static const char *inode_invalid(struct ck *c, const struct cfs_dinode *d)
 	if (d->flags & ~(CFS_IF_CONT | CFS_IF_INLINE_LINK))
 		return "unknown flags";
 	if ((d->flags & CFS_IF_INLINE_LINK) &&
-	    (t != CFS_S_IFLNK || !d->size || d->size > CFS_IROOT_SIZE))
+	    (t != CFS_S_IFLNK || !d->size || d->size > c->fs->iroot_size))
 		return "bad inline symlink";
 	if (t == CFS_S_IFLNK && !(d->flags & CFS_IF_INLINE_LINK) &&
-	    (d->size <= CFS_IROOT_SIZE || d->size > CFS_SYMLINK_MAX))
+	    (d->size <= c->fs->iroot_size || d->size > CFS_SYMLINK_MAX))
 		return "bad symlink size";
 	if (d->size > CFS_MAX_FILE_BYTES)
 		return "size beyond the maximum";
 	if (d->xattr_root && (d->xattr_root < c->ch->hdr.data_start ||
-			      d->xattr_root >= c->nblocks - 1))
+			      d->xattr_root >= chunk_data_end(c->ch)))
 		return "xattr root outside the data area";
 	return NULL;
 }
@@ -212,7 +217,7 @@ static void walk_tree(struct ck *c, struct iw *w, u32 type,
 	} else if (err == -CFS_EUCLEAN || err == -CFS_EIO) {
 		/* the inline root itself is unusable */
 		if (ck_problem(c, PR_TREE_NODE, w->ip->ino, 0, "inline root")) {
-			bt_init_node(w->ip->d.root, CFS_IROOT_SIZE);
+			bt_init_node(w->ip->d.root, c->fs->iroot_size);
 			inode_write(c->fs, w->ip);
 		}
 	}
@@ -221,27 +226,28 @@ static void walk_tree(struct ck *c, struct iw *w, u32 type,
 static void walk_xattr(struct ck *c, struct iw *w)
 {
 	struct cfs_inode *ip = w->ip;
-	u32 blk = ip->d.xattr_root;
-	struct cfs_buf *b;
+	u32 blk = ip->d.xattr_root, blk2;
+	struct cfs_tree t;
 	u64 nodes_before;
 	int bad = 0;
 
 	if (!blk)
 		return;
-	if (ck_test(c, blk) ||
-	    buf_read(c->fs, c->ch, blk, CFS_MAGIC_BTREE, &b)) {
-		bad = 1;
-	} else {
-		struct cfs_bhdr *h = (struct cfs_bhdr *)b->data;
-
-		bad = h->tree != CFS_TREE_XATTR || h->owner_lo != ip->local;
-		buf_put(c->fs, b);
-	}
+	tree_of_inode(c->fs, ip, CFS_TREE_XATTR, &t);
+	blk2 = t.root_blk2;
+	bad = ck_test(c, blk) || (blk2 && ck_test(c, blk2)) ||
+	      (c->fs->dup && (blk2 < c->ch->hdr.data_start ||
+			      blk2 >= chunk_data_end(c->ch) || blk2 == blk)) ||
+	      bt_root_read(&t);
 	nodes_before = w->nodes;
 
 	if (!bad) {
 		ck_mark(c, blk);
 		w->nodes++;
+		if (blk2) {
+			ck_mark(c, blk2);
+			w->nodes++;
+		}
 		w->xattr_bad = 0;
 		walk_tree(c, w, CFS_TREE_XATTR, iw_xattr);
 		bad = w->xattr_bad;
@@ -250,6 +256,10 @@ static void walk_xattr(struct ck *c, struct iw *w)
 			      NULL)) {
 		/* the tree's blocks become unreferenced: pass 6 frees them */
 		ip->d.xattr_root = 0;
+		if (c->fs->metagen) {
+			cfs_dtail(&ip->d)->xattr_root2 = 0;
+			cfs_dtail(&ip->d)->xattr_gen = 0;
+		}
 		inode_write(c->fs, ip);
 		w->nodes = nodes_before;
 	}
@@ -342,9 +352,7 @@ int check_inodes(struct ck *c)
 	u32 ipb = ck_ipb(c), blk, i;
 	int err;
 
-	for (i = 0; i < c->ch->hdr.data_start; i++)
-		ck_mark(c, i);
-	ck_mark(c, c->nblocks - 1);
+	ck_mark_meta(c);
 	for (blk = 0; blk < h->itable_blocks; blk++) {
 		struct cfs_buf *b;
 

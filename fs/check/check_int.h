@@ -65,6 +65,7 @@
 #define PR_PEER_CHECK 0x0705
 #define PR_BACK_FIXED 0x0706
 #define PR_FIX_FAILED CFS_PROBLEM_FIX_FAILED
+#define PR_COPY_BAD CFS_PROBLEM_COPY_BAD
 
 enum { CI_FREE, CI_INUSE, CI_CLEARED, CI_UNKNOWN };
 
@@ -123,6 +124,7 @@ int ck_fixing(const struct ck *c);    /* any repair allowed at all */
 u64 ck_ino(const struct ck *c, u32 local);
 int ck_add_link(struct ck *c, u32 peer, u32 local, const struct cfs_link *l);
 void ck_mark(struct ck *c, u32 blk);
+void ck_mark_meta(struct ck *c);
 int ck_test(const struct ck *c, u32 blk);
 void ck_fmt(char *buf, u32 size, const char *s, u64 a, u64 b);
 /* Ask the caller (fsck) to check chunk p next. */

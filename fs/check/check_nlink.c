@@ -56,7 +56,7 @@ static int make_dir_at(struct ck *c, u32 local, u32 mode, u32 parent)
 	di->gen = c->ch->hdr.next_gen++;
 	di->atime = di->mtime = di->ctime = di->btime = sec;
 	di->parent = parent;
-	bt_init_node(di->root, CFS_IROOT_SIZE);
+	bt_init_node(di->root, c->fs->iroot_size);
 	buf_dirty(c->fs, b);
 	buf_put(c->fs, b);
 	c->ch->hdr_dirty = 1;
@@ -280,11 +280,7 @@ static struct cfs_inode *lf_part_make(struct ck *c)
 	/* chunk 0: the forward link, replacing a stale one */
 	fwd = (struct cfs_link){ CFS_LINK_FWD_DIR, ct->local, ct->d.gen,
 				 home->d.gen };
-	cfs_memset(&t, 0, sizeof(t));
-	t.fs = c->fs;
-	t.ch = c0;
-	t.type = CFS_TREE_LINK;
-	t.root_blk = c0->hdr.link_root;
+	link_tree(c->fs, c0, &t);
 	if (!bt_lookup(&t, key, &have, sizeof(have), NULL)) {
 		bt_update(&t, key, &fwd, sizeof(fwd));
 	} else if (!bt_insert(&t, key, &fwd, sizeof(fwd))) {

@@ -52,6 +52,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_PEER_CHECK, "peer_check", "a peer chunk holds a broken link into this chunk; check that chunk", CFS_FIX_PREEN },
 	{ PR_BACK_FIXED, "back_fixed", "continuation's back link damaged but its origin's forward link names it; back link corrected", CFS_FIX_PREEN },
 	{ PR_FIX_FAILED, "fix_failed", "a repair failed (I/O error or no space)", CFS_FIX_ASK },
+	{ PR_COPY_BAD, "copy_bad", "a copy of a metadata block is bad (unreadable, corrupt, misdirected or stale); rewritten from its good copy (a corrected error, not a problem)", CFS_FIX_PREEN },
 };
 
 const struct cfs_problem_desc *cfs_problem(u32 code)

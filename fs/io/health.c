@@ -18,13 +18,31 @@ int raw_write(struct cfs_fs *fs, u64 blkno, u8 *data)
 	return fs->dev->ops->write(fs->dev, blkno << fs->bshift, data, fs->bs);
 }
 
-/* The chunk header as a sealed block image for local block 0. */
+/* The chunk header as a sealed block image for local block 0: the header,
+ * and with METAGEN the generations of the generation table's blocks after
+ * it, and its own generation (FORMAT.md 16.1, 16.2). */
 void chunk_hdr_image(struct cfs_fs *fs, struct cfs_chunk *ch, u8 *blk)
 {
 	cfs_memset(blk, 0, fs->bs);
 	cfs_memcpy(blk, &ch->hdr, sizeof(ch->hdr));
+	if (fs->metagen && ch->gtab_gen)
+		cfs_memcpy(blk + CFS_GTAB_GEN_OFF, ch->gtab_gen,
+			   (u64)ch->hdr.gtab_blocks * 4);
 	buf_init_hdr(fs->g, blk, cfs_abs(ch, 0), ch->index, CFS_MAGIC_CHUNK);
+	if (fs->metagen)
+		((struct cfs_bhdr *)blk)->wgen = fs->gen;
 	buf_seal(fs, blk);
+}
+
+/* The in-memory header from a header block image (a verified copy, a
+ * journal image, a repair's). */
+void chunk_hdr_load(struct cfs_fs *fs, struct cfs_chunk *ch, const u8 *blk)
+{
+	cfs_memcpy(&ch->hdr, blk, sizeof(ch->hdr));
+	if (fs->metagen && ch->gtab_gen &&
+	    ch->hdr.gtab_blocks <= (fs->bs - CFS_GTAB_GEN_OFF) / 4)
+		cfs_memcpy(ch->gtab_gen, blk + CFS_GTAB_GEN_OFF,
+			   (u64)ch->hdr.gtab_blocks * 4);
 }
 
 /* Write a header image to both copies (the copy's block number patched;

@@ -21,7 +21,8 @@ void buf_seal(struct cfs_fs *fs, u8 *data)
 {
 	struct cfs_bhdr *h = (struct cfs_bhdr *)data;
 
-	h->wgen = fs->wgen;
+	if (!fs->metagen) /* METAGEN: wgen is the content's generation */
+		h->wgen = fs->wgen;
 	h->crc = host_crc32(0, data + 4, fs->bs - 4);
 }
 

@@ -64,10 +64,12 @@ os.setxattr(sys.argv[1], "user.colour", b"blue")
 os.setxattr(sys.argv[1], "user.size", b"large")' "$d/xa.txt"
 }
 
-# mkimg SRC SIZE: mkfs with the corpus's fixed parameters
+# mkimg SRC SIZE: mkfs with the corpus's fixed parameters: format v1
+# (these cases are also the proof that v1 images check and repair as
+# before; cfsimg.py edits the v1 layout)
 mkimg() {
 	rm -f "$IMG"
-	"$CFS_BIN/mkfs.chunkfs" -q -U "$UUID" -L fsck-corpus -C 4M -d "$1" \
+	"$CFS_BIN/mkfs.chunkfs" -q -O v1 -U "$UUID" -L fsck-corpus -C 4M -d "$1" \
 		"$IMG" "$2" >"$W/mkfs.out" 2>&1 ||
 		{ cat "$W/mkfs.out" >&2; exit 1; }
 }

@@ -4,7 +4,11 @@
  * through the API with continuations everywhere checks clean in every
  * chunk; then each kind of damage, made directly in the device's memory, is
  * found, repaired by a -y check of that chunk, and a second check is clean;
- * files outside the damaged chunk read back intact.
+ * files outside the damaged chunk read back intact.  Run on a v1
+ * filesystem, a v2 one without second copies (-m single) and a v2 one with
+ * them (the default): there, damage that destroys one block (an inode
+ * table block, the link index root, a bitmap) is healed from the block's
+ * copy, reported as corrected and not as a problem, and nothing is lost.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,8 @@
 
 static struct cfs_cred cr = { 0, 0 };
 static int verbose;
+static u32 no_features; /* the run's format: CFS_MKFS_V1, _NO_DUP or 0 */
+static const char *fmt_name = "";
 
 static void report(void *ctx, const struct cfs_problem_report *r)
 {
@@ -55,6 +61,7 @@ static struct membdev *build(void)
 
 	memset(&o, 0, sizeof(o));
 	o.chunk_bytes = 4 << 20;
+	o.no_features = no_features;
 	memcpy(o.uuid, "chunkfs-test-uid", 16);
 	CHECK_OK(cfs_mkfs(&m->bdev, &o));
 	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
@@ -196,9 +203,11 @@ static void verify_outside(struct membdev *m, u32 skip, int big_ok)
 	free(got);
 }
 
-/* Check chunk k with -y (and the peers it asks for), then everything -n. */
+/* Check chunk k with -y (and the peers it asks for), then everything -n.
+ * healed: the damage hit one copy of a copied block: it must come back
+ * from the other copy (corrected, no problem, nothing lost). */
 static void repair_and_verify(struct membdev *m, u32 k, const char *what,
-			      int big_ok)
+			      int big_ok, int healed)
 {
 	struct cfs_fs *fs;
 	struct cfs_check_result r;
@@ -208,7 +217,15 @@ static void repair_and_verify(struct membdev *m, u32 k, const char *what,
 	CHECK_OK(cfs_mount_check(&m->bdev, 0, &fs, &why));
 	CHECK_OK(cfs_check_super(fs, CFS_CHECK_FIXALL, report, NULL, &r));
 	CHECK_OK(cfs_check_chunk(fs, k, CFS_CHECK_FIXALL, report, NULL, &r));
-	CHECK(r.found > 0, "%s: chunk %u: nothing found", what, k);
+	if (healed) {
+		CHECK(r.found == 0 && r.corrected > 0, "%s%s: chunk %u: %u "
+		      "problems, %u corrected (want 0, >0)", fmt_name, what,
+		      k, r.found, r.corrected);
+		big_ok = 1;
+	} else {
+		CHECK(r.found > 0, "%s%s: chunk %u: nothing found", fmt_name,
+		      what, k);
+	}
 	CHECK(r.found == r.fixed, "%s: %u found, %u fixed", what, r.found,
 	      r.fixed);
 	for (i = 0; i < r.nrecheck; i++) {
@@ -222,17 +239,23 @@ static void repair_and_verify(struct membdev *m, u32 k, const char *what,
 	CHECK_OK(cfs_unmount(fs));
 	found = check_all(m, CFS_CHECK_NOFIX, &fixed);
 	CHECK(found == 0, "%s: second check found %u problems", what, found);
-	verify_outside(m, k, big_ok);
+	verify_outside(m, healed ? CFS_NO_CHUNK : k, big_ok);
 }
 
+/* heals: with second copies (1), or in any v2 filesystem (2: the chunk
+ * header, which v1 has two copies of too), this damage is healed, not
+ * repaired */
 static void scenario(const char *what, u32 (*damage)(struct membdev *m),
-		     int big_ok)
+		     int big_ok, int heals)
 {
 	struct membdev *m = build();
 	u32 k = damage(m);
+	int healed = (heals == 1 && !no_features) ||
+		     (heals == 2 && no_features != CFS_MKFS_V1);
 
-	printf("scenario %s (chunk %u)\n", what, k);
-	repair_and_verify(m, k, what, big_ok);
+	printf("scenario %s%s (chunk %u)%s\n", fmt_name, what, k,
+	       healed ? ": healed from the copy" : "");
+	repair_and_verify(m, k, what, big_ok, healed);
 	membdev_free(m);
 }
 
@@ -380,24 +403,35 @@ int main(int argc, char **argv)
 	struct membdev *m;
 	u32 fixed;
 
+	static const struct { u32 nf; const char *name; } fmts[] = {
+		{ CFS_MKFS_V1, "v1: " }, { CFS_MKFS_NO_DUP, "single: " },
+		{ 0, "dup: " },
+	};
+	u32 f;
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	verbose = argc > 1 && argv[1][0] == 'v';
-	m = build();
-	CHECK_EQ(check_all(m, CFS_CHECK_NOFIX, &fixed), 0);
-	CHECK_EQ(check_all(m, CFS_CHECK_FIXALL, &fixed), 0);
-	CHECK_EQ(check_all(m, CFS_CHECK_NOFIX, &fixed), 0);
-	membdev_free(m);
-	scenario("primary header", d_hdr_primary, 1);
-	scenario("both headers", d_hdr_both, 1);
-	scenario("block bitmap", d_bbmap, 1);
-	scenario("inode bitmap", d_ibmap, 1);
-	scenario("link index root", d_link_root, 1);
-	scenario("nlink", d_nlink, 1);
-	scenario("entry naming a free inode", d_free_inode_named, 1);
-	scenario("inode table block", d_itable, 1);
-	scenario("continuation deleted", d_continuation, 0);
-	scenario("back link broken", d_back_link, 0);
-	scenario("orphan file", d_orphan, 1);
+	for (f = 0; f < 3; f++) {
+		no_features = fmts[f].nf;
+		fmt_name = fmts[f].name;
+		m = build();
+		CHECK_EQ(check_all(m, CFS_CHECK_NOFIX, &fixed), 0);
+		CHECK_EQ(check_all(m, CFS_CHECK_FIXALL, &fixed), 0);
+		CHECK_EQ(check_all(m, CFS_CHECK_NOFIX, &fixed), 0);
+		membdev_free(m);
+		scenario("primary header", d_hdr_primary, 1, 2);
+		scenario("both headers", d_hdr_both, 1, 0);
+		scenario("block bitmap", d_bbmap, 1, 0);
+		scenario("inode bitmap", d_ibmap, 1, 0);
+		scenario("link index root", d_link_root, 1, 1);
+		scenario("nlink", d_nlink, 1, 0);
+		scenario("entry naming a free inode", d_free_inode_named, 1,
+			 0);
+		scenario("inode table block", d_itable, 1, 1);
+		scenario("continuation deleted", d_continuation, 0, 0);
+		scenario("back link broken", d_back_link, 0, 0);
+		scenario("orphan file", d_orphan, 1, 0);
+	}
 	if (tap_fail) {
 		printf("test_check: %d checks failed\n", tap_fail);
 		return 1;

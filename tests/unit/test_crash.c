@@ -579,6 +579,9 @@ static void quiet(void *ctx, const struct cfs_problem_report *r)
 		r->detail ? r->detail : "");
 }
 
+/* fsck -fn: the problems found; fsck_corrected gets the bad copies */
+static u32 fsck_corrected;
+
 static u32 fsck_all(void)
 {
 	struct cfs_fs *cfs;
@@ -586,12 +589,14 @@ static u32 fsck_all(void)
 	const char *why;
 	u32 k, found = 0;
 
+	fsck_corrected = 0;
 	if (cfs_mount_check(&dev->bdev, CFS_MOUNT_RDONLY, &cfs, &why))
 		return 1000;
 	for (k = 0; k < cfs_nchunks(cfs); k++) {
 		if (cfs_check_chunk(cfs, k, CFS_CHECK_NOFIX, quiet, NULL, &r))
 			found += 1000;
 		found += r.found;
+		fsck_corrected += r.corrected;
 	}
 	cfs_unmount(cfs);
 	return found;
@@ -653,6 +658,17 @@ static void trial(unsigned long long n, int mode, const char *variant)
 		}
 		free(idx);
 	}
+	/* fsck -n of the image as the cut left it (replaying in memory):
+	 * nothing that needs only the replay is a problem (every other
+	 * cut: the time it takes) */
+	if (!(n % 2)) {
+		found = fsck_all();
+		if (found) {
+			CHECK(0, "%s N=%llu: fsck -n before the mount found %u "
+			      "problems", variant, n, found);
+			failures++;
+		}
+	}
 	err = cfs_mount(&dev->bdev, 0, &fs, &why);
 	if (err) {
 		CHECK(0, "%s N=%llu: mount failed: %s (%d)", variant, n, why,
@@ -662,9 +678,10 @@ static void trial(unsigned long long n, int mode, const char *variant)
 		verify(n, durable, variant);
 		CHECK_OK(cfs_unmount(fs));
 		found = fsck_all();
-		if (found) {
-			CHECK(0, "%s N=%llu: fsck -n found %u problems",
-			      variant, n, found);
+		if (found || fsck_corrected) {
+			CHECK(0, "%s N=%llu: fsck -n found %u problems and %u "
+			      "copies that disagree", variant, n, found,
+			      fsck_corrected);
 			failures++;
 		}
 	}
@@ -674,36 +691,75 @@ static void trial(unsigned long long n, int mode, const char *variant)
 
 /* ---- torn and misdirected blocks on a clean image ---- */
 
+/* Rounds 0 and 1 damage the first copy of the block only: the read heals
+ * it from the second (no error, the chunk stays clean, a corrected event).
+ * Rounds 2 and 3 damage both copies: the read fails cleanly, the chunk is
+ * suspect and the check repairs it. */
 static void torn_and_misdirected(u8 *base)
 {
 	struct cfs_fs *cfs;
 	struct cfs_check_result r;
 	const char *why;
 	struct cfs_chunk_hdr *h;
-	u64 a, b;
+	u64 a, b, a2, b2;
 	int round;
 
-	for (round = 0; round < 2; round++) {
+	for (round = 0; round < 4; round++) {
+		int both = round >= 2, torn = !(round % 2);
+		const char *what = torn ? "torn" : "misdirected";
+
 		memcpy(dev->mem, base, DEV);
 		h = (struct cfs_chunk_hdr *)(dev->mem +
 					     (u64)(CFS_FIRST_CHUNK_BLOCK +
 						   1024) * BS);
-		/* chunk 1: its inode table's first block */
+		CHECK(h->mirror_start != 0, "the image has second copies");
+		/* chunk 1: its inode table's first block (and its copy) */
 		a = CFS_FIRST_CHUNK_BLOCK + 1024 + h->itable_start;
 		b = CFS_FIRST_CHUNK_BLOCK + 1024 + h->bbmap_start;
-		if (round == 0) /* torn: the second half of a newer version */
+		a2 = CFS_FIRST_CHUNK_BLOCK + 1024 + h->mirror_start +
+		     h->itable_start - 1;
+		b2 = CFS_FIRST_CHUNK_BLOCK + 1024 + h->mirror_start +
+		     h->bbmap_start - 1;
+		if (torn) { /* the second half of a newer version */
 			memset(dev->mem + a * BS + BS / 2, 0x5a, BS / 2);
-		else            /* misdirected: the bitmap's block landed here */
+			if (both)
+				memset(dev->mem + a2 * BS + BS / 2, 0x5a,
+				       BS / 2);
+		} else {    /* misdirected: the bitmap's block landed here */
 			memcpy(dev->mem + a * BS, dev->mem + b * BS, BS);
+			if (both)
+				memcpy(dev->mem + a2 * BS, dev->mem + b2 * BS,
+				       BS);
+		}
 		CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
+		if (!both) {
+			struct cfs_attr at;
+			struct chunkfs_events ev;
+			u32 i, seen = 0;
+
+			CHECK_OK(cfs_getattr(fs, CFS_MKINO(1, 1), &at));
+			CHECK_EQ(cfs_chunk_state(fs, 1), CFS_CHUNK_CLEAN);
+			memset(&ev, 0, sizeof(ev));
+			CHECK_OK(cfs_events(fs, &ev));
+			for (i = 0; i < ev.count; i++)
+				seen |= ev.e[i].code == CHUNKFS_E_CORRECTED &&
+					ev.e[i].chunk == 1;
+			CHECK(seen, "a corrected event for the %s copy", what);
+			CHECK_OK(cfs_unmount(fs));
+			/* healed on disk: both copies are good again */
+			CHECK(!memcmp(dev->mem + a * BS + 40,
+				      dev->mem + a2 * BS + 40, BS - 40),
+			      "the %s copy was rewritten", what);
+			CHECK_EQ(fsck_all(), 0);
+			continue;
+		}
 		{
 			/* reading an inode of that block fails, cleanly */
 			struct cfs_attr at;
 			int e = cfs_getattr(fs, CFS_MKINO(1, 1), &at);
 
 			CHECK(e == -CFS_EUCLEAN || e == -CFS_EIO,
-			      "read of a %s block gave %d",
-			      round ? "misdirected" : "torn", e);
+			      "read of a %s block gave %d", what, e);
 			CHECK_EQ(cfs_chunk_state(fs, 1), CFS_CHUNK_SUSPECT);
 		}
 		CHECK_OK(cfs_unmount(fs));
@@ -719,8 +775,7 @@ static void torn_and_misdirected(u8 *base)
 							 NULL, NULL, &r));
 				if (q == 0)
 					CHECK(r.found > 0, "the check found "
-					      "the %s block", round ?
-					      "misdirected" : "torn");
+					      "the %s block", what);
 				for (j = 0; j < r.nrecheck && nq < 64; j++)
 					queue[nq++] = r.recheck[j];
 			}

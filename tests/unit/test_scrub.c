@@ -78,9 +78,20 @@ static u32 tree_block(u32 k, u32 owner, u32 tree)
 	return ci_tree_block(dev, BS, CB, k, owner, tree);
 }
 
+static void dbg_report(void *ctx, const struct cfs_problem_report *r)
+{
+	const struct cfs_problem_desc *d = cfs_problem(r->code);
+
+	(void)ctx;
+	printf("#   chunk %u ino %llx blk %llu: %s (%s)\n", r->chunk,
+	       (unsigned long long)r->ino, (unsigned long long)r->blk,
+	       d ? d->name : "?", r->detail ? r->detail : "");
+}
+
 static u32 offline_problems(void)
 {
-	return ci_offline_problems(dev, NULL);
+	return ci_offline_problems(dev, getenv("SCRUB_DEBUG") ? dbg_report :
+				   NULL);
 }
 
 /* The newest event with this code, or NULL. */
@@ -126,6 +137,9 @@ int main(void)
 	dev = membdev_new(DEV);
 	memset(&o, 0, sizeof(o));
 	o.chunk_bytes = 4 << 20;
+	/* damage here is to a block's only copy (-m single): what is
+	 * tested is the repair; healing from a second copy is test_heal's */
+	o.no_features = CFS_MKFS_NO_DUP;
 	memcpy(o.uuid, "scrub-test-uuid1", 16);
 	CHECK_OK(cfs_mkfs(&dev->bdev, &o));
 	CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
@@ -188,6 +202,10 @@ int main(void)
 	s.chunk = k;
 	CHECK_OK(cfs_scrub(fs, &s));
 	CHECK_EQ(s.found, 0);
+	if (s.found && getenv("SCRUB_DEBUG")) {
+		cfs_sync(fs);
+		offline_problems();
+	}
 	printf("# clean scrub of chunk %u: %llu us, of which %llu us holding "
 	       "the lock, %llu blocks read\n", k,
 	       (unsigned long long)s.duration_ns / 1000,

@@ -224,6 +224,8 @@ int main(void)
 	gdev.ops = &g_ops;
 	memset(&o, 0, sizeof(o));
 	o.chunk_bytes = 4 << 20;
+	/* the repairs here are of a block's only copy (-m single) */
+	o.no_features = CFS_MKFS_NO_DUP;
 	memcpy(o.uuid, "scrub-live-uuid1", 16);
 	CHECK_OK(cfs_mkfs(&dev->bdev, &o));
 	CHECK_OK(cfs_mount(&gdev, 0, &fs, &why));
