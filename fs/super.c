@@ -823,7 +823,10 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	}
 	host_free(buf);
 	if (err) {
-		*why = "no chunkfs superblock found (not a chunkfs image, or "
+		/* the checker looked for chunk headers to rebuild from too */
+		*why = checking ? "not a chunkfs filesystem (no superblock and "
+				  "no chunk header found)" :
+		       "no chunkfs superblock found (not a chunkfs image, or "
 		       "both superblock copies damaged: run fsck.chunkfs)";
 		host_free(fs->jmap);
 		host_free(fs);

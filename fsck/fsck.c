@@ -366,6 +366,10 @@ static void print_unit(const struct unit *u)
 	if (unit_incomplete(u))
 		printf("chunk %u: check stopped before the end: %s\n", u->chunk,
 		       u->err < 0 ? cfs_strerror(u->err) : "too damaged");
+	else if (u->res.halted)
+		printf("chunk %u: preen stopped at the problem above, which "
+		       "needs a decision; nothing after it was checked or "
+		       "repaired\n", u->chunk);
 	printf("chunk %u: checked in %.3f s, %u %s, %u fixed\n", u->chunk,
 	       u->time_s, found, plural(found, "problem", "problems"), fixed);
 }
@@ -611,9 +615,10 @@ static void json_report(const struct run *R, u32 found, u32 fixed, int code,
 		first = 0;
 		json_problems(u);
 		printf(",\"found\":%u,\"fixed\":%u,\"time_s\":%.6f,\"peers\":%u,"
-		       "\"fatal\":%s,\"error\":", unit_found(u), unit_fixed(u),
-		       u->time_s, u->res.peers,
-		       unit_incomplete(u) ? "true" : "false");
+		       "\"fatal\":%s,\"halted\":%s,\"error\":", unit_found(u),
+		       unit_fixed(u), u->time_s, u->res.peers,
+		       unit_incomplete(u) ? "true" : "false",
+		       u->res.halted ? "true" : "false");
 		json_str(u->err < 0 ? cfs_strerror(u->err) : NULL);
 		putchar('}');
 	}

@@ -901,11 +901,13 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_entry_param ep;
 		struct cfs_attr a;
 		size_t need;
-		int dot = (e->len == 1 && e->name[0] == '.') ||
-			  (e->len == 2 && e->name[0] == '.' &&
-			   e->name[1] == '.');
+		/* "." and "..", and a name that cannot be looked up: no
+		 * attributes and no lookup reference */
+		int noref = (e->len == 1 && e->name[0] == '.') ||
+			    (e->len == 2 && e->name[0] == '.' &&
+			     e->name[1] == '.');
 
-		if (dot) {
+		if (noref) {
 			memset(&ep, 0, sizeof(ep));
 			ep.ino = 0; /* no attributes, no reference */
 			ep.attr.st_ino = (ino_t)e->ino;
@@ -916,24 +918,29 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (lr == -ENOENT)
 				continue; /* removed since: skip it */
 			if (lr < 0) {
-				if (r.pos == 0) {
-					ret = lr;
-					goto out_err;
-				}
-				break; /* the next call reports it */
+				/* A name whose inode cannot be read (EIO):
+				 * list it without attributes or reference,
+				 * as readdir would; the kernel's own lookup
+				 * of it fails alone, the other entries are
+				 * still listed (ls -l). */
+				noref = 1;
+				memset(&ep, 0, sizeof(ep));
+				ep.attr.st_ino = (ino_t)e->ino;
+				ep.attr.st_mode = ft_to_mode(e->type);
+			} else {
+				fill_entry(&ep, &a);
 			}
-			fill_entry(&ep, &a);
 		}
 		need = fuse_add_direntry_plus(req, r.buf + r.pos,
 					      r.size - r.pos, e->name, &ep,
 					      (off_t)e->cookie);
 		if (r.pos + need > r.size) {
-			if (!dot)
+			if (!noref)
 				cfs_forget(FS(req), a.ino, 1);
 			break;
 		}
 		r.pos += need;
-		if (!dot)
+		if (!noref)
 			refs[nrefs++] = a.ino;
 	}
 	if (fuse_reply_buf(req, r.buf, r.pos) != 0) {
