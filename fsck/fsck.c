@@ -343,10 +343,18 @@ static void print_problem(const struct unit *u, const struct problem *p)
 	printf(" -- %s\n", p->fixed ? "fixed" : "not fixed");
 }
 
+/* Preen (boot time, fsck -A) prints only the chunks with something to
+ * say, as e2fsck -p does: a filesystem of 512 clean chunks is one line. */
+static int quiet_clean;
+
 static void print_unit(const struct unit *u)
 {
 	u32 found = unit_found(u), fixed = unit_fixed(u);
 	size_t i;
+
+	if (quiet_clean && !u->is_super && !found && !unit_incomplete(u) &&
+	    u->recheck_of < 0)
+		return;
 
 	for (i = 0; i < u->np; i++)
 		print_problem(u, &u->p[i]);
@@ -778,6 +786,7 @@ int main(int argc, char **argv)
 	mode = opt_y ? CFS_CHECK_FIXALL : opt_p ? CFS_CHECK_PREEN :
 	       CFS_CHECK_NOFIX;
 	writes = mode != CFS_CHECK_NOFIX;
+	quiet_clean = mode == CFS_CHECK_PREEN;
 
 	/* Progress: fd 0 means stdout (e2fsck -C 0); with --json the bar
 	 * goes to stderr so that stdout stays valid JSON. */

@@ -53,6 +53,12 @@ struct cfuse {
 	int nt_running, nt_stop, nt_wake;
 	u64 nt_req, nt_done; /* wake-ups asked for, and served */
 	u64 nt_sent;       /* invalidations sent (for the log) */
+	/* The end: everything written, the image released (the kernel's
+	 * FUSE_DESTROY of a fuseblk mount waits for it, so umount returns
+	 * only then; otherwise main calls it once the loop ended).  The
+	 * lock keeps forgets still in flight off the unmounted library. */
+	void (*teardown)(struct cfuse *cf);
+	pthread_rwlock_t down_lock;
 };
 
 extern const struct fuse_lowlevel_ops cfuse_ops;

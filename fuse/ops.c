@@ -196,9 +196,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_destroy(void *userdata)
 {
-	/* Nothing: main() calls cfs_unmount() after the session loop ends,
-	 * whichever way it ended (unmount, signal, or error). */
-	(void)userdata;
+	struct cfuse *cf = userdata;
+
+	/* The kernel sends FUSE_DESTROY at the unmount of a fuseblk mount
+	 * and waits for the reply: write everything and release the image
+	 * now, so that umount returns with the image free.  (Otherwise
+	 * libfuse calls this after the loop, when main has done it.) */
+	if (cf->teardown)
+		cf->teardown(cf);
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -241,22 +246,32 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_entry(req, &a);
 }
 
+/* Forgets are sent without waiting for an answer, and one may still be
+ * running when FUSE_DESTROY tears the library down: under down_lock,
+ * and nothing once it is gone. */
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	if (!CFUSE_IS_CTL(ino))
-		cfs_forget(FS(req), ino, nlookup);
+	struct cfuse *cf = CF(req);
+
+	pthread_rwlock_rdlock(&cf->down_lock);
+	if (cf->fs && !CFUSE_IS_CTL(ino))
+		cfs_forget(cf->fs, ino, nlookup);
+	pthread_rwlock_unlock(&cf->down_lock);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count,
 			    struct fuse_forget_data *forgets)
 {
+	struct cfuse *cf = CF(req);
 	size_t i;
 
-	for (i = 0; i < count; i++)
+	pthread_rwlock_rdlock(&cf->down_lock);
+	for (i = 0; i < count && cf->fs; i++)
 		if (!CFUSE_IS_CTL(forgets[i].ino))
-			cfs_forget(FS(req), forgets[i].ino,
+			cfs_forget(cf->fs, forgets[i].ino,
 				   forgets[i].nlookup);
+	pthread_rwlock_unlock(&cf->down_lock);
 	fuse_reply_none(req);
 }
 

@@ -905,7 +905,8 @@ static void unescape(char *s)
 
 static int is_chunkfs_type(const char *t)
 {
-	return !strcmp(t, "fuse.chunkfs") || !strcmp(t, "chunkfs");
+	return !strcmp(t, "fuse.chunkfs") || !strcmp(t, "fuseblk.chunkfs") ||
+	       !strcmp(t, "chunkfs");
 }
 
 /* The chunkfs mounts of /proc/self/mounts (the last of a stacked mount

@@ -27,7 +27,7 @@ done
 mkdir "$D/mnt"
 PATH="$D/usr/local/bin:$PATH" "$D/sbin/mount.fuse.chunkfs" "$D/img" "$D/mnt" -o rw,noatime
 mountpoint -q "$D/mnt" || { echo "FAIL: helper did not mount"; exit 1; }
-grep -q "$D/mnt fuse.chunkfs" /proc/self/mounts || { echo "FAIL: not a fuse.chunkfs mount"; exit 1; }
+grep -q "$D/mnt fuse\(blk\)\?.chunkfs" /proc/self/mounts || { echo "FAIL: not a fuse.chunkfs mount"; exit 1; }
 echo hi > "$D/mnt/f"
 fusermount3 -u "$D/mnt"
 # the daemon releases the image lock only when it has written everything
