@@ -321,26 +321,11 @@ static void bar_finish(struct run *R)
 
 static void print_problem(const struct unit *u, const struct problem *p)
 {
-	const struct cfs_problem_desc *d = cfs_problem(p->code);
+	char line[1024];
 
-	if (u->is_super)
-		printf("superblock: ");
-	else
-		printf("chunk %u: ", p->chunk);
-	if (p->ino)
-		printf("inode %llu (%llu:%llu)%s", (unsigned long long)p->ino,
-		       (unsigned long long)(p->ino >> 32),
-		       (unsigned long long)(p->ino & 0xffffffffu),
-		       p->blk ? ", " : ": ");
-	if (p->blk)
-		printf("block %llu: ", (unsigned long long)p->blk);
-	if (d)
-		printf("%s", d->desc);
-	else
-		printf("unknown problem %u", p->code);
-	if (p->detail)
-		printf(" [%s]", p->detail);
-	printf(" -- %s\n", p->fixed ? "fixed" : "not fixed");
+	cfs_problem_line(line, sizeof(line), u->is_super, p->chunk, p->ino,
+			 p->blk, p->code, p->detail, p->fixed, NULL);
+	printf("%s\n", line);
 }
 
 /* Preen (boot time, fsck -A) prints only the chunks with something to

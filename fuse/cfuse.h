@@ -85,8 +85,5 @@ void cfuse_events_release(struct cfuse *cf, struct fuse_file_info *fi);
 void cfuse_events_read(fuse_req_t req, size_t size, struct fuse_file_info *fi);
 void cfuse_events_poll(fuse_req_t req, struct fuse_file_info *fi,
 		       struct fuse_pollhandle *ph);
-int cfuse_event_line(const struct chunkfs_event *e, char *buf, size_t size);
-const char *cfuse_sev_name(u32 sev, char *buf, size_t size);
-const char *cfuse_code_name(u32 code, char *buf, size_t size);
 
 #endif

@@ -20,13 +20,7 @@ HELPER=$REPO/fuse/mount.fuse.chunkfs
 export CHUNKFS_FUSE="$CFS_BIN/chunkfs-fuse"
 
 SB=/sbin/mount.fuse.chunkfs
-if [ -e "$SB" ] || [ -L "$SB" ]; then
-	cp -a "$SB" "$T/saved-sbin-helper" || fail "cannot save the existing $SB"
-	add_cleanup "cp -a '$T/saved-sbin-helper' '$SB'"
-else
-	add_cleanup "rm -f '$SB'"
-fi
-install -m 755 "$HELPER" "$SB" || fail "cannot install $SB"
+install_sbin_helper "$HELPER" "$SB"
 add_cleanup "mountpoint -q '$MNT' && umount '$MNT'"
 
 # ---- (a) ----
