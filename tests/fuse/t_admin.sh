@@ -13,6 +13,11 @@
 #       chunkfs (a temporary fstab through FSTAB_FILE, the checkers found
 #       in PATH as `make install` lays them out): fsck -A -p checks
 #       (0 clean, 1 corrected, 4 needs a person), fsck MOUNTPOINT too.
+#   (e) on 300 chunks: a full scrub's 300 "clean" events do not push the
+#       warnings and problem events of a damaged chunk out; status -x is
+#       one line when healthy, else UUID, label and the chunk; Prometheus
+#       metrics; a scrub refused to a user claims nothing; events --follow
+#       lets umount through and exits 1 when the filesystem goes.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || fail "needs root (mount(8), fuseblk, loop devices)"
 FSCK=$CFS_BIN/fsck.chunkfs
@@ -134,4 +139,62 @@ runfsck 1 -f -y "$MNT"
 # the kernel module's type
 printf '%s %s chunkfs defaults,noauto 0 2\n' "$IMG" "$MNT" >"$T/fstab"
 runfsck 0 -A -f -p
+# ---- (e) ----
+note "(e) alerts last, events --follow keeps nothing busy, status -x, Prometheus"
+IMG2=$T/big
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M -L admin-test "$IMG2" 1200M || fail "mkfs of 300 chunks"
+"$CFS_BIN/chunkfs" inject "$IMG2" --chunk 7 --what inode --seed 1 >/dev/null || fail "inject"
+mount -t fuse.chunkfs -o allow_other "$IMG2" "$MNT" || fail "(e) mount"
+"$CFS_BIN/chunkfs" status -x "$MNT" >"$T/x.out" || fail "(e) status -x"
+cat "$T/x.out"
+[ "$(wc -l <"$T/x.out")" = 1 ] && grep -q "all 300 chunks healthy" "$T/x.out" ||
+	fail "(e) status -x of a healthy filesystem is not one line"
+# a check-only scrub of the damaged chunk: warnings, then a full scrub of
+# 300 chunks (300 'scrubbed: clean' events, more than a ring holds)
+"$CFS_BIN/chunkfs" scrub "$MNT" --chunk 7 >"$T/s.out" 2>&1
+[ $? = 4 ] || { cat "$T/s.out"; fail "(e) scrub of the damaged chunk: problems left expected"; }
+"$CFS_BIN/chunkfs" scrub "$MNT" >"$T/s.out" 2>&1
+grep -q "300 of 300 chunks scrubbed" "$T/s.out" || { cat "$T/s.out"; fail "(e) full scrub"; }
+"$CFS_BIN/chunkfs" events "$MNT" >"$T/ev.out" || fail "(e) events"
+grep -q "problems .*chunk 7 scrubbed: [0-9]* problems found (check only)" "$T/ev.out" ||
+	{ tail -5 "$T/ev.out"; fail "(e) the warning of chunk 7 was pushed out by 'clean' events"; }
+grep -q "problem .*chunk 7: inode_bad .* -- not fixed" "$T/ev.out" ||
+	fail "(e) the problem events of chunk 7 were pushed out"
+[ "$(grep -c "scrubbed .*scrubbed: clean" "$T/ev.out")" -gt 250 ] ||
+	fail "(e) the routine events are not kept beside them"
+"$CFS_BIN/chunkfs" status -x "$MNT" >"$T/x.out"
+cat "$T/x.out"
+grep -q "1 of 300 chunks not healthy" "$T/x.out" && grep -q "label: 'admin-test'" "$T/x.out" &&
+	grep -q "UUID: [0-9a-f-]\{36\}" "$T/x.out" && grep -q "^ *7  suspect" "$T/x.out" ||
+	fail "(e) status -x does not name the suspect chunk, UUID and label"
+[ "$(grep -c '^ *[0-9][0-9]*  [a-z]' "$T/x.out")" = 1 ] || fail "(e) status -x lists healthy chunks"
+"$CFS_BIN/chunkfs" status --prometheus "$MNT" >"$T/prom" || fail "(e) --prometheus"
+grep -q '^chunkfs_chunks{uuid="[0-9a-f-]*",label="admin-test",mountpoint="'"$MNT"'",state="suspect"} 1$' "$T/prom" &&
+	grep -q 'state="clean"} 299$' "$T/prom" &&
+	grep -q '^chunkfs_errors_total{.*kind="found"} [0-9]*$' "$T/prom" &&
+	grep -q '^chunkfs_last_scrub_timestamp_seconds{.*} [1-9][0-9]*$' "$T/prom" ||
+	{ cat "$T/prom"; fail "(e) Prometheus metrics"; }
+# every line is a comment or "name{labels} value"
+grep -v '^#' "$T/prom" | grep -v '^chunkfs_[a-z_]*{[^}]*} [0-9]*$' && fail "(e) a malformed metric line"
+# not root: the scrub is refused and says so, and claims nothing
+setpriv --reuid=$NOBODY_UID --regid=$NOBODY_GID --clear-groups \
+	"$CFS_BIN/chunkfs" scrub "$MNT" --chunk 0 >"$T/o" 2>&1
+st=$?
+cat "$T/o"
+[ "$st" = 8 ] && grep -q "Operation not permitted" "$T/o" || fail "(e) scrub as nobody: exit $st"
+grep -q "scrubbed" "$T/o" && fail "(e) a refused scrub claims it scrubbed something"
+# events --follow: umount works while it runs, and it exits 1 then
+"$CFS_BIN/chunkfs" events "$MNT" --follow >"$T/follow.out" 2>&1 &
+FPID=$!
+sleep 1
+kill -0 "$FPID" 2>/dev/null || { cat "$T/follow.out"; fail "(e) events --follow exited early"; }
+umount "$MNT" || fail "(e) umount while events --follow runs (the mount is kept busy)"
+n=0
+while kill -0 "$FPID" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+kill -0 "$FPID" 2>/dev/null && { kill "$FPID"; fail "(e) events --follow still runs after the umount"; }
+wait "$FPID"
+st=$?
+cat "$T/follow.out"
+[ "$st" = 1 ] || fail "(e) events --follow exited $st when the filesystem went away, not 1"
+grep -q "went away" "$T/follow.out" || fail "(e) events --follow does not say why it stopped"
 echo "PASS: t_admin"
