@@ -151,7 +151,7 @@ static void conf_defaults(struct conf *c)
 	snprintf(c->state, sizeof(c->state), "%s",
 		 "/var/lib/chunkfs-scrubd/state");
 	snprintf(c->pidfile, sizeof(c->pidfile), "%s",
-		 "/run/chunkfs-scrubd.pid");
+		 "/run/chunkfs-scrubd/chunkfs-scrubd.pid");
 	c->fg_threshold = 4 << 20;
 	c->fg_window = 1;
 	c->fg_max_wait = 600;
