@@ -129,7 +129,7 @@ demo: deps
 # only: links fsck.chunkfs (the kernel module's type) and
 # fsck.fuse.chunkfs (fstab lines of type fuse.chunkfs) go there too.
 MOUNT_HELPER_DIR ?= /sbin
-FSCK_HELPER_DIR ?= /sbin
+FSCK_HELPER_DIR ?= $(MOUNT_HELPER_DIR)
 MAN8 := $(wildcard docs/man/*.8)
 SYSCONFDIR ?= /etc
 SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
