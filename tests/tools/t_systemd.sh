@@ -6,6 +6,8 @@
 #     the template instances resolve);
 #   - systemd-analyze security: every scrub service's exposure under 5.0;
 #   - CPUSchedulingPolicy=idle, a weekly timer with a randomized delay;
+#   - boot: systemd-fstab-generator orders systemd-fsck before the mount of
+#     a fuse.chunkfs LABEL= line once fsck.fuse.chunkfs is installed;
 #   - the failure hook: chunkfs-scrub-fail runs the configured command
 #     with the report, mails it when a mailer exists, says so and exits 1
 #     when neither;
@@ -73,6 +75,26 @@ for t in chunkfs-scrub-all.timer chunkfs-scrub@.timer; do
 		fail "$t: not weekly: $cal ($n)"
 	grep -q '^RandomizedDelaySec=[1-9]' "$U/$t" || fail "$t: no randomized delay"
 done
+
+# ---- boot: systemd-fstab-generator orders a check before the mount of
+# a fuse.chunkfs line with a pass number when fsck.fuse.chunkfs is there
+# (systemd-fsck then runs fsck(8), which runs it) ----
+GEN=/lib/systemd/system-generators/systemd-fstab-generator
+if [ -x "$GEN" ]; then
+	mkdir -p "$W/gen1" "$W/gen2"
+	printf 'LABEL=data /srv/data fuse.chunkfs defaults,nofail 0 2\n' >"$W/fstab"
+	SYSTEMD_FSTAB=$W/fstab PATH="$D/sbin:$PATH" "$GEN" "$W/gen1" "$W/gen1" "$W/gen1" 2>"$W/out" ||
+		{ cat "$W/out"; fail "systemd-fstab-generator"; }
+	grep -q '^Requires=systemd-fsck@dev-disk-by\\x2dlabel-data.service$' "$W/gen1/srv-data.mount" &&
+		ok "boot: the mount of a LABEL= fuse.chunkfs line waits for systemd-fsck" ||
+		{ cat "$W/gen1/srv-data.mount"; fail "boot: no systemd-fsck before the mount"; }
+	# (without the link no check would be ordered: what issue 17 found)
+	SYSTEMD_FSTAB=$W/fstab PATH=/usr/bin:/bin "$GEN" "$W/gen2" "$W/gen2" "$W/gen2" 2>/dev/null
+	grep -q 'systemd-fsck' "$W/gen2/srv-data.mount" &&
+		fail "boot: a check ordered without fsck.fuse.chunkfs (the test proves nothing)"
+else
+	fail "no $GEN (systemd, tests/deps.sh)"
+fi
 
 # ---- the failure hook ----
 FAILB=$D/usr/sbin/chunkfs-scrub-fail
