@@ -119,27 +119,22 @@ ask() { # ANSWER: mkfs.chunkfs on a pty, answering ANSWER; prints the status
 	python3 - "$MKFS" "$F" "$1" <<'EOF'
 import os, pty, sys, time
 mkfs, dev, ans = sys.argv[1:4]
+def read_until(fd, out, stop):
+    while stop is None or stop not in out:
+        try:
+            d = os.read(fd, 1024)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    return out
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(mkfs, [mkfs, "-q", dev])
-out = b""
-while b"Proceed anyway? (y,N)" not in out:
-    try:
-        d = os.read(fd, 1024)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
+out = read_until(fd, b"", b"Proceed anyway? (y,N)")
 os.write(fd, ans.encode() + b"\n")
-while True:
-    try:
-        d = os.read(fd, 1024)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
+out = read_until(fd, out, None)
 _, st = os.waitpid(pid, 0)
 sys.stderr.write(out.decode(errors="replace"))
 print(os.waitstatus_to_exitcode(st))
