@@ -56,6 +56,9 @@ struct cfs_check_result {
 	u32 peers;            /* peer chunks visited by the cross pass */
 	u32 lost_found;       /* inodes moved to lost+found */
 	int fatal;            /* the chunk could not be checked at all */
+	int halted;           /* preen stopped at a problem that needs a
+			       * decision (CFS_FIX_ASK): nothing after it was
+			       * checked or repaired */
 	/* peer chunks holding a broken forward link into this chunk, which
 	 * only their own check can cut (fsck checks them next) */
 	u32 nrecheck;

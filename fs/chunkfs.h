@@ -112,6 +112,11 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		   struct cfs_geom *geom_out, const char **why);
 int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o);
 
+/* The superblock, read and verified without mounting (the primary, else
+ * its copy; *blk says which): for probes (udev, mount helpers) and offline
+ * tuning.  -EUCLEAN when neither copy is a chunkfs superblock. */
+int cfs_read_super(struct cfs_bdev *dev, struct cfs_super *out, u64 *blk);
+
 /* ---- mount ---- */
 /* On failure *why (if not NULL) points to a static message. */
 int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,

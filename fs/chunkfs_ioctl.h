@@ -109,7 +109,13 @@ struct chunkfs_health {
 #define CHUNKFS_E_JOURNAL 10      /* error: a chunk's journal not replayed */
 #define CHUNKFS_E_PROBLEMS 11     /* warning: scrub found problems, not
 				   * repaired (check-only scrub) */
-#define CHUNKFS_E_CORRECTED 12    /* warning: a bad copy of a block was found
+#define CHUNKFS_E_PROBLEM 12      /* one problem a scrub found: warning if
+				   * fixed, error if not; `problem` is the
+				   * checker's code (docs/PROBLEMS.md), the
+				   * message "chunk K: NAME[ block B][
+				   * [DETAIL]] -- fixed|not fixed" (sent
+				   * before the scrub's summary event) */
+#define CHUNKFS_E_CORRECTED 13    /* warning: a bad copy of a block was found
 				   * and rewritten from the good one (format
 				   * v2): nothing is wrong any more */
 #define CHUNKFS_NO_CHUNK 0xffffffffu
@@ -122,7 +128,7 @@ struct chunkfs_event {
 	u32 chunk;            /* CHUNKFS_NO_CHUNK if none */
 	u64 ino;              /* 0 if none */
 	u32 count;            /* identical events folded into this one */
-	u32 reserved;
+	u32 problem;          /* CHUNKFS_E_PROBLEM: the problem code; else 0 */
 	char msg[96];         /* one line, NUL-terminated */
 };
 #define CHUNKFS_EVENTS_MAX 64

@@ -127,7 +127,10 @@ struct cfs_fs {
 	u8 *jmap;             /* the superblock's journal map (bs - 512) */
 	struct cfs_journal_stats jstat;
 	/* health events (events.c) */
-	struct chunkfs_event *ev;  /* ring */
+	/* events: two rings, so that routine news (a chunk scrubbed clean)
+	 * never pushes out errors, warnings and repairs (events.c) */
+	struct chunkfs_event *ev;  /* rings: CFS_EVENT_RINGS x CFS_EVENT_RING */
+	u64 ev_n[2];              /* events ever put in each ring */
 	u64 ev_seq;               /* seq of the newest event */
 	void (*ev_hook)(void *ctx, const struct chunkfs_event *e);
 	void *ev_ctx;
@@ -276,6 +279,9 @@ void scrub_wait_unfrozen(struct cfs_fs *fs, u64 ino_a, u64 ino_b);
 int events_init(struct cfs_fs *fs);
 void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
 	      const char *msg);
+/* The same, with the checker's problem code (CHUNKFS_E_PROBLEM). */
+void fs_event_problem(struct cfs_fs *fs, u32 severity, u32 chunk, u64 ino,
+		      u32 problem, const char *msg);
 void events_free_check(struct cfs_fs *fs); /* journal.c */
 /* errors=remount-ro after a suspect chunk: commit what there is, then
  * read-only (scrub.c; at the end of an operation, under the lock). */

@@ -104,6 +104,75 @@ static u32 chunk_of_blk(struct cfs_fs *fs, u64 blk)
 }
 
 /*
+ * What a pass found, problem by problem (the checker's reports), for the
+ * events that tell a scrub's caller and the log what was found and what
+ * was repaired.  The first PLOG_MAX are kept, the rest counted.
+ */
+#define PLOG_MAX 64
+struct plog {
+	u32 n, more;
+	struct {
+		u32 code;
+		u8 fixed;
+		u64 ino, blk;
+		char detail[48];
+	} p[PLOG_MAX];
+};
+
+static void plog_cb(void *ctx, const struct cfs_problem_report *r)
+{
+	struct plog *l = ctx;
+
+	/* a failed repair undoes the "fixed" of the problem before it */
+	if (r->code == CFS_PROBLEM_FIX_FAILED && l->n && !l->more)
+		l->p[l->n - 1].fixed = 0;
+	if (l->n == PLOG_MAX) {
+		l->more++;
+		return;
+	}
+	l->p[l->n].code = r->code;
+	l->p[l->n].fixed = r->fixed != 0;
+	l->p[l->n].ino = r->ino;
+	l->p[l->n].blk = r->blk;
+	cfs_format(l->p[l->n].detail, sizeof(l->p[l->n].detail), "%s",
+		   r->detail ? r->detail : "");
+	l->n++;
+}
+
+/* One event per problem of the accepted pass (under the lock), before
+ * the scrub's summary; and the names of what it found, for the summary. */
+static void plog_events(struct cfs_fs *fs, u32 k, const struct plog *l,
+			char *names, u32 size)
+{
+	u32 i, j, o = 0;
+
+	names[0] = 0;
+	for (i = 0; l && i < l->n; i++) {
+		const struct cfs_problem_desc *d = cfs_problem(l->p[i].code);
+		const char *name = d ? d->name : "unknown";
+		char msg[96], blk[32] = "", det[56] = "";
+
+		if (l->p[i].blk)
+			cfs_format(blk, sizeof(blk), " block %llu",
+				   (unsigned long long)l->p[i].blk);
+		if (l->p[i].detail[0])
+			cfs_format(det, sizeof(det), " [%s]", l->p[i].detail);
+		cfs_format(msg, sizeof(msg), "chunk %u: %s%s%s -- %s", k, name,
+			   blk, det, l->p[i].fixed ? "fixed" : "not fixed");
+		fs_event_problem(fs, l->p[i].fixed ? CHUNKFS_EV_WARNING :
+				 CHUNKFS_EV_ERROR, k, l->p[i].ino,
+				 l->p[i].code, msg);
+		for (j = 0; j < i && l->p[j].code != l->p[i].code; j++)
+			;
+		if (j == i && o + cfs_strnlen(name, 64) + 3 < size)
+			o += cfs_format(names + o, size - o, "%s%s",
+					o ? ", " : "", name);
+	}
+	if (l && l->more)
+		cfs_format(names + o, size - o, "%s...", o ? ", " : "");
+}
+
+/*
  * A private pass: fsck's check of chunk k (and, with CFS_CHECK_FIXALL,
  * its repair) on a private instance of the filesystem over a shadow of
  * the device (shadow.c), without the filesystem lock: operations go on.
@@ -113,7 +182,7 @@ static u32 chunk_of_blk(struct cfs_fs *fs, u64 blk)
  */
 static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
 			struct cfs_shadow **out, struct cfs_check_result *r,
-			u64 *reads)
+			u64 *reads, struct plog *pl)
 {
 	struct cfs_shadow *sh = shadow_new(fs->dev, fs->bs, fs->bshift, k,
 					   fs->metagen);
@@ -139,7 +208,9 @@ static int private_pass(struct cfs_fs *fs, u32 k, u32 mode,
 	}
 	shadow_capture(sh);
 	priv->shadow = sh;
-	err = cfs_check_chunk(priv, k, mode, NULL, NULL, r);
+	if (pl)
+		pl->n = pl->more = 0;
+	err = cfs_check_chunk(priv, k, mode, pl ? plog_cb : NULL, pl, r);
 	*reads += priv->nreads;
 	if (cfs_unmount(priv) && !err)
 		err = -CFS_EIO;
@@ -533,15 +604,17 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 /* Fill s from a check's result and send the scrub's event. */
 static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
 			 struct chunkfs_scrub *s, int repair, int fixmode,
-			 const struct cfs_check_result *res, int err)
+			 const struct cfs_check_result *res, int err,
+			 const struct plog *pl)
 {
-	char msg[96];
+	char msg[96], names[64];
 
 	s->found = res->found;
 	s->fixed = res->fixed;
 	s->corrected = res->corrected;
 	s->lost_found = res->lost_found;
 	s->peers = res->peers;
+	plog_events(fs, s->chunk, err ? NULL : pl, names, sizeof(names));
 	if (!err && res->corrected && repair) {
 		cfs_format(msg, sizeof(msg), "chunk %u: %u bad block copies "
 			   "rewritten from their good copies", s->chunk,
@@ -567,8 +640,8 @@ static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
 		}
 		if (res->found)
 			cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u "
-				   "problems found (check only)", s->chunk,
-				   res->found);
+				   "problems found (check only): %s", s->chunk,
+				   res->found, names);
 		else
 			cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u "
 				   "bad block copies (check only)", s->chunk,
@@ -584,13 +657,13 @@ static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
 			 msg);
 	} else if (res->fixed == res->found) {
 		cfs_format(msg, sizeof(msg), "chunk %u repaired: %u problems "
-			   "fixed", s->chunk, res->fixed);
+			   "fixed: %s", s->chunk, res->fixed, names);
 		fs_event(fs, CHUNKFS_EV_INFO, CHUNKFS_E_REPAIRED, s->chunk, 0,
 			 msg);
 	} else {
 		cfs_format(msg, sizeof(msg), "chunk %u could not be repaired: "
-			   "%u of %u problems fixed", s->chunk, res->fixed,
-			   res->found);
+			   "%u of %u problems fixed: %s", s->chunk, res->fixed,
+			   res->found, names);
 		fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_UNREPAIRED, s->chunk,
 			 0, msg);
 	}
@@ -606,7 +679,8 @@ static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
  * from it; the peers' link indexes are read live, through the cache.
  */
 static int scrub_locked(struct cfs_fs *fs, struct cfs_chunk *ch, u32 k,
-			int repair, struct cfs_check_result *res)
+			int repair, struct cfs_check_result *res,
+			struct plog *pl)
 {
 	int err = journal_commit(fs, 0);
 
@@ -618,8 +692,11 @@ static int scrub_locked(struct cfs_fs *fs, struct cfs_chunk *ch, u32 k,
 	/* the checker reaches inodes through the inode cache: it must see
 	 * the disk's copies too (they equal the cache's, unless damaged) */
 	reload_inodes(fs, NULL, k);
+	if (pl)
+		pl->n = pl->more = 0;
 	err = check_chunk_locked(fs, k, repair ? CFS_CHECK_FIXALL :
-				 CFS_CHECK_NOFIX, NULL, NULL, res);
+				 CFS_CHECK_NOFIX, pl ? plog_cb : NULL, pl,
+				 res);
 	fs->checking = 0;
 	if (repair) {
 		int e = journal_commit(fs, 0);
@@ -672,6 +749,7 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 	struct cfs_check_result res;
 	struct cfs_shadow *sh;
 	struct cfs_chunk *ch;
+	struct plog *pl = host_alloc(sizeof(*pl)); /* (none: no details) */
 	int repair = !!(s->flags & CHUNKFS_SCRUB_REPAIR), err = 0, done = 0;
 	u32 mode = CFS_CHECK_NOFIX, stale = 0, peers[8] = { 0 };
 	s64 t0s, tls;
@@ -686,8 +764,10 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 	ch = chunk_get(fs, s->chunk);
 	err = !ch ? -CFS_EINVAL : repair && fs->rdonly ? -CFS_EROFS : 0;
 	host_mutex_unlock(fs->lock);
-	if (err)
+	if (err) {
+		host_free(pl);
 		return err;
+	}
 	/* (a mount without the journal writes in place at any time: no
 	 * private pass could trust what it reads) */
 	while (!done && stale < SCRUB_PASSES && (fs->journal || fs->rdonly)) {
@@ -706,7 +786,7 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 		if (!err) {
 			s->passes++;
 			err = private_pass(fs, s->chunk, mode, &sh, &res,
-					   &s->blocks_read);
+					   &s->blocks_read, pl);
 		}
 		if (err) { /* could not run there (a damaged header): locked */
 			err = 0;
@@ -739,7 +819,7 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 					ch->repair_pending = 0;
 				}
 				scrub_report(fs, ch, s, repair, fix, &res,
-					     err);
+					     err, pl);
 				done = 1;
 			}
 		}
@@ -755,15 +835,16 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 		host_now(&tls, &tln);
 		host_mutex_lock(fs->lock);
 		r0 = fs->nreads;
-		err = scrub_locked(fs, ch, s->chunk, repair, &res);
+		err = scrub_locked(fs, ch, s->chunk, repair, &res, pl);
 		s->blocks_read += fs->nreads - r0;
-		scrub_report(fs, ch, s, repair, repair, &res, err);
+		scrub_report(fs, ch, s, repair, repair, &res, err, pl);
 		s->flags |= CHUNKFS_SCRUB_LOCKED;
 		s->locked_ns += ns_since(tls, tln);
 		host_mutex_unlock(fs->lock);
 	}
 	*out = res;
 	s->duration_ns = ns_since(t0s, t0n);
+	host_free(pl);
 	return err;
 }
 

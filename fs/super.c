@@ -577,26 +577,44 @@ static int geom_sane(const struct cfs_geom *g, u64 devsize, const char **why)
 }
 
 /* Try the superblock at block `blk` for every possible block size. */
-static int read_super_at(struct cfs_fs *fs, u64 blk, u8 *buf)
+static int read_super_at(struct cfs_bdev *dev, u64 blk, u8 *buf,
+			 struct cfs_super *out)
 {
 	u32 bs;
 
 	for (bs = CFS_MIN_BLOCK_SIZE; bs <= CFS_MAX_BLOCK_SIZE; bs <<= 1) {
 		struct cfs_super *s = (struct cfs_super *)buf;
 
-		if ((blk + 1) * bs > fs->dev->size)
+		if ((blk + 1) * bs > dev->size)
 			break;
-		if (fs->dev->ops->read(fs->dev, blk * bs, buf, bs))
+		if (dev->ops->read(dev, blk * bs, buf, bs))
 			continue;
 		if (s->h.magic != CFS_MAGIC_SUPER || s->g.block_size != bs ||
 		    s->h.blkno != blk || s->h.chunk != CFS_NO_CHUNK ||
 		    cfs_memcmp(s->h.uuid, s->g.uuid, 16) ||
 		    host_crc32(0, buf + 4, bs - 4) != s->h.crc)
 			continue;
-		cfs_memcpy(&fs->sb, buf, sizeof(fs->sb));
+		cfs_memcpy(out, buf, sizeof(*out));
 		return 0;
 	}
 	return -CFS_EUCLEAN;
+}
+
+int cfs_read_super(struct cfs_bdev *dev, struct cfs_super *out, u64 *blk)
+{
+	u8 *buf = host_alloc(CFS_MAX_BLOCK_SIZE);
+	int err;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	*blk = CFS_SB_BLOCK;
+	err = read_super_at(dev, CFS_SB_BLOCK, buf, out);
+	if (err) {
+		*blk = CFS_SB2_BLOCK;
+		err = read_super_at(dev, CFS_SB2_BLOCK, buf, out);
+	}
+	host_free(buf);
+	return err;
 }
 
 static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
@@ -881,7 +899,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	 * 16.1), the other stale (rewritten by the mount's superblock
 	 * write) */
 	copy = host_alloc(CFS_MAX_BLOCK_SIZE);
-	if (!copy || read_super_at(fs, CFS_SB2_BLOCK, copy)) {
+	if (!copy || read_super_at(dev, CFS_SB2_BLOCK, copy, &fs->sb)) {
 		fs->sb_bad |= 2;
 		host_free(copy);
 		copy = NULL;
@@ -889,7 +907,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 		cg = fs->sb.commit_group;
 		mc = fs->sb.mount_count;
 	}
-	err = read_super_at(fs, CFS_SB_BLOCK, buf);
+	err = read_super_at(dev, CFS_SB_BLOCK, buf, &fs->sb);
 	if (!err && copy && (fs->sb.commit_group < cg ||
 			     (fs->sb.commit_group == cg &&
 			      fs->sb.mount_count < mc))) {
@@ -902,14 +920,13 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	} else if (!err && copy &&
 		   (fs->sb.g.feat_incompat & CFS_FEAT_INCOMPAT_METAGEN) &&
 		   (fs->sb.commit_group > cg ||
-				    (fs->sb.commit_group == cg &&
-				     fs->sb.mount_count > mc))) {
+		    (fs->sb.commit_group == cg && fs->sb.mount_count > mc))) {
 		fs->sb_bad |= 16; /* the copy is the older one */
 	}
 	host_free(copy);
 	if (err) {
 		fs->sb_bad |= 1;
-		err = read_super_at(fs, CFS_SB2_BLOCK, buf);
+		err = read_super_at(dev, CFS_SB2_BLOCK, buf, &fs->sb);
 		if (!err && !checking)
 			host_log(CFS_LOG_WARN,
 				 "primary superblock bad; using its copy");
@@ -938,7 +955,10 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	}
 	host_free(buf);
 	if (err) {
-		*why = "no chunkfs superblock found (not a chunkfs image, or "
+		/* the checker looked for chunk headers to rebuild from too */
+		*why = checking ? "not a chunkfs filesystem (no superblock and "
+				  "no chunk header found)" :
+		       "no chunkfs superblock found (not a chunkfs image, or "
 		       "both superblock copies damaged: run fsck.chunkfs)";
 		host_free(fs->jmap);
 		host_free(fs);

@@ -346,36 +346,25 @@ static void bar_finish(struct run *R)
 
 static void print_problem(const struct unit *u, const struct problem *p)
 {
-	const struct cfs_problem_desc *d = cfs_problem(p->code);
+	char line[1024];
 
-	if (u->is_super)
-		printf("superblock: ");
-	else
-		printf("chunk %u: ", p->chunk);
-	if (p->ino)
-		printf("inode %llu (%llu:%llu)%s", (unsigned long long)p->ino,
-		       (unsigned long long)(p->ino >> 32),
-		       (unsigned long long)(p->ino & 0xffffffffu),
-		       p->blk ? ", " : ": ");
-	if (p->blk)
-		printf("block %llu: ", (unsigned long long)p->blk);
-	if (d)
-		printf("%s", d->desc);
-	else
-		printf("unknown problem %u", p->code);
-	if (p->detail)
-		printf(" [%s]", p->detail);
-	if (p->code == CFS_PROBLEM_COPY_BAD)
-		printf(" -- %s\n", p->fixed ? "healed" :
-		       "not healed (read-only)");
-	else
-		printf(" -- %s\n", p->fixed ? "fixed" : "not fixed");
+	cfs_problem_line(line, sizeof(line), u->is_super, p->chunk, p->ino,
+			 p->blk, p->code, p->detail, p->fixed, NULL);
+	printf("%s\n", line);
 }
+
+/* Preen (boot time, fsck -A) prints only the chunks with something to
+ * say, as e2fsck -p does: a filesystem of 512 clean chunks is one line. */
+static int quiet_clean;
 
 static void print_unit(const struct unit *u)
 {
 	u32 found = unit_found(u), fixed = unit_fixed(u);
 	size_t i;
+
+	if (quiet_clean && !u->is_super && !found && !unit_incomplete(u) &&
+	    u->recheck_of < 0)
+		return;
 
 	for (i = 0; i < u->np; i++)
 		print_problem(u, &u->p[i]);
@@ -395,6 +384,10 @@ static void print_unit(const struct unit *u)
 	if (unit_incomplete(u))
 		printf("chunk %u: check stopped before the end: %s\n", u->chunk,
 		       u->err < 0 ? cfs_strerror(u->err) : "too damaged");
+	else if (u->res.halted)
+		printf("chunk %u: preen stopped at the problem above, which "
+		       "needs a decision; nothing after it was checked or "
+		       "repaired\n", u->chunk);
 	printf("chunk %u: checked in %.3f s, %u %s, %u fixed", u->chunk,
 	       u->time_s, found, plural(found, "problem", "problems"), fixed);
 	if (unit_copies(u))
@@ -661,9 +654,10 @@ static void json_report(const struct run *R, u32 found, u32 fixed, int code,
 		first = 0;
 		json_problems(u);
 		printf(",\"found\":%u,\"fixed\":%u,\"time_s\":%.6f,\"peers\":%u,"
-		       "\"fatal\":%s,\"error\":", unit_found(u), unit_fixed(u),
-		       u->time_s, u->res.peers,
-		       unit_incomplete(u) ? "true" : "false");
+		       "\"fatal\":%s,\"halted\":%s,\"error\":", unit_found(u),
+		       unit_fixed(u), u->time_s, u->res.peers,
+		       unit_incomplete(u) ? "true" : "false",
+		       u->res.halted ? "true" : "false");
 		json_str(u->err < 0 ? cfs_strerror(u->err) : NULL);
 		putchar('}');
 	}
@@ -825,6 +819,7 @@ int main(int argc, char **argv)
 	mode = opt_y ? CFS_CHECK_FIXALL : opt_p ? CFS_CHECK_PREEN :
 	       CFS_CHECK_NOFIX;
 	writes = mode != CFS_CHECK_NOFIX;
+	quiet_clean = mode == CFS_CHECK_PREEN;
 
 	/* Progress: fd 0 means stdout (e2fsck -C 0); with --json the bar
 	 * goes to stderr so that stdout stays valid JSON. */

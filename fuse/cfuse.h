@@ -53,6 +53,12 @@ struct cfuse {
 	int nt_running, nt_stop, nt_wake;
 	u64 nt_req, nt_done; /* wake-ups asked for, and served */
 	u64 nt_sent;       /* invalidations sent (for the log) */
+	/* The end: everything written, the image released (the kernel's
+	 * FUSE_DESTROY of a fuseblk mount waits for it, so umount returns
+	 * only then; otherwise main calls it once the loop ended).  The
+	 * lock keeps forgets still in flight off the unmounted library. */
+	void (*teardown)(struct cfuse *cf);
+	pthread_rwlock_t down_lock;
 };
 
 extern const struct fuse_lowlevel_ops cfuse_ops;
@@ -79,8 +85,5 @@ void cfuse_events_release(struct cfuse *cf, struct fuse_file_info *fi);
 void cfuse_events_read(fuse_req_t req, size_t size, struct fuse_file_info *fi);
 void cfuse_events_poll(fuse_req_t req, struct fuse_file_info *fi,
 		       struct fuse_pollhandle *ph);
-int cfuse_event_line(const struct chunkfs_event *e, char *buf, size_t size);
-const char *cfuse_sev_name(u32 sev, char *buf, size_t size);
-const char *cfuse_code_name(u32 code, char *buf, size_t size);
 
 #endif

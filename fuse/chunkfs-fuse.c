@@ -22,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -31,6 +34,12 @@
 #include "../fs/user/user.h"
 
 #define PROG "chunkfs-fuse"
+
+/* mount(8)'s exit codes, which its helpers share (mount(8), "RETURN
+ * CODES"): the helper mount.fuse.chunkfs runs this program. */
+#define MNT_EX_USAGE 1      /* incorrect invocation */
+#define MNT_EX_SYSERR 2     /* system error: out of memory, no loop device */
+#define MNT_EX_FAIL 32      /* mount failure */
 #ifndef CHUNKFS_FUSE_VERSION
 #define CHUNKFS_FUSE_VERSION "1.0"
 #endif
@@ -62,6 +71,7 @@ struct cf_opts {
 	int commit;   /* seconds between write-backs; 0: only at sync/unmount */
 	int have_fsname;
 	int have_subtype;
+	int blkdev;   /* -o blkdev: a fuseblk mount (umount waits for us) */
 	int errors;   /* errors=: CHUNKFS_ERRORS_* */
 	int free_warn; /* free_warn=: percent, 0 off */
 	int bad;      /* a chunkfs option with a bad value (reported) */
@@ -76,6 +86,7 @@ enum {
 	KEY_SUBTYPE,
 	KEY_ERRORS,
 	KEY_FREE_WARN,
+	KEY_BLKDEV,
 };
 
 
@@ -88,6 +99,7 @@ static const struct fuse_opt cf_opt_spec[] = {
 	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
 	FUSE_OPT_KEY("errors=", KEY_ERRORS),
 	FUSE_OPT_KEY("free_warn=", KEY_FREE_WARN),
+	FUSE_OPT_KEY("blkdev", KEY_BLKDEV),
 	{ "commit=%d", offsetof(struct cf_opts, commit), 0 },
 	FUSE_OPT_END
 };
@@ -127,6 +139,9 @@ static int cf_opt_proc(void *data, const char *arg, int key,
 		return 1;
 	case KEY_SUBTYPE:
 		o->have_subtype = 1;
+		return 1;
+	case KEY_BLKDEV:
+		o->blkdev = 1;
 		return 1;
 	case KEY_ERRORS: /* ours only: not passed on */
 		arg += strlen("errors=");
@@ -195,6 +210,14 @@ static void help(void)
 	       "    -o free_warn=PERCENT   an event when free space falls below "
 	       "PERCENT of the\n"
 	       "                           data blocks (default 5; 0: none)\n"
+	       "    -o blkdev              (root) a fuseblk mount: umount and "
+	       "fusermount3 -u\n"
+	       "                           return once everything is written "
+	       "and the image\n"
+	       "                           is released (an image file is "
+	       "attached to a loop\n"
+	       "                           device for it); mount(8)'s helper "
+	       "sets it for root\n"
 	       "    -o allow_other         let other users use the mount\n"
 	       "    -o default_permissions let the kernel check permissions\n"
 	       "\n");
@@ -205,14 +228,17 @@ static void help(void)
 /* fsname=<absolute image path>,subtype=chunkfs, so that the mount shows as
  * "IMAGE on DIR type fuse.chunkfs" and cfs_user_is_mounted(IMAGE) finds
  * it. */
-static int add_name_opts(struct fuse_args *args, const struct cf_opts *o)
+static int add_name_opts(struct fuse_args *args, const struct cf_opts *o,
+			 const char *loopdev)
 {
 	char *opts = NULL, *tmp;
 	char real[PATH_MAX];
 	const char *src = o->image;
 	int r = 0;
 
-	if (realpath(o->image, real))
+	if (loopdev)
+		src = loopdev; /* fuseblk: the kernel opens fsname */
+	else if (realpath(o->image, real))
 		src = real;
 	if (!o->have_subtype && fuse_opt_add_opt(&opts, "subtype=chunkfs"))
 		r = -1;
@@ -231,6 +257,60 @@ static int add_name_opts(struct fuse_args *args, const struct cf_opts *o)
 		r = -1;
 	free(opts);
 	return r;
+}
+
+/* -o blkdev on an image file: attach it to a free loop device that
+ * clears itself when its last user (the kernel's fuseblk mount) lets go.
+ * The daemon still reads and writes the image file itself (with its
+ * lock); the loop device only lets the kernel mount fuseblk, whose
+ * unmount waits for FUSE_DESTROY.  Returns an open fd of the device (its
+ * path in dev), or -errno. */
+static int loop_attach(const char *image, int ro, char *dev, size_t size)
+{
+	struct loop_config lc;
+	int ctl, img, fd = -1, tries, e = 0;
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -errno;
+	img = open(image, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (img < 0) {
+		e = -errno;
+		close(ctl);
+		return e;
+	}
+	for (tries = 0; tries < 16; tries++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+
+		if (n < 0) {
+			e = -errno;
+			break;
+		}
+		snprintf(dev, size, "/dev/loop%d", n);
+		fd = open(dev, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (fd < 0) {
+			e = -errno;
+			break;
+		}
+		memset(&lc, 0, sizeof(lc));
+		lc.fd = (unsigned)img;
+		lc.info.lo_flags = LO_FLAGS_AUTOCLEAR |
+				   (ro ? LO_FLAGS_READ_ONLY : 0);
+		snprintf((char *)lc.info.lo_file_name,
+			 sizeof(lc.info.lo_file_name), "%s", image);
+		if (ioctl(fd, LOOP_CONFIGURE, &lc) == 0) {
+			e = 0;
+			break;
+		}
+		e = -errno;
+		close(fd);
+		fd = -1;
+		if (e != -EBUSY)
+			break; /* EBUSY: taken by someone else meanwhile */
+	}
+	close(img); /* the loop device holds its own reference */
+	close(ctl);
+	return fd >= 0 ? fd : (e ? e : -EBUSY);
 }
 
 /* The write-back thread: every `commit` seconds, write what is dirty, as
@@ -291,6 +371,42 @@ static void commit_stop(struct committer *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
+/* What the end needs: set up by main, run once by teardown (from
+ * FUSE_DESTROY or from main). */
+static struct {
+	struct committer *cm;
+	struct cfs_bdev *dev;
+	const char *image;
+	int ro;
+	int ret;    /* the exit status so far */
+} dmn;
+
+static void teardown(struct cfuse *cf)
+{
+	int r;
+
+	pthread_rwlock_wrlock(&cf->down_lock);
+	if (!cf->fs) {
+		pthread_rwlock_unlock(&cf->down_lock);
+		return;
+	}
+	if (!dmn.ro)
+		commit_stop(dmn.cm);
+	/* the repair thread stopped, no hook: nothing runs beside us */
+	cfuse_health_stop(cf);
+	/* Every request has been answered: write everything, mark clean. */
+	r = cfs_unmount(cf->fs);
+	if (r < 0) {
+		cfuse_log(CFS_LOG_ERR, "unmounting %s: %s", dmn.image,
+			  strerror(-r));
+		dmn.ret = 1;
+	}
+	cf->fs = NULL;
+	cfs_user_close(dmn.dev); /* releases the lock */
+	dmn.dev = NULL;
+	pthread_rwlock_unlock(&cf->down_lock);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -303,8 +419,8 @@ int main(int argc, char *argv[])
 	struct cfuse cf;
 	struct stat st;
 	const char *why = NULL;
-	char err[512];
-	int ret = 1, r;
+	char err[512], loopdev[64];
+	int ret = MNT_EX_USAGE, r, loopfd = -1;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cf, 0, sizeof(cf));
@@ -312,6 +428,7 @@ int main(int argc, char *argv[])
 	o.commit = 5;
 	o.free_warn = 5;
 	memset(&copts, 0, sizeof(copts));
+	pthread_rwlock_init(&cf.down_lock, NULL);
 
 	if (fuse_opt_parse(&args, &o, cf_opt_spec, cf_opt_proc) != 0) {
 		usage(stderr);
@@ -319,10 +436,35 @@ int main(int argc, char *argv[])
 	}
 	if (o.bad)
 		goto out_args;
+	/* -o blkdev: the kernel mounts fuseblk on a block device; an image
+	 * file is attached to a loop device for it. */
+	if (o.image && o.blkdev) {
+		struct stat ist;
+
+		if (stat(o.image, &ist) != 0) {
+			fprintf(stderr, PROG ": cannot mount %s: %s\n", o.image,
+				strerror(errno));
+			ret = MNT_EX_FAIL;
+			goto out_args;
+		}
+		if (S_ISREG(ist.st_mode)) {
+			loopfd = loop_attach(o.image, o.ro, loopdev,
+					     sizeof(loopdev));
+			if (loopfd < 0) {
+				fprintf(stderr, PROG ": cannot mount %s with -o "
+					"blkdev: no loop device: %s\n", o.image,
+					strerror(-loopfd));
+				ret = MNT_EX_SYSERR;
+				goto out_args;
+			}
+		}
+	}
 	/* Name it ourselves: "subtype=chunkfs" keeps fuse_parse_cmdline
 	 * from adding a default subtype from argv[0]. */
-	if (o.image && add_name_opts(&args, &o) != 0) {
+	if (o.image && add_name_opts(&args, &o, loopfd >= 0 ? loopdev :
+				     NULL) != 0) {
 		fprintf(stderr, PROG ": out of memory\n");
+		ret = MNT_EX_SYSERR;
 		goto out_args;
 	}
 	if (fuse_parse_cmdline(&args, &copts) != 0) {
@@ -354,6 +496,7 @@ int main(int argc, char *argv[])
 		usage(stderr);
 		goto out_args;
 	}
+	ret = MNT_EX_FAIL; /* from here on, a failure is a failed mount */
 	if (stat(copts.mountpoint, &st) != 0) {
 		fprintf(stderr, PROG ": cannot mount %s on %s: %s\n", o.image,
 			copts.mountpoint, strerror(errno));
@@ -378,6 +521,7 @@ int main(int argc, char *argv[])
 	if (!se) {
 		fprintf(stderr, PROG ": cannot mount %s: bad options\n",
 			o.image);
+		ret = MNT_EX_USAGE;
 		goto out_args;
 	}
 
@@ -400,14 +544,21 @@ int main(int argc, char *argv[])
 		cf.fs = NULL;
 		goto out_dev;
 	}
+	dmn.cm = &cm;
+	dmn.dev = dev;
+	dmn.image = o.image;
+	dmn.ro = o.ro;
+	dev = NULL; /* teardown's now */
 
 	if (cfuse_health_start(&cf) != 0) {
 		fprintf(stderr, PROG ": cannot mount %s: out of resources\n",
 			o.image);
+		ret = MNT_EX_SYSERR;
 		goto out_health;
 	}
 	if (fuse_set_signal_handlers(se) != 0) {
 		fprintf(stderr, PROG ": cannot set signal handlers\n");
+		ret = MNT_EX_SYSERR;
 		goto out_health;
 	}
 	if (fuse_session_mount(se, copts.mountpoint) != 0) {
@@ -415,10 +566,17 @@ int main(int argc, char *argv[])
 			o.image, copts.mountpoint);
 		goto out_signals;
 	}
+	/* The kernel's fuseblk mount holds the loop device now; it clears
+	 * itself when the kernel lets go at the unmount. */
+	if (loopfd >= 0) {
+		close(loopfd);
+		loopfd = -1;
+	}
 
 	/* The mount is live: the parent returns 0, the child serves. */
 	if (fuse_daemonize(copts.foreground) != 0) {
 		fprintf(stderr, PROG ": cannot detach\n");
+		ret = MNT_EX_SYSERR;
 		goto out_unmount;
 	}
 	if (!copts.foreground) {
@@ -427,12 +585,14 @@ int main(int argc, char *argv[])
 		cfs_user_set_log(copts.debug ? CFS_LOG_DEBUG : CFS_LOG_WARN, 1);
 	}
 
+	ret = 1; /* the daemon's own status from here on */
 	if (cfuse_health_threads(&cf, se) != 0)
 		goto out_unmount;
 	if (o.commit < 0)
 		o.commit = 0;
 	if (!o.ro)
 		commit_start(&cm, cf.fs, o.commit);
+	cf.teardown = teardown;
 	if (copts.singlethread) {
 		r = fuse_session_loop(se);
 	} else {
@@ -451,8 +611,6 @@ int main(int argc, char *argv[])
 		r = fuse_session_loop_mt(se, lcfg);
 		fuse_loop_cfg_destroy(lcfg);
 	}
-	if (!o.ro)
-		commit_stop(&cm);
 	/* r > 0 is the signal that ended the loop: a clean stop too. */
 	if (r < 0)
 		cfuse_log(CFS_LOG_ERR, "session loop: %s", strerror(-r));
@@ -463,25 +621,28 @@ out_unmount:
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_health:
-	/* the repair thread stopped, no hook: nothing runs beside us */
-	cfuse_health_stop(&cf);
-	/* Every request has been answered: write everything, mark clean. */
-	r = cfs_unmount(cf.fs);
-	if (r < 0) {
-		cfuse_log(CFS_LOG_ERR, "unmounting %s: %s", o.image,
-			  strerror(-r));
-		ret = 1;
+	/* after a fuseblk unmount, FUSE_DESTROY did this already */
+	if (cf.fs) {
+		dmn.ret = ret;
+		teardown(&cf);
+		ret = dmn.ret;
+	} else if (dmn.ret) {
+		ret = dmn.ret;
 	}
-	cf.fs = NULL;
 out_dev:
-	cfs_user_close(dev); /* releases the lock */
+	if (dev)
+		cfs_user_close(dev); /* releases the lock */
 out_session:
+	cf.teardown = NULL;
 	fuse_session_destroy(se);
 out_args:
+	if (loopfd >= 0)
+		close(loopfd); /* not mounted: the loop device clears */
 	free(copts.mountpoint);
 	free(o.image);
 	fuse_opt_free_args(&args);
 	if (log_to_syslog)
 		closelog();
+	pthread_rwlock_destroy(&cf.down_lock);
 	return ret;
 }

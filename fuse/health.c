@@ -35,6 +35,7 @@
 
 #include "cfuse.h"
 #include "../fs/chunkfs.h"
+#include "../fs/user/user.h"
 
 /* One open `events` file handle. */
 struct evh {
@@ -43,30 +44,6 @@ struct evh {
 	struct fuse_pollhandle *ph; /* a poll() waiting (ev_lock) */
 	struct evh *prev, *next;  /* cf->handles (ev_lock) */
 };
-
-static const char *const sev_names[] = { "info", "warning", "error",
-					 "threshold" };
-static const char *const code_names[] = {
-	NULL, "checksum", "io", "suspect", "repaired", "unrepaired",
-	"scrubbed", "free-low", "free-ok", "readonly", "journal", "problems",
-};
-
-const char *cfuse_sev_name(u32 sev, char *buf, size_t size)
-{
-	if (sev < sizeof(sev_names) / sizeof(sev_names[0]))
-		return sev_names[sev];
-	snprintf(buf, size, "severity-%u", sev);
-	return buf;
-}
-
-const char *cfuse_code_name(u32 code, char *buf, size_t size)
-{
-	if (code < sizeof(code_names) / sizeof(code_names[0]) &&
-	    code_names[code])
-		return code_names[code];
-	snprintf(buf, size, "code-%u", code);
-	return buf;
-}
 
 /* ---- the event hook (called with the filesystem lock held) ---- */
 
@@ -461,31 +438,6 @@ void cfuse_events_release(struct cfuse *cf, struct fuse_file_info *fi)
 
 /* One event as a line: "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT
  * MESSAGE\n" (CHUNK and INO "-" when none).  Returns its length. */
-int cfuse_event_line(const struct chunkfs_event *e, char *buf, size_t size)
-{
-	char chunk[16], ino[24], sb[24], cb[24], msg[sizeof(e->msg)];
-	size_t i;
-
-	if (e->chunk == CHUNKFS_NO_CHUNK)
-		strcpy(chunk, "-");
-	else
-		snprintf(chunk, sizeof(chunk), "%u", e->chunk);
-	if (!e->ino)
-		strcpy(ino, "-");
-	else
-		snprintf(ino, sizeof(ino), "%llu", (unsigned long long)e->ino);
-	for (i = 0; i < sizeof(msg) - 1 && e->msg[i]; i++)
-		msg[i] = (e->msg[i] == '\n' || e->msg[i] == '\r') ? ' ' :
-			 e->msg[i];
-	msg[i] = 0;
-	return snprintf(buf, size, "%llu %lld.%09u %s %s %s %s %u %s\n",
-			(unsigned long long)e->seq, (long long)e->time_sec,
-			e->time_nsec, cfuse_sev_name(e->severity, sb,
-						     sizeof(sb)),
-			cfuse_code_name(e->code, cb, sizeof(cb)), chunk, ino,
-			e->count, msg);
-}
-
 void cfuse_events_read(fuse_req_t req, size_t size, struct fuse_file_info *fi)
 {
 	struct cfuse *cf = fuse_req_userdata(req);
@@ -521,7 +473,7 @@ void cfuse_events_read(fuse_req_t req, size_t size, struct fuse_file_info *fi)
 		if (r < 0 || !ev->count)
 			break;
 		for (i = 0; i < ev->count; i++) {
-			int n = cfuse_event_line(&ev->e[i], line,
+			int n = cfs_event_line(&ev->e[i], line,
 						 sizeof(line));
 
 			if (n < 0 || (size_t)n >= sizeof(line))

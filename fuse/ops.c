@@ -196,9 +196,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_destroy(void *userdata)
 {
-	/* Nothing: main() calls cfs_unmount() after the session loop ends,
-	 * whichever way it ended (unmount, signal, or error). */
-	(void)userdata;
+	struct cfuse *cf = userdata;
+
+	/* The kernel sends FUSE_DESTROY at the unmount of a fuseblk mount
+	 * and waits for the reply: write everything and release the image
+	 * now, so that umount returns with the image free.  (Otherwise
+	 * libfuse calls this after the loop, when main has done it.) */
+	if (cf->teardown)
+		cf->teardown(cf);
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -241,22 +246,32 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_entry(req, &a);
 }
 
+/* Forgets are sent without waiting for an answer, and one may still be
+ * running when FUSE_DESTROY tears the library down: under down_lock,
+ * and nothing once it is gone. */
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	if (!CFUSE_IS_CTL(ino))
-		cfs_forget(FS(req), ino, nlookup);
+	struct cfuse *cf = CF(req);
+
+	pthread_rwlock_rdlock(&cf->down_lock);
+	if (cf->fs && !CFUSE_IS_CTL(ino))
+		cfs_forget(cf->fs, ino, nlookup);
+	pthread_rwlock_unlock(&cf->down_lock);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count,
 			    struct fuse_forget_data *forgets)
 {
+	struct cfuse *cf = CF(req);
 	size_t i;
 
-	for (i = 0; i < count; i++)
+	pthread_rwlock_rdlock(&cf->down_lock);
+	for (i = 0; i < count && cf->fs; i++)
 		if (!CFUSE_IS_CTL(forgets[i].ino))
-			cfs_forget(FS(req), forgets[i].ino,
+			cfs_forget(cf->fs, forgets[i].ino,
 				   forgets[i].nlookup);
+	pthread_rwlock_unlock(&cf->down_lock);
 	fuse_reply_none(req);
 }
 
@@ -901,11 +916,13 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_entry_param ep;
 		struct cfs_attr a;
 		size_t need;
-		int dot = (e->len == 1 && e->name[0] == '.') ||
-			  (e->len == 2 && e->name[0] == '.' &&
-			   e->name[1] == '.');
+		/* "." and "..", and a name that cannot be looked up: no
+		 * attributes and no lookup reference */
+		int noref = (e->len == 1 && e->name[0] == '.') ||
+			    (e->len == 2 && e->name[0] == '.' &&
+			     e->name[1] == '.');
 
-		if (dot) {
+		if (noref) {
 			memset(&ep, 0, sizeof(ep));
 			ep.ino = 0; /* no attributes, no reference */
 			ep.attr.st_ino = (ino_t)e->ino;
@@ -916,24 +933,29 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (lr == -ENOENT)
 				continue; /* removed since: skip it */
 			if (lr < 0) {
-				if (r.pos == 0) {
-					ret = lr;
-					goto out_err;
-				}
-				break; /* the next call reports it */
+				/* A name whose inode cannot be read (EIO):
+				 * list it without attributes or reference,
+				 * as readdir would; the kernel's own lookup
+				 * of it fails alone, the other entries are
+				 * still listed (ls -l). */
+				noref = 1;
+				memset(&ep, 0, sizeof(ep));
+				ep.attr.st_ino = (ino_t)e->ino;
+				ep.attr.st_mode = ft_to_mode(e->type);
+			} else {
+				fill_entry(&ep, &a);
 			}
-			fill_entry(&ep, &a);
 		}
 		need = fuse_add_direntry_plus(req, r.buf + r.pos,
 					      r.size - r.pos, e->name, &ep,
 					      (off_t)e->cookie);
 		if (r.pos + need > r.size) {
-			if (!dot)
+			if (!noref)
 				cfs_forget(FS(req), a.ino, 1);
 			break;
 		}
 		r.pos += need;
-		if (!dot)
+		if (!noref)
 			refs[nrefs++] = a.ino;
 	}
 	if (fuse_reply_buf(req, r.buf, r.pos) != 0) {

@@ -8,6 +8,7 @@
  *                DEVICE-or-FILE [SIZE]
  */
 #define _GNU_SOURCE
+#include <blkid/blkid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +108,137 @@ static void __attribute__((format(printf, 1, 2))) warnx(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* ---- what is on the device already ----
+ * libblkid's probes (every filesystem, RAID and partition table it
+ * knows), and a chunkfs superblock, which libblkid does not know.  As
+ * mke2fs and mkfs.xfs: name what is there, ask on a terminal, refuse
+ * without -F otherwise; what is overwritten is wiped (blkid_do_wipe), so
+ * that no tool finds the old filesystem's signature beside chunkfs. */
+struct sigs {
+	char what[1024];
+	int n;
+};
+
+static void sig_add(struct sigs *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sig_add(struct sigs *g, const char *fmt, ...)
+{
+	size_t o = strlen(g->what);
+	va_list ap;
+
+	if (o + 8 >= sizeof(g->what))
+		return;
+	if (g->n)
+		o += (size_t)snprintf(g->what + o, sizeof(g->what) - o, "; ");
+	va_start(ap, fmt);
+	vsnprintf(g->what + o, sizeof(g->what) - o, fmt, ap);
+	va_end(ap);
+	g->n++;
+}
+
+static void find_signatures(const char *devname, struct cfs_bdev *dev,
+			    struct sigs *g)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(devname);
+	struct cfs_super sb;
+	u64 blk;
+
+	memset(g, 0, sizeof(*g));
+	if (!cfs_read_super(dev, &sb, &blk)) {
+		char label[sizeof(sb.g.label) + 1];
+
+		memcpy(label, sb.g.label, sizeof(sb.g.label));
+		label[sizeof(sb.g.label)] = 0;
+		sig_add(g, "a chunkfs filesystem%s%s%s", label[0] ?
+			" labelled '" : "", label, label[0] ? "'" : "");
+	}
+	if (!pr)
+		return;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
+					  BLKID_SUBLKS_LABEL |
+					  BLKID_SUBLKS_USAGE |
+					  BLKID_SUBLKS_BADCSUM);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	while (blkid_do_probe(pr) == 0) {
+		const char *type = NULL, *label = NULL, *use = NULL, *what;
+
+		if (!blkid_probe_lookup_value(pr, "TYPE", &type, NULL)) {
+			blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
+			blkid_probe_lookup_value(pr, "USAGE", &use, NULL);
+			what = !use ? "signature" :
+			       !strcmp(use, "filesystem") ? "file system" :
+			       !strcmp(use, "raid") ? "RAID member" :
+			       !strcmp(use, "crypto") ? "encrypted volume" :
+			       "signature";
+			sig_add(g, "a%s %s %s%s%s%s", strchr("aeiou", type[0]) ?
+				"n" : "", type, what, label ?
+				" labelled '" : "", label ? label : "",
+				label ? "'" : "");
+		} else if (!blkid_probe_lookup_value(pr, "PTTYPE", &type,
+						     NULL)) {
+			sig_add(g, "a %s partition table", type);
+		}
+	}
+	blkid_free_probe(pr);
+}
+
+/* Erases every signature libblkid finds (as wipefs -a). */
+static void wipe_signatures(const char *devname)
+{
+	int fd = open(devname, O_RDWR | O_CLOEXEC);
+	blkid_probe pr;
+
+	if (fd < 0)
+		return;
+	pr = blkid_new_probe();
+	if (pr && blkid_probe_set_device(pr, fd, 0, 0) == 0) {
+		blkid_probe_enable_superblocks(pr, 1);
+		blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_MAGIC |
+						  BLKID_SUBLKS_BADCSUM);
+		blkid_probe_enable_partitions(pr, 1);
+		blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+		while (blkid_do_probe(pr) == 0)
+			if (blkid_do_wipe(pr, 0))
+				break;
+	}
+	if (pr)
+		blkid_free_probe(pr);
+	fsync(fd);
+	close(fd);
+}
+
+/* 0: go on (nothing there, -F, or the user said yes); exits otherwise. */
+static void check_signatures(const char *devname, struct cfs_bdev *dev,
+			     int force)
+{
+	struct sigs g;
+	char ans[16];
+
+	find_signatures(devname, dev, &g);
+	if (!g.n)
+		return;
+	fprintf(stderr, "%s contains %s\n", devname, g.what);
+	if (force) {
+		wipe_signatures(devname);
+		return;
+	}
+	if (isatty(STDIN_FILENO)) {
+		fprintf(stderr, "Proceed anyway? (y,N) ");
+		fflush(stderr);
+		if (fgets(ans, sizeof(ans), stdin) &&
+		    (ans[0] == 'y' || ans[0] == 'Y')) {
+			wipe_signatures(devname);
+			return;
+		}
+		exit(1);
+	}
+	fprintf(stderr, PROG ": will not overwrite it; use -F to make a "
+		"chunkfs filesystem there anyway\n");
+	exit(1);
 }
 
 static int is_pow2(unsigned long long v)
@@ -776,7 +908,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	(void)force; /* never prompts: nothing to force past */
 	if (optind >= argc) {
 		fprintf(stderr, PROG ": no device or image file given\n");
 		usage(stderr);
@@ -875,6 +1006,8 @@ int main(int argc, char **argv)
 	if (dev->size == 0)
 		die("%s is empty; give a size (for instance: " PROG " %s 1G)",
 		    devname, devname);
+	if (exists && !noaction)
+		check_signatures(devname, dev, force);
 
 	memset(&geom, 0, sizeof(geom));
 	r = cfs_mkfs_check(dev, &o, &geom, &why);

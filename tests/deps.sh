@@ -1,7 +1,11 @@
 #!/bin/sh
 # Install the Debian packages chunkfs needs to build and test, when missing.
 # As root it installs them; otherwise it prints the exact command.
-PKGS="gcc make pkg-config libfuse3-dev fuse3 libext2fs-dev e2fsprogs uuid-dev zlib1g-dev python3 util-linux man-db"
+PKGS="gcc make pkg-config libfuse3-dev fuse3 libext2fs-dev e2fsprogs uuid-dev zlib1g-dev python3 util-linux man-db libblkid-dev"
+# The administrator's tests (issue 17): systemd-analyze verify/security of
+# the scrub units, udevadm test of the udev rule, mkfs.xfs for the
+# signature detection.
+PKGS="$PKGS systemd udev xfsprogs"
 # The kernel module (kmod/) and its VM tests (tests/kmod/): Debian's kernel
 # and its headers, qemu (software emulation), busybox for the initramfs.
 # Installed without their recommendations (firmware, GUI, ROMs: not needed).

@@ -422,7 +422,20 @@ int cmd_age(int argc, char **argv)
 			return 1;
 		}
 		if (errno || *end) {
-			tool_err("age: bad value '%s'", optarg);
+			const struct option *o = lopts;
+			const char *range =
+				opt == 'f' ? " (a percentage above 0, at most "
+					     "100)" :
+				opt == 'R' || opt == 'd' ? " (a percentage, 0 "
+							   "to 100)" :
+				opt == 'L' ? " (per mille, 0 to 500)" :
+				opt == 'm' ? " (a size of at least 1M)" :
+				" (a number)";
+
+			while (o->name && o->val != opt)
+				o++;
+			tool_err("age: bad value '%s' for --%s%s", optarg,
+				 o->name ? o->name : "?", range);
 			return 1;
 		}
 	}

@@ -34,6 +34,10 @@ static const struct tool_cmd cmds[] = {
 	{ "age", cmd_age,
 	  "MOUNT [--seed S] [--fill PCT] [--rounds N] [--json]",
 	  "age a mounted filesystem: fill, delete, rewrite in rounds" },
+	{ "probe", cmd_probe, "[--udev] DEVICE...",
+	  "is DEVICE chunkfs: type, UUID, label (blkid, udev)" },
+	{ "tune", cmd_tune, "[-L LABEL] [-U UUID|random|time] IMAGE",
+	  "change the label or UUID of an unmounted filesystem" },
 	{ "problems", cmd_problems, "[--markdown]",
 	  "list the problem codes fsck and the scrub report" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help" },
@@ -75,6 +79,12 @@ static int cmd_help(int argc, char **argv)
 		tool_err("unknown subcommand '%s'", argv[1]);
 		usage(stderr);
 		return 1;
+	}
+	if (c->run != cmd_help) {
+		/* the subcommand's own --help: every option, one text */
+		char *args[] = { argv[1], "--help", NULL };
+
+		return c->run(2, args);
 	}
 	printf("Usage: %s %s %s\n  %s\n", tool_prog, c->name, c->args,
 	       c->summary);

@@ -59,7 +59,16 @@ const char *tool_errors_policy(unsigned policy);
 extern volatile sig_atomic_t tool_stop;
 void tool_catch_stop(void);
 
+/* inject.c: the metadata blocks of a chunk (absolute numbers; header and
+ * its copy, bitmaps, the initialised inode table, every tree node
+ * reachable), those that verify with uuid (or alt_uuid, if not NULL).
+ * Returns the count with *out (free it), or -1 (message printed). */
+long tool_chunk_metadata(struct cfs_bdev *dev, u32 chunk, const u8 *uuid,
+			 const u8 *alt_uuid, u64 **out);
+
 int cmd_stat(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_scrub(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_events(int argc, char **argv);

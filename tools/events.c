@@ -2,10 +2,12 @@
 /*
  * events.c - "chunkfs events MOUNT [--follow] [--json]": the health events
  * of a mounted chunkfs (checksum errors, suspect chunks, repairs, free
- * space thresholds...), read from MOUNT/.chunkfs/events, the stream
- * chunkfs-fuse offers (chunkfs-fuse(8)): each line "SEQ TIME.NSEC SEVERITY
- * CODE CHUNK INO COUNT MESSAGE".  --follow waits with poll() for more
- * until SIGINT or SIGTERM.
+ * space thresholds...), read with CHUNKFS_IOC_EVENTS (the FUSE mount and
+ * the kernel module alike), as the lines of chunkfs-fuse's events file:
+ * "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT MESSAGE".  --follow looks
+ * again when the mount table changes or every second, opening the mount
+ * only for each look, until SIGINT or SIGTERM (0) or the filesystem goes
+ * away (1).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,20 +17,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "chunkfs.h"
 
-#define EV_BUF 65536
 
 static void events_usage(FILE *f)
 {
 	fprintf(f, "Usage: %s events MOUNT [--follow] [--json]\n"
-		"Print the health events of the chunkfs mounted on MOUNT "
-		"(from MOUNT/.chunkfs/events),\noldest first.  --follow: then "
-		"wait for new ones and print them as they come,\nuntil "
-		"interrupted.  --json: one JSON object per line.\n", tool_prog);
+		"Print the health events of the chunkfs mounted on MOUNT (any "
+		"file or directory\nof it), oldest first.  --follow: then "
+		"wait for new ones and print them as\nthey come, until "
+		"interrupted (exit 0) or until the filesystem goes away\n"
+		"(exit 1); no file of it is kept open meanwhile, so it can be "
+		"unmounted.\n--json: one JSON object per line.\n", tool_prog);
 }
 
 /* One line of the events file, printed for people or as JSON. */
@@ -87,44 +92,59 @@ static void print_event(char *line, int json)
 	}
 }
 
-/* Reads what there is; prints whole lines, keeps a partial one in buf.
- * Returns bytes read (0: nothing new) or -errno. */
-static ssize_t drain(int fd, char *buf, size_t *have, int json)
+/* Prints the events after *after (and moves it on); returns how many, or
+ * -errno (ENOTTY: not a chunkfs). */
+static long print_new(int fd, u64 *after, int json)
 {
-	ssize_t n, total = 0;
+	static struct chunkfs_events ev;
+	char line[512];
+	long n = 0;
+	u32 i;
 
-	for (;;) {
-		char *nl, *start;
-
-		n = read(fd, buf + *have, EV_BUF - 1 - *have);
-		if (n < 0) {
-			if (errno == EINTR && !tool_stop)
-				continue;
-			if (errno == EAGAIN || errno == EINTR)
-				break;
+	do {
+		memset(&ev, 0, sizeof(ev));
+		ev.after = *after;
+		if (ioctl(fd, CHUNKFS_IOC_EVENTS, &ev) < 0)
 			return -errno;
+		if (ev.lost && !json)
+			printf("(%u older event%s no longer kept)\n", ev.lost,
+			       ev.lost == 1 ? "" : "s");
+		for (i = 0; i < ev.count; i++) {
+			size_t l;
+
+			cfs_event_line(&ev.e[i], line, sizeof(line));
+			l = strlen(line);
+			if (l && line[l - 1] == '\n')
+				line[l - 1] = 0;
+			print_event(line, json);
+			*after = ev.e[i].seq;
+			n++;
 		}
-		if (n == 0)
-			break;
-		total += n;
-		*have += (size_t)n;
-		buf[*have] = 0;
-		start = buf;
-		while ((nl = strchr(start, '\n'))) {
-			*nl = 0;
-			print_event(start, json);
-			start = nl + 1;
-		}
-		*have -= (size_t)(start - buf);
-		memmove(buf, start, *have);
-		if (*have >= EV_BUF - 1) { /* a line longer than the buffer */
-			buf[*have] = 0;
-			print_event(buf, json);
-			*have = 0;
-		}
-	}
+	} while (ev.count);
 	fflush(stdout);
-	return total;
+	return n;
+}
+
+/* Opens path on the mount, reads the new events, closes it again: no file
+ * of the filesystem stays open between two looks, so --follow never keeps
+ * it busy (umount works while it runs).  Returns >= 0, or -errno;
+ * -ENOENT when path is no longer the filesystem it was (dev). */
+static long look(const char *path, dev_t dev, u64 *after, int json)
+{
+	struct stat st;
+	long n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || (dev && st.st_dev != dev)) {
+		close(fd);
+		return -ENOENT;
+	}
+	n = print_new(fd, after, json);
+	close(fd);
+	return n;
 }
 
 int cmd_events(int argc, char **argv)
@@ -135,10 +155,11 @@ int cmd_events(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int follow = 0, json = 0, opt, fd, ret = 0;
-	size_t have = 0;
-	char *path, *buf;
-	ssize_t n;
+	int follow = 0, json = 0, opt, mi = -1;
+	const char *path;
+	struct stat st;
+	u64 after = 0;
+	long n;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "fjh", lopts, NULL)) != -1) {
@@ -163,60 +184,49 @@ int cmd_events(int argc, char **argv)
 		events_usage(stderr);
 		return 1;
 	}
-	if (asprintf(&path, "%s/.chunkfs/events", argv[optind]) < 0) {
-		tool_err("out of memory");
+	path = argv[optind];
+	if (stat(path, &st) < 0) {
+		tool_err("cannot open %s: %s", path, strerror(errno));
 		return 1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-
-		if (e == ENOENT || e == ENOTDIR)
-			tool_err("%s is not the root of a mounted chunkfs "
-				 "(no %s)", argv[optind], path);
-		else
-			tool_err("cannot open %s: %s", path, strerror(e));
-		free(path);
+	n = look(path, st.st_dev, &after, json);
+	if (n == -ENOTTY || n == -EINVAL || n == -ENOSYS) {
+		tool_err("%s is not on a mounted chunkfs filesystem", path);
 		return 1;
-	}
-	buf = malloc(EV_BUF);
-	if (!buf) {
-		tool_err("out of memory");
-		close(fd);
-		free(path);
-		return 1;
-	}
-	tool_catch_stop();
-	n = drain(fd, buf, &have, json);
-	while (n >= 0 && follow && !tool_stop) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		/* a timeout too: a daemon gone shows as a read error */
-		int r = poll(&p, 1, 2000);
-
-		if (r < 0 && errno != EINTR) {
-			n = -errno;
-			break;
-		}
-		if (r == 0) {
-			n = drain(fd, buf, &have, json);
-		} else if (r > 0) {
-			if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
-				/* the filesystem went away */
-				drain(fd, buf, &have, json);
-				break;
-			}
-			n = drain(fd, buf, &have, json);
-		}
 	}
 	if (n < 0) {
-		if (n == -ENOTCONN || n == -ENODEV)
-			tool_err("%s: the filesystem was unmounted", path);
-		else
-			tool_err("reading %s: %s", path, strerror((int)-n));
-		ret = 1;
+		tool_err("%s: reading the events: %s", path,
+			 strerror((int)-n));
+		return 1;
 	}
-	free(buf);
-	close(fd);
-	free(path);
-	return ret;
+	if (!follow)
+		return 0;
+	/* The mount table changing (an unmount) wakes poll() on mountinfo
+	 * at once; otherwise a look every second. */
+	mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	tool_catch_stop();
+	while (!tool_stop) {
+		struct pollfd p = { .fd = mi, .events = POLLPRI };
+
+		if (poll(&p, mi >= 0 ? 1 : 0, 1000) < 0 && errno != EINTR)
+			break;
+		if (tool_stop)
+			break;
+		n = look(path, st.st_dev, &after, json);
+		if (n < 0) {
+			if (mi >= 0)
+				close(mi);
+			if (n == -ENOENT || n == -ENOTCONN || n == -ENODEV ||
+			    n == -ENOTTY)
+				tool_err("%s: the filesystem went away "
+					 "(unmounted)", path);
+			else
+				tool_err("%s: reading the events: %s", path,
+					 strerror((int)-n));
+			return 1;
+		}
+	}
+	if (mi >= 0)
+		close(mi);
+	return 0;
 }

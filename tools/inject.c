@@ -104,6 +104,8 @@ struct inj {
 	struct change *chg;
 	size_t nchg, cchg;
 	u8 *seen;             /* tree blocks visited, one bit per local block */
+	const u8 *alt_uuid;   /* tool_chunk_metadata: blocks of this UUID
+			       * verify too (a UUID change half done) */
 	char err[512];        /* why a kind does not apply */
 };
 
@@ -152,8 +154,9 @@ static int verify(struct inj *j, const u8 *buf, u32 local, u32 magic)
 	const struct cfs_bhdr *h = (const struct cfs_bhdr *)buf;
 
 	return h->magic == magic && h->crc == crc_of(buf, j->bs) &&
-	       !memcmp(h->uuid, j->g.uuid, 16) && h->chunk == j->chunk &&
-	       h->blkno == j->start + local;
+	       (!memcmp(h->uuid, j->g.uuid, 16) ||
+		(j->alt_uuid && !memcmp(h->uuid, j->alt_uuid, 16))) &&
+	       h->chunk == j->chunk && h->blkno == j->start + local;
 }
 
 static int all_zero(const u8 *p, u32 n)
@@ -1145,6 +1148,42 @@ static const struct kind *plan_random(struct inj *j)
 	}
 	fail(j, "no kind of damage applies to chunk %u", j->chunk);
 	return NULL;
+}
+
+long tool_chunk_metadata(struct cfs_bdev *dev, u32 chunk, const u8 *uuid,
+			 const u8 *alt_uuid, u64 **out)
+{
+	struct inj j;
+	long n = -1;
+	size_t i;
+
+	memset(&j, 0, sizeof(j));
+	j.dev = dev;
+	*out = NULL;
+	if (load_super(&j, "the image"))
+		return -1;
+	memcpy(j.g.uuid, uuid, 16);
+	j.alt_uuid = alt_uuid;
+	j.chunk = chunk;
+	if (chunk >= j.g.nchunks || layout(&j)) {
+		tool_err("chunk %u: no such chunk, or too small", chunk);
+		return -1;
+	}
+	analyse(&j);
+	*out = malloc((j.nmetas + 1) * sizeof(**out));
+	if (*out) {
+		for (i = 0; i < j.nmetas; i++)
+			(*out)[i] = j.start + j.metas[i].local;
+		(*out)[j.nmetas] = j.start + j.nblocks - 1; /* header copy */
+		n = (long)j.nmetas + 1;
+	} else {
+		tool_err("out of memory");
+	}
+	free(j.metas);
+	free(j.inos);
+	free(j.fwds);
+	free(j.seen);
+	return n;
 }
 
 /* --list: the metadata blocks and link ends found in the chunk. */

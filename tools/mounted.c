@@ -104,6 +104,28 @@ static void unescape(char *s)
 	*d = 0;
 }
 
+/* The file a loop device (/dev/loopN) serves, from sysfs: a fuseblk
+ * mount of an image file (chunkfs-fuse -o blkdev) names its loop device. */
+static int loop_backing(const char *dev, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	size_t n;
+
+	if (strncmp(dev, "/dev/loop", 9))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file",
+		 dev + 5);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fgets(out, (int)size, f) ? strlen(out) : 0;
+	fclose(f);
+	if (n && out[n - 1] == '\n')
+		out[--n] = 0;
+	return n > 0;
+}
+
 int tool_find_mount(const char *image, char *dir, size_t size)
 {
 	char real[PATH_MAX], line[3 * PATH_MAX];
@@ -119,11 +141,16 @@ int tool_find_mount(const char *image, char *dir, size_t size)
 		char *src = strtok(line, " "), *mnt = strtok(NULL, " "),
 		     *type = strtok(NULL, " ");
 
-		if (!src || !mnt || !type || strcmp(type, "fuse.chunkfs"))
+		char back[PATH_MAX];
+
+		if (!src || !mnt || !type || (strcmp(type, "fuse.chunkfs") &&
+					      strcmp(type, "fuseblk.chunkfs")))
 			continue;
 		unescape(src);
 		unescape(mnt);
-		if (!strcmp(src, real) && strlen(mnt) < size) {
+		if ((!strcmp(src, real) || (loop_backing(src, back, sizeof(back))
+					    && !strcmp(back, real))) &&
+		    strlen(mnt) < size) {
 			strcpy(dir, mnt);
 			found = 1;
 		}

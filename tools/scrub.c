@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "chunkfs.h"
+#include "../fs/check.h"
 
 #define EX_FIXED 1
 #define EX_LEFT 4
@@ -107,17 +108,116 @@ static void bar_clear(struct bar *b)
 	b->drawn = 0;
 }
 
+/* One problem of a scrub, from its CHUNKFS_E_PROBLEM event. */
+struct prob {
+	u32 chunk, code;
+	u64 ino, blk;
+	int fixed;
+	char detail[96];
+};
+
 struct result {
 	u32 chunk;
 	int err;      /* errno of the ioctl, 0 */
 	struct chunkfs_scrub s;
+	struct prob *p;   /* the problems it reported */
+	size_t np;
+	u32 unlisted;     /* problems found but not in the events (lost) */
 };
+
+/* The newest event's seq (the stream is read from there after a scrub). */
+static u64 events_last(int fd)
+{
+	static struct chunkfs_events ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.after = ~0ULL;
+	return ioctl(fd, CHUNKFS_IOC_EVENTS, &ev) < 0 ? ~0ULL : ev.last;
+}
+
+/* "chunk K: NAME[ block B][ [DETAIL]] -- fixed|not fixed" (fs/scrub.c) */
+static void parse_problem(const struct chunkfs_event *e, struct prob *p)
+{
+	const char *m = e->msg, *q;
+
+	memset(p, 0, sizeof(*p));
+	p->chunk = e->chunk;
+	p->code = e->problem;
+	p->ino = e->ino;
+	q = strstr(m, " -- ");
+	p->fixed = q && !strcmp(q, " -- fixed");
+	if ((q = strstr(m, ": ")))
+		m = q + 2;
+	m += strcspn(m, " ["); /* the name */
+	if (!strncmp(m, " block ", 7)) {
+		p->blk = strtoull(m + 7, (char **)&q, 10);
+		m = q;
+	}
+	if (!strncmp(m, " [", 2) && (q = strstr(m, "] -- "))) {
+		size_t n = (size_t)(q - m - 2);
+
+		if (n >= sizeof(p->detail))
+			n = sizeof(p->detail) - 1;
+		memcpy(p->detail, m + 2, n);
+		p->detail[n] = 0;
+	}
+}
+
+/* The problems of the scrub just done: its events after `before`. */
+static void collect_problems(int fd, u64 before, struct result *r)
+{
+	static struct chunkfs_events ev;
+	u64 after = before;
+	u32 i;
+
+	if (before == ~0ULL)
+		return;
+	do {
+		memset(&ev, 0, sizeof(ev));
+		ev.after = after;
+		if (ioctl(fd, CHUNKFS_IOC_EVENTS, &ev) < 0)
+			break;
+		for (i = 0; i < ev.count; i++) {
+			struct prob *np;
+
+			after = ev.e[i].seq;
+			if (ev.e[i].code != CHUNKFS_E_PROBLEM)
+				continue;
+			np = realloc(r->p, (r->np + 1) * sizeof(*np));
+			if (!np)
+				return;
+			r->p = np;
+			parse_problem(&ev.e[i], &r->p[r->np++]);
+		}
+	} while (ev.count);
+	if (r->s.found > r->np)
+		r->unlisted = r->s.found - (u32)r->np;
+}
+
+static void print_problems(const struct result *r)
+{
+	char line[512];
+	size_t i;
+
+	for (i = 0; i < r->np; i++) {
+		const struct prob *p = &r->p[i];
+
+		cfs_problem_line(line, sizeof(line), 0, p->chunk, p->ino,
+				 p->blk, p->code, p->detail, p->fixed, NULL);
+		printf("%s\n", line);
+	}
+	if (r->unlisted)
+		printf("chunk %u: %u more problem%s not listed (see chunkfs "
+		       "events, or fsck.chunkfs -n --chunk %u offline)\n",
+		       r->chunk, r->unlisted, r->unlisted == 1 ? "" : "s",
+		       r->chunk);
+}
 
 static void json_report(const char *mnt, int repair,
 			const struct result *res, size_t n, u64 found,
 			u64 fixed, int code)
 {
-	size_t i;
+	size_t i, j;
 
 	printf("{\"mount\": ");
 	json_str(stdout, mnt);
@@ -139,12 +239,30 @@ static void json_report(const char *mnt, int repair,
 		       "\"lost_found\": %u, \"duration_ns\": %llu, "
 		       "\"blocks_read\": %llu, \"peers\": %u, "
 		       "\"locked_ns\": %llu, \"passes\": %u, "
-		       "\"under_lock\": %s, \"error\": null}",
+		       "\"under_lock\": %s, \"error\": null, \"problems\": [",
 		       r->s.found, r->s.fixed, tool_chunk_state(r->s.state),
 		       r->s.lost_found, (unsigned long long)r->s.duration_ns,
 		       (unsigned long long)r->s.blocks_read, r->s.peers,
 		       (unsigned long long)r->s.locked_ns, r->s.passes,
 		       (r->s.flags & CHUNKFS_SCRUB_LOCKED) ? "true" : "false");
+		for (j = 0; j < r->np; j++) {
+			const struct prob *p = &r->p[j];
+			const struct cfs_problem_desc *d = cfs_problem(p->code);
+
+			printf("%s{\"chunk\": %u, \"code\": %u, \"name\": ",
+			       j ? ", " : "", p->chunk, p->code);
+			json_str(stdout, d ? d->name : "unknown");
+			printf(", \"desc\": ");
+			json_str(stdout, d ? d->desc : "unknown problem");
+			printf(", \"ino\": %llu, \"block\": %llu, "
+			       "\"fixed\": %s, \"detail\": ",
+			       (unsigned long long)p->ino,
+			       (unsigned long long)p->blk,
+			       p->fixed ? "true" : "false");
+			json_str(stdout, p->detail);
+			printf("}");
+		}
+		printf("], \"unlisted\": %u}", r->unlisted);
 	}
 	printf("%s]}\n", n ? "\n" : "");
 }
@@ -162,7 +280,7 @@ int cmd_scrub(int argc, char **argv)
 	struct result *res = NULL;
 	struct bar bar = { -1, 0 };
 	u32 *list = NULL;
-	size_t nlist = 0, i, done = 0;
+	size_t nlist = 0, i, done = 0, failed = 0, ntried = 0;
 	u64 found = 0, fixed = 0;
 	int repair = 0, json = 0, opt, fd, code = 0;
 	const char *mnt;
@@ -241,29 +359,38 @@ int cmd_scrub(int argc, char **argv)
 
 	for (i = 0; i < nlist && !tool_stop; i++) {
 		struct result *r = &res[i];
+		u64 before;
 
 		bar_draw(&bar, done, nlist);
 		r->chunk = list[i];
 		r->s.chunk = list[i];
 		r->s.flags = repair ? CHUNKFS_SCRUB_REPAIR : 0;
+		before = events_last(fd);
 		while (ioctl(fd, CHUNKFS_IOC_SCRUB, &r->s) < 0) {
 			r->err = errno;
 			if (r->err != EINTR || tool_stop)
 				break;
 			r->err = 0;
 		}
-		done++;
 		if (r->err) {
 			code |= EX_ERROR;
+			failed++;
 			bar_clear(&bar);
 			tool_err("scrub: chunk %u: %s%s", r->chunk,
 				 strerror(r->err), r->err == EPERM ?
 				 " (scrubbing needs root)" : "");
 			if (r->err == EPERM || r->err == ENOTTY ||
-			    r->err == EROFS)
+			    r->err == EROFS) {
+				ntried = i + 1;
 				break; /* the same for every chunk */
+			}
+			ntried = i + 1;
 			continue;
 		}
+		ntried = i + 1;
+		done++;
+		if (r->s.found)
+			collect_problems(fd, before, r);
 		found += r->s.found;
 		fixed += r->s.fixed;
 		if (r->s.found > r->s.fixed ||
@@ -273,6 +400,7 @@ int cmd_scrub(int argc, char **argv)
 			code |= EX_FIXED;
 		if (!json && (r->s.found || nlist == 1)) {
 			bar_clear(&bar);
+			print_problems(r);
 			printf("chunk %u: %u problem%s found, %u fixed; now "
 			       "%s (%.1f ms)\n", r->chunk, r->s.found,
 			       r->s.found == 1 ? "" : "s", r->s.fixed,
@@ -296,8 +424,10 @@ int cmd_scrub(int argc, char **argv)
 	if (tool_stop)
 		code |= EX_CANCEL;
 	if (json) {
-		json_report(mnt, repair, res, done, found, fixed, code);
-	} else {
+		json_report(mnt, repair, res, ntried, found, fixed, code);
+	} else if (done || !failed) {
+		/* only what was done: a scrub refused (not root) or failed
+		 * for every chunk said why above, and scrubbed nothing */
 		printf("%s: %zu of %zu chunk%s scrubbed%s: %llu problem%s "
 		       "found, %llu fixed%s\n", mnt, done, nlist,
 		       nlist == 1 ? "" : "s", repair ? " with repair" : "",
@@ -305,9 +435,14 @@ int cmd_scrub(int argc, char **argv)
 		       (unsigned long long)fixed,
 		       (code & EX_LEFT) ? (repair ? "; problems left" :
 				"; run with --repair to fix them") : "");
-		if (tool_stop)
-			printf("%s: interrupted\n", mnt);
+		if (failed)
+			printf("%s: %zu chunk%s could not be scrubbed (see "
+			       "above)\n", mnt, failed, failed == 1 ? "" : "s");
 	}
+	if (!json && tool_stop)
+		printf("%s: interrupted\n", mnt);
+	for (i = 0; res && i < nlist; i++)
+		free(res[i].p);
 	free(res);
 	free(list);
 	close(fd);

@@ -151,7 +151,7 @@ static void conf_defaults(struct conf *c)
 	snprintf(c->state, sizeof(c->state), "%s",
 		 "/var/lib/chunkfs-scrubd/state");
 	snprintf(c->pidfile, sizeof(c->pidfile), "%s",
-		 "/run/chunkfs-scrubd.pid");
+		 "/run/chunkfs-scrubd/chunkfs-scrubd.pid");
 	c->fg_threshold = 4 << 20;
 	c->fg_window = 1;
 	c->fg_max_wait = 600;
@@ -905,7 +905,8 @@ static void unescape(char *s)
 
 static int is_chunkfs_type(const char *t)
 {
-	return !strcmp(t, "fuse.chunkfs") || !strcmp(t, "chunkfs");
+	return !strcmp(t, "fuse.chunkfs") || !strcmp(t, "fuseblk.chunkfs") ||
+	       !strcmp(t, "chunkfs");
 }
 
 /* The chunkfs mounts of /proc/self/mounts (the last of a stacked mount

@@ -9,16 +9,36 @@
 
 int ck_fixing(const struct ck *c)
 {
-	return c->mode != CFS_CHECK_NOFIX && !c->fs->rdonly;
+	return c->mode != CFS_CHECK_NOFIX && !c->fs->rdonly && !c->halted;
+}
+
+/* Preen (-p) stops at the first problem that needs a person's decision,
+ * as e2fsck's preen does: that problem is reported (not fixed), nothing
+ * after it is reported or repaired (ck_fixing is 0 from then on, and the
+ * driver runs no further pass), since later repairs may depend on how it
+ * would be decided (a name removed for an inode not cleared, the blocks
+ * of such an inode freed). */
+static int ck_halts(struct ck *c, const struct cfs_problem_desc *d)
+{
+	if (c->mode != CFS_CHECK_PREEN || !ck_fixing(c) ||
+	    (d && d->policy == CFS_FIX_PREEN))
+		return 0;
+	c->halted = 1;
+	c->res->halted = 1;
+	return 1;
 }
 
 int ck_problem(struct ck *c, u32 code, u64 ino, u64 blk, const char *detail)
 {
 	const struct cfs_problem_desc *d = cfs_problem(code);
 	struct cfs_problem_report r;
-	int fix = ck_fixing(c) && d &&
-		  (c->mode == CFS_CHECK_FIXALL || d->policy == CFS_FIX_PREEN);
+	int fix;
 
+	if (c->halted)
+		return 0;
+	ck_halts(c, d);
+	fix = ck_fixing(c) && d &&
+	      (c->mode == CFS_CHECK_FIXALL || d->policy == CFS_FIX_PREEN);
 	c->res->found++;
 	if (fix)
 		c->res->fixed++;
@@ -37,6 +57,9 @@ void ck_unfixable(struct ck *c, u32 code, u64 ino, const char *detail)
 {
 	struct cfs_problem_report r;
 
+	if (c->halted)
+		return;
+	ck_halts(c, NULL);
 	c->res->found++;
 	r.code = code;
 	r.chunk = c->k;
@@ -245,23 +268,17 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 	fs->verify_copies = 1;
 	fs->on_heal = ck_healed;
 	fs->on_heal_ctx = &c;
-	err = check_hdr(&c);
-	if (!err)
-		err = check_inodes(&c);
-	if (!err)
-		err = check_dirs(&c);
-	if (!err)
-		err = check_nlink(&c);
-	if (!err)
-		err = check_index(&c);
-	if (!err)
-		err = check_alloc(&c);
-	if (!err)
-		err = check_index_rebuild(&c);
-	if (!err)
-		err = check_reattach(&c);
-	if (!err)
-		err = check_cross(&c);
+	{
+		static int (*const pass[])(struct ck *) = {
+			check_hdr, check_inodes, check_dirs, check_nlink,
+			check_index, check_alloc, check_index_rebuild,
+			check_reattach, check_cross,
+		};
+		u32 i;
+
+		for (i = 0; i < CFS_ARRAY_SIZE(pass) && !err && !c.halted; i++)
+			err = pass[i](&c);
+	}
 	fs->verify_copies = 0;
 	fs->on_heal = NULL;
 	fs->on_heal_ctx = NULL;

@@ -112,6 +112,7 @@ struct ck {
 	u32 max_gen;
 	u32 cur;              /* inode being walked */
 	int dup_seen;
+	int halted;           /* preen met a problem that needs a decision */
 	char detail[128];
 };
 

@@ -9,17 +9,53 @@
  * (its count goes up) instead of flooding the log and the ring.  The front
  * end's hook is told of each new event (FUSE wakes poll() waiters with it).
  *
+ * Two rings of CFS_EVENT_RING: routine news (a chunk scrubbed and found
+ * clean: a full scrub makes one per chunk) has a ring of its own, so that
+ * it never pushes errors, warnings, thresholds and repairs out of theirs.
+ * Sequence numbers are shared; a reader gets both merged in order.
+ *
  * Also here: the errors= policy that a chunk turning suspect triggers, and
  * the free-space threshold events.
  */
 #include "../internal.h"
 
 #define CFS_EVENT_RING 256
+#define RING_MAIN 0
+#define RING_ROUTINE 1
 
 int events_init(struct cfs_fs *fs)
 {
-	fs->ev = host_alloc(CFS_EVENT_RING * sizeof(*fs->ev));
+	fs->ev = host_alloc(2 * CFS_EVENT_RING * sizeof(*fs->ev));
 	return fs->ev ? 0 : -CFS_ENOMEM;
+}
+
+static u32 ev_ring_of(u32 code)
+{
+	return code == CHUNKFS_E_SCRUBBED ? RING_ROUTINE : RING_MAIN;
+}
+
+/* The i-th event ever put in ring r (it must still be there). */
+static struct chunkfs_event *ev_at(struct cfs_fs *fs, u32 r, u64 i)
+{
+	return &fs->ev[r * CFS_EVENT_RING + i % CFS_EVENT_RING];
+}
+
+/* Index in ring r of its first event with seq > after (ev_n[r] if none);
+ * the ring holds its events in increasing seq. */
+static u64 ev_first_after(struct cfs_fs *fs, u32 r, u64 after)
+{
+	u64 lo = fs->ev_n[r] > CFS_EVENT_RING ?
+		 fs->ev_n[r] - CFS_EVENT_RING : 0, hi = fs->ev_n[r];
+
+	while (lo < hi) {
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (ev_at(fs, r, mid)->seq <= after)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static int ev_level(u32 severity)
@@ -35,26 +71,30 @@ static int ev_level(u32 severity)
 	}
 }
 
-void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
-	      const char *msg)
+static void event_put(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk,
+		      u64 ino, u32 problem, const char *msg)
 {
 	struct chunkfs_event *e;
 	s64 sec;
 	u32 ns;
 
+	u32 r = ev_ring_of(code);
+
 	if (!fs->ev || fs->checking_offline)
 		return;
 	host_now(&sec, &ns);
-	if (fs->ev_seq) {
-		e = &fs->ev[(fs->ev_seq - 1) % CFS_EVENT_RING];
-		if (e->code == code && e->chunk == chunk && e->ino == ino &&
+	if (fs->ev_n[r]) {
+		e = ev_at(fs, r, fs->ev_n[r] - 1);
+		if (e->seq == fs->ev_seq && e->code == code &&
+		    e->chunk == chunk && e->ino == ino &&
+		    e->problem == problem &&
 		    sec - e->time_sec < 1 && !cfs_memcmp(e->msg, msg,
 			cfs_strnlen(msg, sizeof(e->msg) - 1))) {
 			e->count++; /* folded: rate limited */
 			return;
 		}
 	}
-	e = &fs->ev[fs->ev_seq % CFS_EVENT_RING];
+	e = ev_at(fs, r, fs->ev_n[r]++);
 	cfs_memset(e, 0, sizeof(*e));
 	e->seq = ++fs->ev_seq;
 	e->time_sec = sec;
@@ -64,29 +104,51 @@ void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
 	e->chunk = chunk;
 	e->ino = ino;
 	e->count = 1;
+	e->problem = problem;
 	cfs_format(e->msg, sizeof(e->msg), "%s", msg);
 	host_log(ev_level(severity), "%s", e->msg);
 	if (fs->ev_hook)
 		fs->ev_hook(fs->ev_ctx, e);
 }
 
+void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
+	      const char *msg)
+{
+	event_put(fs, severity, code, chunk, ino, 0, msg);
+}
+
+void fs_event_problem(struct cfs_fs *fs, u32 severity, u32 chunk, u64 ino,
+		      u32 problem, const char *msg)
+{
+	event_put(fs, severity, CHUNKFS_E_PROBLEM, chunk, ino, problem, msg);
+}
+
 int cfs_events(struct cfs_fs *fs, struct chunkfs_events *out)
 {
-	u64 after = out->after, first, s;
+	u64 after = out->after, i[2], kept;
+	u32 r;
 
 	cfs_memset(out, 0, sizeof(*out)); /* (nothing of the caller's left) */
 	out->after = after;
 	host_mutex_lock(fs->lock);
 	out->last = fs->ev_seq;
-	first = fs->ev_seq > CFS_EVENT_RING ? fs->ev_seq - CFS_EVENT_RING + 1 :
-					      1;
-	if (after + 1 < first) {
-		out->lost = (u32)CFS_MIN(first - after - 1, 0xffffffffULL);
-		after = first - 1;
+	if (after > fs->ev_seq)
+		after = fs->ev_seq;
+	/* the events after `after` still in the rings; the others are lost */
+	for (kept = 0, r = 0; r < 2; r++) {
+		i[r] = ev_first_after(fs, r, after);
+		kept += fs->ev_n[r] - i[r];
 	}
-	for (s = after + 1; s <= fs->ev_seq && out->count < CHUNKFS_EVENTS_MAX;
-	     s++)
-		out->e[out->count++] = fs->ev[(s - 1) % CFS_EVENT_RING];
+	out->lost = (u32)CFS_MIN(fs->ev_seq - after - kept, 0xffffffffULL);
+	while (out->count < CHUNKFS_EVENTS_MAX) {
+		int a = i[0] < fs->ev_n[0], b = i[1] < fs->ev_n[1];
+
+		if (!a && !b)
+			break;
+		r = !a ? 1 : !b ? 0 : ev_at(fs, 0, i[0])->seq <
+				      ev_at(fs, 1, i[1])->seq ? 0 : 1;
+		out->e[out->count++] = *ev_at(fs, r, i[r]++);
+	}
 	host_mutex_unlock(fs->lock);
 	return 0;
 }

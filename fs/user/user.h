@@ -19,4 +19,20 @@ void cfs_user_set_log(int min_level, int use_syslog);
 /* Parse sizes like 4096, 64K, 64M, 10G, 1T; returns 0 or -1. */
 int cfs_parse_size(const char *s, unsigned long long *out);
 
+/* A health event as one line (with its newline) of chunkfs-fuse's
+ * events file: "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT MESSAGE";
+ * returns what snprintf returns.  And the names of severities and codes. */
+struct chunkfs_event;
+int cfs_event_line(const struct chunkfs_event *e, char *buf,
+		   unsigned long size);
+const char *cfs_event_sev_name(u32 sev, char *buf, unsigned long size);
+const char *cfs_event_code_name(u32 code, char *buf, unsigned long size);
+
+/* One problem of the checker as a line of text (no newline), the same
+ * for fsck.chunkfs and chunkfs scrub: "chunk K: inode N (K:L)[ PATH],
+ * block B: DESCRIPTION [DETAIL] -- fixed".  path: NULL if not known. */
+void cfs_problem_line(char *buf, unsigned long size, int is_super,
+		      u32 chunk, u64 ino, u64 blk, u32 code,
+		      const char *detail, int fixed, const char *path);
+
 #endif

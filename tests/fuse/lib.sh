@@ -250,6 +250,19 @@ wait_released() {
 		sleep 0.2
 	done
 }
+# install_sbin_helper FILE DEST: install FILE as DEST (a mount(8) helper in
+# /sbin) for the duration of the test; whatever was there comes back.
+install_sbin_helper() {
+	_save=$T/saved-$(basename "$2")
+	if [ -e "$2" ] || [ -L "$2" ]; then
+		cp -a "$2" "$_save" || fail "cannot save the existing $2"
+		add_cleanup "cp -a '$_save' '$2'"
+	else
+		add_cleanup "rm -f '$2'"
+	fi
+	install -m 755 "$1" "$2" || fail "cannot install $2"
+}
+
 # stop_holders FILE DIR: cleanup of a daemon we started through a helper.
 stop_holders() {
 	mountpoint -q "$2" 2>/dev/null && { fusermount3 -u "$2" 2>/dev/null || umount -l "$2" 2>/dev/null; }

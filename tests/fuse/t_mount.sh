@@ -138,13 +138,7 @@ fi
 
 note "mount -t fuse.chunkfs with the helper installed as /sbin/mount.fuse.chunkfs"
 SB=/sbin/mount.fuse.chunkfs
-if [ -e "$SB" ] || [ -L "$SB" ]; then
-	cp -a "$SB" "$T/saved-sbin-helper" || fail "cannot save the existing $SB"
-	add_cleanup "cp -a '$T/saved-sbin-helper' '$SB'"
-else
-	add_cleanup "rm -f '$SB'"
-fi
-install -m 755 "$HELPER" "$SB" || fail "cannot install $SB"
+install_sbin_helper "$HELPER" "$SB"
 mount -t fuse.chunkfs "$IMG" "$MNT" || fail "mount -t fuse.chunkfs $IMG $MNT failed"
 mountpoint -q "$MNT" || fail "mount -t fuse.chunkfs returned but $MNT is not mounted"
 grep " $MNT " /proc/mounts

@@ -160,6 +160,18 @@ cat "$T/scrub.out" "$T/writer.log"
 [ "$rc" = 1 ] || fail "chunkfs scrub --repair exited $rc, not 1 (problems fixed)"
 grep -q "^chunk $K: [1-9][0-9]* problems\? found, [1-9]" "$T/scrub.out" ||
 	fail "the scrub reported no problem fixed in chunk $K"
+# each problem on a line of its own, as fsck prints it (issue 17)
+np=$(grep -c "^chunk $K: .* -- fixed$" "$T/scrub.out")
+nf=$(sed -n "s/^chunk $K: \([0-9]*\) problems\? found.*/\1/p" "$T/scrub.out")
+[ "$np" = "$nf" ] || fail "the scrub printed $np problem lines for $nf problems"
+grep -q "^chunk $K: inode [0-9]* ($K:[0-9]*), block [0-9]*: inode with impossible fields; cleared .* -- fixed$" "$T/scrub.out" ||
+	fail "the scrub does not name the damaged inode"
+# and the events of the repair say what was repaired
+"$TOOL" events "$MNT" >"$T/ev.out"
+grep -q "problem .*chunk $K: inode_bad block [0-9]* \[.*\] -- fixed" "$T/ev.out" ||
+	{ cat "$T/ev.out"; fail "no event for the repaired inode"; }
+grep -q "chunk $K repaired: $nf problems fixed: .*inode_bad" "$T/ev.out" ||
+	{ cat "$T/ev.out"; fail "the 'repaired' event does not name what was repaired"; }
 [ "$(health "$MNT" "$K")" = clean ] || fail "chunk $K is $(health "$MNT" "$K") after the repair"
 "$TOOL" events "$MNT" | grep -q "repaired .*chunk $K repaired" ||
 	{ "$TOOL" events "$MNT"; fail "no 'repaired' event for chunk $K"; }
@@ -353,8 +365,9 @@ setpriv --reuid=$NOBODY_UID --regid=$NOBODY_GID --clear-groups "$TOOL" scrub "$M
 [ $rc = 8 ] && grep -q "bad chunk list" "$T/o" || { cat "$T/o"; fail "scrub --chunk 1,x: exit $rc"; }
 "$TOOL" scrub "$T" >"$T/o" 2>&1; rc=$?
 [ $rc = 8 ] && grep -q "not on a mounted chunkfs" "$T/o" || { cat "$T/o"; fail "scrub of a non-chunkfs directory: exit $rc"; }
-"$TOOL" events "$MNT/d1" >"$T/o" 2>&1; rc=$?
-[ $rc = 1 ] && grep -q "not the root of a mounted chunkfs" "$T/o" || { cat "$T/o"; fail "events on a subdirectory: exit $rc"; }
+"$TOOL" events "$MNT/d1" >"$T/o" 2>&1 || { cat "$T/o"; fail "events on a subdirectory: exit $?"; }
+"$TOOL" events "$T" >"$T/o" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q "not on a mounted chunkfs" "$T/o" || { cat "$T/o"; fail "events on a directory that is not chunkfs: exit $rc"; }
 "$TOOL" scrub "$MNT" --chunk 0,2 >"$T/o" 2>&1 || { cat "$T/o"; fail "scrub --chunk 0,2: exit $?"; }
 grep -q "2 of 2 chunks scrubbed: 0 problems" "$T/o" || { cat "$T/o"; fail "scrub --chunk 0,2 output"; }
 # status of the image: through the mount while mounted, the library when not

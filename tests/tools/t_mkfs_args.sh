@@ -99,8 +99,8 @@ check_eq "stored uuid" "$(jget "$W/j" 'j["uuid"]')" "$U"
 expect_ok "-U time -L x" "$MKFS" -q -U time -L x -F "$IMG" 32M
 expect_ok "stat -U time" "$TOOL" stat --json "$IMG"
 check_eq "time uuid is version 1" "$(jget "$W/out" 'j["uuid"][14]')" 1
-"$MKFS" -q "$IMG" && "$TOOL" stat --json "$IMG" >"$W/j1" 2>&1
-"$MKFS" -q "$IMG" && "$TOOL" stat --json "$IMG" >"$W/j2" 2>&1
+"$MKFS" -q -F "$IMG" && "$TOOL" stat --json "$IMG" >"$W/j1" 2>&1
+"$MKFS" -q -F "$IMG" && "$TOOL" stat --json "$IMG" >"$W/j2" 2>&1
 u1=$(jget "$W/j1" 'j["uuid"]'); u2=$(jget "$W/j2" 'j["uuid"]')
 if [ -n "$u1" ] && [ "$u1" != "$u2" ]; then ok "random UUIDs differ"; else fail "random UUIDs: '$u1' '$u2'"; fi
 
@@ -111,6 +111,6 @@ expect_fail "image in use" 'in use' "$MKFS" -q "$IMG"
 expect_fail "image in use (-F)" 'in use' "$MKFS" -q -F "$IMG"
 check_eq "busy image untouched" "$(sha256sum <"$IMG")" "$sum1"
 release_locks
-expect_ok "image free again" "$MKFS" -q "$IMG"
+expect_ok "image free again" "$MKFS" -q -F "$IMG"
 
 finish

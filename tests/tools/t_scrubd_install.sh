@@ -38,7 +38,7 @@ done
 
 # units: the installed path, nothing left to substitute
 grep -q "^ExecStart=$D/usr/local/sbin/chunkfs-scrubd -f$" "$U/chunkfs-scrubd.service" || fail "chunkfs-scrubd.service ExecStart"
-grep -q "^ExecStart=$D/usr/local/sbin/chunkfs-scrubd --once %f$" "$U/chunkfs-scrub@.service" || fail "chunkfs-scrub@.service ExecStart"
+grep -q "^ExecStart=$D/usr/local/sbin/chunkfs-scrubd --once -o chunks=1048576 %f$" "$U/chunkfs-scrub@.service" || fail "chunkfs-scrub@.service ExecStart"
 grep -l "@SBINDIR@" "$U"/* && fail "unsubstituted @SBINDIR@"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	cp "$U/chunkfs-scrub@.service" "$D/chunkfs-scrub@srv-data.service"

@@ -99,14 +99,25 @@ static struct chunkfs_events evs;
 static const struct chunkfs_event *find_event(struct cfs_fs *fs, u32 code,
 					      u32 chunk)
 {
+	static struct chunkfs_event found;
+	u64 after = 0;
+	int have = 0;
 	u32 i;
 
-	memset(&evs, 0, sizeof(evs));
-	CHECK_OK(cfs_events(fs, &evs));
-	for (i = evs.count; i-- > 0;)
-		if (evs.e[i].code == code && evs.e[i].chunk == chunk)
-			return &evs.e[i];
-	return NULL;
+	/* the newest such event, through every page of the stream */
+	do {
+		memset(&evs, 0, sizeof(evs));
+		evs.after = after;
+		CHECK_OK(cfs_events(fs, &evs));
+		for (i = 0; i < evs.count; i++) {
+			after = evs.e[i].seq;
+			if (evs.e[i].code == code && evs.e[i].chunk == chunk) {
+				found = evs.e[i];
+				have = 1;
+			}
+		}
+	} while (evs.count);
+	return have ? &found : NULL;
 }
 
 static u32 health_state(struct cfs_fs *fs, u32 k)
@@ -196,6 +207,21 @@ int main(void)
 	CHECK_EQ(s.state, CFS_CHUNK_CLEAN);
 	CHECK_EQ(health_state(fs, k), CFS_CHUNK_CLEAN);
 	CHECK(find_event(fs, CHUNKFS_E_REPAIRED, k) != NULL, "a 'repaired' event");
+	{	/* each problem repaired has its event, saying what it was */
+		const struct chunkfs_event *pe =
+			find_event(fs, CHUNKFS_E_PROBLEM, k);
+
+		CHECK(pe && pe->problem && cfs_problem(pe->problem) &&
+		      strstr(pe->msg, cfs_problem(pe->problem)->name) &&
+		      strstr(pe->msg, "-- fixed"),
+		      "a problem event naming what was repaired (%s)",
+		      pe ? pe->msg : "none");
+		pe = find_event(fs, CHUNKFS_E_REPAIRED, k);
+		CHECK(pe && strstr(pe->msg, "fixed: ") &&
+		      strlen(strstr(pe->msg, "fixed: ")) > 8,
+		      "the repaired event names the problems (%s)",
+		      pe ? pe->msg : "none");
+	}
 	/* a second scrub finds nothing, and checks without the filesystem
 	 * lock (operations go on): it holds the lock only to record it */
 	memset(&s, 0, sizeof(s));
@@ -426,8 +452,12 @@ int main(void)
 	CHECK(evs.lost > 0 && evs.count == CHUNKFS_EVENTS_MAX,
 	      "the ring reports lost events (%u lost, %u returned)", evs.lost,
 	      evs.count);
-	CHECK(evs.e[0].seq + evs.count - 1 == evs.e[evs.count - 1].seq,
-	      "events in order");
+	for (i = 1; i < evs.count; i++)
+		CHECK(evs.e[i - 1].seq < evs.e[i].seq, "events in order");
+	/* 300 routine "scrubbed: clean" events pushed none of the others
+	 * out: they have a ring of their own */
+	CHECK(find_event(fs, CHUNKFS_E_FREE_LOW, CHUNKFS_NO_CHUNK) != NULL,
+	      "the threshold event outlives 300 'scrubbed: clean' events");
 	CHECK_OK(cfs_unmount(fs));
 	CHECK_EQ(offline_problems(), 0);
 	membdev_free(dev);
