@@ -227,6 +227,9 @@ int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
 		ip->d.ctime_ns = ns;
 	}
 	err = inode_write(fs, ip);
+	/* a directory's parent pointer carries its mode and owner */
+	if (!err && (sa->valid & (CFS_SET_MODE | CFS_SET_UID | CFS_SET_GID)))
+		err = pptr_set_attrs(fs, ip);
 	if (!err && out)
 		inode_to_attr(fs, ip, out);
 put:
@@ -583,11 +586,24 @@ static int rename_exchange(struct cfs_fs *fs, struct cfs_inode *od,
 		return err;
 	}
 	err = dir_add(fs, nd, nn, nl, src);
-	if (!err)
+	if (!err) {
 		err = dir_add(fs, od, on, ol, dst);
+		if (err) /* back as it was: src leaves its new name */
+			dir_remove(fs, nd, nn, nl, src);
+	}
 	if (err) {
-		host_log(CFS_LOG_ERR, "rename exchange failed midway (%d)", err);
-		chunk_mark_suspect(fs, od->ch, "rename exchange failed midway");
+		/* both names back where they were (what removing them freed
+		 * is there to take them again) */
+		int e = dir_add(fs, nd, nn, nl, dst);
+
+		if (!e)
+			e = dir_add(fs, od, on, ol, src);
+		if (e) {
+			host_log(CFS_LOG_ERR, "rename exchange failed midway "
+				 "(%d, %d)", err, e);
+			chunk_mark_suspect(fs, od->ch,
+					   "rename exchange failed midway");
+		}
 	}
 	return err;
 }

@@ -1114,12 +1114,43 @@ static int keys_in_range(const struct cfs_tree *t, const u8 *p, u64 lo,
 	return 1;
 }
 
+/* Do the values of leaf p overlap?  (Each is in bounds, node_why
+ * checked; overlapping ones make an update of one write into another.)
+ * The checker's walk only: a bitmap of the value area. */
+static int values_overlap(const u8 *p, u32 size)
+{
+	u8 *used = host_alloc(size / 8 + 1);
+	u32 i, b;
+	int bad = 0;
+
+	if (!used)
+		return 0;
+	for (i = 0; !bad && i < NH(p)->nitems; i++) {
+		struct cfs_item it = item_get(p, i);
+
+		for (b = it.off; b < (u32)it.off + it.len; b++) {
+			if (used[b / 8] & (1u << (b % 8))) {
+				bad = 1;
+				break;
+			}
+			used[b / 8] |= (u8)(1u << (b % 8));
+		}
+	}
+	host_free(used);
+	return bad;
+}
+
 /* Returns 1 if the node ended up empty (the caller cuts it). */
 static int walk_rec(struct walk_state *w, struct bt_node *n, int depth,
 		    u64 lo, u64 hi, int hi_set)
 {
 	u32 i;
 
+	if (!NH(n->p)->level && n->b && values_overlap(n->p, n->size)) {
+		/* as unreadable: cut by the caller's parent */
+		w->ops->bad(w->ctx, n->blk, "leaf values overlap");
+		return 1;
+	}
 	if (!NH(n->p)->level) {
 		for (i = 0; i < NH(n->p)->nitems; i++) {
 			struct cfs_item it = item_get(n->p, i);

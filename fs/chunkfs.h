@@ -106,6 +106,7 @@ struct cfs_mkfs_opts {
 };
 #define CFS_MKFS_NO_METAGEN 0x1 /* and with it every v2 feature */
 #define CFS_MKFS_NO_DUP 0x2     /* -m single */
+#define CFS_MKFS_NO_PPTR 0x8    /* -O ^pptr */
 #define CFS_MKFS_V1 0xff
 /* Checks the options against the device; on error *why names the problem. */
 int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
@@ -183,6 +184,9 @@ int cfs_symlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
 		const char *target, u32 tlen, const struct cfs_cred *cr,
 		struct cfs_attr *out);
 int cfs_readlink(struct cfs_fs *fs, u64 ino, char *buf, u32 bufsize);
+/* The path of an inode from its parent pointers (format v2, PPTR): its
+ * length, or -ENOENT when no name is known. */
+int cfs_path(struct cfs_fs *fs, u64 ino, char *out, u32 size);
 int cfs_link(struct cfs_fs *fs, u64 ino, u64 newdir, const char *name,
 	     u32 len, struct cfs_attr *out);
 int cfs_unlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len);

@@ -135,6 +135,58 @@ int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	return err;
 }
 
+/* Is name in this one part of a directory? (1 yes, 0 no, or an error) */
+int dir_part_has(struct cfs_fs *fs, struct cfs_inode *part, const char *name,
+		 u32 len)
+{
+	u8 *buf = host_alloc(fs->bs);
+	int err;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = part_find(fs, part, dir_hash(fs, name, len), name, len, NULL,
+			NULL, buf);
+	host_free(buf);
+	return err == -CFS_ENOENT ? 0 : err ? err : 1;
+}
+
+/* The entry name -> ip put into one part of a directory as it is (the
+ * checker restoring a name from a parent pointer: the counts are its
+ * own, the parent pointer exists). */
+int dir_part_insert(struct cfs_fs *fs, struct cfs_inode *part,
+		    const char *name, u32 len, struct cfs_inode *ip)
+{
+	u64 h = dir_hash(fs, name, len);
+	struct cfs_dirent *de;
+	struct cfs_tree t;
+	u32 blen = 0;
+	u8 *buf = host_alloc(fs->bs + DIRENT_MAX);
+	int err;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
+	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
+	if (!err && blen > bt_max_item(&t))
+		err = -CFS_EUCLEAN;
+	if (!err || err == -CFS_ENOENT) {
+		de = (struct cfs_dirent *)(buf + (err ? 0 : blen));
+		de->ino = ip->local;
+		de->type = (u8)mode_to_ft(ip->d.mode);
+		de->namelen = (u8)len;
+		cfs_memcpy(de->name, name, len);
+		if (err)
+			err = bt_insert(&t, h, buf, (u32)sizeof(*de) + len);
+		else
+			err = bt_update(&t, h, buf,
+					blen + (u32)sizeof(*de) + len);
+	}
+	if (!err)
+		err = inode_write(fs, part);
+	host_free(buf);
+	return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
+}
+
 int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	    u32 len, struct cfs_inode *ip)
 {
@@ -197,6 +249,31 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 		}
 		dir->d.nlink++;
 		inode_write(fs, dir);
+	}
+	/* its parent pointer, in the same transaction (format v2) */
+	err = pptr_add(fs, dir, name, len, ip);
+	if (err) { /* no name without it: the entry goes again */
+		int e = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
+		int off = e ? -1 : item_find(buf, blen, name, len);
+
+		if (off >= 0) {
+			u32 sz = (u32)sizeof(struct cfs_dirent) + len;
+
+			if (sz == blen) {
+				bt_delete(&t, h);
+			} else {
+				cfs_memmove(buf + off, buf + off + sz,
+					    blen - (u32)off - sz);
+				bt_update(&t, h, buf, blen - sz);
+			}
+		}
+		if (CFS_ISDIR(ip->d.mode)) {
+			if (part != dir && part->d.nlink)
+				part->d.nlink--;
+			if (dir->d.nlink > 2)
+				dir->d.nlink--;
+			inode_write(fs, dir);
+		}
 	}
 out:
 	if (part != dir && !err)
@@ -264,9 +341,10 @@ int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 			dir->d.nlink--;
 		inode_write(fs, dir);
 	}
+	err = pptr_remove(fs, dir, name, len, ip);
 	if (part != dir) {
 		inode_write(fs, part);
-		if (part_is_empty(fs, part) == 1)
+		if (!err && part_is_empty(fs, part) == 1)
 			err = cont_remove(fs, dir, part);
 	}
 out:

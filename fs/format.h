@@ -43,7 +43,8 @@
 /* Feature bits.  compat: ignorable; ro_compat: mount read-only if unknown;
  * incompat: refuse to mount if unknown.  fsck refuses any unknown bit. */
 #define CFS_FEAT_COMPAT_SUPP 0u
-#define CFS_FEAT_RO_COMPAT_SUPP 0u
+#define CFS_FEAT_RO_COMPAT_PPTR 0x1u   /* parent pointers, name backup */
+#define CFS_FEAT_RO_COMPAT_SUPP CFS_FEAT_RO_COMPAT_PPTR
 #define CFS_FEAT_INCOMPAT_JOURNAL 0x1u /* chunk journals + sb commit group */
 /* Format v2 (FORMAT.md section 16). */
 #define CFS_FEAT_INCOMPAT_METAGEN 0x2u /* generations in every reference */
@@ -292,6 +293,21 @@ CFS_STATIC_ASSERT(sizeof(struct cfs_kptr2) == 24, "kptr2 size");
 #define CFS_TREE_DIR 2        /* directories: key = name hash / link key */
 #define CFS_TREE_XATTR 3      /* key = xattr name hash */
 #define CFS_TREE_LINK 4       /* chunk link index: key = peer << 32 | local */
+#define CFS_TREE_PPTR 5       /* parent pointers: key = local << 32 | hash */
+#define CFS_TREE_NBAK 6       /* name backup of the chunk before: the same */
+
+/* A parent pointer record (FORMAT.md 16.7), packed in an item of the
+ * parent pointer tree (or the name backup) under local << 32 | hash. */
+struct cfs_pptr {
+	u64 parent;           /* the directory's (home) inode number */
+	u32 pgen;             /* its gen */
+	u16 mode;             /* directories: the inode's mode, else 0 */
+	u8 flags;
+	u8 namelen;
+	u32 uid, gid;         /* directories: the inode's owner, else 0 */
+	/* then namelen bytes of the name */
+} __attribute__((packed));
+CFS_STATIC_ASSERT(sizeof(struct cfs_pptr) == 24, "pptr record");
 
 /* Extent tree values: an 8-byte data extent or a 16-byte continuation. */
 #define CFS_EXT_UNWRITTEN 0x80000000u

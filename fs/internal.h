@@ -83,6 +83,7 @@ struct cfs_fs {
 	/* format v2 features (FORMAT.md 16) */
 	int metagen;          /* generations in references */
 	int dup;              /* second copies */
+	int pptr;             /* parent pointers and the name backup */
 	u32 iroot_size;       /* inline root bytes: 144, or 128 with METAGEN */
 	u64 gen;              /* METAGEN: generation of what is modified now
 			       * (the group of the next commit) */
@@ -436,6 +437,10 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	       u32 len, struct cfs_inode *ip);
 int dir_is_empty(struct cfs_fs *fs, struct cfs_inode *dir);
+int dir_part_has(struct cfs_fs *fs, struct cfs_inode *part, const char *name,
+		 u32 len);
+int dir_part_insert(struct cfs_fs *fs, struct cfs_inode *part,
+		    const char *name, u32 len, struct cfs_inode *ip);
 int dir_free_all(struct cfs_fs *fs, struct cfs_inode *dir);
 /* The directory (home inode number) whose entry names directory ip. */
 int dir_parent(struct cfs_fs *fs, struct cfs_inode *ip, u64 *parent);
@@ -454,6 +459,25 @@ s64 xattr_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
 	      void *value, u32 size);
 s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size);
 int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name);
+
+/* ---- parent pointers and the name backup (pptr.c) ---- */
+void pptr_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t);
+void nbak_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t);
+struct cfs_chunk *nbak_chunk(struct cfs_fs *fs, u32 k);
+u64 pptr_key(u32 local, u64 parent, const char *name, u32 len);
+int pptr_find(const u8 *v, u32 vlen, u64 parent, const char *name, u32 len);
+int pptr_rec_put(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
+		 const struct cfs_pptr *p, const char *name);
+int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
+		 u64 parent, const char *name, u32 len);
+int pptr_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	     u32 len, struct cfs_inode *ip);
+int pptr_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		u32 len, struct cfs_inode *ip);
+int pptr_set_attrs(struct cfs_fs *fs, struct cfs_inode *ip);
+int pptr_name(struct cfs_fs *fs, u64 ino, int backup, u64 *parent,
+	      char *name);
+int pptr_path(struct cfs_fs *fs, u64 ino, char *out, u32 size);
 
 /* ---- small helpers (util.c) ---- */
 u32 cfs_strnlen(const char *s, u32 max);

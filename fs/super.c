@@ -85,7 +85,9 @@ static int chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
 		h->mirror_start = end - pos;
 		end = h->mirror_start;
 	}
-	if ((u64)h->data_start + 1 + 32 > end)
+	/* the data area: the roots mkfs puts at its start (link index, and
+	 * with PPTR the parent pointer tree and the name backup), then 32 */
+	if ((u64)h->data_start + 3 + 32 > end)
 		return -CFS_ENOSPC;
 	h->free_blocks = end - h->data_start; /* mkfs takes the roots */
 	h->free_inodes = h->ninodes - 1; /* local 0 is never used */
@@ -162,6 +164,8 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_METAGEN;
 	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_DUP)))
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_DUP;
+	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_PPTR)))
+		g->feat_ro_compat |= CFS_FEAT_RO_COMPAT_PPTR;
 	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
 	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
 		*why = "device too small for one chunk";
@@ -272,6 +276,8 @@ static void fs_features(struct cfs_fs *fs)
 
 	fs->metagen = !!(inc & CFS_FEAT_INCOMPAT_METAGEN);
 	fs->dup = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DUP);
+	fs->pptr = fs->metagen &&
+		   (fs->g->feat_ro_compat & CFS_FEAT_RO_COMPAT_PPTR);
 	fs->iroot_size = fs->metagen ? CFS_IROOT_SIZE_MG : CFS_IROOT_SIZE;
 }
 
@@ -326,6 +332,27 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 		h->free_blocks--;
 	}
 	h->link_gen = (u32)fs->gen;
+	if (fs->pptr) {
+		/* the parent pointer tree, and (with more than one chunk) the
+		 * name backup of the chunk before: the next data blocks */
+		h->pptr_root = h->data_start + 1;
+		h->pptr_gen = (u32)fs->gen;
+		h->free_blocks--;
+		if (fs->g->nchunks > 1) {
+			h->nbak_root = h->data_start + 2;
+			h->nbak_gen = (u32)fs->gen;
+			h->free_blocks--;
+		}
+		if (fs->dup) {
+			h->pptr_root2 = h->data_start + (1 + span / 2) % span;
+			h->free_blocks--;
+			if (h->nbak_root) {
+				h->nbak_root2 = h->data_start +
+						(2 + span / 2) % span;
+				h->free_blocks--;
+			}
+		}
+	}
 	if (fs->metagen)
 		cfs_memset(gtab, 0, (u64)(h->gtab_start - 1) * 4);
 	/* Block bitmap: metadata in front, the mirror region and the header
@@ -340,7 +367,11 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 			u64 b = (u64)i * bpb + bit;
 
 			if (b <= h->data_start || b >= de ||
-			    (h->link_root2 && b == h->link_root2))
+			    (h->link_root2 && b == h->link_root2) ||
+			    (h->pptr_root && (b == h->pptr_root ||
+					      b == h->pptr_root2)) ||
+			    (h->nbak_root && (b == h->nbak_root ||
+					      b == h->nbak_root2)))
 				bits[bit / 8] |= (u8)(1u << (bit % 8));
 		}
 		err = mkfs_write_pos(fs, ch, h->bbmap_start + i, blk, gtab);
@@ -349,6 +380,12 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 	}
 	err = mkfs_root(fs, ch, CFS_TREE_LINK, h->link_root, h->link_root2,
 			blk);
+	if (!err && h->pptr_root)
+		err = mkfs_root(fs, ch, CFS_TREE_PPTR, h->pptr_root,
+				h->pptr_root2, blk);
+	if (!err && h->nbak_root)
+		err = mkfs_root(fs, ch, CFS_TREE_NBAK, h->nbak_root,
+				h->nbak_root2, blk);
 	if (err)
 		return err;
 	/* Inode bitmap: local 0 is reserved; chunk 0 also holds the root. */
@@ -666,6 +703,10 @@ static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 					 h->link_root2 < h->data_start ||
 					 h->link_root2 >= h->mirror_start ||
 					 h->link_root2 == h->link_root)) ||
+		    (fs->pptr && (h->pptr_root < h->data_start ||
+				  h->pptr_root >= nb - 1 ||
+				  (h->nbak_root && (h->nbak_root < h->data_start ||
+						    h->nbak_root >= nb - 1)))) ||
 		    h->state < CFS_CHUNK_CLEAN || h->state > CFS_CHUNK_REPAIRING ||
 		    h->g.block_size != fs->g->block_size ||
 		    h->g.chunk_blocks != fs->g->chunk_blocks ||

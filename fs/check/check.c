@@ -214,6 +214,7 @@ static void ck_healed(void *ctx, u32 chunk, u32 local, const char *why)
 
 static void ck_free(struct ck *c)
 {
+	host_free(c->restores);
 	host_free(c->used);
 	host_free(c->ino);
 	host_free(c->links);
@@ -270,9 +271,12 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 	fs->on_heal_ctx = &c;
 	{
 		static int (*const pass[])(struct ck *) = {
-			check_hdr, check_inodes, check_dirs, check_nlink,
-			check_index, check_alloc, check_index_rebuild,
-			check_reattach, check_cross,
+			check_hdr, check_inodes, check_heal_links,
+			check_resurrect, check_dirs, check_pptr_restore,
+			check_nlink, check_index,
+			check_alloc, check_index_rebuild, check_pptr_apply,
+			check_reattach,
+			check_cross, check_pptr_sync,
 		};
 		u32 i;
 
@@ -309,6 +313,8 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 
 			if (e && !err)
 				err = e;
+			if (!e) /* both header copies are written now */
+				c.ch->hdr_bad = c.ch->hdr_stale = 0;
 		}
 	}
 out:

@@ -93,6 +93,19 @@ static int mark_all(struct ck *c)
 			mark_tree(c, &t, aw_item_none);
 		}
 	}
+	/* the parent pointer tree and the name backup held here */
+	if (c->fs->pptr && h->pptr_root && !c->pptr_rebuild) {
+		ck_mark(c, h->pptr_root);
+		ck_mark(c, h->pptr_root2);
+		pptr_tree(c->fs, c->ch, &t);
+		mark_tree(c, &t, aw_item_none);
+	}
+	if (c->fs->pptr && h->nbak_root && !c->nbak_rebuild) {
+		ck_mark(c, h->nbak_root);
+		ck_mark(c, h->nbak_root2);
+		nbak_tree(c->fs, c->ch, &t);
+		mark_tree(c, &t, aw_item_none);
+	}
 	/* The trees are only read here: each inode is taken from its inode
 	 * table block (where inode_write() puts every change at once) into a
 	 * stack copy, not through the inode cache (an allocation, a hash

@@ -210,6 +210,8 @@ static void orphan_cont(struct ck *c, struct cfs_inode *ct, u32 peer,
 	}
 	ct->d.flags &= (u16)~CFS_IF_CONT;
 	ct->d.back_chunk = ct->d.back_ino = ct->d.back_gen = 0;
+	c->ino[ct->local].cont = 0; /* (a file or directory of its own now:
+				     * named, and parent-pointed, below) */
 	if (!data) {
 		ct->d.nlink = 0;
 		inode_free(c->fs, ct);

@@ -70,6 +70,67 @@ static void gtab_gens_recover(struct ck *c)
 	}
 }
 
+/* The magic of positional block `local` (FORMAT.md 16.5). */
+static u32 pos_magic(const struct cfs_chunk_hdr *h, u32 local)
+{
+	if (local < h->ibmap_start)
+		return CFS_MAGIC_BBMAP;
+	if (local < h->itable_start)
+		return CFS_MAGIC_IBMAP;
+	if (local < h->itable_start + h->itable_blocks)
+		return CFS_MAGIC_ITABLE;
+	return CFS_MAGIC_CSUM;
+}
+
+/* A generation table block lost with the headers (no copy verifies): made
+ * again, each entry the generation of the newer copy of its block that
+ * verifies (nothing says what it should be any more), 0 where none does
+ * (the block is lost). */
+static void gtab_rebuild(struct ck *c)
+{
+	struct cfs_chunk *ch = c->ch;
+	const struct cfs_chunk_hdr *h = &ch->hdr;
+	u32 gpb = CFS_PAYLOAD(c->fs) / 4, i, e;
+	u8 *a = host_alloc(c->fs->bs);
+	const char *why;
+
+	if (!a)
+		return;
+	for (i = 0; i < h->gtab_blocks; i++) {
+		struct cfs_buf *g;
+		u32 *ent;
+
+		if (ch->gtab_gen[i])
+			continue;
+		if (buf_new(c->fs, ch, h->gtab_start + i, CFS_MAGIC_GTAB, &g))
+			continue;
+		ent = (u32 *)(g->data + sizeof(struct cfs_bhdr));
+		for (e = 0; e < gpb && 1 + i * gpb + e < h->gtab_start; e++) {
+			u32 l = 1 + i * gpb + e, copy, best = 0, have = 0;
+
+			for (copy = 0; copy < 2; copy++) {
+				u32 x = copy ? chunk_mirror(ch, l) : l;
+				u64 abs = cfs_abs(ch, x);
+				u32 gen;
+
+				if (!x || c->fs->dev->ops->read(c->fs->dev,
+						abs << c->fs->bshift, a,
+						c->fs->bs) ||
+				    buf_verify(c->fs, a, abs, c->k,
+					       pos_magic(h, l), &why))
+					continue;
+				gen = (u32)((struct cfs_bhdr *)a)->wgen;
+				if (!have || (s32)(gen - best) > 0)
+					best = gen;
+				have = 1;
+			}
+			ent[e] = best;
+		}
+		buf_put(c->fs, g);
+	}
+	host_free(a);
+}
+
 /* Highest inode table block that verifies, plus one. */
 static u32 find_itable_init(struct ck *c)
 {
@@ -95,12 +156,19 @@ int check_hdr(struct ck *c)
 
 	if (ch->hdr_bad == 3) {
 		c->hdr_rebuilt = 1;
+		c->inodes_lost = 1;
+		c->pptr_rebuild = c->nbak_rebuild = c->fs->pptr;
 		c->index_rebuild = 1;
-		if (c->fs->metagen)
+		if (c->fs->metagen) {
 			gtab_gens_recover(c);
+			if (ck_fixing(c))
+				gtab_rebuild(c);
+		}
 		ch->hdr.itable_init = find_itable_init(c);
 		ch->hdr.link_root = 0;
 		ch->hdr.link_root2 = 0;
+		ch->hdr.pptr_root = ch->hdr.pptr_root2 = 0;
+		ch->hdr.nbak_root = ch->hdr.nbak_root2 = 0;
 		ch->hdr.state = CFS_CHUNK_REPAIRING;
 		if (ck_problem(c, PR_HDR_REBUILT, 0, cfs_abs(ch, 0), NULL))
 			ch->hdr_dirty = 1;

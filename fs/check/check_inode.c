@@ -281,6 +281,7 @@ static int check_one(struct ck *c, u32 local, struct cfs_dinode *di,
 		code = PR_CONT_BAD;
 	}
 	if (why) {
+		c->inodes_lost = 1;
 		if (ck_problem(c, code, ck_ino(c, local), b->blkno, why)) {
 			cfs_memset(di, 0, sizeof(*di));
 			buf_dirty(c->fs, b);
@@ -362,6 +363,7 @@ int check_inodes(struct ck *c)
 		if (err == -CFS_ENOMEM)
 			return err;
 		if (err) {
+			c->inodes_lost = 1;
 			if (ck_problem(c, PR_ITABLE_BLOCK, 0,
 				       cfs_abs(c->ch, h->itable_start + blk),
 				       NULL) &&

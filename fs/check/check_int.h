@@ -13,6 +13,11 @@
  *   6 check_alloc.c  allocation maps and free counts recomputed
  *   7 check_nlink.c  orphans reattached to lost+found.K
  *   8 check_cross.c  the cross pass: both ends of every link of K agree
+ *  (2b, 2c check_heal.c: forward links written again from the index;
+ *   lost inodes brought back from what other chunks know of them;
+ *   3b, 9 check_pptr.c: parent pointers and the name backup, format v2:
+ *   names given back from parent pointers after pass 3; the records made
+ *   to say what the entries say, and their backup, last)
  */
 #ifndef CFS_CHECK_INT_H
 #define CFS_CHECK_INT_H
@@ -66,8 +71,25 @@
 #define PR_BACK_FIXED 0x0706
 #define PR_FIX_FAILED CFS_PROBLEM_FIX_FAILED
 #define PR_COPY_BAD CFS_PROBLEM_COPY_BAD
+#define PR_PPTR_NAME 0x0a01
+#define PR_PPTR_WRONG 0x0a02
+#define PR_PPTR_TREE 0x0a03
+#define PR_NBAK 0x0a04
+#define PR_NBAK_HELD 0x0a05
+#define PR_FWD_RESTORED 0x0a06
+#define PR_RESURRECTED 0x0a07
+#define PR_LOST_FILE 0x0a08
+#define PR_LOST_DATA 0x0a09
+#define PR_DIR_PART_LOST 0x0a0a
+#define PR_CONT_REMADE 0x0a0b
 
 enum { CI_FREE, CI_INUSE, CI_CLEARED, CI_UNKNOWN };
+
+struct ck_restore {           /* a name restored from a parent pointer */
+	u32 target, part;     /* the inode, the directory part (locals) */
+	u8 namelen;
+	char name[CFS_NAME_MAX];
+};
 
 struct ck_ino {
 	u8 state;
@@ -108,6 +130,14 @@ struct ck {
 	int hdr_rebuilt;      /* both header copies were bad */
 	int index_rebuild;    /* pass 5 decided to rebuild the link index */
 	int index_root_ok;    /* the index root block is usable */
+	int pptr_rebuild;     /* the parent pointer tree is rebuilt (its
+			       * blocks are not marked in use by pass 6) */
+	int nbak_rebuild;     /* the name backup held here is rebuilt */
+	int inodes_lost;      /* inodes of the chunk were lost (an inode
+			       * table block, the headers): pass 2c */
+	struct ck_restore *restores; /* names to give back (pass 3b decides,
+				      * pass 6b writes: after the maps) */
+	u32 nrestores, caprestores;
 	u32 nexp;             /* links that belong in the index (sorted) */
 	u32 max_gen;
 	u32 cur;              /* inode being walked */
@@ -140,8 +170,15 @@ int check_alloc(struct ck *c);
 int check_index_rebuild(struct ck *c);
 int check_reattach(struct ck *c);
 int check_cross(struct ck *c);
+int check_pptr_restore(struct ck *c);
+int check_heal_links(struct ck *c);
+int check_resurrect(struct ck *c);
+int check_pptr_sync(struct ck *c);
+int check_pptr_apply(struct ck *c);
 int ck_reattach(struct ck *c, struct cfs_inode *ip, const char *prefix,
 		u64 a, u64 b);
+int ck_make_dir(struct ck *c, u32 local, u32 mode, u32 parent, u32 gen,
+		u32 uid, u32 gid, const u32 *back);
 
 /* Itable access without the inode cache (for raw passes). */
 int ck_itable(struct ck *c, u32 blk, struct cfs_buf **b);

@@ -25,8 +25,11 @@ static void free_inode_here(struct ck *c, struct cfs_inode *ip)
 	c->ino[ip->local].state = CI_FREE;
 }
 
-/* Write a fresh empty directory at local inode `local` of chunk 0. */
-static int make_dir_at(struct ck *c, u32 local, u32 mode, u32 parent)
+/* Write a fresh empty directory (or, with back set, a directory
+ * continuation of back = {chunk, ino, gen}) at local inode `local`, with
+ * generation gen (0: a new one). */
+int ck_make_dir(struct ck *c, u32 local, u32 mode, u32 parent, u32 gen,
+		u32 uid, u32 gid, const u32 *back)
 {
 	struct cfs_buf *b;
 	struct cfs_dinode *di;
@@ -35,6 +38,16 @@ static int make_dir_at(struct ck *c, u32 local, u32 mode, u32 parent)
 	u32 ns;
 	int err;
 
+	/* the table blocks before it that are not initialised yet: zeroed
+	 * (all their inodes free) */
+	while (c->ch->hdr.itable_init < blk) {
+		err = buf_new(c->fs, c->ch, c->ch->hdr.itable_start +
+			      c->ch->hdr.itable_init, CFS_MAGIC_ITABLE, &b);
+		if (err)
+			return err;
+		buf_put(c->fs, b);
+		c->ch->hdr.itable_init++;
+	}
 	if (blk >= c->ch->hdr.itable_init)
 		err = buf_new(c->fs, c->ch, c->ch->hdr.itable_start + blk,
 			      CFS_MAGIC_ITABLE, &b);
@@ -51,11 +64,25 @@ static int make_dir_at(struct ck *c, u32 local, u32 mode, u32 parent)
 	     local % ipb;
 	cfs_memset(di, 0, sizeof(*di));
 	host_now(&sec, &ns);
-	di->mode = (u16)(CFS_S_IFDIR | mode);
-	di->nlink = 2;
-	di->gen = c->ch->hdr.next_gen++;
+	di->mode = (u16)(CFS_S_IFDIR | (back ? 0 : mode & 07777));
+	di->nlink = back ? 0 : 2;
+	di->uid = uid;
+	di->gid = gid;
+	if (gen) {
+		di->gen = gen;
+		if (c->ch->hdr.next_gen <= gen)
+			c->ch->hdr.next_gen = gen + 1;
+	} else {
+		di->gen = c->ch->hdr.next_gen++;
+	}
 	di->atime = di->mtime = di->ctime = di->btime = sec;
-	di->parent = parent;
+	di->parent = back ? 0 : parent;
+	if (back) {
+		di->flags = CFS_IF_CONT;
+		di->back_chunk = back[0];
+		di->back_ino = back[1];
+		di->back_gen = back[2];
+	}
 	bt_init_node(di->root, c->fs->iroot_size);
 	buf_dirty(c->fs, b);
 	buf_put(c->fs, b);
@@ -68,10 +95,15 @@ static int make_dir_at(struct ck *c, u32 local, u32 mode, u32 parent)
 	}
 	c->ino[local].state = CI_INUSE;
 	c->ino[local].ft = CFS_FT_DIR;
-	c->ino[local].cont = 0;
+	c->ino[local].cont = !!back;
 	c->ino[local].entry_part = parent;
-	c->ino[local].refs = local == CFS_ROOT_LOCAL ? 0 : 1;
+	c->ino[local].refs = local == CFS_ROOT_LOCAL || back ? 0 : 1;
 	return 0;
+}
+
+static int make_dir_at(struct ck *c, u32 local, u32 mode, u32 parent)
+{
+	return ck_make_dir(c, local, mode, parent, 0, 0, 0, NULL);
 }
 
 /* Chunk 0: the root directory and /lost+found must exist. */

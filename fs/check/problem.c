@@ -52,6 +52,17 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_PEER_CHECK, "peer_check", "a peer chunk holds a broken link into this chunk; check that chunk", CFS_FIX_PREEN },
 	{ PR_BACK_FIXED, "back_fixed", "continuation's back link damaged but its origin's forward link names it; back link corrected", CFS_FIX_PREEN },
 	{ PR_FIX_FAILED, "fix_failed", "a repair failed (I/O error or no space)", CFS_FIX_ASK },
+	{ PR_PPTR_NAME, "pptr_name", "inode's name missing from its directory; restored from the inode's parent pointer", CFS_FIX_PREEN },
+	{ PR_PPTR_WRONG, "pptr_wrong", "parent pointers disagree with the directory entries; rewritten from the entries", CFS_FIX_PREEN },
+	{ PR_PPTR_TREE, "pptr_tree", "parent pointer tree unreadable; rebuilt from the directory entries", CFS_FIX_PREEN },
+	{ PR_NBAK, "nbak", "name backup in the next chunk differs from the parent pointers; rewritten", CFS_FIX_PREEN },
+	{ PR_NBAK_HELD, "nbak_held", "name backup held for the chunk before unreadable; rebuilt from its parent pointers", CFS_FIX_PREEN },
+	{ PR_FWD_RESTORED, "fwd_restored", "directory's forward link to its continuation lost, but the link index and the continuation's back link agree; written again", CFS_FIX_PREEN },
+	{ PR_RESURRECTED, "resurrected", "directory lost with its inode; recreated at its number under its old name from its parent pointer backup and its continuations (its times are new)", CFS_FIX_ASK },
+	{ PR_LOST_FILE, "lost_file", "file lost with its inode (its name is known from the parent pointer backup)", CFS_FIX_ASK },
+	{ PR_LOST_DATA, "lost_data", "file's data in this chunk lost with it (the range becomes a hole)", CFS_FIX_ASK },
+	{ PR_DIR_PART_LOST, "dir_part_lost", "directory's entries in this chunk lost with it (the names of files lost here)", CFS_FIX_ASK },
+	{ PR_CONT_REMADE, "cont_remade", "directory continuation lost with its inode; recreated at its number for the names that come back to it", CFS_FIX_PREEN },
 	{ PR_COPY_BAD, "copy_bad", "a copy of a metadata block is bad (unreadable, corrupt, misdirected or stale); rewritten from its good copy (a corrected error, not a problem)", CFS_FIX_PREEN },
 };
 

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pptr.c - parent pointers and the name backup (format v2, PPTR;
+ * FORMAT.md 16.7).
+ *
+ * Every name of every inode is recorded twice more than in its directory:
+ * in the parent pointer tree of the inode's own chunk (the parent
+ * directory, its generation, the name; for a directory also its mode and
+ * owner), and in the name backup tree of the next chunk, which holds a
+ * copy of the records of the chunk before it.  dir_add() and
+ * dir_remove() keep both in step with the entries, in the same
+ * transaction; setattr keeps a directory's mode and owner.  So the
+ * checker can verify entries and parent pointers against each other
+ * inside one chunk and repair either from the other, a path is found by
+ * climbing records instead of walking the namespace, and when a whole
+ * chunk is lost its names (the paths of what it held, the directories to
+ * put back) are still known from the backup.
+ */
+#include "internal.h"
+
+#define PP_HDR ((u32)sizeof(struct cfs_pptr))
+
+/* The parent pointer tree of chunk ch. */
+void pptr_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t)
+{
+	cfs_memset(t, 0, sizeof(*t));
+	t->fs = fs;
+	t->ch = ch;
+	t->type = CFS_TREE_PPTR;
+	t->root_blk = ch->hdr.pptr_root;
+	t->root_blk2 = ch->hdr.pptr_root2;
+	t->root_gen = &ch->hdr.pptr_gen;
+}
+
+/* The name backup tree held by chunk ch (the records of the chunk before
+ * it). */
+void nbak_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t)
+{
+	cfs_memset(t, 0, sizeof(*t));
+	t->fs = fs;
+	t->ch = ch;
+	t->type = CFS_TREE_NBAK;
+	t->root_blk = ch->hdr.nbak_root;
+	t->root_blk2 = ch->hdr.nbak_root2;
+	t->root_gen = &ch->hdr.nbak_gen;
+}
+
+/* The chunk holding the backup of chunk k's records, or NULL (one chunk). */
+struct cfs_chunk *nbak_chunk(struct cfs_fs *fs, u32 k)
+{
+	if (fs->nchunks < 2)
+		return NULL;
+	return chunk_get(fs, (k + 1) % fs->nchunks);
+}
+
+u64 pptr_key(u32 local, u64 parent, const char *name, u32 len)
+{
+	u64 h = cfs_fnv1a(0xcbf29ce484222325ULL, &parent, 8);
+
+	h = cfs_fnv1a(h, name, len);
+	return (u64)local << 32 | (u32)h;
+}
+
+/* The offset of the record (parent, name) in an item's value, or -1; -2
+ * if the value is malformed. */
+int pptr_find(const u8 *v, u32 vlen, u64 parent, const char *name, u32 len)
+{
+	u32 off = 0;
+
+	while (off < vlen) {
+		const struct cfs_pptr *p = (const void *)(v + off);
+		u32 sz;
+
+		if (off + PP_HDR > vlen)
+			return -2;
+		sz = PP_HDR + p->namelen;
+		if (!p->namelen || off + sz > vlen)
+			return -2;
+		if (p->parent == parent && p->namelen == len &&
+		    !cfs_memcmp(v + off + PP_HDR, name, len))
+			return (int)off;
+		off += sz;
+	}
+	return -1;
+}
+
+static void pptr_fill(struct cfs_pptr *p, struct cfs_inode *ip, u64 parent,
+		      u32 pgen, u32 len)
+{
+	cfs_memset(p, 0, sizeof(*p));
+	p->parent = parent;
+	p->pgen = pgen;
+	p->namelen = (u8)len;
+	if (CFS_ISDIR(ip->d.mode)) {
+		p->mode = ip->d.mode;
+		p->uid = ip->d.uid;
+		p->gid = ip->d.gid;
+	}
+}
+
+/* Add (or replace) one record in tree t under its key. */
+static int rec_put(struct cfs_tree *t, u64 key, const struct cfs_pptr *p,
+		   const char *name, u8 *buf)
+{
+	u32 max = bt_max_item(t), vlen = 0, sz = PP_HDR + p->namelen;
+	int err = bt_lookup(t, key, buf, max, &vlen), off;
+
+	if (err && err != -CFS_ENOENT)
+		return err;
+	if (err) {
+		cfs_memcpy(buf, p, PP_HDR);
+		cfs_memcpy(buf + PP_HDR, name, p->namelen);
+		err = bt_insert(t, key, buf, sz);
+		return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
+	}
+	if (vlen > max)
+		return -CFS_EUCLEAN;
+	off = pptr_find(buf, vlen, p->parent, name, p->namelen);
+	if (off == -2)
+		return -CFS_EUCLEAN;
+	if (off >= 0) { /* the same name again: its fields replaced */
+		cfs_memcpy(buf + off, p, PP_HDR);
+		return bt_update(t, key, buf, vlen);
+	}
+	if (vlen + sz > max)
+		return -CFS_ENOSPC;
+	cfs_memcpy(buf + vlen, p, PP_HDR);
+	cfs_memcpy(buf + vlen + PP_HDR, name, p->namelen);
+	return bt_update(t, key, buf, vlen + sz);
+}
+
+static int rec_del(struct cfs_tree *t, u64 key, u64 parent, const char *name,
+		   u32 len, u8 *buf)
+{
+	u32 max = bt_max_item(t), vlen = 0, sz;
+	int err = bt_lookup(t, key, buf, max, &vlen), off;
+
+	if (err)
+		return err;
+	if (vlen > max)
+		return -CFS_EUCLEAN;
+	off = pptr_find(buf, vlen, parent, name, len);
+	if (off < 0)
+		return off == -2 ? -CFS_EUCLEAN : -CFS_ENOENT;
+	sz = PP_HDR + ((struct cfs_pptr *)(buf + off))->namelen;
+	if (sz == vlen)
+		return bt_delete(t, key);
+	cfs_memmove(buf + off, buf + off + sz, vlen - (u32)off - sz);
+	return bt_update(t, key, buf, vlen - sz);
+}
+
+int pptr_rec_put(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
+		 const struct cfs_pptr *p, const char *name)
+{
+	struct cfs_tree t;
+	u8 *buf = host_alloc(fs->bs);
+	int err;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	if (backup)
+		nbak_tree(fs, ch, &t);
+	else
+		pptr_tree(fs, ch, &t);
+	err = rec_put(&t, key, p, name, buf);
+	host_free(buf);
+	return err;
+}
+
+int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
+		 u64 parent, const char *name, u32 len)
+{
+	struct cfs_tree t;
+	u8 *buf = host_alloc(fs->bs);
+	int err;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	if (backup)
+		nbak_tree(fs, ch, &t);
+	else
+		pptr_tree(fs, ch, &t);
+	err = rec_del(&t, key, parent, name, len, buf);
+	host_free(buf);
+	return err;
+}
+
+/* ip got the name (dir, name): record it in ip's chunk and its backup. */
+int pptr_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+	     u32 len, struct cfs_inode *ip)
+{
+	struct cfs_chunk *bk;
+	struct cfs_pptr p;
+	u64 key;
+	int err;
+
+	if (!fs->pptr)
+		return 0;
+	pptr_fill(&p, ip, dir->ino, dir->d.gen, len);
+	key = pptr_key(ip->local, dir->ino, name, len);
+	err = pptr_rec_put(fs, ip->ch, 0, key, &p, name);
+	if (err)
+		return err;
+	bk = nbak_chunk(fs, ip->ch->index);
+	if (bk && bk->hdr.nbak_root) {
+		err = pptr_rec_put(fs, bk, 1, key, &p, name);
+		if (err) /* (the record stays without its backup: the check
+			  * of ip's chunk rewrites the backup) */
+			pptr_rec_del(fs, ip->ch, 0, key, dir->ino, name, len);
+	}
+	return err;
+}
+
+/* ip lost the name (dir, name).  A record already missing is no error
+ * here (the check restores what is missing). */
+int pptr_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		u32 len, struct cfs_inode *ip)
+{
+	struct cfs_chunk *bk;
+	u64 key;
+	int err;
+
+	if (!fs->pptr)
+		return 0;
+	key = pptr_key(ip->local, dir->ino, name, len);
+	err = pptr_rec_del(fs, ip->ch, 0, key, dir->ino, name, len);
+	if (err && err != -CFS_ENOENT)
+		return err;
+	bk = nbak_chunk(fs, ip->ch->index);
+	if (bk && bk->hdr.nbak_root) {
+		err = pptr_rec_del(fs, bk, 1, key, dir->ino, name, len);
+		if (err && err != -CFS_ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+/* The first record of inode (ch, local) in tree t: 0 with *p and name
+ * (NUL-terminated, CFS_NAME_MAX + 1 bytes) filled, or -ENOENT. */
+static int first_rec(struct cfs_tree *t, u32 local, struct cfs_pptr *p,
+		     char *name, u8 *buf)
+{
+	u64 k;
+	u32 vlen;
+	int err = bt_find_ge(t, (u64)local << 32, &k, buf, bt_max_item(t),
+			     &vlen);
+
+	if (err)
+		return err;
+	if ((u32)(k >> 32) != local)
+		return -CFS_ENOENT;
+	if (vlen < PP_HDR || vlen > bt_max_item(t))
+		return -CFS_EUCLEAN;
+	cfs_memcpy(p, buf, PP_HDR);
+	if (!p->namelen || PP_HDR + p->namelen > vlen)
+		return -CFS_EUCLEAN;
+	cfs_memcpy(name, buf + PP_HDR, p->namelen);
+	name[p->namelen] = 0;
+	return 0;
+}
+
+/* A directory's mode or owner changed: its record (both trees) follows. */
+int pptr_set_attrs(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	char name[CFS_NAME_MAX + 1];
+	struct cfs_chunk *bk;
+	struct cfs_pptr p;
+	struct cfs_tree t;
+	u8 *buf;
+	u64 key;
+	int err;
+
+	if (!fs->pptr || !CFS_ISDIR(ip->d.mode) || ip->ino == CFS_ROOT_INO)
+		return 0;
+	buf = host_alloc(fs->bs);
+	if (!buf)
+		return -CFS_ENOMEM;
+	pptr_tree(fs, ip->ch, &t);
+	err = first_rec(&t, ip->local, &p, name, buf);
+	host_free(buf);
+	if (err)
+		return err == -CFS_ENOENT ? 0 : err;
+	p.mode = ip->d.mode;
+	p.uid = ip->d.uid;
+	p.gid = ip->d.gid;
+	key = pptr_key(ip->local, p.parent, name, p.namelen);
+	err = pptr_rec_put(fs, ip->ch, 0, key, &p, name);
+	bk = nbak_chunk(fs, ip->ch->index);
+	if (!err && bk && bk->hdr.nbak_root)
+		err = pptr_rec_put(fs, bk, 1, key, &p, name);
+	return err;
+}
+
+/* Inode ino's first name: its parent directory and the name.  From the
+ * parent pointer tree of its chunk or, with backup set, from the backup
+ * in the next chunk (the chunk's own tree is lost). */
+int pptr_name(struct cfs_fs *fs, u64 ino, int backup, u64 *parent,
+	      char *name)
+{
+	struct cfs_chunk *ch = chunk_get(fs, CFS_CHUNK_OF(ino));
+	struct cfs_pptr p;
+	struct cfs_tree t;
+	u8 *buf;
+	int err;
+
+	if (!ch)
+		return -CFS_ENOENT;
+	if (backup) {
+		ch = nbak_chunk(fs, ch->index);
+		if (!ch || !ch->hdr.nbak_root)
+			return -CFS_ENOENT;
+		nbak_tree(fs, ch, &t);
+	} else {
+		if (!ch->hdr.pptr_root)
+			return -CFS_ENOENT;
+		pptr_tree(fs, ch, &t);
+	}
+	buf = host_alloc(fs->bs);
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = first_rec(&t, CFS_LOCAL(ino), &p, name, buf);
+	host_free(buf);
+	if (!err)
+		*parent = p.parent;
+	return err;
+}
+
+/* The path of inode ino ("/" for the root), climbing parent pointers (the
+ * backup where a chunk's own tree cannot be read).  Returns its length,
+ * or a negative errno (-ENOENT: no name is known; -ENAMETOOLONG). */
+int pptr_path(struct cfs_fs *fs, u64 ino, char *out, u32 size)
+{
+	char name[CFS_NAME_MAX + 1];
+	u32 pos = size, depth;
+	int err = 0;
+
+	if (!fs->pptr || size < 2)
+		return -CFS_ENOENT;
+	out[--pos] = 0;
+	for (depth = 0; ino != CFS_ROOT_INO; depth++) {
+		u64 parent;
+		u32 n;
+
+		if (depth > 1024)
+			return -CFS_ELOOP;
+		err = pptr_name(fs, ino, 0, &parent, name);
+		if (err && err != -CFS_ENOMEM)
+			err = pptr_name(fs, ino, 1, &parent, name);
+		if (err)
+			return err;
+		n = cfs_strnlen(name, CFS_NAME_MAX);
+		if (pos < n + 1)
+			return -CFS_ENAMETOOLONG;
+		pos -= n;
+		cfs_memcpy(out + pos, name, n);
+		out[--pos] = '/';
+		ino = parent;
+	}
+	if (pos == size - 1)
+		out[--pos] = '/';
+	cfs_memmove(out, out + pos, size - pos);
+	return (int)(size - pos - 1);
+}
+
+int cfs_path(struct cfs_fs *fs, u64 ino, char *out, u32 size)
+{
+	int n;
+
+	host_mutex_lock(fs->lock);
+	n = pptr_path(fs, ino, out, size);
+	host_mutex_unlock(fs->lock);
+	return n;
+}
