@@ -50,11 +50,25 @@ static void cfs_inode_init_once(void *p)
 	inode_init_once(&ci->vfs_inode);
 }
 
-/* The inode leaves the VFS cache: give its lookup references back. */
+/*
+ * The inode leaves the VFS cache: its dirty pages written first (a file
+ * that still has a name keeps what was written through a mapping; the
+ * VFS evicts only clean inodes from its cache, so this is for the rare
+ * ways in, as an inode dropped at once on a read-only mount), then its
+ * lookup references given back.
+ */
 static void cfs_evict_inode(struct inode *inode)
 {
 	s64 n;
 
+	if (inode->i_nlink && S_ISREG(inode->i_mode) &&
+	    mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY)) {
+		int err = filemap_write_and_wait(&inode->i_data);
+
+		if (err)
+			pr_err("chunkfs (%s): inode %lu: error %d writing its pages back at eviction\n",
+			       inode->i_sb->s_id, inode->i_ino, err);
+	}
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
 	n = atomic64_xchg(&CFS_I(inode)->nlookup, 0);
@@ -305,11 +319,19 @@ static int cfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
-/* Inodes stay cached while a dentry holds them, not longer: the VFS's
- * dentry cache is the cache (the library keeps its own). */
+/*
+ * An unused inode stays in the VFS's cache (generic_drop_inode: unless it
+ * has no name left), where the VFS evicts it only once it is clean: its
+ * pages dirtied through a mapping are written back by writeback, sync or
+ * unmount first, never thrown away.  On a read-only mount (no page can be
+ * dirty) it goes at once, so that remounting read-write finds no inode in
+ * use but the ones that are (cfs_remount_rw).
+ */
 static int cfs_drop_inode(struct inode *inode)
 {
-	return 1;
+	if (CFS_SB(inode->i_sb)->kb.dev.readonly)
+		return 1;
+	return generic_drop_inode(inode);
 }
 
 static const struct super_operations cfs_sops = {
