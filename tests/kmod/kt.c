@@ -336,6 +336,109 @@ static int fcheck_seeks(int fd, const char *when, int step, int seeks)
 	return 0;
 }
 
+/*
+ * One of the model's operations on fd (0 pwrite, 1 append, 2 truncate,
+ * 3 fallocate, 4 keep-size, 5 punch, 6 zero, 7 collapse, 8 insert), the
+ * model changed alike: 0 done, 1 failed (errno), 2 skipped.
+ */
+static int model_op(int fd, int op)
+{
+	size_t off, len, i;
+	unsigned char *p;
+	int r = 0;
+
+	switch (op) {
+	case 0: /* pwrite anywhere (may leave a hole) */
+	case 1: /* append */
+		len = 1 + rnd(op ? 9000 : 200000);
+		off = op ? msize : rnd(FMAX / 2);
+		if (off + len > FMAX)
+			len = FMAX - off;
+		if (!len)
+			return 2;
+		p = malloc(len);
+		for (i = 0; i < len; i++)
+			p[i] = (unsigned char)(rnd(255) + 1);
+		r = pwrite(fd, p, len, (off_t)off) != (ssize_t)len;
+		memcpy(model + off, p, len);
+		free(p);
+		if (off + len > msize)
+			msize = off + len;
+		break;
+	case 2: /* truncate, shorter or longer */
+		off = rnd(FMAX / 2);
+		r = ftruncate(fd, (off_t)off);
+		if (off < msize)
+			memset(model + off, 0, msize - off);
+		msize = off;
+		break;
+	case 3: /* allocate (may grow the size) */
+	case 4: /* allocate, keep the size */
+		off = rnd(FMAX / 2);
+		len = 1 + rnd(100000);
+		r = fallocate(fd, op == 4 ? FALLOC_FL_KEEP_SIZE : 0,
+			      (off_t)off, (off_t)len);
+		if (!r && op == 3 && off + len > msize)
+			msize = off + len;
+		break;
+	case 5: /* punch a hole */
+	case 6: /* zero a range (keeping the size) */
+		if (!msize)
+			return 2;
+		off = rnd(msize);
+		len = 1 + rnd(msize - off + 20000);
+		r = fallocate(fd, (op == 5 ? FALLOC_FL_PUNCH_HOLE :
+				   FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
+			      (off_t)off, (off_t)len);
+		if (!r && off < msize)
+			memset(model + off, 0,
+			       (off + len > msize ? msize : off + len) - off);
+		break;
+	case 7: /* collapse whole blocks */
+		if (msize < 3 * BLK)
+			return 2;
+		off = rnd(msize / BLK - 2) * BLK;
+		len = (1 + rnd((msize - off) / BLK - 1)) * BLK;
+		if (off + len >= msize)
+			return 2;
+		r = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off,
+			      (off_t)len);
+		if (r)
+			break;
+		memmove(model + off, model + off + len, msize - off - len);
+		msize -= len;
+		memset(model + msize, 0, len);
+		break;
+	case 8: /* insert whole blocks */
+		if (!msize)
+			return 2;
+		off = rnd((msize - 1) / BLK + 1) * BLK;
+		len = (1 + rnd(8)) * BLK;
+		if (off >= msize || msize + len > FMAX)
+			return 2;
+		r = fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)off,
+			      (off_t)len);
+		if (r)
+			break;
+		memmove(model + off + len, model + off, msize - off);
+		memset(model + off, 0, len);
+		msize += len;
+		break;
+	}
+	return r ? 1 : 0;
+}
+
+/* up to MOST random bytes written at a random place of the mapping m of
+ * the whole file, and of the model */
+static void model_mwrite(unsigned char *m, size_t most)
+{
+	size_t off = rnd(msize), len, i;
+
+	len = 1 + rnd(msize - off < most ? msize - off : most);
+	for (i = 0; i < len; i++)
+		m[off + i] = model[off + i] = (unsigned char)(rnd(255) + 1);
+}
+
 static int fcheck(int fd, const char *when, int step)
 {
 	return fcheck_seeks(fd, when, step, 1);
@@ -362,86 +465,14 @@ static int fops(const char *path, unsigned long long seed, int steps,
 	for (step = 0; step < steps; step++) {
 		int op = (int)rnd(11);
 		size_t off, len, i;
-		unsigned char *p;
 		int r = 0;
 
+		if (op <= 8) {
+			r = model_op(fd, op);
+			if (r == 2)
+				continue;
+		}
 		switch (op) {
-		case 0: /* pwrite anywhere (may leave a hole) */
-		case 1: /* append */
-			len = 1 + rnd(op ? 9000 : 200000);
-			off = op ? msize : rnd(FMAX / 2);
-			if (off + len > FMAX)
-				len = FMAX - off;
-			if (!len)
-				continue;
-			p = malloc(len);
-			for (i = 0; i < len; i++)
-				p[i] = (unsigned char)(rnd(255) + 1);
-			r = pwrite(fd, p, len, (off_t)off) != (ssize_t)len;
-			memcpy(model + off, p, len);
-			free(p);
-			if (off + len > msize)
-				msize = off + len;
-			break;
-		case 2: /* truncate, shorter or longer */
-			off = rnd(FMAX / 2);
-			r = ftruncate(fd, (off_t)off);
-			if (off < msize)
-				memset(model + off, 0, msize - off);
-			msize = off;
-			break;
-		case 3: /* allocate (may grow the size) */
-		case 4: /* allocate, keep the size */
-			off = rnd(FMAX / 2);
-			len = 1 + rnd(100000);
-			r = fallocate(fd, op == 4 ? FALLOC_FL_KEEP_SIZE : 0,
-				      (off_t)off, (off_t)len);
-			if (!r && op == 3 && off + len > msize)
-				msize = off + len;
-			break;
-		case 5: /* punch a hole */
-		case 6: /* zero a range (keeping the size) */
-			if (!msize)
-				continue;
-			off = rnd(msize);
-			len = 1 + rnd(msize - off + 20000);
-			r = fallocate(fd, (op == 5 ? FALLOC_FL_PUNCH_HOLE :
-					   FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
-				      (off_t)off, (off_t)len);
-			if (!r && off < msize)
-				memset(model + off, 0,
-				       (off + len > msize ? msize : off + len) - off);
-			break;
-		case 7: /* collapse whole blocks */
-			if (msize < 3 * BLK)
-				continue;
-			off = rnd(msize / BLK - 2) * BLK;
-			len = (1 + rnd((msize - off) / BLK - 1)) * BLK;
-			if (off + len >= msize)
-				continue;
-			r = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off,
-				      (off_t)len);
-			if (r)
-				break;
-			memmove(model + off, model + off + len, msize - off - len);
-			msize -= len;
-			memset(model + msize, 0, len);
-			break;
-		case 8: /* insert whole blocks */
-			if (!msize)
-				continue;
-			off = rnd((msize - 1) / BLK + 1) * BLK;
-			len = (1 + rnd(8)) * BLK;
-			if (off >= msize || msize + len > FMAX)
-				continue;
-			r = fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)off,
-				      (off_t)len);
-			if (r)
-				break;
-			memmove(model + off + len, model + off, msize - off);
-			memset(model + off, 0, len);
-			msize += len;
-			break;
 		case 9: { /* a shared mapping, written, synced */
 			unsigned char *m;
 
@@ -453,15 +484,11 @@ static int fops(const char *path, unsigned long long seed, int steps,
 				r = 1;
 				break;
 			}
-			off = rnd(msize);
-			len = 1 + rnd(msize - off < 20000 ? msize - off : 20000);
-			for (i = 0; i < len; i++)
-				m[off + i] = model[off + i] =
-					(unsigned char)(rnd(255) + 1);
+			model_mwrite(m, 20000);
 			r = msync(m, msize, MS_SYNC) || munmap(m, msize);
 			break;
 		}
-		default: { /* O_DIRECT: aligned write, then read back */
+		case 10: { /* O_DIRECT: aligned write, then read back */
 			void *buf;
 
 			off = rnd(FMAX / BLK / 2) * BLK;
@@ -515,6 +542,8 @@ static int fops(const char *path, unsigned long long seed, int steps,
 }
 
 /* ---- data written through a shared mapping, then the inode evicted ---- */
+
+static double mono(void);
 
 /* the byte at i of a pattern: never zero, different page to page */
 static unsigned char pat(unsigned long seed, size_t i)
@@ -624,6 +653,28 @@ static int pcheck(const char *path, size_t size, unsigned long seed)
 	return 0;
 }
 
+/* A new file of SIZE bytes (sparse, or preallocated), mapped shared and
+ * writable; its descriptor in *fdp.  NULL (said why) on failure. */
+static unsigned char *map_new(const char *path, size_t size, int prealloc,
+			      int *fdp)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	unsigned char *m;
+
+	if (fd < 0 || (prealloc ? fallocate(fd, 0, 0, (off_t)size) :
+		       ftruncate(fd, (off_t)size))) {
+		printf("%s: create: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		printf("%s: mmap: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	*fdp = fd;
+	return m;
+}
+
 /*
  * kt mmapevict FILE SIZE SEED HOW [prealloc]: a new file made SIZE bytes
  * long (ftruncate: sparse; prealloc: fallocate), written through a shared
@@ -634,21 +685,12 @@ static int pcheck(const char *path, size_t size, unsigned long seed)
 static int mmapevict(const char *path, size_t size, unsigned long seed,
 		     const char *how, int prealloc)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	int keep_open = !strncmp(how, "open-", 5);
-	unsigned char *m;
+	int keep_open = !strncmp(how, "open-", 5), fd;
+	unsigned char *m = map_new(path, size, prealloc, &fd);
 	size_t i;
 
-	if (fd < 0 || (prealloc ? fallocate(fd, 0, 0, (off_t)size) :
-		       ftruncate(fd, (off_t)size))) {
-		printf("%s: create: %s\n", path, strerror(errno));
+	if (!m)
 		return 1;
-	}
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		printf("%s: mmap: %s\n", path, strerror(errno));
-		return 1;
-	}
 	for (i = 0; i < size; i++)
 		m[i] = pat(seed, i);
 	if (munmap(m, size) || (!keep_open && close(fd))) {
@@ -685,20 +727,13 @@ static void on_sigbus(int sig)
 
 static int mmapfull(const char *path, size_t pages)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	size_t size = pages * 4096, i;
 	volatile size_t page = 0;
-	unsigned char *m;
+	int fd;
+	unsigned char *m = map_new(path, size, 0, &fd);
 
-	if (fd < 0 || ftruncate(fd, (off_t)size)) {
-		printf("%s: create: %s\n", path, strerror(errno));
+	if (!m)
 		return 1;
-	}
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		printf("%s: mmap: %s\n", path, strerror(errno));
-		return 1;
-	}
 	signal(SIGBUS, on_sigbus);
 	if (!sigsetjmp(bus_jmp, 1))
 		for (; page < pages; page++)
@@ -751,6 +786,7 @@ static int mix(const char *path, unsigned long long seed, int steps,
 		"pressure" };
 	enum { NOPS = 16, SRC = 256 << 10 };
 	int counts[NOPS] = { 0 }, step, fd, sfd;
+	double t0;
 	char src[4096];
 	unsigned char *sbuf;
 	size_t i;
@@ -776,91 +812,22 @@ static int mix(const char *path, unsigned long long seed, int steps,
 	for (step = 0; step < steps; step++) {
 		int op = (int)rnd(NOPS), r = 0;
 		size_t off, len;
-		unsigned char *p;
 
 		/* memory pressure is slow in the VM: one step in 40 */
 		if (op == 15 && rnd(3))
 			op = 13;
+		t0 = mono();
 		fd = open(path, O_RDWR);
 		if (fd < 0) {
 			printf("mix step %d: open: %s\n", step, strerror(errno));
 			return 1;
 		}
+		if (op <= 8) {
+			r = model_op(fd, op);
+			if (r == 2)
+				r = 0; /* skipped, checked all the same */
+		}
 		switch (op) {
-		case 0: /* pwrite anywhere (may leave a hole) */
-		case 1: /* append */
-			len = 1 + rnd(op ? 9000 : 200000);
-			off = op ? msize : rnd(FMAX / 2);
-			if (off + len > FMAX)
-				len = FMAX - off;
-			p = malloc(len);
-			for (i = 0; i < len; i++)
-				p[i] = (unsigned char)(rnd(255) + 1);
-			r = pwrite(fd, p, len, (off_t)off) != (ssize_t)len;
-			memcpy(model + off, p, len);
-			free(p);
-			if (off + len > msize)
-				msize = off + len;
-			break;
-		case 2: /* truncate, shorter or longer */
-			off = rnd(FMAX / 2);
-			r = ftruncate(fd, (off_t)off);
-			if (off < msize)
-				memset(model + off, 0, msize - off);
-			msize = off;
-			break;
-		case 3: /* allocate (may grow the size) */
-		case 4: /* allocate, keep the size */
-			off = rnd(FMAX / 2);
-			len = 1 + rnd(100000);
-			r = fallocate(fd, op == 4 ? FALLOC_FL_KEEP_SIZE : 0,
-				      (off_t)off, (off_t)len);
-			if (!r && op == 3 && off + len > msize)
-				msize = off + len;
-			break;
-		case 5: /* punch a hole */
-		case 6: /* zero a range (keeping the size) */
-			if (!msize)
-				break;
-			off = rnd(msize);
-			len = 1 + rnd(msize - off + 20000);
-			r = fallocate(fd, (op == 5 ? FALLOC_FL_PUNCH_HOLE :
-					   FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
-				      (off_t)off, (off_t)len);
-			if (!r)
-				memset(model + off, 0,
-				       (off + len > msize ? msize : off + len) - off);
-			break;
-		case 7: /* collapse whole blocks */
-			if (msize < 3 * BLK)
-				break;
-			off = rnd(msize / BLK - 2) * BLK;
-			len = (1 + rnd((msize - off) / BLK - 1)) * BLK;
-			if (off + len >= msize)
-				break;
-			r = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off,
-				      (off_t)len);
-			if (r)
-				break;
-			memmove(model + off, model + off + len, msize - off - len);
-			msize -= len;
-			memset(model + msize, 0, len);
-			break;
-		case 8: /* insert whole blocks */
-			if (!msize)
-				break;
-			off = rnd((msize - 1) / BLK + 1) * BLK;
-			len = (1 + rnd(8)) * BLK;
-			if (off >= msize || msize + len > FMAX)
-				break;
-			r = fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)off,
-				      (off_t)len);
-			if (r)
-				break;
-			memmove(model + off + len, model + off, msize - off);
-			memset(model + off, 0, len);
-			msize += len;
-			break;
 		case 9: /* written through a shared mapping, no msync */
 		case 10: { /* the same, the mapping held across a drop */
 			unsigned char *m;
@@ -875,11 +842,7 @@ static int mix(const char *path, unsigned long long seed, int steps,
 				break;
 			}
 			for (k = 0; k < (op == 10 ? 2 : 1) && !r; k++) {
-				off = rnd(msize);
-				len = 1 + rnd(msize - off < 40000 ? msize - off : 40000);
-				for (i = 0; i < len; i++)
-					m[off + i] = model[off + i] =
-						(unsigned char)(rnd(255) + 1);
+				model_mwrite(m, 40000);
 				if (op == 10 && !k)
 					r = drop_caches(rnd(2) ? "2" : "3");
 			}
@@ -941,7 +904,7 @@ static int mix(const char *path, unsigned long long seed, int steps,
 			fd = -1;
 			r = drop_caches(op == 13 ? "2" : "3");
 			break;
-		default:
+		case 15:
 			close(fd);
 			fd = -1;
 			r = hog();
@@ -958,6 +921,9 @@ static int mix(const char *path, unsigned long long seed, int steps,
 			return 1;
 		}
 		counts[op]++;
+		if (mono() - t0 > 5) /* for the console: where the time went */
+			printf("mix step %d: %s took %.1f s\n", step, names[op],
+			       mono() - t0);
 		/* SEEK_DATA and SEEK_HOLE write dirty pages back: one step
 		 * in 8 only, so that most drops find dirty pages */
 		fd = open(path, O_RDONLY);
