@@ -8,7 +8,10 @@
 # read-only and checks it, mounts the fuzzed ones, and mounts the second
 # read-write, checks it and changes it with every operation; then parse
 # the console, check both images on the host with fsck.chunkfs -fn, and
-# read the second through chunkfs-fuse: the tree the VM listed.  Then the
+# read the second through chunkfs-fuse: the tree the VM listed; a fresh
+# image on which evict.sh checks data written through mappings across
+# inode eviction, drop_caches, memory pressure and remounts (issue 18) is
+# checked with fsck.chunkfs -fn too.  Then the
 # power-off test (crash.sh): a VM runs a workload on a fresh image and is
 # killed (qemu SIGKILL) a moment after it says so; a second boot remounts
 # (journal replay) and checks every file that was fsynced; fsck -fn on the
