@@ -8,6 +8,7 @@
 
 #include <linux/fs.h>
 #include <linux/atomic.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -39,6 +40,8 @@ struct cfs_sb_info {
 	struct work_struct error_work;  /* fsnotify_sb_error, remount-ro */
 	struct work_struct repair_work; /* errors=repair: scrub with repair */
 	struct work_struct inval_work;  /* after a repair: drop stale caches */
+	struct work_struct forget_work; /* lookup references from reclaim */
+	struct llist_head forgets;      /* theirs, not yet given back */
 	spinlock_t ev_lock;          /* the fields below */
 	unsigned int ev_errors;      /* error events not yet notified */
 	int ev_readonly;             /* the library went read-only */

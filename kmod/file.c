@@ -13,8 +13,11 @@
  * unlocks them.  The library therefore always knows the file's size and
  * data (and reports ENOSPC to the writer, not to a later writeback); the
  * page cache keeps what was written for the readers.  Pages dirtied
- * through a shared mapping are written back by writepages with cfs_write.
- * Lock order: inode lock, page locks, the library's lock.
+ * through a shared mapping are written back by writepages with cfs_write;
+ * the write fault that dirties one (page_mkwrite) first allocates the
+ * blocks behind it where the file has a hole, so that a full filesystem
+ * is a SIGBUS at that fault, not data lost at writeback.  Lock order:
+ * inode lock, invalidate lock, page locks, the library's lock.
  *
  * O_DIRECT: data moves between the user's buffer and the library without
  * the file's page cache (written back and invalidated around it).
@@ -167,6 +170,71 @@ const struct address_space_operations cfs_aops = {
 	.direct_IO = noop_direct_IO, /* O_DIRECT is read_iter's/write_iter's */
 	.migrate_folio = filemap_migrate_folio,
 };
+
+/*
+ * A write fault on a page of a shared mapping: the blocks behind the
+ * page's part of the file allocated (fallocate, keeping the size) unless
+ * they all hold data already, so that its writeback finds them; no space
+ * is SIGBUS now.  The page is then dirty, and locked for the caller.
+ * Held off by the invalidate lock while a truncate or fallocate drops
+ * pages; a page truncated meanwhile is faulted again (VM_FAULT_NOPAGE).
+ */
+static vm_fault_t cfs_page_mkwrite(struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(vmf->page);
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct cfs_fs *fs = CFS_FS(inode);
+	vm_fault_t ret = VM_FAULT_LOCKED;
+	loff_t pos, size;
+	int err = 0;
+	s64 hole;
+
+	sb_start_pagefault(inode->i_sb);
+	file_update_time(vmf->vma->vm_file);
+	filemap_invalidate_lock_shared(inode->i_mapping);
+	folio_lock(folio);
+	size = i_size_read(inode);
+	pos = folio_pos(folio);
+	if (folio->mapping != inode->i_mapping || pos >= size) {
+		folio_unlock(folio);
+		ret = VM_FAULT_NOPAGE;
+		goto out;
+	}
+	size = min_t(loff_t, folio_size(folio), size - pos);
+	hole = cfs_lseek(fs, inode->i_ino, pos, CFS_SEEK_HOLE);
+	if (hole < 0 || hole < pos + size) {
+		struct cfs_attr a;
+
+		err = cfs_kerr(cfs_fallocate(fs, inode->i_ino,
+					     CFS_FALLOC_KEEP_SIZE, pos, size));
+		if (!err && !cfs_getattr(fs, inode->i_ino, &a))
+			inode->i_blocks = a.blocks512; /* only: no size race */
+	}
+	if (err) {
+		folio_unlock(folio);
+		ret = err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		goto out;
+	}
+	folio_mark_dirty(folio);
+	folio_wait_stable(folio);
+out:
+	filemap_invalidate_unlock_shared(inode->i_mapping);
+	sb_end_pagefault(inode->i_sb);
+	return ret;
+}
+
+static const struct vm_operations_struct cfs_file_vm_ops = {
+	.fault = filemap_fault,
+	.map_pages = filemap_map_pages,
+	.page_mkwrite = cfs_page_mkwrite,
+};
+
+static int cfs_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	file_accessed(file);
+	vma->vm_ops = &cfs_file_vm_ops;
+	return 0;
+}
 
 /* The kernel buffer of one write or direct read. */
 static void *cfs_bounce(size_t count, size_t *size)
@@ -471,7 +539,7 @@ const struct file_operations cfs_file_fops = {
 	.llseek = cfs_file_llseek,
 	.read_iter = cfs_file_read_iter,
 	.write_iter = cfs_file_write_iter,
-	.mmap = generic_file_mmap,
+	.mmap = cfs_file_mmap,
 	.splice_read = generic_file_splice_read,
 	.splice_write = iter_file_splice_write,
 	.fsync = cfs_vfs_fsync,

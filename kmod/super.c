@@ -50,16 +50,74 @@ static void cfs_inode_init_once(void *p)
 	inode_init_once(&ci->vfs_inode);
 }
 
-/* The inode leaves the VFS cache: give its lookup references back. */
+/* Lookup references an evicted inode held, not yet given back. */
+struct cfs_forget {
+	struct llist_node node;
+	u64 ino, n;
+};
+
+static void cfs_forget_fn(struct work_struct *w)
+{
+	struct cfs_sb_info *sbi = container_of(w, struct cfs_sb_info,
+					       forget_work);
+	struct llist_node *l = llist_del_all(&sbi->forgets);
+	struct cfs_forget *f, *t;
+
+	llist_for_each_entry_safe(f, t, l, node) {
+		cfs_forget(sbi->fs, f->ino, f->n);
+		kfree(f);
+	}
+}
+
+/*
+ * Give an evicted inode's lookup references back: at once, but not from
+ * memory reclaim (the inode shrinker, kswapd): the library's lock may be
+ * held by a thread whose allocation waits for that very reclaim, so a
+ * work item does it then (drained before unmount and before a ro -> rw
+ * remount swaps the library instance).
+ */
+static void cfs_forget_inode(struct inode *inode, u64 n)
+{
+	struct cfs_sb_info *sbi = CFS_SB(inode->i_sb);
+	struct cfs_forget *f;
+
+	if (current->flags & PF_MEMALLOC) {
+		f = kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_NOWARN);
+		if (f) {
+			f->ino = inode->i_ino;
+			f->n = n;
+			llist_add(&f->node, &sbi->forgets);
+			queue_work(system_unbound_wq, &sbi->forget_work);
+			return;
+		}
+	}
+	cfs_forget(sbi->fs, inode->i_ino, n);
+}
+
+/*
+ * The inode leaves the VFS cache: its dirty pages written first (a file
+ * that still has a name keeps what was written through a mapping; the
+ * VFS evicts only clean inodes from its cache, so this is for the rare
+ * ways in, as an inode dropped at once on a read-only mount), then its
+ * lookup references given back.
+ */
 static void cfs_evict_inode(struct inode *inode)
 {
 	s64 n;
 
+	if (inode->i_nlink && S_ISREG(inode->i_mode) &&
+	    mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY)) {
+		int err = filemap_write_and_wait(&inode->i_data);
+
+		if (err)
+			pr_err("chunkfs (%s): inode %lu: error %d writing its pages back at eviction\n",
+			       inode->i_sb->s_id, inode->i_ino, err);
+	}
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
 	n = atomic64_xchg(&CFS_I(inode)->nlookup, 0);
 	if (n > 0)
-		cfs_forget(CFS_FS(inode), inode->i_ino, (u64)n);
+		cfs_forget_inode(inode, (u64)n);
 }
 
 /* ---- the periodic commit: every commit= seconds while read-write, as
@@ -214,7 +272,8 @@ static void cfs_repair_fn(struct work_struct *w)
 	}
 }
 
-/* No work runs or is queued afterwards. */
+/* No work runs or is queued afterwards (the forgets from memory reclaim:
+ * none while the VFS holds s_umount, as at unmount and remount). */
 static void cfs_stop_work(struct cfs_sb_info *sbi)
 {
 	spin_lock(&sbi->ev_lock);
@@ -225,6 +284,7 @@ static void cfs_stop_work(struct cfs_sb_info *sbi)
 	cancel_work_sync(&sbi->repair_work);
 	cancel_work_sync(&sbi->error_work);
 	cancel_work_sync(&sbi->inval_work);
+	flush_work(&sbi->forget_work);
 }
 
 static void cfs_put_super(struct super_block *sb);
@@ -305,11 +365,19 @@ static int cfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
-/* Inodes stay cached while a dentry holds them, not longer: the VFS's
- * dentry cache is the cache (the library keeps its own). */
+/*
+ * An unused inode stays in the VFS's cache (generic_drop_inode: unless it
+ * has no name left), where the VFS evicts it only once it is clean: its
+ * pages dirtied through a mapping are written back by writeback, sync or
+ * unmount first, never thrown away.  On a read-only mount (no page can be
+ * dirty) it goes at once, so that remounting read-write finds no inode in
+ * use but the ones that are (cfs_remount_rw).
+ */
 static int cfs_drop_inode(struct inode *inode)
 {
-	return 1;
+	if (CFS_SB(inode->i_sb)->kb.dev.readonly)
+		return 1;
+	return generic_drop_inode(inode);
 }
 
 static const struct super_operations cfs_sops = {
@@ -424,6 +492,8 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	INIT_WORK(&sbi->error_work, cfs_error_fn);
 	INIT_WORK(&sbi->repair_work, cfs_repair_fn);
 	INIT_WORK(&sbi->inval_work, cfs_inval_fn);
+	INIT_WORK(&sbi->forget_work, cfs_forget_fn);
+	init_llist_head(&sbi->forgets);
 	cfs_kbdev_init(&sbi->kb, sb->s_bdev, sb_rdonly(sb));
 	err = cfs_mount(&sbi->kb.dev, cfs_mount_flags(sb), &sbi->fs, &why);
 	if (err) {

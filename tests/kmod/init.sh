@@ -5,8 +5,9 @@
 # change); /dev/vdb: FUZZ_N fuzzed images back to back, FUZZ_SIZE bytes
 # each; /dev/vdc: an image written through chunkfs-fuse on the host, which
 # rw.sh mounts read-write, checks and changes; /dev/vdd: an image with a
-# damaged chunk, which damage.sh reads and repairs online.  Results go to
-# the console as
+# damaged chunk, which damage.sh reads and repairs online; /dev/vde: a
+# fresh image for evict.sh (mmap-written data and inode eviction).
+# Results go to the console as
 # "KT PASS name", "KT FAIL name: why"; "KT END" last.
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -30,7 +31,7 @@ case " $(cat /proc/cmdline) " in
 *" kt=crash1 "*) MODE=crash1; DISKS=vda ;;
 *" kt=crash2 "*) MODE=crash2; DISKS=vda ;;
 *" kt=bench "*) MODE=bench; DISKS="vda vdb vdc" ;;
-*) DISKS="vda vdb vdc vdd" ;;
+*) DISKS="vda vdb vdc vdd vde" ;;
 esac
 i=0
 while [ ! -b /dev/${DISKS##* } ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -125,6 +126,7 @@ if umount /mnt; then pass umount; else fail umount; fi
 
 . /rw.sh
 . /damage.sh
+. /evict.sh
 
 # fuzzed images: a mount failure or EIO is fine; an oops is not (the
 # runner reads the console)

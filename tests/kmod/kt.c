@@ -21,6 +21,19 @@
  *                            after the page cache is dropped (lenient:
  *                            a mode refused with EOPNOTSUPP is skipped, for
  *                            a FUSE mount on the host)
+ *   kt mix PATH SEED STEPS MODEL  as fops, each operation on its own
+ *                            open, with mmap writes never msynced,
+ *                            copy_file_range, drop_caches 2 and 3 and memory
+ *                            pressure between them; the model saved to MODEL
+ *   kt mmapevict FILE SIZE SEED HOW [prealloc]  a new file written through
+ *                            a shared mapping, closed unsynced, HOW (none,
+ *                            drop2, drop3, sync-drop2, hog, open-drop2,
+ *                            open-drop3), read back: the pattern of SEED
+ *   kt pcheck FILE SIZE SEED  FILE is that pattern
+ *   kt mmapfull FILE PAGES   on a full filesystem: SIGBUS at the write fault
+ *                            that finds no space, the pages before it kept
+ *   kt hog                   memory pressure: most of MemAvailable taken
+ *                            and given back
  *   kt ioctl health|events|scrub[-repair] PATH [CHUNK]
  *                            the chunkfs ioctls (fs/chunkfs_ioctl.h)
  *   kt fuzz BASE WORK SEED   WORK = BASE with metadata blocks damaged (as
@@ -39,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <sys/fanotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -265,7 +280,7 @@ static unsigned long rnd(unsigned long n)
 	return n ? (unsigned long)((rs >> 33) % n) : 0;
 }
 
-static int fcheck(int fd, const char *when, int step)
+static int fcheck_seeks(int fd, const char *when, int step, int seeks)
 {
 	struct stat st;
 	off_t o;
@@ -286,7 +301,10 @@ static int fcheck(int fd, const char *when, int step)
 		       step, when, i, n, msize);
 		return 1;
 	}
-	/* every hole SEEK_HOLE finds reads as zeros; data is never skipped */
+	if (!seeks)
+		return 0;
+	/* every hole SEEK_HOLE finds reads as zeros; data is never skipped
+	 * (lseek writes dirty pages back first) */
 	for (o = 0; (size_t)o < msize;) {
 		off_t d = lseek(fd, o, SEEK_DATA), h;
 		size_t i;
@@ -318,6 +336,114 @@ static int fcheck(int fd, const char *when, int step)
 	return 0;
 }
 
+/*
+ * One of the model's operations on fd (0 pwrite, 1 append, 2 truncate,
+ * 3 fallocate, 4 keep-size, 5 punch, 6 zero, 7 collapse, 8 insert), the
+ * model changed alike: 0 done, 1 failed (errno), 2 skipped.
+ */
+static int model_op(int fd, int op)
+{
+	size_t off, len, i;
+	unsigned char *p;
+	int r = 0;
+
+	switch (op) {
+	case 0: /* pwrite anywhere (may leave a hole) */
+	case 1: /* append */
+		len = 1 + rnd(op ? 9000 : 200000);
+		off = op ? msize : rnd(FMAX / 2);
+		if (off + len > FMAX)
+			len = FMAX - off;
+		if (!len)
+			return 2;
+		p = malloc(len);
+		for (i = 0; i < len; i++)
+			p[i] = (unsigned char)(rnd(255) + 1);
+		r = pwrite(fd, p, len, (off_t)off) != (ssize_t)len;
+		memcpy(model + off, p, len);
+		free(p);
+		if (off + len > msize)
+			msize = off + len;
+		break;
+	case 2: /* truncate, shorter or longer */
+		off = rnd(FMAX / 2);
+		r = ftruncate(fd, (off_t)off);
+		if (off < msize)
+			memset(model + off, 0, msize - off);
+		msize = off;
+		break;
+	case 3: /* allocate (may grow the size) */
+	case 4: /* allocate, keep the size */
+		off = rnd(FMAX / 2);
+		len = 1 + rnd(100000);
+		r = fallocate(fd, op == 4 ? FALLOC_FL_KEEP_SIZE : 0,
+			      (off_t)off, (off_t)len);
+		if (!r && op == 3 && off + len > msize)
+			msize = off + len;
+		break;
+	case 5: /* punch a hole */
+	case 6: /* zero a range (keeping the size) */
+		if (!msize)
+			return 2;
+		off = rnd(msize);
+		len = 1 + rnd(msize - off + 20000);
+		r = fallocate(fd, (op == 5 ? FALLOC_FL_PUNCH_HOLE :
+				   FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
+			      (off_t)off, (off_t)len);
+		if (!r && off < msize)
+			memset(model + off, 0,
+			       (off + len > msize ? msize : off + len) - off);
+		break;
+	case 7: /* collapse whole blocks */
+		if (msize < 3 * BLK)
+			return 2;
+		off = rnd(msize / BLK - 2) * BLK;
+		len = (1 + rnd((msize - off) / BLK - 1)) * BLK;
+		if (off + len >= msize)
+			return 2;
+		r = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off,
+			      (off_t)len);
+		if (r)
+			break;
+		memmove(model + off, model + off + len, msize - off - len);
+		msize -= len;
+		memset(model + msize, 0, len);
+		break;
+	case 8: /* insert whole blocks */
+		if (!msize)
+			return 2;
+		off = rnd((msize - 1) / BLK + 1) * BLK;
+		len = (1 + rnd(8)) * BLK;
+		if (off >= msize || msize + len > FMAX)
+			return 2;
+		r = fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)off,
+			      (off_t)len);
+		if (r)
+			break;
+		memmove(model + off + len, model + off, msize - off);
+		memset(model + off, 0, len);
+		msize += len;
+		break;
+	}
+	return r ? 1 : 0;
+}
+
+/* up to MOST random bytes written at a random place of the mapping m of
+ * the whole file, and of the model */
+static void model_mwrite(unsigned char *m, size_t most)
+{
+	size_t off = rnd(msize), len, i;
+
+	len = 1 + rnd(msize - off < most ? msize - off : most);
+	for (i = 0; i < len; i++)
+		m[off + i] = model[off + i] = (unsigned char)(rnd(255) + 1);
+}
+
+static int fcheck(int fd, const char *when, int step)
+{
+	return fcheck_seeks(fd, when, step, 1);
+}
+
 static int fops(const char *path, unsigned long long seed, int steps,
 		int lenient)
 {
@@ -339,86 +465,14 @@ static int fops(const char *path, unsigned long long seed, int steps,
 	for (step = 0; step < steps; step++) {
 		int op = (int)rnd(11);
 		size_t off, len, i;
-		unsigned char *p;
 		int r = 0;
 
+		if (op <= 8) {
+			r = model_op(fd, op);
+			if (r == 2)
+				continue;
+		}
 		switch (op) {
-		case 0: /* pwrite anywhere (may leave a hole) */
-		case 1: /* append */
-			len = 1 + rnd(op ? 9000 : 200000);
-			off = op ? msize : rnd(FMAX / 2);
-			if (off + len > FMAX)
-				len = FMAX - off;
-			if (!len)
-				continue;
-			p = malloc(len);
-			for (i = 0; i < len; i++)
-				p[i] = (unsigned char)(rnd(255) + 1);
-			r = pwrite(fd, p, len, (off_t)off) != (ssize_t)len;
-			memcpy(model + off, p, len);
-			free(p);
-			if (off + len > msize)
-				msize = off + len;
-			break;
-		case 2: /* truncate, shorter or longer */
-			off = rnd(FMAX / 2);
-			r = ftruncate(fd, (off_t)off);
-			if (off < msize)
-				memset(model + off, 0, msize - off);
-			msize = off;
-			break;
-		case 3: /* allocate (may grow the size) */
-		case 4: /* allocate, keep the size */
-			off = rnd(FMAX / 2);
-			len = 1 + rnd(100000);
-			r = fallocate(fd, op == 4 ? FALLOC_FL_KEEP_SIZE : 0,
-				      (off_t)off, (off_t)len);
-			if (!r && op == 3 && off + len > msize)
-				msize = off + len;
-			break;
-		case 5: /* punch a hole */
-		case 6: /* zero a range (keeping the size) */
-			if (!msize)
-				continue;
-			off = rnd(msize);
-			len = 1 + rnd(msize - off + 20000);
-			r = fallocate(fd, (op == 5 ? FALLOC_FL_PUNCH_HOLE :
-					   FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
-				      (off_t)off, (off_t)len);
-			if (!r && off < msize)
-				memset(model + off, 0,
-				       (off + len > msize ? msize : off + len) - off);
-			break;
-		case 7: /* collapse whole blocks */
-			if (msize < 3 * BLK)
-				continue;
-			off = rnd(msize / BLK - 2) * BLK;
-			len = (1 + rnd((msize - off) / BLK - 1)) * BLK;
-			if (off + len >= msize)
-				continue;
-			r = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)off,
-				      (off_t)len);
-			if (r)
-				break;
-			memmove(model + off, model + off + len, msize - off - len);
-			msize -= len;
-			memset(model + msize, 0, len);
-			break;
-		case 8: /* insert whole blocks */
-			if (!msize)
-				continue;
-			off = rnd((msize - 1) / BLK + 1) * BLK;
-			len = (1 + rnd(8)) * BLK;
-			if (off >= msize || msize + len > FMAX)
-				continue;
-			r = fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)off,
-				      (off_t)len);
-			if (r)
-				break;
-			memmove(model + off + len, model + off, msize - off);
-			memset(model + off, 0, len);
-			msize += len;
-			break;
 		case 9: { /* a shared mapping, written, synced */
 			unsigned char *m;
 
@@ -430,15 +484,11 @@ static int fops(const char *path, unsigned long long seed, int steps,
 				r = 1;
 				break;
 			}
-			off = rnd(msize);
-			len = 1 + rnd(msize - off < 20000 ? msize - off : 20000);
-			for (i = 0; i < len; i++)
-				m[off + i] = model[off + i] =
-					(unsigned char)(rnd(255) + 1);
+			model_mwrite(m, 20000);
 			r = msync(m, msize, MS_SYNC) || munmap(m, msize);
 			break;
 		}
-		default: { /* O_DIRECT: aligned write, then read back */
+		case 10: { /* O_DIRECT: aligned write, then read back */
 			void *buf;
 
 			off = rnd(FMAX / BLK / 2) * BLK;
@@ -489,6 +539,409 @@ static int fops(const char *path, unsigned long long seed, int steps,
 	printf("\n");
 	close(dfd);
 	return close(fd) != 0;
+}
+
+/* ---- data written through a shared mapping, then the inode evicted ---- */
+
+static double mono(void);
+
+/* the byte at i of a pattern: never zero, different page to page */
+static unsigned char pat(unsigned long seed, size_t i)
+{
+	return (unsigned char)((seed * 37 + (i >> 12) * 101 + i * 7) | 1);
+}
+
+static int drop_caches(const char *what)
+{
+	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY), r;
+
+	if (dc < 0)
+		return -1;
+	r = write(dc, what, strlen(what)) == (ssize_t)strlen(what) ? 0 : -1;
+	close(dc);
+	return r;
+}
+
+/* Memory pressure: most of the free memory (MemAvailable less 40 MiB)
+ * taken by an anonymous mapping, every page touched, then given back;
+ * twice.  No swap: the kernel reclaims the page cache, dentries and
+ * inodes. */
+static int hog1(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long kb = -1;
+	size_t len;
+	char *m;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (kb < 0)
+		return -1;
+	if (kb < 80 * 1024)
+		return 0; /* nothing to take */
+	len = (size_t)(kb - 40 * 1024) << 10;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	for (size_t i = 0; i < len; i += 4096)
+		m[i] = 1; /* MAP_POPULATE may stop short */
+	return munmap(m, len);
+}
+
+static int hog(void)
+{
+	return hog1() || hog1();
+}
+
+/* evict-step HOW: what happens between the writes and the check */
+static int evict_step(const char *how)
+{
+	if (!strcmp(how, "none"))
+		return 0;
+	if (!strcmp(how, "drop2") || !strcmp(how, "open-drop2"))
+		return drop_caches("2");
+	if (!strcmp(how, "drop3") || !strcmp(how, "open-drop3"))
+		return drop_caches("3");
+	if (!strcmp(how, "sync-drop2")) {
+		sync();
+		return drop_caches("2");
+	}
+	if (!strcmp(how, "hog"))
+		return hog();
+	errno = EINVAL;
+	return -1;
+}
+
+/* FILE's size and content are the pattern of SEED over SIZE bytes */
+static int pcheck(const char *path, size_t size, unsigned long seed)
+{
+	int fd = open(path, O_RDONLY);
+	unsigned char *b = malloc(size + 1);
+	struct stat st;
+	ssize_t n = -1;
+	size_t i, done = 0;
+
+	if (fd < 0 || !b || fstat(fd, &st)) {
+		printf("%s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (done <= size && (n = read(fd, b + done, size + 1 - done)) > 0)
+		done += (size_t)n;
+	close(fd);
+	if (n < 0 || (size_t)st.st_size != size || done != size) {
+		printf("%s: size %lld, read %zu, want %zu\n", path,
+		       (long long)st.st_size, done, size);
+		return 1;
+	}
+	for (i = 0; i < size; i++)
+		if (b[i] != pat(seed, i)) {
+			size_t z = i;
+
+			while (z < size && !b[z])
+				z++;
+			printf("%s: byte %zu is 0x%02x, want 0x%02x (%zu zero bytes there)\n",
+			       path, i, b[i], pat(seed, i), z - i);
+			free(b);
+			return 1;
+		}
+	free(b);
+	return 0;
+}
+
+/* A new file of SIZE bytes (sparse, or preallocated), mapped shared and
+ * writable; its descriptor in *fdp.  NULL (said why) on failure. */
+static unsigned char *map_new(const char *path, size_t size, int prealloc,
+			      int *fdp)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	unsigned char *m;
+
+	if (fd < 0 || (prealloc ? fallocate(fd, 0, 0, (off_t)size) :
+		       ftruncate(fd, (off_t)size))) {
+		printf("%s: create: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		printf("%s: mmap: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	*fdp = fd;
+	return m;
+}
+
+/*
+ * kt mmapevict FILE SIZE SEED HOW [prealloc]: a new file made SIZE bytes
+ * long (ftruncate: sparse; prealloc: fallocate), written through a shared
+ * mapping, unmapped and closed without msync or fsync; then HOW (none,
+ * drop2, drop3, sync-drop2, hog, or open-drop2/open-drop3 with the file
+ * still open); then read back with read(2).
+ */
+static int mmapevict(const char *path, size_t size, unsigned long seed,
+		     const char *how, int prealloc)
+{
+	int keep_open = !strncmp(how, "open-", 5), fd;
+	unsigned char *m = map_new(path, size, prealloc, &fd);
+	size_t i;
+
+	if (!m)
+		return 1;
+	for (i = 0; i < size; i++)
+		m[i] = pat(seed, i);
+	if (munmap(m, size) || (!keep_open && close(fd))) {
+		printf("%s: munmap or close: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (evict_step(how)) {
+		printf("%s: %s: %s\n", path, how, strerror(errno));
+		return 1;
+	}
+	if (pcheck(path, size, seed))
+		return 1;
+	if (keep_open && close(fd)) {
+		printf("%s: close: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("mmapevict %zu %s%s: ok\n", size, how, prealloc ? " prealloc" : "");
+	return 0;
+}
+
+/*
+ * kt mmapfull FILE PAGES: on a full filesystem, a sparse file of PAGES
+ * pages written through a shared mapping a page at a time: the write fault
+ * that finds no space must raise SIGBUS (the data of the pages before it
+ * is kept, checked after the mapping is gone and the caches dropped).
+ */
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+static int mmapfull(const char *path, size_t pages)
+{
+	size_t size = pages * 4096, i;
+	volatile size_t page = 0;
+	int fd;
+	unsigned char *m = map_new(path, size, 0, &fd);
+
+	if (!m)
+		return 1;
+	signal(SIGBUS, on_sigbus);
+	if (!sigsetjmp(bus_jmp, 1))
+		for (; page < pages; page++)
+			for (i = 0; i < 4096; i++)
+				m[page * 4096 + i] = pat(9, page * 4096 + i);
+	signal(SIGBUS, SIG_DFL);
+	if (page == pages) {
+		printf("mmapfull: no SIGBUS in %zu pages\n", pages);
+		return 1;
+	}
+	if (munmap(m, size) || close(fd) || drop_caches("2")) {
+		printf("%s: munmap, close or drop: %s\n", path, strerror(errno));
+		return 1;
+	}
+	/* the pages before the fault have their data, the rest reads 0 */
+	fd = open(path, O_RDONLY);
+	m = malloc(size);
+	if (fd < 0 || !m || pread(fd, m, size, 0) != (ssize_t)size) {
+		printf("%s: read back: %s\n", path, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	for (i = 0; i < size; i++)
+		if (m[i] != (i < page * 4096 ? pat(9, i) : 0)) {
+			printf("mmapfull: byte %zu is 0x%02x after SIGBUS at page %zu\n",
+			       i, m[i], (size_t)page);
+			return 1;
+		}
+	printf("mmapfull: SIGBUS at page %zu of %zu, the pages before it kept\n",
+	       (size_t)page, pages);
+	return 0;
+}
+
+/*
+ * kt mix PATH SEED STEPS MODEL: a random sequence of writes, appends,
+ * truncates, fallocate modes, writes through shared mappings without
+ * msync (some with the mapping held across a cache drop), O_DIRECT
+ * writes, copy_file_range, drop_caches 2 and 3 and memory pressure, each
+ * operation on its own open (so the inode can leave the cache between
+ * two), the file checked against a model after every step (content, size,
+ * SEEK_DATA/SEEK_HOLE).  The model is saved to MODEL at the end, for a
+ * check after a remount.
+ */
+static int mix(const char *path, unsigned long long seed, int steps,
+	       const char *mpath)
+{
+	static const char *names[] = { "pwrite", "append", "truncate",
+		"falloc", "keep-size", "punch", "zero", "collapse", "insert",
+		"mmap", "mmap-held", "direct", "copy_range", "drop2", "drop3",
+		"pressure" };
+	enum { NOPS = 16, SRC = 256 << 10 };
+	int counts[NOPS] = { 0 }, step, fd, sfd;
+	double t0;
+	char src[4096];
+	unsigned char *sbuf;
+	size_t i;
+
+	rs = seed;
+	model = calloc(1, FMAX + BLK);
+	got = malloc(FMAX + BLK);
+	sbuf = malloc(SRC);
+	snprintf(src, sizeof(src), "%s.src", path);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	sfd = open(src, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || sfd < 0 || !model || !got || !sbuf) {
+		printf("mix: open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < SRC; i++)
+		sbuf[i] = (unsigned char)(rnd(255) + 1);
+	if (write(sfd, sbuf, SRC) != SRC || close(sfd) || close(fd)) {
+		printf("mix: %s: %s\n", src, strerror(errno));
+		return 1;
+	}
+	msize = 0;
+	for (step = 0; step < steps; step++) {
+		int op = (int)rnd(NOPS), r = 0;
+		size_t off, len;
+
+		/* memory pressure is slow in the VM: one step in 40 */
+		if (op == 15 && rnd(3))
+			op = 13;
+		t0 = mono();
+		fd = open(path, O_RDWR);
+		if (fd < 0) {
+			printf("mix step %d: open: %s\n", step, strerror(errno));
+			return 1;
+		}
+		if (op <= 8) {
+			r = model_op(fd, op);
+			if (r == 2)
+				r = 0; /* skipped, checked all the same */
+		}
+		switch (op) {
+		case 9: /* written through a shared mapping, no msync */
+		case 10: { /* the same, the mapping held across a drop */
+			unsigned char *m;
+			int k;
+
+			if (!msize)
+				break;
+			m = mmap(NULL, msize, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
+			if (m == MAP_FAILED) {
+				r = 1;
+				break;
+			}
+			for (k = 0; k < (op == 10 ? 2 : 1) && !r; k++) {
+				model_mwrite(m, 40000);
+				if (op == 10 && !k)
+					r = drop_caches(rnd(2) ? "2" : "3");
+			}
+			if (munmap(m, msize))
+				r = 1;
+			break;
+		}
+		case 11: { /* O_DIRECT: an aligned write */
+			int dfd = open(path, O_RDWR | O_DIRECT);
+			void *buf;
+
+			off = rnd(FMAX / BLK / 2) * BLK;
+			len = (1 + rnd(16)) * BLK;
+			if (dfd < 0 || posix_memalign(&buf, BLK, len)) {
+				r = 1;
+				break;
+			}
+			for (i = 0; i < len; i++)
+				((unsigned char *)buf)[i] = (unsigned char)(rnd(255) + 1);
+			r = pwrite(dfd, buf, len, (off_t)off) != (ssize_t)len;
+			memcpy(model + off, buf, len);
+			if (off + len > msize)
+				msize = off + len;
+			free(buf);
+			close(dfd);
+			break;
+		}
+		case 12: { /* copy_file_range from the source file */
+			loff_t so, doff;
+			ssize_t n;
+
+			sfd = open(src, O_RDONLY);
+			so = (loff_t)rnd(SRC - 1);
+			len = 1 + rnd(SRC - (size_t)so);
+			doff = (loff_t)rnd(FMAX / 2);
+			off = (size_t)doff;
+			if (sfd < 0) {
+				r = 1;
+				break;
+			}
+			while (len && !r) {
+				n = copy_file_range(sfd, &so, fd, &doff, len, 0);
+				if (n <= 0) {
+					r = 1;
+					break;
+				}
+				memcpy(model + off, sbuf + so - n, (size_t)n);
+				off += (size_t)n;
+				len -= (size_t)n;
+				if (off > msize)
+					msize = off;
+			}
+			close(sfd);
+			break;
+		}
+		case 13:
+		case 14:
+			close(fd); /* the inode may go */
+			fd = -1;
+			r = drop_caches(op == 13 ? "2" : "3");
+			break;
+		case 15:
+			close(fd);
+			fd = -1;
+			r = hog();
+			break;
+		}
+		if (r) {
+			printf("mix step %d: %s failed: %s\n", step, names[op],
+			       strerror(errno));
+			return 1;
+		}
+		if (fd >= 0 && close(fd)) {
+			printf("mix step %d: %s: close: %s\n", step, names[op],
+			       strerror(errno));
+			return 1;
+		}
+		counts[op]++;
+		if (mono() - t0 > 5) /* for the console: where the time went */
+			printf("mix step %d: %s took %.1f s\n", step, names[op],
+			       mono() - t0);
+		/* SEEK_DATA and SEEK_HOLE write dirty pages back: one step
+		 * in 8 only, so that most drops find dirty pages */
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || fcheck_seeks(fd, names[op], step, step % 8 == 7))
+			return 1;
+		close(fd);
+	}
+	fd = open(mpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, model, msize) != (ssize_t)msize || close(fd)) {
+		printf("mix: %s: %s\n", mpath, strerror(errno));
+		return 1;
+	}
+	printf("mix: %d steps ok, size %zu:", steps, msize);
+	for (step = 0; step < NOPS; step++)
+		printf(" %s %d", names[step], counts[step]);
+	printf("\n");
+	free(sbuf);
+	return 0;
 }
 
 /* ---- the chunkfs ioctls ---- */
@@ -775,6 +1228,20 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "fops"))
 		return fops(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]),
 			    argc == 6 && !strcmp(argv[5], "lenient"));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "mmapevict"))
+		return mmapevict(argv[2], strtoul(argv[3], NULL, 0),
+				 strtoul(argv[4], NULL, 0), argv[5],
+				 argc == 7 && !strcmp(argv[6], "prealloc"));
+	if (argc == 5 && !strcmp(argv[1], "pcheck"))
+		return pcheck(argv[2], strtoul(argv[3], NULL, 0),
+			      strtoul(argv[4], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "mmapfull"))
+		return mmapfull(argv[2], strtoul(argv[3], NULL, 0));
+	if (argc == 6 && !strcmp(argv[1], "mix"))
+		return mix(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]),
+			   argv[5]);
+	if (argc == 2 && !strcmp(argv[1], "hog"))
+		return hog() != 0;
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ioctl"))
 		return do_ioctl(argv[2], argv[3],
 				argc == 5 ? (unsigned int)atoi(argv[4]) : 0);
@@ -797,6 +1264,6 @@ int main(int argc, char **argv)
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|ioctl|fanwait|fuzz|seqwrite|seqread ...\n");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|mix|mmapevict|pcheck|mmapfull|hog|ioctl|fanwait|fuzz|seqwrite|seqread ...\n");
 	return 2;
 }

@@ -8,7 +8,10 @@
 # read-only and checks it, mounts the fuzzed ones, and mounts the second
 # read-write, checks it and changes it with every operation; then parse
 # the console, check both images on the host with fsck.chunkfs -fn, and
-# read the second through chunkfs-fuse: the tree the VM listed.  Then the
+# read the second through chunkfs-fuse: the tree the VM listed; a fresh
+# image on which evict.sh checks data written through mappings across
+# inode eviction, drop_caches, memory pressure and remounts (issue 18) is
+# checked with fsck.chunkfs -fn too.  Then the
 # power-off test (crash.sh): a VM runs a workload on a fresh image and is
 # killed (qemu SIGKILL) a moment after it says so; a second boot remounts
 # (journal replay) and checks every file that was fsynced; fsck -fn on the
@@ -122,6 +125,10 @@ DMG_ITABLE=$(itable 45)
 DMG_ITABLE2=$(itable 78)
 [ "$(echo $DMG_ITABLE $DMG_ITABLE2 | wc -w)" = 4 ] || fail "no inode table blocks at local 4, 5, 7, 8 of chunk $DMG_CHUNK"
 
+step "a fresh image for evict.sh"
+EV=$W/evict.img
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M "$EV" 160M || fail "mkfs.chunkfs (evict image)"
+
 step "the initramfs"
 R=$W/initramfs
 kmod_initramfs "$R"
@@ -131,7 +138,7 @@ printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"
 kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
-vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG"
+vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV"
 vm_wait main
 bad=0
 vm_check main || bad=1
@@ -169,6 +176,8 @@ fi
 echo "chunkfs-fuse reads the tree the module wrote ($(wc -l <"$W/fuse-tree") paths, data md5)"
 "$CFS_BIN/fsck.chunkfs" -fn "$DMG" >"$W/fsck-dmg.log" 2>&1 || { cat "$W/fsck-dmg.log"; fail "fsck.chunkfs -fn of the image repaired online"; }
 echo "fsck.chunkfs -fn: the image repaired online is clean"
+"$CFS_BIN/fsck.chunkfs" -fn "$EV" >"$W/fsck-ev.log" 2>&1 || { cat "$W/fsck-ev.log"; fail "fsck.chunkfs -fn of evict.sh's image"; }
+echo "fsck.chunkfs -fn: evict.sh's image is clean"
 step "power off in the middle of a workload, then remount"
 CR=$W/crash.img
 "$CFS_BIN/mkfs.chunkfs" -q -C 4M "$CR" 64M || fail "mkfs.chunkfs (crash image)"
