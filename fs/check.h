@@ -17,7 +17,18 @@ struct cfs_problem_desc {
 	const char *name;     /* short stable identifier */
 	const char *desc;     /* one line */
 	u32 policy;           /* CFS_FIX_* */
+	u32 blast;            /* CFS_BLAST_*: what it costs the file it names
+			       * (fsck's blast radius), 0 if nothing */
 };
+/* What a problem's repair costs the file it names: the blast radius. */
+#define CFS_BLAST_LOST 1      /* the file is lost (its inode) */
+#define CFS_BLAST_CONTENT 2   /* part of its content is lost or changed */
+#define CFS_BLAST_NAMES 3     /* a directory: entries lost */
+#define CFS_BLAST_ATTRS 4     /* extended attributes lost */
+#define CFS_BLAST_RECREATED 5 /* a directory recreated (defaults for what
+			       * was not known) */
+#define CFS_BLAST_MOVED 6     /* moved to lost+found */
+const char *cfs_blast_name(u32 blast);
 /* NULL for an unknown code. */
 const struct cfs_problem_desc *cfs_problem(u32 code);
 /* The whole table (for docs and the fsck front end). */
@@ -40,6 +51,9 @@ struct cfs_problem_report {
 	u64 blk;              /* absolute block, 0 if none */
 	int fixed;
 	const char *detail;   /* a short extra text (valid during the call) */
+	const char *path;     /* the file's path (format v2: from parent
+			       * pointers; a continuation's is its file's),
+			       * NULL if unknown; valid during the call */
 };
 typedef void (*cfs_report_fn)(void *ctx, const struct cfs_problem_report *r);
 

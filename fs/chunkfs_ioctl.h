@@ -130,8 +130,15 @@ struct chunkfs_event {
 	u32 count;            /* identical events folded into this one */
 	u32 problem;          /* CHUNKFS_E_PROBLEM: the problem code; else 0 */
 	char msg[96];         /* one line, NUL-terminated */
+	u32 flags;            /* internal; 0 */
+	u32 pad;
+	char path[232];       /* the path of inode `ino` (format v2: from its
+			       * parent pointers, when the event was made or
+			       * first read; a lost file's from the name
+			       * backup); "" if unknown.  A longer path keeps
+			       * its end, after "..." */
 };
-#define CHUNKFS_EVENTS_MAX 64
+#define CHUNKFS_EVENTS_MAX 40
 struct chunkfs_events {
 	u64 after;            /* in */
 	u64 last;             /* out: seq of the newest event there is */
@@ -144,7 +151,7 @@ struct chunkfs_events {
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_scrub) == 64, "scrub size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_health) == 56, "health size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_health) == 32 + 56 * 128, "health");
-CFS_STATIC_ASSERT(sizeof(struct chunkfs_event) == 144, "event size");
-CFS_STATIC_ASSERT(sizeof(struct chunkfs_events) == 24 + 144 * 64, "events");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_event) == 384, "event size");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_events) == 24 + 384 * 40, "events");
 
 #endif

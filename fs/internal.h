@@ -134,6 +134,9 @@ struct cfs_fs {
 	u64 ev_n[2];              /* events ever put in each ring */
 	u64 ev_seq;               /* seq of the newest event */
 	void (*ev_hook)(void *ctx, const struct chunkfs_event *e);
+	/* The path of an inode for an event (set by the layer above: parent
+	 * pointers), called with fs->lock held when events are read. */
+	int (*ev_path)(struct cfs_fs *fs, u64 ino, char *out, u32 size);
 	void *ev_ctx;
 	u32 errors_policy;        /* CHUNKFS_ERRORS_* */
 	u32 free_warn;            /* percent; 0: no threshold events */
@@ -282,7 +285,7 @@ void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
 	      const char *msg);
 /* The same, with the checker's problem code (CHUNKFS_E_PROBLEM). */
 void fs_event_problem(struct cfs_fs *fs, u32 severity, u32 chunk, u64 ino,
-		      u32 problem, const char *msg);
+		      u32 problem, const char *msg, const char *path);
 void events_free_check(struct cfs_fs *fs); /* journal.c */
 /* errors=remount-ro after a suspect chunk: commit what there is, then
  * read-only (scrub.c; at the end of an operation, under the lock). */
@@ -478,6 +481,7 @@ int pptr_set_attrs(struct cfs_fs *fs, struct cfs_inode *ip);
 int pptr_name(struct cfs_fs *fs, u64 ino, int backup, u64 *parent,
 	      char *name);
 int pptr_path(struct cfs_fs *fs, u64 ino, char *out, u32 size);
+int pptr_path_any(struct cfs_fs *fs, u64 ino, char *out, u32 size);
 
 /* ---- small helpers (util.c) ---- */
 u32 cfs_strnlen(const char *s, u32 max);

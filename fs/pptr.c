@@ -362,12 +362,28 @@ int pptr_path(struct cfs_fs *fs, u64 ino, char *out, u32 size)
 	return (int)(size - pos - 1);
 }
 
+/* ... of a file or of a continuation (its file's path: the inode's back
+ * link names it): what an event about either names. */
+int pptr_path_any(struct cfs_fs *fs, u64 ino, char *out, u32 size)
+{
+	struct cfs_inode *ip;
+	u64 origin = 0;
+	int n = pptr_path(fs, ino, out, size);
+
+	if (n != -CFS_ENOENT || inode_get(fs, ino, &ip))
+		return n;
+	if (ip->d.flags & CFS_IF_CONT)
+		origin = CFS_MKINO(ip->d.back_chunk, ip->d.back_ino);
+	inode_put(fs, ip);
+	return origin && origin != ino ? pptr_path(fs, origin, out, size) : n;
+}
+
 int cfs_path(struct cfs_fs *fs, u64 ino, char *out, u32 size)
 {
 	int n;
 
 	host_mutex_lock(fs->lock);
-	n = pptr_path(fs, ino, out, size);
+	n = pptr_path_any(fs, ino, out, size);
 	host_mutex_unlock(fs->lock);
 	return n;
 }

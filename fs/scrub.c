@@ -116,6 +116,7 @@ struct plog {
 		u8 fixed;
 		u64 ino, blk;
 		char detail[48];
+		char path[232];   /* the checker's path of the file, "" */
 	} p[PLOG_MAX];
 };
 
@@ -136,6 +137,15 @@ static void plog_cb(void *ctx, const struct cfs_problem_report *r)
 	l->p[l->n].blk = r->blk;
 	cfs_format(l->p[l->n].detail, sizeof(l->p[l->n].detail), "%s",
 		   r->detail ? r->detail : "");
+	l->p[l->n].path[0] = 0;
+	if (r->path) {
+		u32 n = cfs_strnlen(r->path, 4096),
+		    room = sizeof(l->p[l->n].path) - 1;
+
+		cfs_format(l->p[l->n].path, sizeof(l->p[l->n].path), "%s%s",
+			   n > room ? "..." : "",
+			   n > room ? r->path + n - (room - 3) : r->path);
+	}
 	l->n++;
 }
 
@@ -161,7 +171,8 @@ static void plog_events(struct cfs_fs *fs, u32 k, const struct plog *l,
 			   blk, det, l->p[i].fixed ? "fixed" : "not fixed");
 		fs_event_problem(fs, l->p[i].fixed ? CHUNKFS_EV_WARNING :
 				 CHUNKFS_EV_ERROR, k, l->p[i].ino,
-				 l->p[i].code, msg);
+				 l->p[i].code, msg,
+				 l->p[i].path[0] ? l->p[i].path : NULL);
 		for (j = 0; j < i && l->p[j].code != l->p[i].code; j++)
 			;
 		if (j == i && o + cfs_strnlen(name, 64) + 3 < size)

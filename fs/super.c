@@ -278,6 +278,7 @@ static void fs_features(struct cfs_fs *fs)
 	fs->dup = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DUP);
 	fs->pptr = fs->metagen &&
 		   (fs->g->feat_ro_compat & CFS_FEAT_RO_COMPAT_PPTR);
+	fs->ev_path = fs->pptr ? pptr_path_any : NULL; /* events name files */
 	fs->iroot_size = fs->metagen ? CFS_IROOT_SIZE_MG : CFS_IROOT_SIZE;
 }
 

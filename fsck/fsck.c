@@ -165,6 +165,7 @@ struct problem {
 	u64 ino, blk;
 	int fixed;
 	char *detail;         /* NULL if none */
+	char *path;           /* the file's path (parent pointers), or NULL */
 };
 
 struct unit {
@@ -207,6 +208,7 @@ static void report_cb(void *ctx, const struct cfs_problem_report *r)
 	p->blk = r->blk;
 	p->fixed = r->fixed != 0;
 	p->detail = r->detail && r->detail[0] ? xstrdup(r->detail) : NULL;
+	p->path = r->path && r->path[0] ? xstrdup(r->path) : NULL;
 	if (r->code == CFS_PROBLEM_COPY_BAD)
 		u->ncopies++;
 }
@@ -349,7 +351,7 @@ static void print_problem(const struct unit *u, const struct problem *p)
 	char line[1024];
 
 	cfs_problem_line(line, sizeof(line), u->is_super, p->chunk, p->ino,
-			 p->blk, p->code, p->detail, p->fixed, NULL);
+			 p->blk, p->code, p->detail, p->fixed, p->path);
 	printf("%s\n", line);
 }
 
@@ -530,6 +532,117 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* ---- the blast radius: the files a repair cost something ---- */
+struct blast {
+	u64 ino;
+	char *path;           /* NULL: no path known */
+	u32 costs;            /* 1 << CFS_BLAST_* */
+};
+static struct blast *blast;
+static size_t nblast;
+
+static int cmp_blast(const void *a, const void *b)
+{
+	const struct blast *x = a, *y = b;
+
+	if (!x->path != !y->path)
+		return x->path ? -1 : 1;
+	if (x->path) {
+		int c = strcmp(x->path, y->path);
+
+		if (c)
+			return c;
+	}
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* Every file a problem names whose repair costs it something (inode,
+ * content, names, attributes lost; recreated; moved to lost+found), once,
+ * with every cost; the path is the one parent pointers gave when the
+ * problem was found, or (none then, or moved) the one they give now. */
+static void blast_collect(const struct run *R)
+{
+	size_t k, i, j;
+
+	for (k = 0; k < R->nunits; k++) {
+		const struct unit *u = R->units[k];
+
+		if (!u->ran)
+			continue;
+		for (i = 0; i < u->np; i++) {
+			const struct problem *p = &u->p[i];
+			const struct cfs_problem_desc *d = cfs_problem(p->code);
+
+			if (!d || !d->blast || !p->ino)
+				continue;
+			for (j = 0; j < nblast && blast[j].ino != p->ino; j++)
+				;
+			if (j == nblast) {
+				if (!(nblast & (nblast + 1))) {
+					blast = realloc(blast, (nblast + 1) * 2 *
+							sizeof(*blast));
+					if (!blast) {
+						errx("out of memory");
+						exit(FSCK_ERROR);
+					}
+				}
+				blast[j].ino = p->ino;
+				blast[j].path = NULL;
+				blast[j].costs = 0;
+				nblast++;
+			}
+			blast[j].costs |= 1u << d->blast;
+			if (!blast[j].path && p->path)
+				blast[j].path = xstrdup(p->path);
+		}
+	}
+	for (j = 0; j < nblast; j++) {
+		char buf[4096];
+
+		if (blast[j].path &&
+		    !(blast[j].costs & (1u << CFS_BLAST_MOVED)))
+			continue;
+		if (cfs_path(R->fs, blast[j].ino, buf, sizeof(buf)) > 0) {
+			free(blast[j].path);
+			blast[j].path = xstrdup(buf);
+		}
+	}
+	if (nblast)
+		qsort(blast, nblast, sizeof(*blast), cmp_blast);
+}
+
+static void blast_costs(u32 costs, char *buf, size_t size)
+{
+	size_t o = 0;
+	u32 b;
+
+	buf[0] = 0;
+	for (b = 1; b < 32; b++)
+		if ((costs & (1u << b)) && o + 16 < size)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s",
+					      o ? "," : "", cfs_blast_name(b));
+}
+
+static void blast_print(int writes)
+{
+	size_t j;
+
+	if (!nblast)
+		return;
+	printf("\nBlast radius: %zu file%s %s\n", nblast,
+	       nblast == 1 ? "" : "s",
+	       writes ? "lost or changed by the repair" :
+	       "a repair would lose or change (-n: nothing was changed)");
+	for (j = 0; j < nblast; j++) {
+		char c[128];
+
+		blast_costs(blast[j].costs, c, sizeof(c));
+		printf("  %-12s %s (inode %llu)\n", c,
+		       blast[j].path ? blast[j].path : "(no name known)",
+		       (unsigned long long)blast[j].ino);
+	}
+}
+
 /* ---- JSON ---- */
 static void json_str(const char *s)
 {
@@ -587,6 +700,8 @@ static void json_problems(const struct unit *u)
 		       (unsigned long long)p->ino, (unsigned long long)p->blk,
 		       p->fixed ? "true" : "false");
 		json_str(p->detail);
+		printf(",\"path\":");
+		json_str(p->path);
 		if (!u->is_super)
 			printf(",\"chunk\":%u", p->chunk);
 		putchar('}');
@@ -660,6 +775,22 @@ static void json_report(const struct run *R, u32 found, u32 fixed, int code,
 		       u->res.halted ? "true" : "false");
 		json_str(u->err < 0 ? cfs_strerror(u->err) : NULL);
 		putchar('}');
+	}
+	printf("],\"blast_radius\":[");
+	for (i = 0; i < nblast; i++) {
+		u32 b;
+		int n = 0;
+
+		printf("%s{\"ino\":%llu,\"path\":", i ? "," : "",
+		       (unsigned long long)blast[i].ino);
+		json_str(blast[i].path);
+		printf(",\"costs\":[");
+		for (b = 1; b < 32; b++)
+			if (blast[i].costs & (1u << b)) {
+				printf("%s", n++ ? "," : "");
+				json_str(cfs_blast_name(b));
+			}
+		printf("]}");
 	}
 	printf("],\"found\":%u,\"fixed\":%u,\"corrected\":%u,\"cancelled\":%s,"
 	       "\"exit\":%d}\n", found, fixed, R->copies,
@@ -1036,6 +1167,7 @@ int main(int argc, char **argv)
 		if (unit_incomplete(u))
 			fatal_chunks++;
 	}
+	blast_collect(&R);
 	r = cfs_unmount(fs);
 	if (r < 0) {
 		errx("cannot write %s out after the check: %s", device,
@@ -1086,6 +1218,7 @@ int main(int argc, char **argv)
 			       "good copy)", copies, copies == 1 ? "y" : "ies",
 			       healed);
 		printf(" (%.3f s)\n", now_s() - t0);
+		blast_print(writes);
 		if (fixed || healed)
 			printf("\n***** FILE SYSTEM WAS MODIFIED *****\n");
 		if (found > fixed || fatal_chunks) {
@@ -1109,11 +1242,16 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	for (k = 0; k < R.nunits; k++) {
-		for (i = 0; i < R.units[k]->np; i++)
+		for (i = 0; i < R.units[k]->np; i++) {
 			free(R.units[k]->p[i].detail);
+			free(R.units[k]->p[i].path);
+		}
 		free(R.units[k]->p);
 		free(R.units[k]);
 	}
+	for (k = 0; k < nblast; k++)
+		free(blast[k].path);
+	free(blast);
 	free(R.units);
 	free(R.queued);
 	free(R.times);

@@ -437,13 +437,14 @@ void cfuse_events_release(struct cfuse *cf, struct fuse_file_info *fi)
 }
 
 /* One event as a line: "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT
- * MESSAGE\n" (CHUNK and INO "-" when none).  Returns its length. */
+ * MESSAGE[<TAB>PATH]\n" (CHUNK and INO "-" when none; fs/user/
+ * event_line.c).  Returns its length. */
 void cfuse_events_read(fuse_req_t req, size_t size, struct fuse_file_info *fi)
 {
 	struct cfuse *cf = fuse_req_userdata(req);
 	struct evh *h = (struct evh *)(uintptr_t)fi->fh;
 	struct chunkfs_events *ev;
-	char *buf, line[512];
+	char *buf, line[1536];
 	size_t pos = 0;
 	u64 at;
 	int r = 0, full = 0;

@@ -4,7 +4,7 @@
  * of a mounted chunkfs (checksum errors, suspect chunks, repairs, free
  * space thresholds...), read with CHUNKFS_IOC_EVENTS (the FUSE mount and
  * the kernel module alike), as the lines of chunkfs-fuse's events file:
- * "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT MESSAGE".  --follow looks
+ * "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT MESSAGE[<TAB>PATH]".  --follow looks
  * again when the mount table changes or every second, opening the mount
  * only for each look, until SIGINT or SIGTERM (0) or the filesystem goes
  * away (1).
@@ -39,10 +39,15 @@ static void events_usage(FILE *f)
 /* One line of the events file, printed for people or as JSON. */
 static void print_event(char *line, int json)
 {
-	char *f[8], *save = NULL, *p = line;
+	char *f[8], *save = NULL, *p = line, *path = strchr(line, '\t');
 	unsigned long long sec = 0;
 	unsigned nsec = 0;
 	int i;
+
+	if (path) {
+		*path++ = 0;
+		cfs_event_path_unescape(path);
+	}
 
 	for (i = 0; i < 7; i++) {
 		f[i] = strtok_r(p, " ", &save);
@@ -70,9 +75,14 @@ static void print_event(char *line, int json)
 		json_str(stdout, f[2]);
 		printf(", \"code\": ");
 		json_str(stdout, f[3]);
-		printf(", \"chunk\": %s, \"ino\": %s, \"count\": %s, "
-		       "\"message\": ", strcmp(f[4], "-") ? f[4] : "null",
-		       strcmp(f[5], "-") ? f[5] : "null", f[6]);
+		printf(", \"chunk\": %s, \"ino\": %s, \"path\": ",
+		       strcmp(f[4], "-") ? f[4] : "null",
+		       strcmp(f[5], "-") ? f[5] : "null");
+		if (path)
+			json_str(stdout, path);
+		else
+			printf("null");
+		printf(", \"count\": %s, \"message\": ", f[6]);
 		json_str(stdout, f[7]);
 		printf("}\n");
 	} else {
@@ -84,7 +94,9 @@ static void print_event(char *line, int json)
 			strftime(tb, sizeof(tb), "%Y-%m-%d %H:%M:%S", &tm);
 		printf("%s.%03u  %-9s %-10s %s", tb, nsec / 1000000, f[2],
 		       f[3], f[7]);
-		if (strcmp(f[5], "-"))
+		if (path)
+			printf(" (%s, inode %s)", path, f[5]);
+		else if (strcmp(f[5], "-"))
 			printf(" (inode %s)", f[5]);
 		if (strcmp(f[6], "1"))
 			printf(" (x%s)", f[6]);
@@ -97,7 +109,7 @@ static void print_event(char *line, int json)
 static long print_new(int fd, u64 *after, int json)
 {
 	static struct chunkfs_events ev;
-	char line[512];
+	char line[1536];
 	long n = 0;
 	u32 i;
 

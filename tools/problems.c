@@ -79,8 +79,9 @@ static void print_markdown(const struct cfs_problem_desc *t, u32 n)
 	       "0x05 allocation\n"
 	       "maps, 0x06 the link index, 0x07 links between chunks (the "
 	       "cross pass),\n"
-	       "0x08 the checker itself, 0x09 copies of blocks (format v2). "
-	       "Codes and\n"
+	       "0x08 the checker itself, 0x09 copies of blocks, 0x0a parent "
+	       "pointers and\n"
+	       "the repair of lost inodes (format v2). Codes and\n"
 	       "names are stable: a code keeps its meaning in later versions "
 	       "and is never\n"
 	       "reused. They are the same for `fsck.chunkfs` and for the "
@@ -98,11 +99,23 @@ static void print_markdown(const struct cfs_problem_desc *t, u32 n)
 	       "them (fsck then exits with 4). With `-n` nothing is fixed, "
 	       "whatever the\n"
 	       "policy: every problem is only reported.\n\n");
-	printf("| Code | Name | Policy | Description |\n"
-	       "|---|---|---|---|\n");
+	printf("The cost is what the repair costs the file the problem "
+	       "names; fsck lists\n"
+	       "every such file by path after a check, as its *blast "
+	       "radius*: **lost** (the\n"
+	       "file is gone), **content** (part of its data is lost or "
+	       "changed), **names**\n"
+	       "(a directory lost entries), **attributes** (extended "
+	       "attributes dropped),\n"
+	       "**recreated** (a directory made again, with defaults for "
+	       "what was not known),\n"
+	       "**lost+found** (moved there, without its name).\n\n");
+	printf("| Code | Name | Policy | Cost | Description |\n"
+	       "|---|---|---|---|---|\n");
 	for (i = 0; i < n; i++) {
-		printf("| 0x%04x | `%s` | %s | ", t[i].code, t[i].name,
-		       policy_name(t[i].policy));
+		printf("| 0x%04x | `%s` | %s | %s | ", t[i].code, t[i].name,
+		       policy_name(t[i].policy),
+		       t[i].blast ? cfs_blast_name(t[i].blast) : "");
 		md_cell(t[i].desc);
 		printf(" |\n");
 	}

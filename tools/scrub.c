@@ -114,6 +114,7 @@ struct prob {
 	u64 ino, blk;
 	int fixed;
 	char detail[96];
+	char path[sizeof(((struct chunkfs_event *)0)->path)]; /* "" */
 };
 
 struct result {
@@ -144,6 +145,8 @@ static void parse_problem(const struct chunkfs_event *e, struct prob *p)
 	p->chunk = e->chunk;
 	p->code = e->problem;
 	p->ino = e->ino;
+	memcpy(p->path, e->path, sizeof(p->path));
+	p->path[sizeof(p->path) - 1] = 0;
 	q = strstr(m, " -- ");
 	p->fixed = q && !strcmp(q, " -- fixed");
 	if ((q = strstr(m, ": ")))
@@ -203,7 +206,8 @@ static void print_problems(const struct result *r)
 		const struct prob *p = &r->p[i];
 
 		cfs_problem_line(line, sizeof(line), 0, p->chunk, p->ino,
-				 p->blk, p->code, p->detail, p->fixed, NULL);
+				 p->blk, p->code, p->detail, p->fixed,
+				 p->path[0] ? p->path : NULL);
 		printf("%s\n", line);
 	}
 	if (r->unlisted)
@@ -260,6 +264,11 @@ static void json_report(const char *mnt, int repair,
 			       (unsigned long long)p->blk,
 			       p->fixed ? "true" : "false");
 			json_str(stdout, p->detail);
+			printf(", \"path\": ");
+			if (p->path[0])
+				json_str(stdout, p->path);
+			else
+				printf("null");
 			printf("}");
 		}
 		printf("], \"unlisted\": %u}", r->unlisted);

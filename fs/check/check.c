@@ -28,7 +28,52 @@ static int ck_halts(struct ck *c, const struct cfs_problem_desc *d)
 	return 1;
 }
 
+/* The path of inode ino, climbing parent pointers (format v2); for a
+ * continuation of this chunk, its file's.  Reads of other chunks' blocks
+ * for it are not the check's: no copy comparison, no heal reports. */
+const char *ck_path(struct ck *c, u64 ino)
+{
+	struct cfs_fs *fs = c->fs;
+	void (*heal)(void *, u32, u32, const char *) = fs->on_heal;
+	int vc = fs->verify_copies, n = -CFS_ENOENT;
+	u32 i;
+
+	if (!ino || !fs->pptr || CFS_LOCAL(ino) == 0)
+		return NULL;
+	if (!c->path) {
+		c->path = host_alloc(CK_PATH_MAX);
+		if (!c->path)
+			return NULL;
+	}
+	fs->on_heal = NULL;
+	fs->verify_copies = 0;
+	if (CFS_CHUNK_OF(ino) == c->k && c->ino &&
+	    CFS_LOCAL(ino) < c->ninodes && c->ino[CFS_LOCAL(ino)].cont) {
+		/* a continuation: its origin's path, from its back link */
+		for (i = 0; i < c->nlinks; i++)
+			if (c->links[i].local == CFS_LOCAL(ino) &&
+			    (c->links[i].l.kind == CFS_LINK_BACK_FILE ||
+			     c->links[i].l.kind == CFS_LINK_BACK_DIR))
+				break;
+		if (i < c->nlinks)
+			n = pptr_path(fs, CFS_MKINO(c->links[i].peer,
+						    c->links[i].l.peer_ino),
+				      c->path, CK_PATH_MAX);
+	} else {
+		n = pptr_path(fs, ino, c->path, CK_PATH_MAX);
+	}
+	fs->on_heal = heal;
+	fs->verify_copies = vc;
+	return n > 0 ? c->path : NULL;
+}
+
 int ck_problem(struct ck *c, u32 code, u64 ino, u64 blk, const char *detail)
+{
+	return ck_problem_path(c, code, ino, blk, detail, NULL);
+}
+
+int ck_problem_path(struct ck *c, u32 code, u64 ino, u64 blk,
+		    const char *detail, const char *path)
 {
 	const struct cfs_problem_desc *d = cfs_problem(code);
 	struct cfs_problem_report r;
@@ -48,6 +93,7 @@ int ck_problem(struct ck *c, u32 code, u64 ino, u64 blk, const char *detail)
 	r.blk = blk;
 	r.fixed = fix;
 	r.detail = detail;
+	r.path = path ? path : c->fn ? ck_path(c, ino) : NULL;
 	if (c->fn)
 		c->fn(c->ctx, &r);
 	return fix;
@@ -67,6 +113,7 @@ void ck_unfixable(struct ck *c, u32 code, u64 ino, const char *detail)
 	r.blk = 0;
 	r.fixed = 0;
 	r.detail = detail;
+	r.path = c->fn ? ck_path(c, ino) : NULL;
 	if (c->fn)
 		c->fn(c->ctx, &r);
 }
@@ -208,6 +255,7 @@ static void ck_healed(void *ctx, u32 chunk, u32 local, const char *why)
 	r.blk = c->fs->chunks[chunk] ? cfs_abs(c->fs->chunks[chunk], local) : 0;
 	r.fixed = !c->fs->rdonly;
 	r.detail = d;
+	r.path = NULL;
 	if (c->fn)
 		c->fn(c->ctx, &r);
 }
@@ -215,6 +263,7 @@ static void ck_healed(void *ctx, u32 chunk, u32 local, const char *why)
 static void ck_free(struct ck *c)
 {
 	host_free(c->restores);
+	host_free(c->path);
 	host_free(c->used);
 	host_free(c->ino);
 	host_free(c->links);
@@ -351,6 +400,7 @@ int cfs_check_super(struct cfs_fs *fs, u32 mode, cfs_report_fn fn, void *ctx,
 		r.fixed = ck_fixing(&c);
 		r.detail = (fs->sb_bad & (8 | 16)) ? "stale superblock copy" :
 			   "damaged superblock copy";
+		r.path = NULL;
 		if (fn)
 			fn(ctx, &r);
 		fix = ck_fixing(&c);

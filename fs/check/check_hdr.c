@@ -185,6 +185,7 @@ int check_hdr(struct ck *c)
 		r.blk = cfs_abs(ch, (ch->hdr_bad & 1) ? 0 : c->nblocks - 1);
 		r.fixed = ck_fixing(c);
 		r.detail = "damaged chunk header copy";
+		r.path = NULL;
 		if (c->fn)
 			c->fn(c->ctx, &r);
 		if (ck_fixing(c))
@@ -212,6 +213,7 @@ int check_hdr(struct ck *c)
 		r.blk = cfs_abs(ch, ch->hdr_stale == 1 ? 0 : c->nblocks - 1);
 		r.fixed = ck_fixing(c);
 		r.detail = "stale chunk header copy";
+		r.path = NULL;
 		if (c->fn)
 			c->fn(c->ctx, &r);
 		if (ck_fixing(c))

@@ -322,7 +322,7 @@ static u32 known_gen(const struct rs *s, u32 local)
 
 static void report_path(struct ck *c, u32 code, u64 ino, const char *path)
 {
-	ck_problem(c, code, ino, 0, path);
+	ck_problem_path(c, code, ino, 0, NULL, path);
 }
 
 /* The path of the record's name: its parent's path (climbing parent
@@ -421,7 +421,7 @@ static void resurrect(struct rs *s)
 	/* directories whose homes were here: every one the backup names
 	 * (parents first), and the root */
 	if (c->k == 0 && lost(c, CFS_ROOT_LOCAL) &&
-	    ck_problem(c, PR_RESURRECTED, CFS_ROOT_INO, 0, "/"))
+	    ck_problem_path(c, PR_RESURRECTED, CFS_ROOT_INO, 0, NULL, "/"))
 		make_home(s, CFS_ROOT_LOCAL, 0);
 	for (i = 0; i < s->nr; i++) {
 		const struct rec *r = &s->r[i];
@@ -429,8 +429,8 @@ static void resurrect(struct rs *s)
 		if (!CFS_ISDIR(r->p.mode) || !lost(c, r->local))
 			continue;
 		rec_path(c, r, path, sizeof(path));
-		if (ck_problem(c, PR_RESURRECTED, ck_ino(c, r->local), 0,
-			       path))
+		if (ck_problem_path(c, PR_RESURRECTED, ck_ino(c, r->local), 0,
+				    NULL, path))
 			make_home(s, r->local, 0);
 	}
 	/* their forward links to the continuations that survive elsewhere */

@@ -144,10 +144,18 @@ struct ck {
 	int dup_seen;
 	int halted;           /* preen met a problem that needs a decision */
 	char detail[128];
+	char *path;           /* ck_path's buffer (CK_PATH_MAX) */
 };
+#define CK_PATH_MAX 1024
 
 /* Report a problem; returns 1 if the mode allows fixing it. */
 int ck_problem(struct ck *c, u32 code, u64 ino, u64 blk, const char *detail);
+/* ... naming the file by the path given (a lost file's, known only from
+ * the name backup), not the one parent pointers give now. */
+int ck_problem_path(struct ck *c, u32 code, u64 ino, u64 blk,
+		    const char *detail, const char *path);
+/* The path of inode ino for a report (NULL if none is known). */
+const char *ck_path(struct ck *c, u64 ino);
 void ck_fix_failed(struct ck *c, u64 ino, int err);
 /* Report a problem no repair can fix here (never counted as fixed). */
 void ck_unfixable(struct ck *c, u32 code, u64 ino, const char *detail);

@@ -71,8 +71,22 @@ static int ev_level(u32 severity)
 	}
 }
 
+#define EVF_PATH_LOOKED 1 /* the path was given or looked up */
+
+/* Copy a path into an event's field; a long one keeps its end. */
+static void ev_set_path(struct chunkfs_event *e, const char *path)
+{
+	u32 n = cfs_strnlen(path, 4096), room = sizeof(e->path) - 1;
+
+	if (n <= room)
+		cfs_format(e->path, sizeof(e->path), "%s", path);
+	else
+		cfs_format(e->path, sizeof(e->path), "...%s",
+			   path + n - (room - 3));
+}
+
 static void event_put(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk,
-		      u64 ino, u32 problem, const char *msg)
+		      u64 ino, u32 problem, const char *msg, const char *path)
 {
 	struct chunkfs_event *e;
 	s64 sec;
@@ -106,7 +120,14 @@ static void event_put(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk,
 	e->count = 1;
 	e->problem = problem;
 	cfs_format(e->msg, sizeof(e->msg), "%s", msg);
-	host_log(ev_level(severity), "%s", e->msg);
+	if (path) {
+		ev_set_path(e, path);
+		e->flags |= EVF_PATH_LOOKED;
+	}
+	if (e->path[0])
+		host_log(ev_level(severity), "%s (%s)", e->msg, e->path);
+	else
+		host_log(ev_level(severity), "%s", e->msg);
 	if (fs->ev_hook)
 		fs->ev_hook(fs->ev_ctx, e);
 }
@@ -114,13 +135,34 @@ static void event_put(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk,
 void fs_event(struct cfs_fs *fs, u32 severity, u32 code, u32 chunk, u64 ino,
 	      const char *msg)
 {
-	event_put(fs, severity, code, chunk, ino, 0, msg);
+	event_put(fs, severity, code, chunk, ino, 0, msg, NULL);
 }
 
 void fs_event_problem(struct cfs_fs *fs, u32 severity, u32 chunk, u64 ino,
-		      u32 problem, const char *msg)
+		      u32 problem, const char *msg, const char *path)
 {
-	event_put(fs, severity, CHUNKFS_E_PROBLEM, chunk, ino, problem, msg);
+	event_put(fs, severity, CHUNKFS_E_PROBLEM, chunk, ino, problem, msg,
+		  path);
+}
+
+/* An event's path, looked up the first time it is read (not when it is
+ * made: that may be in the middle of a read of the tree the lookup would
+ * climb), and kept.  A file deleted since has none. */
+static void ev_lookup_path(struct cfs_fs *fs, struct chunkfs_event *e)
+{
+	char *buf;
+
+	if (e->flags & EVF_PATH_LOOKED)
+		return;
+	e->flags |= EVF_PATH_LOOKED;
+	if (!e->ino || !fs->ev_path)
+		return;
+	buf = host_alloc(4096);
+	if (!buf)
+		return;
+	if (fs->ev_path(fs, e->ino, buf, 4096) > 0)
+		ev_set_path(e, buf);
+	host_free(buf);
 }
 
 int cfs_events(struct cfs_fs *fs, struct chunkfs_events *out)
@@ -147,7 +189,9 @@ int cfs_events(struct cfs_fs *fs, struct chunkfs_events *out)
 			break;
 		r = !a ? 1 : !b ? 0 : ev_at(fs, 0, i[0])->seq <
 				      ev_at(fs, 1, i[1])->seq ? 0 : 1;
-		out->e[out->count++] = *ev_at(fs, r, i[r]++);
+		ev_lookup_path(fs, ev_at(fs, r, i[r]));
+		out->e[out->count] = *ev_at(fs, r, i[r]++);
+		out->e[out->count++].flags = 0;
 	}
 	host_mutex_unlock(fs->lock);
 	return 0;

@@ -20,13 +20,16 @@ void cfs_user_set_log(int min_level, int use_syslog);
 int cfs_parse_size(const char *s, unsigned long long *out);
 
 /* A health event as one line (with its newline) of chunkfs-fuse's
- * events file: "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT MESSAGE";
- * returns what snprintf returns.  And the names of severities and codes. */
+ * events file: "SEQ TIME.NSEC SEVERITY CODE CHUNK INO COUNT MESSAGE"
+ * and, when the file's path is known, a tab and the path (escaped as
+ * \ooo); returns what snprintf returns.  And the names of severities and
+ * codes, and the path's unescaping. */
 struct chunkfs_event;
 int cfs_event_line(const struct chunkfs_event *e, char *buf,
 		   unsigned long size);
 const char *cfs_event_sev_name(u32 sev, char *buf, unsigned long size);
 const char *cfs_event_code_name(u32 code, char *buf, unsigned long size);
+void cfs_event_path_unescape(char *s);
 
 /* One problem of the checker as a line of text (no newline), the same
  * for fsck.chunkfs and chunkfs scrub: "chunk K: inode N (K:L)[ PATH],

@@ -678,18 +678,37 @@ static int lost_found_empty(struct cfs_fs *fs)
 	return w.n == cfs_nchunks(fs);
 }
 
+static u32 stat_named_events; /* corrected events naming a file */
+
+/* A corrected event was made; one that names an inode (a tree node's
+ * owner) names its file by path too (parent pointers: a file of the
+ * model, or a directory of it), the path as the library finds it. */
 static int saw_corrected(struct cfs_fs *fs)
 {
 	struct chunkfs_events ev;
+	int seen = 0;
 	u32 i;
 
 	memset(&ev, 0, sizeof(ev));
 	if (cfs_events(fs, &ev))
 		return 0;
-	for (i = 0; i < ev.count; i++)
-		if (ev.e[i].code == CHUNKFS_E_CORRECTED)
-			return 1;
-	return 0;
+	for (i = 0; i < ev.count; i++) {
+		char want[512];
+
+		if (ev.e[i].code != CHUNKFS_E_CORRECTED)
+			continue;
+		seen = 1;
+		if (!ev.e[i].ino)
+			continue;
+		CHECK(ev.e[i].path[0] == '/', "corrected event of inode %llx "
+		      "names no path [%s]", (unsigned long long)ev.e[i].ino,
+		      ev.e[i].msg);
+		CHECK(cfs_path(fs, ev.e[i].ino, want, sizeof(want)) > 0 &&
+		      !strcmp(want, ev.e[i].path), "corrected event: path %s, "
+		      "the inode's is %s", ev.e[i].path, want);
+		stat_named_events++;
+	}
+	return seen;
 }
 
 struct stats {
@@ -988,6 +1007,11 @@ int main(int argc, char **argv)
 	rs = argc > 2 ? (u32)strtoul(argv[2], NULL, 0) : 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	run(0, "dup", rounds);
+	/* the tree nodes of files among the damaged blocks: their events
+	 * name the files */
+	printf("# dup: %u corrected events named their file by path\n",
+	       stat_named_events);
+	CHECK(stat_named_events > 0, "no corrected event named a file");
 	orphan_list();
 	superblock();
 	run(CFS_MKFS_NO_DUP, "single", 1);

@@ -255,8 +255,9 @@ static void report(void *ctx, const struct cfs_problem_report *r)
 	const struct cfs_problem_desc *d = cfs_problem(r->code);
 
 	if (getenv("LOST_VERBOSE"))
-		printf("#   chunk %u ino %llx: %s [%s]%s\n", r->chunk,
-		       (unsigned long long)r->ino, d ? d->name : "?",
+		printf("#   chunk %u ino %llx %s: %s [%s]%s\n", r->chunk,
+		       (unsigned long long)r->ino, r->path ? r->path : "-",
+		       d ? d->name : "?",
 		       r->detail ? r->detail : "",
 		       r->fixed ? "" : " NOT FIXED");
 	if (!r->fixed && r->code != CFS_PROBLEM_COPY_BAD)
@@ -278,7 +279,7 @@ static void report(void *ctx, const struct cfs_problem_report *r)
 			if (b->ino[i] == r->ino)
 				return;
 		b->ino[b->n] = r->ino;
-		snprintf(b->path[b->n], PL, "%s", r->detail ? r->detail : "");
+		snprintf(b->path[b->n], PL, "%s", r->path ? r->path : "");
 		b->n++;
 	}
 }
