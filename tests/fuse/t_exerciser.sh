@@ -5,7 +5,9 @@
 # so that continuations are common: once with a fixed seed, once with a seed
 # that changes per run (printed; set CFS_EXERCISER_SEED to replay it), each
 # with remounts in the middle (the daemon's exit status is checked at every
-# unmount) and a final check after one more remount.
+# unmount) and a final check after one more remount; then fsck.chunkfs -fn
+# of the image must be clean (parent pointers, format v2, through every
+# namespace operation: issue 14).
 #   CFS_EXERCISER_OPS   operations per run (default 1500)
 #   CFS_EXERCISER_REMOUNT_EVERY   steps between remounts (default OPS/3)
 # Files touched by a step are hashed on both sides after every step; all
@@ -104,6 +106,11 @@ run_exerciser() { # TAG SEED
 		fail "exerciser run '$tag' (seed $seed): the trees differ after the final remount"
 	sh "$T/umount.sh" "$mnt" || fail "unmounting $img failed"
 	if is_chunkfs; then
+		# every name's parent pointer and its backup (format v2) agree
+		# with the entries, after every namespace operation the
+		# exerciser made (issue 14): the checker's pass of its own
+		"$CFS_BIN/fsck.chunkfs" -fn "$img" >"$T/fsck-$tag.out" 2>&1 ||
+			{ tail -n 40 "$T/fsck-$tag.out"; fail "exerciser run '$tag' (seed $seed): fsck.chunkfs -fn found problems"; }
 		"$CFS_BIN/chunkfs" stat --json "$img" >"$T/stat-$tag.json" || fail "chunkfs stat --json $img failed"
 		"$PY" - "$T/stat-$tag.json" <<'EOF' || fail "chunkfs stat output unreadable"
 import json, sys

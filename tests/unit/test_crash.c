@@ -20,6 +20,8 @@
  * with a volatile cache may do) and "torn" (like lost, and one of those
  * writes landed half).  A last part tears and misdirects single metadata
  * blocks of a clean image: detected on read, repaired by the chunk check.
+ * The image has every format v2 feature (mkfs's defaults), so the checks
+ * at every cut cover parent pointers and their backups too.
  *
  *   test_crash [PREFIXES [SEED [VARIANT]]]  (defaults 2000, 1, all)
  *   test_crash --dump FILE   writes two images of the workload for
@@ -918,6 +920,10 @@ int main(int argc, char **argv)
 	memcpy(o.uuid, "crash-test-uuid1", 16);
 	CHECK_OK(cfs_mkfs(&dev->bdev, &o));
 	CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
+	/* format v2 whole: the checks at every cut cover the parent pointers
+	 * and name backups every rename, link and unlink writes (issue 14) */
+	CHECK(fs->metagen && fs->dup && fs->pptr, "mkfs's defaults: metagen "
+	      "%d dup %d pptr %d", fs->metagen, fs->dup, fs->pptr);
 	/* the base: chunk 0 nearly full, so directories spread over chunks */
 	ndirs = 0;
 	{
