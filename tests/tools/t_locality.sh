@@ -57,8 +57,9 @@ PY
 # continuations, not its directories): the seeds of the zero-block and
 # flip-bits cases pick the link index root (chunk 3) and an inode table
 # block of files (chunk 5).  (The generation table block, which seed 3
-# picks in v2, is left out: its loss is not repaired, see the report of
-# branch inject-v2.)
+# picks in v2, is left out: the checker does not repair its loss yet; it
+# discards the chunk's intact inode table and bitmaps instead, and the next
+# check finds the same problems.)
 checked=0
 for spec in "3 inode" "3 back-link" "3 continuation" "3 zero-block 19" \
 	    "3 flip-bits 19" "3 free-maps" "3 header" "5 dir-block" "5 inode" \
