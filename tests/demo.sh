@@ -3,8 +3,11 @@
 # through FUSE; a tree with files larger than a chunk and a directory that
 # spreads over several chunks is copied in; `chunkfs stat` shows where the
 # continuations went; unmount, remount, and every file is verified by
-# checksum.  Then one chunk is damaged, fsck.chunkfs repairs that chunk
-# alone, and every file outside it reads back intact.
+# checksum.  Then one copy of an inode table block is damaged: format v2
+# keeps two copies of metadata, so the mount reads the other and heals it
+# (a "corrected" event).  Then one chunk is damaged for real (both copies),
+# fsck.chunkfs repairs that chunk alone, and every file outside it reads
+# back intact.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${CFS_BIN:-$PWD}
@@ -81,9 +84,37 @@ n=$(wc -l < "$W/sums")
 umount_it
 echo "all $n files verified after remount"
 
+# ---- one copy damaged: healed ----
+set -- $("$TOOL" stat --json "$IMG" /many/f300 | python3 -c 'import json,sys; p=json.load(sys.stdin)["paths"][0]; print(p["chunk"], p["local"])')
+K=$1
+ITB=$("$TOOL" inject "$IMG" --chunk "$K" --list --json | python3 -c '
+import json, re, sys
+want = int(sys.argv[1])
+for b in json.load(sys.stdin)["blocks"]:
+    m = re.match(r"inode table block \d+ of \d+, inodes (\d+)-(\d+)$", b["what"])
+    if m and int(m.group(1)) <= want <= int(m.group(2)):
+        print(b["local"]); break' "$2")
+step "damage one copy of the inode table block holding /many/f300 (chunk $K, local block $ITB): chunkfs inject --copy first"
+"$TOOL" inject "$IMG" --chunk "$K" --what zero-block --block "$ITB" --copy first
+step "fsck.chunkfs -fn: one bad block copy, no problem (the other copy is good)"
+set +e
+"$FSCK" -fn "$IMG" > "$W/fsck-n"
+rc=$?
+set -e
+grep "a copy of a metadata block is bad" "$W/fsck-n" | sed 's/^/  /'
+tail -2 "$W/fsck-n" | head -1
+grep -q ": [0-9]* chunks checked, 0 problems found, 0 fixed, 1 bad block copy" "$W/fsck-n" &&
+	[ "$rc" = 4 ] || { echo "demo: fsck -n exit $rc, expected 4 with one bad copy and no problem" >&2; exit 1; }
+step "mount and read every file: the mount reads the good copy and heals the bad one"
+mount_it
+(cd "$MNT" && sha256sum --quiet -c "$W/sums") || { echo "demo: CHECKSUM MISMATCH" >&2; exit 1; }
+"$TOOL" events "$MNT" | grep corrected || { echo "demo: no corrected event" >&2; exit 1; }
+umount_it
+"$FSCK" -fn "$IMG" | tail -1
+echo "all $n files verified; the bad copy was rewritten from the good one"
+
 # ---- second half: damage one chunk, repair only that chunk ----
-K=$("$TOOL" stat --json "$IMG" /many/f300 | python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"][0]["chunk"])')
-step "damage chunk $K: wipe its whole inode table (chunkfs inject)"
+step "damage chunk $K: wipe its whole inode table, both copies (chunkfs inject)"
 "$TOOL" inject "$IMG" --chunk "$K" --what inode-table
 step "fsck.chunkfs -fn: a read-only check of every chunk finds damage in chunk $K only"
 set +e

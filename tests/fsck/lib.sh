@@ -6,8 +6,14 @@
 #
 #   . "$(dirname "$0")/../lib.sh"     (sets IMG=$1, W=a scratch directory)
 #   std_image [SIZE]                  standard tree, mkfs into $IMG
+#   std_image_v2 [SIZE]               the same in format v2 (v2_* cases)
 #   inject CHUNK KIND [ARGS...]       chunkfs inject on $IMG (quiet)
 #   edit SCRIPT                       python3 edits with tests/fsck/cfsimg.py
+#                                     (format v1 images only)
+#   where PATH                        "CHUNK LOCAL" of PATH's inode
+#   meta_block CHUNK PREFIX           the local block (first copy) of the
+#                                     metadata block inject --list names
+#                                     with a description starting PREFIX
 set -eu
 umask 022
 export LC_ALL=C
@@ -77,6 +83,39 @@ mkimg() {
 std_image() {
 	std_tree "$W/src"
 	mkimg "$W/src" "${1:-32M}"
+}
+
+# mkimg_v2 SRC SIZE: the same parameters in format v2 with second copies
+# of metadata (mkfs's default: METAGEN and DUP).  cfsimg.py does not know
+# this layout: the v2 cases are damaged with chunkfs inject.
+mkimg_v2() {
+	rm -f "$IMG"
+	"$CFS_BIN/mkfs.chunkfs" -q -U "$UUID" -L fsck-corpus -C 4M -d "$1" \
+		"$IMG" "$2" >"$W/mkfs.out" 2>&1 ||
+		{ cat "$W/mkfs.out" >&2; exit 1; }
+}
+
+std_image_v2() {
+	std_tree "$W/src"
+	mkimg_v2 "$W/src" "${1:-32M}"
+}
+
+where() {
+	"$CFS_BIN/chunkfs" stat --json "$IMG" "$1" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["paths"][0]
+print(p["chunk"], p["local"])'
+}
+
+meta_block() {
+	"$CFS_BIN/chunkfs" inject "$IMG" --chunk "$1" --list --json | python3 -c '
+import json, sys
+for b in json.load(sys.stdin)["blocks"]:
+    if b["copy"] == 1 and b["what"].startswith(sys.argv[1]):
+        print(b["local"])
+        break
+else:
+    sys.exit("no metadata block " + sys.argv[1])' "$2"
 }
 
 inject() {

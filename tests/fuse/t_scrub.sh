@@ -13,6 +13,12 @@
 #      errors=repair brings the chunk back clean without unmounting, both
 #      for a chunk suspect at mount time and for new damage met while
 #      mounted;
+#  (f) format v2: one copy of a block damaged under the mount (inject
+#      --copy first / second): the read of the file goes on (the bytes are
+#      right, no error), a "corrected" event names the block, the chunk
+#      stays clean; a scrub --repair rewrites a bad copy nobody read (a
+#      corrected event, 0 problems), and fsck.chunkfs -fn after the unmount
+#      finds no bad copy;
 #  (c) the ioctls and the control directory refuse bad input: chunk out of
 #      range EINVAL, unknown flags EINVAL, unknown ioctl ENOTTY, scrub as
 #      non-root EPERM; /.chunkfs is hidden from readdir, cannot be made,
@@ -478,5 +484,43 @@ EOF
 [ "$(health "$MNT" "$K")" = clean ] || fail "chunk $K is $(health "$MNT" "$K") after the repair of inode table block $ITB"
 umount_fs "$MNT"
 "$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after the repair of an inode table block: exit $?"; }
+
+# ================= (f) one bad copy: healed, not repaired =================
+note "(f) one copy of a block damaged under the mount is healed"
+cp "$T/base" "$IMG"
+NODE=$(tree_node "$IMG" "$K" extent "$FRAG_LOCAL")
+"$TOOL" inject "$IMG" --chunk "$K" --list --json >"$T/list.json" || fail "inject --list"
+# an inode table block of chunk K (its second copy) for the scrub
+ITB2=$("$PY" -c '
+import json, sys
+for b in json.load(open(sys.argv[1]))["blocks"]:
+    if b["what"].startswith("inode table block 1 ") and b["copy"] == 2:
+        print(b["local"]); break
+else:
+    sys.exit("none")' "$T/list.json") || fail "no second copy of inode table block 1 in chunk $K"
+mount_fs "$IMG" "$MNT"
+"$TOOL" inject "$IMG" --chunk "$K" --what zero-block --block "$NODE" --copy first --force >"$T/inj.out" 2>/dev/null ||
+	fail "inject zero-block --copy first --force"
+"$TOOL" inject "$IMG" --chunk "$K" --what flip-bits --block "$ITB2" --copy second --force >>"$T/inj.out" 2>/dev/null ||
+	fail "inject flip-bits --copy second --force"
+cat "$T/inj.out"
+[ "$(wc -l <"$T/inj.out")" = 2 ] || fail "inject --copy changed more than one block each"
+cmp "$SRC/d3/frag" "$MNT/d3/frag" || fail "(f) d3/frag read through its healed extent node differs"
+"$TOOL" events "$MNT" >"$T/ev.out"
+grep -q "warning  *corrected  *chunk $K block $NODE (tree node of inode $FRAG_LOCAL): .*; healed from its copy" "$T/ev.out" ||
+	{ cat "$T/ev.out"; fail "(f) no corrected event for block $NODE"; }
+grep -q "checksum\|suspect" "$T/ev.out" && { cat "$T/ev.out"; fail "(f) an error event for a healed copy"; }
+[ "$(health "$MNT" "$K")" = clean ] || fail "(f) chunk $K is $(health "$MNT" "$K") after a healed read"
+"$TOOL" scrub "$MNT" --chunk "$K" --repair >"$T/scrub.out" 2>&1
+rc=$?
+cat "$T/scrub.out"
+[ "$rc" = 0 ] || fail "(f) scrub --repair of a bad copy exited $rc, not 0 (no problem)"
+grep -q "^chunk $K: 0 problems found, 0 fixed; now clean" "$T/scrub.out" || fail "(f) scrub output"
+"$TOOL" events "$MNT" | grep -q "corrected  *chunk $K: 1 bad block copies rewritten from their good copies" ||
+	{ "$TOOL" events "$MNT"; fail "(f) no corrected event from the scrub"; }
+[ "$(health "$MNT" "$K")" = clean ] || fail "(f) chunk $K is $(health "$MNT" "$K") after the scrub"
+umount_fs "$MNT"
+"$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "(f) fsck.chunkfs -fn after the healing: exit $?"; }
+grep -q "bad block cop" "$T/fsck.out" && { cat "$T/fsck.out"; fail "(f) a bad copy is left on disk"; }
 
 echo "PASS: $TEST_NAME"

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Damage found and repaired online, sourced by init.sh inside the VM.
-# /dev/vdd: the test tree made by mkfs.chunkfs -d, with one inode of chunk
-# DMG_CHUNK (/many's chunk) scrambled on the host by `chunkfs inject`.
-# Reading the tree meets the damage: EIO for that object, the chunk marked
-# suspect, a FAN_FS_ERROR and the kernel log; the rest of the filesystem
-# stays writable; the scrub ioctl repairs the chunk while mounted.
+# /dev/vdd: the test tree made by mkfs.chunkfs -d, with bits of an inode
+# table block of chunk DMG_CHUNK (/many's chunk) flipped on the host by
+# `chunkfs inject` (both copies).  Reading the tree meets the damage: EIO
+# for those objects, the chunk marked suspect, a FAN_FS_ERROR and the
+# kernel log; the rest of the filesystem stays writable; the scrub ioctl
+# repairs the chunk while mounted.  Then the errors= policies, and (format
+# v2) one copy damaged: healed, no error.
 D=/d
 mkdir -p $D
 if mount -t chunkfs /dev/vdd $D; then pass "damaged image mounted"; else fail "mount of the damaged image"; return; fi
@@ -37,8 +39,10 @@ echo again >$D/many/written-after-repair && [ "$(cat $D/many/written-after-repai
 umount $D && pass "umount of the repaired image" || fail "umount of the repaired image"
 
 # the errors= policies, on fresh damage: bytes overwritten in inode table
-# blocks of chunk DMG_CHUNK (/many's entries), at local blocks 4-5 (inodes
-# 15-44), then 7-8 (inodes 60-89), since a repair frees what it cannot read
+# blocks of chunk DMG_CHUNK (/many's entries), table blocks 1-2 (inodes
+# 15-44), then 4-5 (inodes 60-89), since a repair frees what it cannot
+# read; every copy of each (format v2 keeps two: damage to one would be
+# healed), as run.sh computed them from the chunk header
 # damage_itable BLOCK...: overwrite them (the bdev page cache is the
 # mount's too)
 damage_itable() {
@@ -70,3 +74,18 @@ grep -q " $D chunkfs ro" /proc/mounts && ! touch $D/a/nope 2>/dev/null &&
 umount $D || fail "umount (errors=remount-ro)"
 mount -t chunkfs /dev/vdd $D && r=$(/bin/kt ioctl scrub-repair $D $DMG_CHUNK) && umount $D &&
 	pass "scrub repaired it afterwards: $r" || fail "scrub after errors=remount-ro: $r"
+# format v2: the first copies of two inode table blocks damaged (DMG_HEAL;
+# empty without second copies): the reads use the second copies and heal
+# the first (a corrected event, code 13), no error, the chunk stays clean;
+# run.sh's fsck of the image afterwards finds no bad copy left
+if [ -n "$DMG_HEAL" ]; then
+	damage_itable $DMG_HEAL
+	mount -t chunkfs /dev/vdd $D || fail "mount (one copy damaged)"
+	w=$(/bin/kt walk $D); echo "one copy damaged: $w"
+	case "$w" in *" 0 errors"*) pass "heal: the tree reads without error" ;; *) fail "heal: walk: $w" ;; esac
+	/bin/kt ioctl events $D | grep -q "code 13 chunk $DMG_CHUNK: chunk $DMG_CHUNK block .*healed from its copy" &&
+		pass "heal: corrected event" || fail "heal: no corrected event: $(/bin/kt ioctl events $D | tail -n 3)"
+	/bin/kt ioctl health $D | grep -q "^chunk $DMG_CHUNK state 1 " && pass "heal: chunk $DMG_CHUNK stays clean" ||
+		fail "heal: $(/bin/kt ioctl health $D | grep "^chunk $DMG_CHUNK ")"
+	umount $D || fail "umount (heal)"
+fi

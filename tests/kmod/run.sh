@@ -111,19 +111,51 @@ DMG=$W/dmg.img
 DMG_CHUNK=2
 cp "$IMG" "$DMG"
 "$CFS_BIN/chunkfs" stat --json "$DMG" /many | grep -q '"chunk": '$DMG_CHUNK || fail "/many is not in chunk $DMG_CHUNK"
-# bits flipped in the inode table block of /many's first entries: a
-# checksum error for the reads to find
-"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | grep -q '(local 6): inode table block' ||
-	{ "$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | head; fail "local block 6 of chunk $DMG_CHUNK is no inode table block"; }
-"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --what flip-bits --block 6 --seed 7 || fail "chunkfs inject"
-# the blocks damage.sh overwrites itself for the errors= policies
-itable() { # LOCALS: the absolute blocks of inode table blocks of DMG_CHUNK
-	"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list |
-		sed -n "s/^ *block \([0-9]*\) (local [$1]): inode table block.*/\1/p" | tr '\n' ' '
+# itable N...: the inode table blocks N... (by their index in the table)
+# of DMG_CHUNK: "LOCAL ABSOLUTE [ABSOLUTE2]" per line, the second copy's
+# absolute block with DUP, from the chunk header's fields (FORMAT.md 7 and
+# 16.4: itable_start at byte 300, mirror_start at 400; the copy of local L
+# is mirror_start + L - 1)
+itable() {
+	python3 - "$DMG" "$DMG_CHUNK" "$@" <<'EOF'
+import struct, sys
+img, k, idx = sys.argv[1], int(sys.argv[2]), [int(a) for a in sys.argv[3:]]
+with open(img, "rb") as f:
+    sb = f.read(512)
+    bs, = struct.unpack_from("<I", sb, 64 + 4)     # geom.block_size
+    cb, = struct.unpack_from("<I", sb, 64 + 16)    # geom.chunk_blocks
+    start = 2 + k * cb
+    f.seek(start * bs)
+    h = f.read(512)
+itable_start, itable_blocks = struct.unpack_from("<II", h, 300)
+mirror_start, = struct.unpack_from("<I", h, 400)
+for i in idx:
+    assert i < itable_blocks, (i, itable_blocks)
+    l = itable_start + i
+    print(l, start + l, *([start + mirror_start + l - 1] if mirror_start else []))
+EOF
 }
-DMG_ITABLE=$(itable 45)
-DMG_ITABLE2=$(itable 78)
-[ "$(echo $DMG_ITABLE $DMG_ITABLE2 | wc -w)" = 4 ] || fail "no inode table blocks at local 4, 5, 7, 8 of chunk $DMG_CHUNK"
+# bits flipped in the inode table block of /many's first entries (table
+# block 3, inodes 45-59), both copies: a checksum error for the reads to
+# find
+set -- $(itable 3) || fail "the chunk header of chunk $DMG_CHUNK"
+ITB=$1
+"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | grep -q "(local $ITB): inode table block 3 of" ||
+	{ "$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --list | head; fail "local block $ITB of chunk $DMG_CHUNK is no inode table block 3"; }
+"$CFS_BIN/chunkfs" inject "$DMG" --chunk $DMG_CHUNK --what flip-bits --block "$ITB" --seed 7 >"$W/inj.out" || fail "chunkfs inject"
+cat "$W/inj.out"
+# (with second copies, both are damaged: the read cannot heal it)
+[ "$(wc -l <"$W/inj.out")" = $(($# - 1)) ] || fail "inject changed $(wc -l <"$W/inj.out") blocks, not the $(($# - 1)) copies"
+# the blocks damage.sh overwrites itself for the errors= policies: table
+# blocks 1-2 (inodes 15-44), then 4-5 (inodes 60-89), every copy
+DMG_ITABLE=$(itable 1 2 | cut -d' ' -f2- | tr '\n' ' ')
+DMG_ITABLE2=$(itable 4 5 | cut -d' ' -f2- | tr '\n' ' ')
+[ "$(echo $DMG_ITABLE $DMG_ITABLE2 | wc -w)" = $((4 * ($# - 1))) ] ||
+	fail "inode table blocks 1, 2, 4, 5 of chunk $DMG_CHUNK: $DMG_ITABLE / $DMG_ITABLE2"
+# and, to be healed (format v2), the first copies only of table blocks 7-8
+# (inodes 105-134)
+DMG_HEAL=$(itable 7 8 | awk 'NF == 3 { printf "%s ", $2 }')
+[ "$(echo $DMG_HEAL | wc -w)" = $((2 * ($# - 2))) ] || fail "first copies of inode table blocks 7, 8: $DMG_HEAL"
 
 step "a fresh image for evict.sh"
 EV=$W/evict.img
@@ -133,8 +165,8 @@ step "the initramfs"
 R=$W/initramfs
 kmod_initramfs "$R"
 cp "$W/manifest" "$R/manifest"; cp "$W/paths" "$R/paths"; cp "$W/fzbase.img" "$R/fzbase.img"
-printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"\nVFUZZ_N=%s\n' \
-	"$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" "$DMG_ITABLE" "$DMG_ITABLE2" "$VFUZZ_N" >"$R/params"
+printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"\nDMG_HEAL="%s"\nVFUZZ_N=%s\n' \
+	"$FUZZ_N" "$FUZZ_SIZE" "$DMG_CHUNK" "$DMG_ITABLE" "$DMG_ITABLE2" "$DMG_HEAL" "$VFUZZ_N" >"$R/params"
 kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"

@@ -1,14 +1,25 @@
 #!/bin/sh
-# chunkfs inject: every kind of damage on an image with continuations.  For
-# each kind: exit 0, the output names the kind, only blocks of the named
-# chunk change (and exactly the blocks the JSON reports), the same seed makes
-# the same change; kinds that cannot apply fail cleanly without writing.
-# Also: a locked image is refused, bad arguments, and the library survives
-# damage to a chunk other than 0 (chunkfs stat exits 0 or 1, no sanitizer
-# report).
+# chunkfs inject: every kind of damage on an image with continuations, in
+# format v2 with second copies (mkfs's default).  For each kind: exit 0, the
+# output names the kind, only blocks of the named chunk change (and exactly
+# the blocks the JSON reports), both copies of every block with two (the
+# header kind: the primary only), the same seed makes the same change, and
+# the damage is real: fsck -fn finds a problem (not only a bad copy), -fy
+# repairs it, then -fn is clean.  Kinds that cannot apply fail cleanly
+# without writing.  The same on format v1 (-O v1; stale does not apply) and
+# on -m single (no second copies: --copy second refused).  Healing: --copy
+# first or second damages one copy; fsck -fn counts one bad block copy and
+# no problem (exit 4), -fy heals it (exit 1), then clean; through a FUSE
+# mount the file reads back, a "corrected" event is shown, and the unmount
+# leaves the copy rewritten.  Also: a locked image is refused, bad
+# arguments, and the library survives damage to a chunk other than 0
+# (chunkfs stat exits 0 or 1, no sanitizer report).  --list finds every
+# metadata block, every copy: chunkfs tune -U (which retags the blocks the
+# list names) leaves a clean filesystem.
 . "$(dirname "$0")/lib.sh"
 IMG=$W/img
 SRC=$W/src
+FSCK=$CFS_BIN/fsck.chunkfs
 
 # ---- an image with continuations: 4 MiB chunks, a 9 MB file, a directory
 # of 400 files (spreads over chunks), a few small things ----
@@ -31,12 +42,15 @@ NCH=$(jget "$W/stat.json" 'j["nchunks"]')
 check_eq "image has continuations" "$(jget "$W/stat.json" 'j["files_with_continuations"] >= 1 and j["directories_with_continuations"] >= 1')" True
 TB=$(jget "$W/stat.json" 'j["total_blocks"]')
 
-# blockdiff BEFORE AFTER CHUNK JSON: the blocks that differ must all lie in
-# CHUNK, there must be at least one, and they must be among the blocks the
-# injector's JSON reports.  Prints "ok N" or a reason.
+# blockdiff BEFORE AFTER CHUNK BS CB TB JSON [LIST]: the blocks that differ
+# must all lie in CHUNK, there must be at least one, and they must be among
+# the blocks the injector's JSON reports.  With LIST (inject --list --json
+# of BEFORE's chunk), every changed block with a second copy must have it
+# changed too.  Prints "ok N" or a reason.
 cat >"$W/blockdiff.py" <<'EOF'
 import hashlib, json, sys
 before, after, chunk, bs, cb, tb, jpath = sys.argv[1:8]
+lpath = sys.argv[8] if len(sys.argv) > 8 else None
 chunk, bs, cb, tb = int(chunk), int(bs), int(cb), int(tb)
 first = 2 + chunk * cb
 end = min(first + cb, tb)
@@ -61,8 +75,41 @@ rep = set(c["block"] for c in json.load(open(jpath))["changes"])
 unrep = [i for i in changed if i not in rep]
 if unrep:
     print("changed blocks not reported: %s (reported %s)" % (unrep[:10], sorted(rep)[:10])); sys.exit(0)
+if lpath:
+    other = {}
+    for b in json.load(open(lpath))["blocks"]:
+        o = b.get("second", b.get("first"))
+        if o is not None:
+            other[b["block"]] = b["block"] - b["local"] + o
+    alone = [i for i in changed if i in other and other[i] not in changed]
+    if alone:
+        print("one copy changed, not the other: %s" % ["%d (copy %d)" % (i, other[i]) for i in alone[:10]]); sys.exit(0)
 print("ok %d" % len(changed))
 EOF
+
+# real_damage IMG WHAT JSON: fsck -fn finds a problem that is not only a
+# bad block copy (exit 4), -fy repairs it (exit 1), then -fn finds nothing.
+# Damage to the primary chunk header alone (JSON: the only change is local
+# 0) is a bad copy in format v2 (healed), a problem in v1.
+real_damage() {
+	hdr=$(jget "$3" '[c["local"] for c in j["changes"]] == [0]')
+	"$FSCK" -fn "$1" >"$W/fsck.n" 2>&1; r1=$?
+	np=$(grep ' -- not fixed$' "$W/fsck.n" | grep -c -v 'a copy of a metadata block is bad')
+	nc=$(grep -c 'a copy of a metadata block is bad.* -- not healed' "$W/fsck.n")
+	"$FSCK" -fy "$1" >"$W/fsck.y" 2>&1; r2=$?
+	"$FSCK" -fn "$1" >"$W/fsck.n2" 2>&1; r3=$?
+	if [ "$hdr" = True ]; then
+		[ "$r1 $r2 $r3" = "4 1 0" ] && [ $((np + nc)) = 1 ]
+	else
+		[ "$r1 $r2 $r3" = "4 1 0" ] && [ "$np" -ge 1 ]
+	fi
+	if [ $? = 0 ] && sanity "$W/fsck.n" && sanity "$W/fsck.y"; then
+		ok "$2: fsck -fn $r1 ($np problems, $nc bad copies), -fy $r2, -fn $r3"
+	else
+		fail "$2: fsck -fn $r1 ($np problems, $nc bad copies), -fy $r2, -fn $r3"
+		sed 's/^/    /' "$W/fsck.n" "$W/fsck.y" "$W/fsck.n2" | grep -v ' 0 problems, 0 fixed$' | head -n 40
+	fi
+}
 
 sanity() { # FILE: no sanitizer report in FILE
 	! grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$1"
@@ -90,9 +137,13 @@ check_kind() {
 	if [ $rc != 0 ]; then
 		fail "$kind on chunk $c: rc=$rc"; sed 's/^/    /' "$W/a.err"; return
 	fi
-	res=$(python3 "$W/blockdiff.py" "$IMG" "$W/a" "$c" "$BS" "$CB" "$TB" "$W/a.json")
+	# both copies of each block, but for the header kind (the primary)
+	pairs=$W/list.$c
+	"$TOOL" inject "$IMG" --chunk "$c" --list --json >"$pairs"
+	[ "$(jget "$W/a.json" 'j["kind"]')" = header ] && pairs=
+	res=$(python3 "$W/blockdiff.py" "$IMG" "$W/a" "$c" "$BS" "$CB" "$TB" "$W/a.json" $pairs)
 	case $res in
-	ok*) ok "$kind chunk $c seed $seed: $res block(s) changed, all in chunk $c and reported" ;;
+	ok*) ok "$kind chunk $c seed $seed: $res block(s) changed, all in chunk $c and reported${pairs:+, both copies}" ;;
 	*) fail "$kind chunk $c seed $seed: $res"; sed 's/^/    /' "$W/a.json" ;;
 	esac
 	if [ "$kind" = random ]; then
@@ -121,6 +172,7 @@ check_kind() {
 	else
 		fail "$kind: same seed gave different images"
 	fi
+	[ "$seed" = 1 ] && real_damage "$W/a" "$name" "$W/a.json"
 }
 
 # first_chunk KIND: the first chunk the kind applies to (or "none"); a chunk
@@ -141,7 +193,8 @@ first_chunk() {
 }
 
 for kind in zero-block flip-bits header inode forward-link back-link \
-	    continuation dir-block free-maps inode-table random; do
+	    continuation dir-block free-maps inode-table stale misdirected \
+	    random; do
 	c=$(first_chunk "$kind")
 	case $c in
 	none) fail "$kind applies to no chunk"; continue ;;
@@ -257,6 +310,17 @@ for b in json.load(open(sys.argv[1]))["blocks"]:
 	[ $bad = 0 ] && ok "chunk $c: $n damaged metadata blocks, stat never crashed"
 done
 
+# every metadata block is found, every copy: chunkfs tune -U rewrites the
+# UUID of exactly the blocks --list names (tool_chunk_metadata); a block
+# missed keeps the old UUID, and the check then finds it
+tune_all() { # IMAGE DESC
+	cp "$1" "$W/u"
+	expect_ok "$2: tune -U" "$TOOL" tune -U random "$W/u"
+	expect_ok "$2: fsck -fn after tune -U (no metadata block missed)" "$FSCK" -fn "$W/u"
+	rm -f "$W/u"
+}
+tune_all "$IMG" "v2 dup"
+
 # chunk 0 without a primary header, then without both: the injector still
 # works (geometry from the superblock, layout recomputed)
 cp "$IMG" "$W/c0"
@@ -268,6 +332,179 @@ for kind in zero-block flip-bits inode-table inode; do
 	expect_ok "$kind on chunk 0 without headers" "$TOOL" inject "$W/a" --chunk 0 --what "$kind" --json
 	check_eq "$kind: header source" "$(jget "$W/out" 'j["header"]')" layout
 done
+
+# ---- format v1 (-O v1) and format v2 without second copies (-m single):
+# every kind changes single blocks of its chunk and makes real damage;
+# stale needs METAGEN; --copy second has nothing to damage ----
+for fmt in v1 single; do
+	case $fmt in v1) mo="-O v1" ;; *) mo="-m single" ;; esac
+	# shellcheck disable=SC2086 # mo holds two words
+	expect_ok "mkfs $mo" "$MKFS" -q $mo -C 4M -d "$SRC" "$W/img.$fmt" 40M || continue
+	for kind in zero-block flip-bits inode forward-link back-link \
+		    continuation dir-block free-maps inode-table stale \
+		    misdirected; do
+		c=0; applied=0
+		while [ $c -lt "$NCH" ]; do
+			cp "$W/img.$fmt" "$W/a"
+			if "$TOOL" inject "$W/a" --chunk $c --what $kind --json \
+				>"$W/a.json" 2>"$W/a.err"; then
+				applied=1; break
+			fi
+			c=$((c + 1))
+		done
+		if [ "$fmt:$kind" = v1:stale ]; then
+			if [ $applied = 0 ] && cmp -s "$W/img.$fmt" "$W/a" &&
+			   grep -q 'no block generations' "$W/a.err"; then
+				ok "v1: stale does not apply: $(cat "$W/a.err")"
+			else
+				fail "v1: stale: $(cat "$W/a.err")"
+			fi
+			continue
+		fi
+		[ $applied = 1 ] || { fail "$fmt: $kind applies to no chunk: $(cat "$W/a.err")"; continue; }
+		sanity "$W/a.err" || fail "$fmt $kind: sanitizer report"
+		res=$(python3 "$W/blockdiff.py" "$W/img.$fmt" "$W/a" "$c" "$BS" "$CB" "$TB" "$W/a.json")
+		case $res in
+		ok*) ok "$fmt $kind chunk $c: $res block(s) changed, all in chunk $c and reported" ;;
+		*) fail "$fmt $kind chunk $c: $res"; sed 's/^/    /' "$W/a.json" ;;
+		esac
+		real_damage "$W/a" "$fmt $kind" "$W/a.json"
+	done
+	tune_all "$W/img.$fmt" "$fmt"
+	cp "$W/img.$fmt" "$W/a"
+	expect_fail "$fmt: --copy second of blocks with one copy" 'has one copy' \
+		"$TOOL" inject "$W/a" --chunk 1 --what inode-table --copy second
+	cmp -s "$W/img.$fmt" "$W/a" && ok "$fmt: refused --copy second wrote nothing" ||
+		fail "$fmt: refused --copy second wrote to the image"
+	# the header copy is a second copy in every format
+	expect_ok "$fmt: header --copy second" "$TOOL" inject "$W/a" --chunk 1 --what header --copy second --json
+	check_eq "$fmt: header --copy second zeroes the copy" \
+		"$(jget "$W/out" '[c["local"] for c in j["changes"]]')" "[$((CB - 1))]"
+done
+rm -f "$W/img.v1" "$W/img.single"
+
+# ---- healing (second copies): one copy damaged is a bad block copy, not
+# a problem; fsck heals it; a mount reads the file and heals it too ----
+"$TOOL" stat --json "$IMG" /big /d >"$W/paths.json" || fail "stat /big /d"
+BIGC=$(jget "$W/paths.json" 'j["paths"][0]["chunk"]')
+BIGL=$(jget "$W/paths.json" 'j["paths"][0]["local"]')
+DC=$(jget "$W/paths.json" 'j["paths"][1]["chunk"]')
+DL=$(jget "$W/paths.json" 'j["paths"][1]["local"]')
+"$TOOL" inject "$IMG" --chunk "$BIGC" --list --json >"$W/list.big" || fail "list chunk $BIGC"
+"$TOOL" inject "$IMG" --chunk "$DC" --list --json >"$W/list.d" || fail "list chunk $DC"
+# the inode table block holding /big's inode (both copies), a directory
+# tree node of /d (both copies)
+read ITB ITB2 <<EOF
+$(python3 -c '
+import json, re, sys
+want = int(sys.argv[2])
+for b in json.load(open(sys.argv[1]))["blocks"]:
+    m = re.match(r"inode table block \d+ of \d+, inodes (\d+)-(\d+)$", b["what"])
+    if m and b["copy"] == 1 and int(m.group(1)) <= want <= int(m.group(2)):
+        print(b["local"], b["second"]); break' "$W/list.big" "$BIGL")
+EOF
+read DN DN2 <<EOF
+$(python3 -c '
+import json, sys
+for b in json.load(open(sys.argv[1]))["blocks"]:
+    if b["what"].startswith("directory tree node of inode %s " % sys.argv[2]) and b["copy"] == 1:
+        print(b["local"], b["second"]); break' "$W/list.d" "$DL")
+EOF
+[ -n "${ITB2:-}" ] && [ -n "${DN2:-}" ] || fail "no inode table block of /big or tree node of /d with two copies ($ITB $ITB2, $DN $DN2)"
+FIRST_BIG=$((2 + BIGC * CB))
+FIRST_D=$((2 + DC * CB))
+
+# heal_case DESC CHUNK WANT_BLOCK INJECT-ARGS...: exactly WANT_BLOCK
+# (absolute) changes; fsck -fn: one bad copy, no problem, exit 4; -fy heals
+# it (exit 1); -fn clean; the header and the other copy untouched
+heal_case() {
+	desc=$1; hc=$2; want=$3; shift 3
+	cp "$IMG" "$W/h"
+	if ! "$TOOL" inject "$W/h" --chunk "$hc" "$@" --json >"$W/h.json" 2>"$W/h.err"; then
+		fail "$desc: inject: $(cat "$W/h.err")"; return
+	fi
+	res=$(python3 "$W/blockdiff.py" "$IMG" "$W/h" "$hc" "$BS" "$CB" "$TB" "$W/h.json")
+	check_eq "$desc: blocks changed" "$res $(jget "$W/h.json" '[c["block"] for c in j["changes"]]')" "ok 1 [$want]"
+	"$FSCK" -fn "$W/h" >"$W/fsck.n" 2>&1; r1=$?
+	"$FSCK" -fy "$W/h" >"$W/fsck.y" 2>&1; r2=$?
+	"$FSCK" -fn "$W/h" >"$W/fsck.n2" 2>&1; r3=$?
+	if [ "$r1 $r2 $r3" = "4 1 0" ] &&
+	   grep -q ': [0-9]* chunks checked, 0 problems found, 0 fixed, 1 bad block copy (0 healed' "$W/fsck.n" &&
+	   grep -q "^chunk $hc: block $want: a copy of a metadata block is bad .* -- not healed (read-only)$" "$W/fsck.n" &&
+	   grep -q "^chunk $hc: block $want: a copy of a metadata block is bad .* -- healed$" "$W/fsck.y" &&
+	   grep -q ': [0-9]* chunks checked, 0 problems found, 0 fixed, 1 bad block copy (1 healed' "$W/fsck.y" &&
+	   sanity "$W/fsck.n" && sanity "$W/fsck.y"; then
+		ok "$desc: fsck -fn: 1 bad copy, no problem, exit 4; -fy healed it, exit 1; then clean"
+	else
+		fail "$desc: fsck -fn $r1, -fy $r2, -fn $r3 (want 4 1 0, one bad copy at block $want)"
+		sed 's/^/    /' "$W/fsck.n" "$W/fsck.y" | grep -v ' 0 problems, 0 fixed$' | head -n 30
+	fi
+	# (the repairing run may write the block again, with a new
+	# generation: its crc and wgen aside)
+	if python3 - "$IMG" "$W/h" "$want" "$BS" <<'EOF'; then
+import sys
+a, b, blk, bs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+x, y = [open(p, "rb").read()[blk * bs:(blk + 1) * bs] for p in (a, b)]
+sys.exit(x[4:40] != y[4:40] or x[48:] != y[48:])
+EOF
+		ok "$desc: block $want holds what it held before the damage"
+	else
+		fail "$desc: block $want is not what it was before the damage"
+	fi
+}
+heal_case "zero-block --copy first" "$BIGC" $((FIRST_BIG + ITB)) \
+	--what zero-block --block "$ITB" --copy first
+heal_case "flip-bits --copy second" "$BIGC" $((FIRST_BIG + ITB2)) \
+	--what flip-bits --block "$ITB" --copy second
+heal_case "stale --copy first (tree node)" "$DC" $((FIRST_D + DN)) \
+	--what stale --block "$DN" --copy first
+heal_case "misdirected --copy second (tree node)" "$DC" $((FIRST_D + DN2)) \
+	--what misdirected --block "$DN2" --copy second
+# --copy first on a structural kind: that copy is valid and differs from
+# the other; the checker keeps the first copy (the damage) and rewrites
+# the second: real damage again
+cp "$IMG" "$W/a"
+expect_ok "inode --copy first" "$TOOL" inject "$W/a" --chunk "$BIGC" --what inode --copy first --json
+cp "$W/out" "$W/a.json"
+check_eq "inode --copy first: one block" "$(jget "$W/a.json" 'len(j["changes"])')" 1
+real_damage "$W/a" "inode --copy first" "$W/a.json"
+
+# through a FUSE mount: /big's inode table block zeroed in its first copy;
+# /big reads back, the mount says it healed a copy, and leaves it rewritten
+cp "$IMG" "$W/h"
+expect_ok "zero-block --copy first for the mount" "$TOOL" inject "$W/h" --chunk "$BIGC" \
+	--what zero-block --block "$ITB" --copy first
+mkdir -p "$W/mnt"
+"$CFS_BIN/chunkfs-fuse" -f "$W/h" "$W/mnt" >"$W/fuse.log" 2>&1 &
+FPID=$!
+BGPIDS="$BGPIDS $FPID"
+n=0
+until mountpoint -q "$W/mnt" || [ $n -gt 100 ]; do
+	kill -0 $FPID 2>/dev/null || break
+	sleep 0.1; n=$((n + 1))
+done
+if mountpoint -q "$W/mnt"; then
+	cmp "$SRC/big" "$W/mnt/big" && ok "mount: /big reads back through the healed inode table block" ||
+		fail "mount: /big differs"
+	"$TOOL" events "$W/mnt" >"$W/ev" 2>&1 || fail "chunkfs events: $(cat "$W/ev")"
+	if grep -q " warning  *corrected  *chunk $BIGC block $ITB (inode table): .*; healed from its copy$" "$W/ev"; then
+		ok "mount: a corrected event names chunk $BIGC block $ITB"
+	else
+		fail "mount: no corrected event for chunk $BIGC block $ITB"; sed 's/^/    /' "$W/ev"
+	fi
+	grep -q ' error \| suspect ' "$W/ev" && { fail "mount: errors beside the corrected copy"; sed 's/^/    /' "$W/ev"; }
+	fusermount3 -u "$W/mnt" || fail "fusermount3 -u"
+	wait $FPID; st=$?
+	[ $st = 0 ] || { fail "chunkfs-fuse exit $st"; sed 's/^/    /' "$W/fuse.log"; }
+	sanity "$W/fuse.log" || { fail "chunkfs-fuse: sanitizer report"; sed 's/^/    /' "$W/fuse.log"; }
+	expect_ok "mount healed the copy on disk: fsck -fn" "$FSCK" -fn "$W/h"
+	grep -q '0 problems found, 0 fixed$\|0 problems found, 0 fixed (' "$W/out" ||
+		{ fail "fsck after the mount: not clean"; sed 's/^/    /' "$W/out"; }
+	grep -q 'bad block cop' "$W/out" && fail "fsck after the mount still finds a bad copy"
+else
+	fail "chunkfs-fuse did not mount"; sed 's/^/    /' "$W/fuse.log"
+fi
+BGPIDS=""
 
 # ---- a locked (mounted) image is refused ----
 cp "$IMG" "$W/a"
@@ -295,7 +532,8 @@ expect_fail "bad chunk number" 'bad chunk number' "$TOOL" inject "$W/a" --chunk 
 expect_fail "negative chunk" 'bad chunk number' "$TOOL" inject "$W/a" --chunk -1 --what header
 expect_fail "bad seed" 'bad seed' "$TOOL" inject "$W/a" --chunk 1 --what header --seed 12abc
 expect_fail "two images" 'one image only' "$TOOL" inject "$W/a" "$W/a" --chunk 1 --what header
-expect_fail "--block on another kind" 'applies to zero-block and flip-bits' "$TOOL" inject "$W/a" --chunk 1 --what inode --block 3
+expect_fail "--block on another kind" 'applies to zero-block, flip-bits, stale and misdirected' "$TOOL" inject "$W/a" --chunk 1 --what inode --block 3
+expect_fail "bad --copy" "bad --copy 'third'" "$TOOL" inject "$W/a" --chunk 1 --what inode --copy third
 expect_fail "--block outside the chunk" 'outside chunk 1' "$TOOL" inject "$W/a" --chunk 1 --what zero-block --block "$CB"
 expect_fail "bad option" 'usage' "$TOOL" inject "$W/a" --chunk 1 --what header --bogus
 expect_fail "missing image" 'cannot open' "$TOOL" inject "$W/nope" --chunk 0 --what header
@@ -307,8 +545,9 @@ expect_ok "help inject" "$TOOL" help inject
 grep -q 'inject IMAGE --chunk N --what KIND' "$W/out" || fail "help inject usage"
 expect_ok "inject --help" "$TOOL" inject --help
 for k in zero-block flip-bits header inode forward-link back-link continuation \
-	 dir-block free-maps inode-table random; do
+	 dir-block free-maps inode-table stale misdirected random; do
 	grep -q "^  $k " "$W/out" || fail "inject --help does not list $k"
 done
+grep -q -- '--copy first|second|both' "$W/out" || fail "inject --help does not name --copy"
 
 finish

@@ -14,6 +14,11 @@
 #       (exit 1, then clean).
 #   (d) fsck.chunkfs on a file that is not chunkfs says so and exits 8
 #       without telling to run fsck.chunkfs.
+#   (e) format v2: one bad copy of a metadata block (inject --copy first)
+#       is healed by preen (exit 1), then clean; the same block damaged in
+#       both copies is a problem preen leaves to -y (exit 4).
+# (The image is format v2 with second copies, mkfs's default: the damage
+# of (a)-(c) is made in both copies, so it is repaired, not healed.)
 . "$(dirname "$0")/lib.sh"
 FSCK=$CFS_BIN/fsck.chunkfs
 IMG=$W/img
@@ -110,4 +115,30 @@ check_eq "(d) exit status" "$rc" 8
 if grep -q 'run fsck.chunkfs' "$W/out"; then
 	fail "(d) tells to run fsck.chunkfs on what is not chunkfs: $(cat "$W/out")"
 fi
+
+# ---- (e) ----
+cp "$W/orig" "$IMG"
+ITB=$("$TOOL" inject "$IMG" --chunk 0 --list --json | python3 -c '
+import json, sys
+for b in json.load(sys.stdin)["blocks"]:
+    if b["what"].startswith("inode table block 0 ") and b["copy"] == 1:
+        print(b["local"], b["second"]); break')
+set -- $ITB
+[ $# = 2 ] || fail "(e) no inode table block with two copies in chunk 0: '$ITB'"
+"$TOOL" inject "$IMG" --chunk 0 --what zero-block --block "$1" --copy first >/dev/null ||
+	fail "(e) inject --copy first"
+"$FSCK" -fp "$IMG" >"$W/out" 2>&1
+rc=$?
+check_eq "(e) preen of one bad copy: healed" "$rc" 1
+grep -q ": 8 chunks checked, 0 problems found, 0 fixed, 1 bad block copy (1 healed from the good copy)" "$W/out" ||
+	{ fail "(e) preen does not say it healed a copy"; sed 's/^/    /' "$W/out"; }
+expect_ok "(e) clean after the preen" "$FSCK" -fn "$IMG"
+cp "$W/orig" "$IMG"
+"$TOOL" inject "$IMG" --chunk 0 --what zero-block --block "$1" >/dev/null ||
+	fail "(e) inject (both copies)"
+"$FSCK" -fp "$IMG" >"$W/out" 2>&1
+rc=$?
+check_eq "(e) preen of both copies bad: needs -y" "$rc" 4
+grep -q 'UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY' "$W/out" ||
+	{ fail "(e) both copies: no UNEXPECTED INCONSISTENCY"; sed 's/^/    /' "$W/out"; }
 finish
