@@ -3,7 +3,8 @@
 # directory tree made stale in both copies (inject stale: its generation
 # one lower than its parent's reference records, its checksum valid, as a
 # lost write leaves it).  The stale node is not trusted: its entries are
-# lost, their files go to lost+found.
+# cut, and every name it held comes back from its inode's parent pointer
+# (nothing goes to lost+found).
 . "$(dirname "$0")/../lib.sh"
 std_image_v2
 set -- $(where /dir)
