@@ -124,6 +124,8 @@ struct inj {
 	u32 data_end;         /* first block after the data area */
 	u32 pos_end;          /* first block after the positional blocks */
 	u32 itable_init, link_root, link_root2, link_gen;
+	/* PPTR: the parent pointer tree and the name backup held here */
+	u32 pptr_root, pptr_root2, pptr_gen, nbak_root, nbak_root2, nbak_gen;
 	int hdr_gens;         /* link_gen and gtab_gen come from a header */
 	u32 *gtab_gen;        /* gens of the generation table's blocks */
 	u32 *pos_gen;         /* [local]: gen32 of positional block local */
@@ -335,6 +337,8 @@ static const char *tree_name(u32 tree)
 	case CFS_TREE_DIR: return "directory";
 	case CFS_TREE_XATTR: return "xattr";
 	case CFS_TREE_LINK: return "link index";
+	case CFS_TREE_PPTR: return "parent pointer";
+	case CFS_TREE_NBAK: return "name backup";
 	}
 	return "unknown";
 }
@@ -531,6 +535,14 @@ static void load_chunk_hdr(struct inj *j, u8 *buf)
 		j->link_root = h->link_root;
 		j->link_root2 = j->dup ? h->link_root2 : 0;
 		j->link_gen = h->link_gen;
+		if (j->metagen) {
+			j->pptr_root = h->pptr_root;
+			j->pptr_root2 = j->dup ? h->pptr_root2 : 0;
+			j->pptr_gen = h->pptr_gen;
+			j->nbak_root = h->nbak_root;
+			j->nbak_root2 = j->dup ? h->nbak_root2 : 0;
+			j->nbak_gen = h->nbak_gen;
+		}
 		if (j->metagen)
 			memcpy(j->gtab_gen, buf + CFS_GTAB_GEN_OFF,
 			       (size_t)j->L.gtab_blocks * 4);
@@ -728,9 +740,13 @@ static void walk_block(struct inj *j, const struct tref *r, u32 type,
 	}
 	m = add_meta(j, 0, 0, 0, 0);
 	*m = tmp;
-	if (type == CFS_TREE_LINK)
-		snprintf(m->desc, DESC_LEN, "link index %s (level %u)",
-			 is_root ? "root" : "node", buf[HDR_SZ + 2]);
+	if (type == CFS_TREE_LINK || type == CFS_TREE_PPTR ||
+	    type == CFS_TREE_NBAK)
+		snprintf(m->desc, DESC_LEN, "%s %s (level %u)",
+			 type == CFS_TREE_LINK ? "link index" :
+			 type == CFS_TREE_PPTR ? "parent pointer tree" :
+			 "name backup tree", is_root ? "root" : "node",
+			 buf[HDR_SZ + 2]);
 	else
 		snprintf(m->desc, DESC_LEN, "%s tree %s of inode %u (level %u)",
 			 tree_name(type), is_root ? "root" : "node", owner,
@@ -859,6 +875,18 @@ static void analyse(struct inj *j)
 				  j->hdr_gens };
 
 		walk_block(j, &r, CFS_TREE_LINK, 0, 1, 0);
+	}
+	if (j->pptr_root) {
+		struct tref r = { j->pptr_root, j->pptr_root2, j->pptr_gen,
+				  j->hdr_gens };
+
+		walk_block(j, &r, CFS_TREE_PPTR, 0, 1, 0);
+	}
+	if (j->nbak_root) {
+		struct tref r = { j->nbak_root, j->nbak_root2, j->nbak_gen,
+				  j->hdr_gens };
+
+		walk_block(j, &r, CFS_TREE_NBAK, 0, 1, 0);
 	}
 	free(buf);
 }

@@ -170,8 +170,9 @@ grep -q "^chunk $K: [1-9][0-9]* problems\? found, [1-9]" "$T/scrub.out" ||
 np=$(grep -c "^chunk $K: .* -- fixed$" "$T/scrub.out")
 nf=$(sed -n "s/^chunk $K: \([0-9]*\) problems\? found.*/\1/p" "$T/scrub.out")
 [ "$np" = "$nf" ] || fail "the scrub printed $np problem lines for $nf problems"
-grep -q "^chunk $K: inode [0-9]* ($K:[0-9]*), block [0-9]*: inode with impossible fields; cleared .* -- fixed$" "$T/scrub.out" ||
-	fail "the scrub does not name the damaged inode"
+# ... by inode number and by path (parent pointers: one of /d3's files)
+grep -q "^chunk $K: inode [0-9]* ($K:[0-9]*) /d3/[^,]*, block [0-9]*: inode with impossible fields; cleared .* -- fixed$" "$T/scrub.out" ||
+	fail "the scrub does not name the damaged inode (by number and path)"
 # and the events of the repair say what was repaired
 "$TOOL" events "$MNT" >"$T/ev.out"
 grep -q "problem .*chunk $K: inode_bad block [0-9]* \[.*\] -- fixed" "$T/ev.out" ||

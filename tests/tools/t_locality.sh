@@ -3,8 +3,9 @@
 # every block outside K, run `fsck.chunkfs -y --chunk K --no-peers`, and
 # show that the only blocks changed outside K are link-index nodes (and
 # the fields of a peer's chunk header that count them: link count, free
-# counts, state), and that every file with no metadata in K reads back
-# byte-identical through a real FUSE mount.
+# counts, state; format v2: K's name backup in chunk K+1 and the fields of
+# K+1's header that name it), and that every file with no metadata in K
+# reads back byte-identical through a real FUSE mount.
 set -u
 cd "$(dirname "$0")/../.."
 : "${CFS_BIN:=$PWD/build/san/bin}"
@@ -93,12 +94,19 @@ allowed_hdr = set(range(0, 64)) | set(range(324, 336)) | set(range(340, 344))
 # superblock records (commit_group, the empty journal map: FORMAT.md 16.1)
 allowed_hdr |= set(range(408, 412))
 allowed_sb = set(range(0, 4)) | set(range(40, 48)) | set(range(304, 320))
+# format v2 (PPTR): the names of K's inodes are backed up in chunk K+1
+# (docs/DESIGN.md, "Names survive their chunk"); the repair of K brings
+# that backup in line: its tree's nodes and, in K+1's header, its root,
+# the root's copy and generation (nbak_root, nbak_root2, nbak_gen)
+nchunks = (n - 2 + cb - 1) // cb
+backup = (k + 1) % nchunks
+allowed_backup_hdr = allowed_hdr | set(range(424, 436))
 # /lost+found's inode (chunk 0, local 2): in v2 the generation of its
 # inode table block is in chunk 0's generation table, whose block's
 # generation is in chunk 0's header (byte 512 on)
 itable0, = struct.unpack_from("<I", a, (2 * bs) + 300)
 gt_entry = 64 + (itable0 + 2 // ((bs - 64) // 256) - 1) * 4
-bad, idx, hdr, lf, sb = [], 0, 0, 0, 0
+bad, idx, hdr, lf, sb, nbak = [], 0, 0, 0, 0, 0
 for blk in range(n):
     if lo <= blk < hi:
         continue
@@ -118,6 +126,9 @@ for blk in range(n):
         idx += 1
         continue
     chunk, owner = struct.unpack_from("<II", y, 24)
+    if magic == 0x54424643 and tree == 6 and chunk == backup:
+        nbak += 1                                  # K's name backup
+        continue
     diff = [i for i in range(bs) if x[i] != y[i]]
     # the one exception (docs/DESIGN.md): when /lost+found has no part in
     # chunk K, the repair of K remakes it, writing /lost+found's forward
@@ -139,7 +150,8 @@ for blk in range(n):
         continue
     if magic == 0x48434643:                           # a peer's chunk header
         diff = [i for i in range(bs) if x[i] != y[i]]
-        if all(i in allowed_hdr for i in diff):
+        if all(i in (allowed_backup_hdr if chunk == backup else allowed_hdr)
+               for i in diff):
             hdr += 1
             continue
         bad.append("block %d: chunk header bytes %s" % (blk, diff[:12]))
@@ -147,7 +159,8 @@ for blk in range(n):
     diff = [i for i in range(bs) if x[i] != y[i]]
     bad.append("block %d (magic %08x tree %d) bytes %s" % (blk, magic, tree, diff[:16]))
 print("  outside chunk %d: %d link-index blocks, %d header blocks, %d /lost+found "
-      "blocks, %d superblocks changed" % (k, idx, hdr, lf, sb))
+      "blocks, %d name backup blocks (in chunk %d), %d superblocks changed"
+      % (k, idx, hdr, lf, nbak, backup, sb))
 if bad:
     print("  not allowed:", *bad, sep="\n    ")
     sys.exit(1)
