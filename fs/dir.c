@@ -113,11 +113,18 @@ int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	struct cfs_dcont dc;
 	s64 after = -1;
 	u8 *buf = host_alloc(fs->bs);
-	int err;
+	int err, bad = 0;
 
 	if (!buf)
 		return -CFS_ENOMEM;
+	/* A part that cannot be read does not hide the names of the parts
+	 * after it; if the name is in none of those read, the error of the
+	 * unreadable part is the answer (the name may be there), not ENOENT. */
 	err = part_find(fs, dir, h, name, len, ino, type, buf);
+	if (err && err != -CFS_ENOENT) {
+		bad = err;
+		err = -CFS_ENOENT;
+	}
 	while (err == -CFS_ENOENT && dir->d.nconts) {
 		struct cfs_inode *c;
 
@@ -126,13 +133,18 @@ int dir_find(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 			break;
 		after = dc.chunk;
 		err = cont_get(fs, dir, chunk_get(fs, dc.chunk), 0, &c);
-		if (err)
-			break;
-		err = part_find(fs, c, h, name, len, ino, type, buf);
-		inode_put(fs, c);
+		if (!err) {
+			err = part_find(fs, c, h, name, len, ino, type, buf);
+			inode_put(fs, c);
+		}
+		if (err && err != -CFS_ENOENT) {
+			if (!bad)
+				bad = err;
+			err = -CFS_ENOENT;
+		}
 	}
 	host_free(buf);
-	return err;
+	return err == -CFS_ENOENT && bad ? bad : err;
 }
 
 /* Is name in this one part of a directory? (1 yes, 0 no, or an error) */

@@ -88,6 +88,8 @@ struct cfs_fs {
 	u64 gen;              /* METAGEN: generation of what is modified now
 			       * (the group of the next commit) */
 	int verify_copies;    /* read both copies of every block (checker) */
+	int no_heal;          /* a check that only reports (-n, a check-only
+			       * scrub): bad copies are found, not rewritten */
 	int gen_used;         /* a block was modified in generation gen */
 	u8 *copybuf;          /* one block: a second copy read or written */
 	u64 ncorrected;       /* bad copies found and (unless read-only)

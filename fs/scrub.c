@@ -681,6 +681,19 @@ static void scrub_report(struct cfs_fs *fs, struct cfs_chunk *ch,
 	s->state = ch->hdr.state;
 }
 
+/* Commit a repair.  A repair larger than the chunk's journal is written
+ * in place behind a DIRTY header (journal.c, write_in_place); once those
+ * writes are on the disk an idle commit marks the chunk clean again: done
+ * at once, so that the repaired chunk is clean when the scrub returns. */
+static int repair_commit(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	int err = journal_commit(fs, 0);
+
+	if (!err && ch->marked_dirty && ch->hdr.state == CFS_CHUNK_DIRTY)
+		err = journal_commit(fs, 0);
+	return err;
+}
+
 /*
  * The last resort, when the filesystem kept changing what the private
  * passes read: the check (and repair) under the lock, on the mounted
@@ -710,7 +723,7 @@ static int scrub_locked(struct cfs_fs *fs, struct cfs_chunk *ch, u32 k,
 				 res);
 	fs->checking = 0;
 	if (repair) {
-		int e = journal_commit(fs, 0);
+		int e = repair_commit(fs, ch);
 
 		if (!err)
 			err = e;
@@ -826,7 +839,7 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 				if (!err && fix) {
 					err = shadow_install(fs, sh, s->chunk);
 					if (!err)
-						err = journal_commit(fs, 0);
+						err = repair_commit(fs, ch);
 					ch->repair_pending = 0;
 				}
 				scrub_report(fs, ch, s, repair, fix, &res,

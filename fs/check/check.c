@@ -248,12 +248,13 @@ static void ck_healed(void *ctx, u32 chunk, u32 local, const char *why)
 	char d[112];
 
 	c->res->corrected++;
-	cfs_format(d, sizeof(d), "block %u: %s", local, why);
 	r.code = PR_COPY_BAD;
 	r.chunk = chunk;
 	r.ino = 0;
 	r.blk = c->fs->chunks[chunk] ? cfs_abs(c->fs->chunks[chunk], local) : 0;
-	r.fixed = !c->fs->rdonly;
+	/* the absolute block, as the report's (local %u in the chunk) */
+	cfs_format(d, sizeof(d), "%s (local block %u)", why, local);
+	r.fixed = !c->fs->rdonly && !c->fs->no_heal;
 	r.detail = d;
 	r.path = NULL;
 	if (c->fn)
@@ -316,6 +317,7 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 	}
 	/* every block visited is read in both copies; a bad one is healed */
 	fs->verify_copies = 1;
+	fs->no_heal = mode == CFS_CHECK_NOFIX;
 	fs->on_heal = ck_healed;
 	fs->on_heal_ctx = &c;
 	{
@@ -333,6 +335,7 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 			err = pass[i](&c);
 	}
 	fs->verify_copies = 0;
+	fs->no_heal = 0;
 	fs->on_heal = NULL;
 	fs->on_heal_ctx = NULL;
 	if (err) {

@@ -131,6 +131,34 @@ static void gtab_rebuild(struct ck *c)
 	host_free(a);
 }
 
+/* A generation table block with no good copy (the header is fine): the
+ * generations of the blocks it describes are lost, not the blocks. It is
+ * made again from those blocks (gtab_rebuild), so the inode table and the
+ * maps are read and judged as they are, never thrown away for want of
+ * their generations.  Read-only (-n), the table made again stays in
+ * memory: the check sees what the repair would. */
+static void gtab_check(struct ck *c)
+{
+	struct cfs_chunk *ch = c->ch;
+	u32 i, lost = 0;
+
+	for (i = 0; ch->gtab_gen && i < ch->hdr.gtab_blocks; i++) {
+		struct cfs_buf *g;
+
+		if (!buf_read(c->fs, ch, ch->hdr.gtab_start + i,
+			      CFS_MAGIC_GTAB, &g)) {
+			buf_put(c->fs, g);
+			continue;
+		}
+		ck_problem(c, PR_GTAB_BLOCK, 0,
+			   cfs_abs(ch, ch->hdr.gtab_start + i), NULL);
+		ch->gtab_gen[i] = 0;
+		lost++;
+	}
+	if (lost)
+		gtab_rebuild(c);
+}
+
 /* Highest inode table block that verifies, plus one. */
 static u32 find_itable_init(struct ck *c)
 {
@@ -223,5 +251,7 @@ int check_hdr(struct ck *c)
 			       "copy differs from the primary"))
 			ch->hdr_dirty = 1;
 	}
+	if (c->fs->metagen)
+		gtab_check(c);
 	return 0;
 }

@@ -15,6 +15,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_HDR_COPY, "hdr_copy", "chunk header copy damaged or stale; rewritten", CFS_FIX_PREEN, 0 },
 	{ PR_HDR_REBUILT, "hdr_rebuilt", "both chunk header copies damaged; rebuilt from the geometry", CFS_FIX_PREEN, 0 },
 	{ PR_HDR_GEN, "hdr_gen", "next inode generation behind the inodes in use; advanced", CFS_FIX_PREEN, 0 },
+	{ PR_GTAB_BLOCK, "gtab_block", "generation table block unreadable in both copies; made again from the blocks it describes (the newer good copy of each)", CFS_FIX_PREEN, 0 },
 	{ PR_ITABLE_BLOCK, "itable_block", "inode table block unreadable or corrupt; its inodes are lost", CFS_FIX_ASK, 0 },
 	{ PR_INODE_BAD, "inode_bad", "inode with impossible fields; cleared", CFS_FIX_ASK, CFS_BLAST_LOST },
 	{ PR_TREE_NODE, "tree_node", "tree node unreadable or corrupt; the subtree is cut", CFS_FIX_ASK, CFS_BLAST_CONTENT },

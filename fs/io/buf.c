@@ -365,7 +365,7 @@ static void healed(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_buf *b,
 
 	ch->hdr.errors_corrected++;
 	fs->ncorrected++;
-	if (!fs->rdonly) {
+	if (!fs->rdonly && !fs->no_heal) {
 		ch->hdr_dirty = 1;
 		ch->changed = 1;
 		buf_mark_heal(fs, b);
@@ -378,12 +378,12 @@ static void healed(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_buf *b,
 		cfs_format(msg, sizeof(msg), "chunk %u block %u (tree node of "
 			   "inode %u): %s; %s from its copy", ch->index,
 			   badlocal, h->owner_lo, why,
-			   fs->rdonly ? "read" : "healed");
+			   fs->rdonly || fs->no_heal ? "read" : "healed");
 	else
 		cfs_format(msg, sizeof(msg), "chunk %u block %u (%s): %s; %s "
 			   "from its copy", ch->index, badlocal,
 			   what_block(magic), why,
-			   fs->rdonly ? "read" : "healed");
+			   fs->rdonly || fs->no_heal ? "read" : "healed");
 	fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_CORRECTED, ch->index,
 		 magic == CFS_MAGIC_BTREE && h->owner_lo ?
 		 CFS_MKINO(ch->index, h->owner_lo) : 0, msg);

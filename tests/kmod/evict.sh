@@ -65,7 +65,9 @@ rm -f $E/fill $E/full
 t0=$(date +%s)
 for s in 1 2; do
 	r=$(/bin/kt mix $E/mix$s $s 300 /tmp/mix$s.model); echo "$r"
-	case "$r" in "mix: 300 steps ok"*) pass "evict: mix (seed $s)" ;; *) fail "evict: mix (seed $s): $r" ;; esac
+	# the last line says how it ended (slow steps are noted before it,
+	# for the console only: no time is asserted)
+	case "$(echo "$r" | tail -n 1)" in "mix: 300 steps ok"*) pass "evict: mix (seed $s)" ;; *) fail "evict: mix (seed $s): $r" ;; esac
 done
 echo "mix: $(( $(date +%s) - t0 )) s"
 umount $E && mount -t chunkfs /dev/vde $E || fail "evict: remount after mix"

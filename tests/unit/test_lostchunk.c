@@ -352,6 +352,85 @@ static u64 lookup_path(struct cfs_fs *fs, const char *path)
 
 static u32 lf_outside, rounds_total, trials;
 
+/* Before any repair: with chunk K (a part of /spread, not its home) lost,
+ * a lookup still finds every name of /spread held in its other parts,
+ * also those in parts after K's (a part that cannot be read hides nothing
+ * else); a name that may be in K's part gives EIO, not ENOENT. */
+static void lookup_past_lost_part(struct membdev *m, const u8 *snap)
+{
+	const struct ent *sp = NULL;
+	struct cfs_fs *fs;
+	struct cfs_attr a;
+	const char *why;
+	u64 dir;
+	u32 i, k = ~0u, found = 0, later = 0, eio = 0, bad = 0;
+
+	for (i = 0; i < nents; i++)
+		if (!strcmp(ents[i].path, "/spread"))
+			sp = &ents[i];
+	if (!sp || sp->nparts < 3) {
+		CHECK(0, "/spread has %u parts, want 3 or more",
+		      sp ? sp->nparts : 0);
+		return;
+	}
+	/* the continuation of the lowest chunk but 0 (which holds the root:
+	 * no mount without it): parts are read in chunk order, so names in
+	 * the parts after it are behind it */
+	for (i = 1; i < sp->nparts; i++)
+		if (sp->parts[i] < k && sp->parts[i] &&
+		    sp->parts[i] != sp->parts[0])
+			k = sp->parts[i];
+	if (k == ~0u) {
+		CHECK(0, "/spread has no continuation outside chunk 0");
+		return;
+	}
+	memcpy(m->mem, snap, DEV);
+	memset(m->mem + ((u64)2 + (u64)k * CB) * BS, 0, (u64)CB * BS);
+	if (cfs_mount(&m->bdev, 0, &fs, &why)) {
+		CHECK(0, "mount with chunk %u lost: %s", k, why);
+		return;
+	}
+	dir = lookup_path(fs, "/spread");
+	CHECK(dir == sp->ino, "/spread found with chunk %u lost", k);
+	for (i = 0; dir && i < nents; i++) {
+		const struct ent *e = &ents[i];
+		const char *name = e->path + strlen("/spread/");
+		u32 ck = (u32)(e->ino >> 32);
+		int err;
+
+		if (strncmp(e->path, "/spread/", 8) || strchr(name, '/'))
+			continue;
+		err = cfs_lookup(fs, dir, name, strlen(name), &a);
+		if (!err)
+			cfs_forget(fs, a.ino, 1);
+		if (ck == k) {
+			eio += err == -CFS_EIO;
+			bad += err != -CFS_EIO;
+			continue;
+		}
+		if (!err && a.ino == e->ino) {
+			found++;
+			later += ck > k;
+		} else {
+			bad++;
+			printf("# %s: error %d with chunk %u lost\n", e->path,
+			       err, k);
+		}
+	}
+	if (dir) {
+		int err = cfs_lookup(fs, dir, "no-such-name", 12, &a);
+
+		CHECK(err == -CFS_EIO, "a name in no readable part: error %d, "
+		      "want EIO (it may be in chunk %u)", err, k);
+	}
+	printf("# /spread with its part in chunk %u lost: %u names found "
+	       "(%u in parts after it), %u EIO for names in it, %u wrong\n",
+	       k, found, later, eio, bad);
+	CHECK(!bad && found && later, "lookups past a lost part: %u found, "
+	      "%u after it, %u wrong", found, later, bad);
+	cfs_unmount(fs);
+}
+
 static void trial(struct membdev *m, const u8 *snap, u32 k, const char *what)
 {
 	struct blast *b = calloc(1, sizeof(*b));
@@ -534,6 +613,7 @@ int main(void)
 	}
 	printf("# %u names; /spread in chunk %u, /big continues in %u, /a in "
 	       "%u\n", nents, k_spread, k_bigcont, k_a);
+	lookup_past_lost_part(m, snap);
 	trial(m, snap, 0, "chunk 0 (the root)");
 	trial(m, snap, k_spread, "the chunk of a spread directory");
 	if (k_bigcont != k_spread)
