@@ -1076,6 +1076,7 @@ struct walk_state {
 	u64 *del;
 	u32 ndel, capdel;
 	int err;
+	int changed;          /* a node was cut (the inline root may be one) */
 };
 
 static void walk_del(struct walk_state *w, u64 key)
@@ -1205,6 +1206,7 @@ static int walk_rec(struct walk_state *w, struct bt_node *n, int depth,
 		if (cut && w->fix) {
 			kp_close(w->t, n->p, i);
 			node_dirty(w->t, n);
+			w->changed = 1;
 			continue;
 		}
 		i++;
@@ -1215,7 +1217,7 @@ static int walk_rec(struct walk_state *w, struct bt_node *n, int depth,
 int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
 	    int fix)
 {
-	struct walk_state w = { t, ops, ctx, fix, NULL, 0, 0, 0 };
+	struct walk_state w = { t, ops, ctx, fix, NULL, 0, 0, 0, 0 };
 	struct bt_node root;
 	u32 i;
 	int err = node_root(t, &root);
@@ -1226,6 +1228,7 @@ int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
 		/* every child was cut: an empty leaf root again */
 		bt_init_node(root.p, root.size);
 		node_dirty(t, &root);
+		w.changed = 1;
 	}
 	node_rel(t, &root);
 	for (i = 0; fix && !w.err && i < w.ndel; i++) {
@@ -1234,7 +1237,9 @@ int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
 			w.err = err;
 	}
 	host_free(w.del);
-	if (!w.err && t->ip && fix)
+	/* the inline root lives in the inode: written when the walk changed
+	 * the tree (nothing is written for a tree found good) */
+	if (!w.err && t->ip && fix && (w.changed || w.ndel))
 		w.err = inode_write(t->fs, t->ip);
 	return w.err;
 }
