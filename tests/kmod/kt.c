@@ -954,6 +954,7 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 	} u;
 	int fd = open(path, O_RDONLY);
 	unsigned long cmd;
+	unsigned long long after;
 	unsigned int i;
 
 	if (fd < 0) {
@@ -986,10 +987,28 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 			       (unsigned long long)u.h.c[i].errors_found,
 			       (unsigned long long)u.h.c[i].errors_fixed);
 	} else if (cmd == CHUNKFS_IOC_EVENTS) {
-		for (i = 0; i < u.e.count; i++)
-			printf("event %llu sev %u code %u chunk %d: %s\n",
-			       (unsigned long long)u.e.e[i].seq, u.e.e[i].severity,
-			       u.e.e[i].code, (int)u.e.e[i].chunk, u.e.e[i].msg);
+		/* every event kept: batches of CHUNKFS_EVENTS_MAX, each
+		 * asked for after the last one seen */
+		for (;;) {
+			for (i = 0; i < u.e.count; i++)
+				printf("event %llu sev %u code %u chunk %d: %s%s%s\n",
+				       (unsigned long long)u.e.e[i].seq,
+				       u.e.e[i].severity, u.e.e[i].code,
+				       (int)u.e.e[i].chunk, u.e.e[i].msg,
+				       u.e.e[i].path[0] ? " path " : "",
+				       u.e.e[i].path);
+			if (u.e.count < CHUNKFS_EVENTS_MAX)
+				break;
+			after = u.e.e[u.e.count - 1].seq;
+			memset(&u, 0, sizeof(u));
+			u.e.after = after;
+			fd = open(path, O_RDONLY);
+			if (fd < 0 || ioctl(fd, cmd, &u)) {
+				printf("%s\n", strerrorname_np(errno));
+				return 1;
+			}
+			close(fd);
+		}
 	} else {
 		printf("scrub: chunk %u found %u fixed %u state %u lost_found %u\n",
 		       u.s.chunk, u.s.found, u.s.fixed, u.s.state,
