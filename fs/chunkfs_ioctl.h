@@ -118,6 +118,10 @@ struct chunkfs_health {
 #define CHUNKFS_E_CORRECTED 13    /* warning: a bad copy of a block was found
 				   * and rewritten from the good one (format
 				   * v2): nothing is wrong any more */
+#define CHUNKFS_E_DATA 14         /* error: a file data block does not match
+				   * its checksum (DATASUM): the read got
+				   * EIO; `ino` is the file, the message
+				   * names it and the byte range */
 #define CHUNKFS_NO_CHUNK 0xffffffffu
 struct chunkfs_event {
 	u64 seq;

@@ -61,6 +61,14 @@ static int chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
 	h->ibmap_blocks = div_up(h->ninodes, bpb);
 	h->itable_start = h->ibmap_start + h->ibmap_blocks;
 	next = h->itable_start + h->itable_blocks;
+	if (g->feat_incompat & CFS_FEAT_INCOMPAT_DATASUM) {
+		/* FORMAT.md 16.5, 16.6: a u32 per block of the chunk */
+		u32 cpb = (bs - (u32)sizeof(struct cfs_bhdr)) / 4;
+
+		h->csum_start = next;
+		h->csum_blocks = div_up(nblocks, cpb);
+		next += h->csum_blocks;
+	}
 	if (g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN) {
 		/* FORMAT.md 16.5: the generation table covers every
 		 * positional block before it */
@@ -162,6 +170,8 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_METAGEN;
 	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_DUP)))
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_DUP;
+	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_DATASUM)))
+		g->feat_incompat |= CFS_FEAT_INCOMPAT_DATASUM;
 	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
 	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
 		*why = "device too small for one chunk";
@@ -272,6 +282,7 @@ static void fs_features(struct cfs_fs *fs)
 
 	fs->metagen = !!(inc & CFS_FEAT_INCOMPAT_METAGEN);
 	fs->dup = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DUP);
+	fs->datasum = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DATASUM);
 	fs->iroot_size = fs->metagen ? CFS_IROOT_SIZE_MG : CFS_IROOT_SIZE;
 }
 
@@ -390,6 +401,16 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 			return err;
 		h->itable_init = 1;
 		h->free_inodes--;
+	}
+	/* The checksum region (DATASUM): written whole, entries zero (no
+	 * data block is mapped yet). */
+	for (i = 0; i < h->csum_blocks; i++) {
+		cfs_memset(blk, 0, fs->bs);
+		buf_init_hdr(fs->g, blk, cfs_abs(ch, h->csum_start + i),
+			     ch->index, CFS_MAGIC_CSUM);
+		err = mkfs_write_pos(fs, ch, h->csum_start + i, blk, gtab);
+		if (err)
+			return err;
 	}
 	/* The generation table, and its blocks' generations in the header. */
 	for (i = 0; fs->metagen && i < h->gtab_blocks; i++) {
@@ -657,6 +678,8 @@ static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 		    h->data_start != want.data_start ||
 		    h->gtab_start != want.gtab_start ||
 		    h->gtab_blocks != want.gtab_blocks ||
+		    h->csum_start != want.csum_start ||
+		    h->csum_blocks != want.csum_blocks ||
 		    h->mirror_start != want.mirror_start ||
 		    h->ninodes != want.ninodes || h->free_blocks >= nb ||
 		    h->free_inodes >= h->ninodes ||
@@ -761,6 +784,8 @@ static void fs_free(struct cfs_fs *fs)
 		for (i = 0; i < fs->nchunks; i++) {
 			if (fs->chunks[i]) {
 				host_free(fs->chunks[i]->pfree);
+				host_free(fs->chunks[i]->pnew);
+				host_free(fs->chunks[i]->pzero);
 				host_free(fs->chunks[i]->gtab_gen);
 			}
 			host_free(fs->chunks[i]);
@@ -771,6 +796,7 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->scratch);
 	host_free(fs->hdrbuf);
 	host_free(fs->copybuf);
+	host_free(fs->dbuf);
 	host_free(fs->jmap);
 	host_free(fs->ev);
 	host_free(fs->orphan_q);
@@ -1005,6 +1031,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->scratch = host_alloc(fs->bs);
 	fs->hdrbuf = host_alloc(fs->bs);
 	fs->copybuf = host_alloc(fs->bs);
+	fs->dbuf = host_alloc((u64)fs->bs * 2);
 	fs->chunks = host_alloc((u64)fs->nchunks * sizeof(*fs->chunks));
 	if (!fs->jmap)
 		fs->jmap = host_alloc(fs->bs > CFS_JMAP_OFF ?
@@ -1012,7 +1039,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->ihash_mask = 4095;
 	fs->ihash = host_alloc((fs->ihash_mask + 1) * sizeof(*fs->ihash));
 	if (!fs->lock || !fs->zero || !fs->scratch || !fs->hdrbuf ||
-	    !fs->copybuf ||
+	    !fs->copybuf || !fs->dbuf ||
 	    !fs->chunks || !fs->jmap ||
 	    !fs->ihash || buf_cache_init(fs, CFS_CACHE_BYTES)) {
 		*why = "out of memory";

@@ -43,8 +43,8 @@ static void usage(FILE *f)
 		"       [-U uuid|random|time] [-d root-directory] [-n] [-q] [-F] [-V]\n"
 		"       device-or-file [size]\n"
 		"Features (-O): metagen (generations in every reference), dup (second\n"
-		"copies of metadata, also -m dup), v1 (none of the format v2 features);\n"
-		"^name leaves one out.\n");
+		"copies of metadata, also -m dup), datasum (a checksum of every data\n"
+		"block), v1 (none of the format v2 features); ^name leaves one out.\n");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -81,9 +81,15 @@ static void parse_features(const char *arg, u32 *no)
 				*no |= CFS_MKFS_NO_DUP;
 			else
 				*no &= ~(CFS_MKFS_NO_DUP | CFS_MKFS_NO_METAGEN);
+		} else if (!strcmp(n, "datasum")) {
+			if (off)
+				*no |= CFS_MKFS_NO_DATASUM;
+			else
+				*no &= ~(CFS_MKFS_NO_DATASUM |
+					 CFS_MKFS_NO_METAGEN);
 		} else {
-			die("unknown feature '%s' (-O): known are metagen, dup "
-			    "and v1", n);
+			die("unknown feature '%s' (-O): known are metagen, dup, "
+			    "datasum and v1", n);
 		}
 	}
 	free(s);
@@ -91,8 +97,9 @@ static void parse_features(const char *arg, u32 *no)
 
 static void print_features(const struct cfs_geom *g)
 {
-	printf("Features:             journal%s%s\n",
+	printf("Features:             journal%s%s%s\n",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ? " metagen" : "",
+	       g->feat_incompat & CFS_FEAT_INCOMPAT_DATASUM ? " datasum" : "",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_DUP ?
 	       " dup (two copies of metadata)" :
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ?
