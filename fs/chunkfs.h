@@ -232,6 +232,10 @@ struct cfs_chunk_info {
 	u32 links;            /* link index entries */
 	u64 verified_gen;
 	s64 verified_time;
+	u64 data_errors;      /* DATASUM: data blocks found bad */
+	u64 data_verified_gen; /* mount count when a scrub last read all
+				* its data; 0: never */
+	s64 data_verified_time;
 };
 int cfs_chunk_info(struct cfs_fs *fs, u32 chunk, struct cfs_chunk_info *out);
 

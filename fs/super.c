@@ -1309,6 +1309,9 @@ int cfs_chunk_info(struct cfs_fs *fs, u32 chunk, struct cfs_chunk_info *out)
 		out->links = ch->hdr.link_count;
 		out->verified_gen = ch->hdr.verified_gen;
 		out->verified_time = ch->hdr.verified_time;
+		out->data_errors = ch->hdr.data_errors;
+		out->data_verified_gen = ch->hdr.data_verified_gen;
+		out->data_verified_time = ch->hdr.data_verified_time;
 	}
 	host_mutex_unlock(fs->lock);
 	return ch ? 0 : -CFS_EINVAL;
