@@ -167,3 +167,91 @@ int dsum_zeroed(const struct cfs_chunk *ch, u32 local)
 {
 	return map_test(ch->pzero, local);
 }
+
+/* ---- reading all the data of a chunk (the checker's data pass, the
+ * scrub's) ---- */
+
+/* A run of bad blocks [l0, l1) of file `ino`, the first at abs block b0. */
+static void bad_run(const struct dsum_check *dc, u32 chunk, u64 ino, u64 l0,
+		    u64 l1, u64 b0, u32 bshift)
+{
+	if (dc->fn)
+		dc->fn(dc->ctx, chunk, ino, l0 << bshift,
+		       (l1 - l0) << bshift, b0);
+}
+
+int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
+		     struct cfs_inode *ip, struct dsum_check *dc)
+{
+	union { struct cfs_dext d; struct cfs_cext c; } v;
+	struct dsum_cur cur = { 0 };
+	struct cfs_tree t;
+	u32 per = dc->bufsize >> fs->bshift, len;
+	u64 k = 0, ino = ip->ino;
+	int err = 0;
+
+	if (!CFS_ISREG(ip->d.mode) && !CFS_ISLNK(ip->d.mode))
+		return 0;
+	if (ip->d.flags & CFS_IF_INLINE_LINK)
+		return 0;
+	if (ip->d.flags & CFS_IF_CONT)
+		ino = CFS_MKINO(ip->d.back_chunk, ip->d.back_ino);
+	else if (!dsum_file(fs, ip))
+		return 0;
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+	while (!err && !bt_find_ge(&t, k, &k, &v, sizeof(v), &len)) {
+		u32 n = v.d.len & ~CFS_EXT_UNWRITTEN, i = 0;
+		u64 bad0 = 0, badb = 0;
+		int inbad = 0;
+
+		if (len != sizeof(v.d) || (v.d.len & CFS_EXT_UNWRITTEN) || !n ||
+		    v.d.pblk < ch->hdr.data_start ||
+		    (u64)v.d.pblk + n > chunk_data_end(ch)) {
+			/* continuation extents, unwritten ones; bad ones are
+			 * the metadata passes' */
+			k += len == sizeof(v.c) && v.c.len ? v.c.len : 1;
+			continue;
+		}
+		while (i < n && !err) {
+			u32 m = CFS_MIN(n - i, per), j;
+
+			if (fs->dev->ops->read(fs->dev, cfs_abs(ch, v.d.pblk + i)
+					       << fs->bshift, dc->buf,
+					       (u64)m << fs->bshift)) {
+				err = -CFS_EIO;
+				break;
+			}
+			for (j = 0; j < m; j++) {
+				u32 want;
+				int bad;
+
+				err = dsum_get(fs, &cur, ch, v.d.pblk + i + j,
+					       &want);
+				if (err)
+					break;
+				bad = dsum_block(fs, dc->buf + ((u64)j <<
+						 fs->bshift)) != want;
+				dc->nread++;
+				if (bad && !inbad) {
+					inbad = 1;
+					bad0 = k + i + j;
+					badb = cfs_abs(ch, v.d.pblk + i + j);
+				}
+				if (bad)
+					dc->nbad++;
+				if (!bad && inbad) {
+					inbad = 0;
+					bad_run(dc, ch->index, ino, bad0,
+						k + i + j, badb, fs->bshift);
+				}
+			}
+			i += m;
+		}
+		if (inbad)
+			bad_run(dc, ch->index, ino, bad0, k + i, badb,
+				fs->bshift);
+		k += n;
+	}
+	dsum_done(fs, &cur);
+	return err;
+}

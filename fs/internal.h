@@ -462,6 +462,20 @@ int dsum_fresh(const struct cfs_chunk *ch, u32 local);
 int dsum_zeroed_mark(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
 int dsum_zeroed(const struct cfs_chunk *ch, u32 local);
 
+/* Reading all the data an inode maps in its chunk and comparing every
+ * block with its checksum (the checker's data pass, the scrub's): each
+ * run of bad blocks goes to fn with the file (the origin for a
+ * continuation), the byte range and the first bad block (absolute). */
+struct dsum_check {
+	u8 *buf;              /* bufsize bytes, whole blocks */
+	u64 bufsize;
+	void (*fn)(void *ctx, u32 chunk, u64 ino, u64 off, u64 len, u64 blk);
+	void *ctx;
+	u64 nread, nbad;      /* blocks verified, of which bad */
+};
+int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
+		     struct cfs_inode *ip, struct dsum_check *dc);
+
 /* ---- files (file.c) ---- */
 int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size);
 int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip);

@@ -53,6 +53,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_BACK_FIXED, "back_fixed", "continuation's back link damaged but its origin's forward link names it; back link corrected", CFS_FIX_PREEN },
 	{ PR_FIX_FAILED, "fix_failed", "a repair failed (I/O error or no space)", CFS_FIX_ASK },
 	{ PR_COPY_BAD, "copy_bad", "a copy of a metadata block is bad (unreadable, corrupt, misdirected or stale); rewritten from its good copy (a corrected error, not a problem)", CFS_FIX_PREEN },
+	{ CFS_PROBLEM_DATA_SUM, "data_checksum", "file data does not match its checksum: the bytes are lost (read gets EIO); restore the file from a backup", CFS_FIX_ASK },
 };
 
 const struct cfs_problem_desc *cfs_problem(u32 code)
