@@ -46,50 +46,10 @@ EOF
 flip() {
 	"$TOOL" stat --json "$1" "/$2" >"$T/stat.json" || fail "chunkfs stat $2"
 	"$PY" - "$1" "$3" "$T/stat.json" <<'EOF' || fail "flip $2"
-import json, struct, sys
+import json, sys
+from cfs_util import flip_data
 p = json.load(open(sys.argv[3]))["paths"][0]
-img, lblk = sys.argv[1], int(sys.argv[2])
-f = open(img, "r+b")
-def rd(blk, bs):
-    f.seek(blk * bs)
-    return f.read(bs)
-sb = f.read(4096)
-bs = struct.unpack_from("<I", sb, 64 + 4)[0]
-chunk_blocks = struct.unpack_from("<I", sb, 64 + 16)[0]
-def start(c):
-    return 2 + c * chunk_blocks
-def inode(c, local):
-    h = rd(start(c), bs)
-    itable = struct.unpack_from("<I", h, 300)[0]
-    ipb = (bs - 64) // 256
-    b = rd(start(c) + itable + local // ipb, bs)
-    return b[64 + (local % ipb) * 256:][:256]
-def items(ino):
-    root = ino[112:112 + 128]          # METAGEN: a 128-byte inline root
-    n, level = struct.unpack_from("<HB", root, 0)
-    assert level == 0, "extent tree deeper than its inline root"
-    for i in range(n):
-        key, off, ln = struct.unpack_from("<QHH", root, 8 + 12 * i)
-        yield key, root[off:off + ln]
-def find(c, local):
-    for key, v in items(inode(c, local)):
-        if len(v) == 8:
-            pblk, n = struct.unpack_from("<II", v)
-            n &= 0x7fffffff
-            if key <= lblk < key + n:
-                return c, pblk + lblk - key
-        elif len(v) == 16:
-            n, cc, cino, gen = struct.unpack_from("<IIII", v)
-            if key <= lblk < key + n:
-                return find(cc, cino)
-    raise SystemExit("block %d not mapped" % lblk)
-c, pblk = find(p["chunk"], p["local"])
-blk = start(c) + pblk
-f.seek(blk * bs + 1234)
-b = f.read(1)
-f.seek(blk * bs + 1234)
-f.write(bytes([b[0] ^ 0x04]))
-f.close()
+c = flip_data(sys.argv[1], p["chunk"], p["local"], int(sys.argv[2]))
 print((p["chunk"] << 32) | p["local"], c)
 EOF
 }
