@@ -33,6 +33,7 @@ static void fs_unlock(struct cfs_fs *fs)
 	if (journal_wants_commit(fs))
 		journal_commit(fs, 0); /* (a failure is logged; the changes
 					* stay dirty for the next commit) */
+	fs->nospc_retry = 0;
 	host_mutex_unlock(fs->lock);
 }
 
@@ -41,7 +42,10 @@ static void fs_unlock(struct cfs_fs *fs)
  * (between operations: the operation so far is whole) and go on. */
 static int retry_after_commit(struct cfs_fs *fs)
 {
-	return fs->journal && fs->npfree && !journal_commit(fs, 0);
+	if (!fs->journal || !fs->npfree || journal_commit(fs, 0))
+		return 0;
+	fs->nospc_retry = 1; /* a copy on write now continues elsewhere */
+	return 1;
 }
 
 static int name_check(const char *name, u32 len)

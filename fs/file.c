@@ -389,8 +389,8 @@ static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
  * range is mapped (m, M_DATA) and is to be replaced by the new blocks
  * (copy on write, DATASUM): the old blocks are freed (pending until the
  * commit); when the chunk is full but such blocks would come back with a
- * commit, ENOSPC (the caller commits and tries again) rather than a
- * continuation. */
+ * commit, ENOSPC (the caller commits and tries again, nospc_retry set)
+ * rather than a continuation; on that second try a continuation. */
 static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		      u64 want, u32 flags, struct emap *m, u32 *got, int cow)
 {
@@ -410,7 +410,7 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		goal = pd.pblk + EXT_LEN(pd.len);
 	err = alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
 			   &first, &n);
-	if (err == -CFS_ENOSPC && cow && ch->npfree)
+	if (err == -CFS_ENOSPC && cow && ch->npfree && !fs->nospc_retry)
 		return err;
 	/* a copy may leave a continuation's chunk too: the origin's range
 	 * then names another continuation */
@@ -974,11 +974,20 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 			if (!part)
 				return -CFS_ENOMEM;
 			r = file_read(fs, ip, size - tail, tail, part);
-			if (r != (s64)tail) {
+			if (r != (s64)tail && (r != -CFS_EIO ||
+					       !dsum_file(fs, ip))) {
 				host_free(part);
 				return r < 0 ? (int)r : -CFS_EIO;
 			}
-			keep--;
+			if (r != (s64)tail) {
+				/* the block does not match its checksum: it
+				 * stays where it is (and reads EIO), the
+				 * truncate goes on */
+				host_free(part);
+				part = NULL;
+			} else {
+				keep--;
+			}
 		}
 		if (part) {
 			/* only a written block moves, and only where its chunk

@@ -132,6 +132,10 @@ struct cfs_fs {
 	int journal;          /* metadata goes through the chunk journals */
 	int sync_mode;        /* -o sync: commit after every changing op */
 	int jbig;             /* a chunk's changes fill half its journal */
+	int nospc_retry;      /* this operation committed to get back pending
+			       * free blocks: a copy on write that finds its
+			       * chunk full now continues in another chunk
+			       * (file.c alloc_hole) */
 	u64 npfree;           /* blocks pending free (chunk->pfree) */
 	u8 *jmap;             /* the superblock's journal map (bs - 512) */
 	struct cfs_journal_stats jstat;

@@ -46,6 +46,17 @@
 static struct cfs_cred cr = { 0, 0 };
 static u32 rs;
 
+/* the overwrites' own generator (op) */
+static u32 ors = 0x9e3779b9u;
+
+static u32 orng(void)
+{
+	ors ^= ors << 13;
+	ors ^= ors >> 17;
+	ors ^= ors << 5;
+	return ors;
+}
+
 static u32 rnd(void)
 {
 	rs ^= rs << 13;
@@ -273,19 +284,22 @@ static void op(u32 i)
 	if (what < 22) {                          /* create a small file */
 		snprintf(base, sizeof(base), "f%u", i);
 		new_file(d, base, rnd() % 3 ? rnd() % 20000 : 0);
-	} else if (what < 32) {                   /* append, overwrite */
+	} else if (what < 32) {                   /* overwrite, append */
 		I = pick_file();
-		if (I && I->size && rnd() % 3 == 0) {
+		if (I && I->size && orng() % 2) {
 			/* the same bytes again (the content is a function of
 			 * the offset): copied on write (data checksums), the
-			 * content the model knows never changes */
-			u64 off = rnd() % I->size, n, j;
+			 * content the model knows never changes.  Its own
+			 * random numbers: the rest of the workload is as it
+			 * was without it (t_replay's images) */
+			u64 off = orng() % I->size, n = 1 + orng() % 20000, j;
 
-			n = CFS_MIN(I->size - off, 1 + (u64)(rnd() % 20000));
+			n = CFS_MIN(I->size - off, n); /* (a macro) */
 			for (j = 0; j < n; j++)
 				buf[j] = gen(I->seed, off + j);
 			cfs_write(fs, I->ino, off, n, buf);
-		} else if (I) {
+		}
+		if (I) {
 			u64 n = 1 + rnd() % 12000, j;
 			s64 w;
 

@@ -424,6 +424,16 @@ static void test_damage(u32 no_features)
 	      "chunk state %u", ci.state);
 	CHECK_OK(cfs_chunk_info(fs, (u32)((p - 2) / (CHUNK / BS)), &ci));
 	CHECK(ci.state != CFS_CHUNK_SUSPECT, "chunk state %u", ci.state);
+	/* a truncate into the damaged block keeps it (it cannot be copied)
+	 * and succeeds; what is left of it still reads EIO */
+	{
+		struct cfs_setattr sa = { .valid = CFS_SET_SIZE,
+					  .size = l * BS + 100 };
+
+		CHECK_OK(cfs_setattr(fs, f, &sa, NULL));
+		CHECK_EQ(cfs_read(fs, f, l * BS, 100, buf), -CFS_EIO);
+		CHECK_EQ(cfs_read(fs, f, 0, 4 * BS, buf), 4 * BS);
+	}
 out:
 	CHECK_OK(cfs_unmount(fs));
 	if (ds) { /* data_errors reached the disk */
