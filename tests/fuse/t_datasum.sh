@@ -7,6 +7,8 @@
 #   - reading each damaged file gives EIO at the damaged block, alone and
 #     in a read that starts there; a read from before it is short with the
 #     right bytes; the bytes after it read right;
+#   - O_DIRECT and copy_file_range of a damaged block are EIO, an mmap
+#     read of its page SIGBUS;
 #   - every undamaged file reads back byte-identical;
 #   - a partial write into the damaged block is EIO (read-modify-write
 #     verifies the old block), a whole-block write makes it readable;
@@ -84,7 +86,7 @@ set -- $(flip "$IMG" big 1300); INO_B=$1; CH_B=$2
 
 mount_fs "$IMG" "$MNT"
 py "$MNT" "$T/sums" <<'EOF'
-import os, sys, json, errno
+import os, sys, json, errno, mmap, signal, subprocess
 from cfs_util import *
 m, sums = sys.argv[1], json.load(open(sys.argv[2]))
 B = 4096
@@ -113,6 +115,26 @@ for n, hexd in sums.items():
         off += len(d)
     eq(rest, want[(l + 1) * B:], n + ": the bytes after the damage")
     os.close(fd)
+# O_DIRECT, copy_file_range and mmap go through the same verification
+for n, l in damaged.items():
+    p = os.path.join(m, n)
+    fd = os.open(p, os.O_RDONLY | os.O_DIRECT)
+    mm = mmap.mmap(-1, 4 * B)
+    expect_errno(errno.EIO, os.preadv, fd, [mm], l * B)
+    os.close(fd)
+    src = os.open(p, os.O_RDONLY)
+    dst = os.open(os.path.join(m, "copy-" + n), os.O_WRONLY | os.O_CREAT, 0o644)
+    expect_errno(errno.EIO, os.copy_file_range, src, dst, B, l * B, 0)
+    os.close(src)
+    os.close(dst)
+    os.unlink(os.path.join(m, "copy-" + n))
+    # a page of a mapping that cannot be read is SIGBUS (in a child)
+    r = subprocess.run([sys.executable, "-c",
+        "import mmap, os, sys; f = open(sys.argv[1], 'rb'); "
+        "m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); "
+        "sys.exit(m[int(sys.argv[2])])", p, str(l * B + 17)])
+    check(r.returncode == -signal.SIGBUS,
+          "%s: mmap read of the damaged page: exit %d, not SIGBUS" % (n, r.returncode))
 # read-modify-write verifies the old block; a whole block replaces it
 fd = os.open(os.path.join(m, "medium"), os.O_RDWR)
 expect_errno(errno.EIO, os.pwrite, fd, b"x" * 10, 10 * B + 100)
