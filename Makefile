@@ -14,7 +14,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -std=gnu11 -Wstrict-prototypes -Wvla
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null)
-BASE_LIBS := -lz -luuid -lpthread
+BASE_LIBS := -lz -lxxhash -luuid -lpthread
 # mkfs.chunkfs looks for other filesystems' signatures, chunkfs probe
 # encodes udev properties with libblkid (util-linux)
 BLKID_LIBS := $(shell pkg-config --libs blkid 2>/dev/null || echo -lblkid)

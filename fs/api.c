@@ -33,6 +33,7 @@ static void fs_unlock(struct cfs_fs *fs)
 	if (journal_wants_commit(fs))
 		journal_commit(fs, 0); /* (a failure is logged; the changes
 					* stay dirty for the next commit) */
+	fs->nospc_retry = 0;
 	host_mutex_unlock(fs->lock);
 }
 
@@ -41,7 +42,10 @@ static void fs_unlock(struct cfs_fs *fs)
  * (between operations: the operation so far is whole) and go on. */
 static int retry_after_commit(struct cfs_fs *fs)
 {
-	return fs->journal && fs->npfree && !journal_commit(fs, 0);
+	if (!fs->journal || !fs->npfree || journal_commit(fs, 0))
+		return 0;
+	fs->nospc_retry = 1; /* a copy on write now continues elsewhere */
+	return 1;
 }
 
 static int name_check(const char *name, u32 len)
@@ -193,6 +197,8 @@ int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
 			err = -CFS_EFBIG;
 		else if (sa->size != ip->d.size) {
 			err = file_truncate(fs, ip, sa->size);
+			if (err == -CFS_ENOSPC && retry_after_commit(fs))
+				err = file_truncate(fs, ip, sa->size);
 			ip->d.mtime = sec;
 			ip->d.mtime_ns = ns;
 		}
@@ -776,8 +782,11 @@ s64 cfs_write(struct cfs_fs *fs, u64 ino, u64 off, u64 len, const void *buf)
 	ret = fs->rdonly ? -CFS_EROFS : get_reg(fs, ino, &ip, -CFS_EINVAL);
 	if (!ret) {
 		ret = file_write(fs, ip, off, len, buf);
-		if ((ret == -CFS_ENOSPC || (ret >= 0 && (u64)ret < len)) &&
-		    retry_after_commit(fs)) {
+		/* again while a commit gives back space and the write goes
+		 * on (an overwrite copied on write frees its old blocks
+		 * only at the commit: DATASUM) */
+		while ((ret == -CFS_ENOSPC || (ret >= 0 && (u64)ret < len)) &&
+		       retry_after_commit(fs)) {
 			u64 done = ret > 0 ? (u64)ret : 0;
 			s64 more = file_write(fs, ip, off + done, len - done,
 					      (const u8 *)buf + done);
@@ -788,6 +797,8 @@ s64 cfs_write(struct cfs_fs *fs, u64 ino, u64 off, u64 len, const void *buf)
 				ret = (s64)done;
 			else
 				ret = more;
+			if (more <= 0)
+				break;
 		}
 		inode_put(fs, ip);
 	}

@@ -38,11 +38,19 @@ const struct cfs_problem_desc *cfs_problem_table(u32 *n);
 #define CFS_PROBLEM_FIX_FAILED 0x0801
 /* A bad copy of a block healed from the good one (counted as corrected). */
 #define CFS_PROBLEM_COPY_BAD 0x0901
+/* File data that does not match its checksum (DATASUM; CFS_CHECK_DATA, the
+ * scrub's CHUNKFS_SCRUB_DATA): reported with the file, the byte range
+ * (detail "bytes A-B") and the first bad block; never fixed (no copy of
+ * data), counted in data_bad, not in found: the chunk's metadata is not
+ * at fault. */
+#define CFS_PROBLEM_DATA_SUM 0x0b01
 
 /* Modes */
 #define CFS_CHECK_NOFIX 0     /* -n: report only, write nothing */
 #define CFS_CHECK_PREEN 1     /* -p/-a: fix CFS_FIX_PREEN problems only */
 #define CFS_CHECK_FIXALL 2    /* -y: fix everything */
+#define CFS_CHECK_DATA 0x100  /* flag: also read and verify every data
+			       * block of the chunk (fsck --data) */
 
 struct cfs_problem_report {
 	u32 code;
@@ -69,6 +77,10 @@ struct cfs_check_result {
 	u64 metadata_blocks_read;
 	u32 peers;            /* peer chunks visited by the cross pass */
 	u32 lost_found;       /* inodes moved to lost+found */
+	u64 data_blocks_read; /* CFS_CHECK_DATA: data blocks verified */
+	u32 data_bad;         /* ... of which do not match their checksum
+			       * (each range reported as
+			       * CFS_PROBLEM_DATA_SUM) */
 	int fatal;            /* the chunk could not be checked at all */
 	int halted;           /* preen stopped at a problem that needs a
 			       * decision (CFS_FIX_ASK): nothing after it was

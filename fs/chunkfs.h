@@ -106,6 +106,7 @@ struct cfs_mkfs_opts {
 };
 #define CFS_MKFS_NO_METAGEN 0x1 /* and with it every v2 feature */
 #define CFS_MKFS_NO_DUP 0x2     /* -m single */
+#define CFS_MKFS_NO_DATASUM 0x4 /* -O ^datasum: file data not checksummed */
 #define CFS_MKFS_NO_PPTR 0x8    /* -O ^pptr */
 #define CFS_MKFS_V1 0xff
 /* Checks the options against the device; on error *why names the problem. */
@@ -187,6 +188,11 @@ int cfs_readlink(struct cfs_fs *fs, u64 ino, char *buf, u32 bufsize);
 /* The path of an inode from its parent pointers (format v2, PPTR): its
  * length, or -ENOENT when no name is known. */
 int cfs_path(struct cfs_fs *fs, u64 ino, char *out, u32 size);
+/* The layout of chunk `index` of nblocks blocks (the positional blocks,
+ * journal, data area, mirror region: FORMAT.md 6, 16.5) as its header
+ * holds it; negative if the geometry allows none. */
+int cfs_chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
+		     struct cfs_chunk_hdr *h);
 int cfs_link(struct cfs_fs *fs, u64 ino, u64 newdir, const char *name,
 	     u32 len, struct cfs_attr *out);
 int cfs_unlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len);
@@ -235,6 +241,10 @@ struct cfs_chunk_info {
 	u32 links;            /* link index entries */
 	u64 verified_gen;
 	s64 verified_time;
+	u64 data_errors;      /* DATASUM: data blocks found bad */
+	u64 data_verified_gen; /* mount count when a scrub last read all
+				* its data; 0: never */
+	s64 data_verified_time;
 };
 int cfs_chunk_info(struct cfs_fs *fs, u32 chunk, struct cfs_chunk_info *out);
 

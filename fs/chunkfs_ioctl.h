@@ -29,6 +29,12 @@
  * of one filesystem run one after the other.  A check that finds nothing
  * records the chunk as verified (clean, with the time), repair or not. */
 #define CHUNKFS_SCRUB_REPAIR 0x1
+/* Also read every data block of the chunk and compare it with its
+ * checksum (format v2, DATASUM): each damaged range is a problem event
+ * (found, never fixed), data_bad counts the blocks, blocks_read the data
+ * blocks too; a chunk counts as verified (health) only when its data was
+ * read and found good. */
+#define CHUNKFS_SCRUB_DATA 0x2
 /* Out, in flags: the check (and repair) had to run under the filesystem
  * lock, all operations waiting, because the filesystem kept changing
  * what it read (see locked_ns).  Normally it runs on a private instance
@@ -42,14 +48,16 @@ struct chunkfs_scrub {
 	u32 state;            /* out: chunk state afterwards (CFS_CHUNK_*) */
 	u32 lost_found;       /* out: inodes moved to lost+found */
 	u64 duration_ns;      /* out: time the scrub took */
-	u64 blocks_read;      /* out: metadata blocks read */
+	u64 blocks_read;      /* out: metadata blocks read (and data blocks:
+			       * CHUNKFS_SCRUB_DATA) */
 	u32 peers;            /* out: peer chunks the cross pass visited */
 	u32 passes;           /* out: private passes run (a pass is run again
 			       * when what it read changed meanwhile) */
 	u64 locked_ns;        /* out: time other operations had to wait */
 	u32 corrected;        /* out: bad copies of blocks rewritten from the
 			       * good copy (format v2), apart from problems */
-	u32 reserved;
+	u32 data_bad;         /* out: CHUNKFS_SCRUB_DATA: data blocks that do
+			       * not match their checksums */
 };
 #define CHUNKFS_IOC_SCRUB _IOWR(CHUNKFS_IOC_TYPE, 1, struct chunkfs_scrub)
 
@@ -61,7 +69,9 @@ struct chunkfs_chunk_health {
 	u32 state;            /* CFS_CHUNK_*: 1 clean, 2 dirty, 3 suspect,
 			       * 4 damaged, 5 repairing */
 	u64 verified_gen;     /* mount count at the last clean check */
-	s64 verified_time;    /* seconds since the epoch, 0: never */
+	s64 verified_time;    /* seconds since the epoch, 0: never; format
+			       * v2 with data checksums: the last time its
+			       * metadata and its data were both verified */
 	u64 errors_found;
 	u64 errors_fixed;
 	u32 nblocks, free_blocks;
@@ -118,6 +128,10 @@ struct chunkfs_health {
 #define CHUNKFS_E_CORRECTED 13    /* warning: a bad copy of a block was found
 				   * and rewritten from the good one (format
 				   * v2): nothing is wrong any more */
+#define CHUNKFS_E_DATA 14         /* error: a file data block does not match
+				   * its checksum (DATASUM): the read got
+				   * EIO; `ino` is the file, the message
+				   * names it and the byte range */
 #define CHUNKFS_NO_CHUNK 0xffffffffu
 struct chunkfs_event {
 	u64 seq;

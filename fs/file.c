@@ -385,9 +385,14 @@ static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
 
 /* Allocate up to want blocks for the hole at lblk described by m (which
  * file_map returned).  Adds the extent (written or unwritten).  Returns the
- * chunk and local block of the new run in m, count in *got. */
+ * chunk and local block of the new run in m, count in *got.  cow: the
+ * range is mapped (m, M_DATA) and is to be replaced by the new blocks
+ * (copy on write, DATASUM): the old blocks are freed (pending until the
+ * commit); when the chunk is full but such blocks would come back with a
+ * commit, ENOSPC (the caller commits and tries again, nospc_retry set)
+ * rather than a continuation; on that second try a continuation. */
 static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
-		      u64 want, u32 flags, struct emap *m, u32 *got)
+		      u64 want, u32 flags, struct emap *m, u32 *got, int cow)
 {
 	struct cfs_inode *owner = m->cont ? m->cont : ip;
 	struct cfs_chunk *ch = owner->ch;
@@ -405,13 +410,18 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		goal = pd.pblk + EXT_LEN(pd.len);
 	err = alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
 			   &first, &n);
-	if (err == -CFS_ENOSPC && !m->cont) {
+	if (err == -CFS_ENOSPC && cow && ch->npfree && !fs->nospc_retry)
+		return err;
+	/* a copy may leave a continuation's chunk too: the origin's range
+	 * then names another continuation */
+	if (err == -CFS_ENOSPC && (!m->cont || cow)) {
 		/* the file's chunk is full: continue in another chunk */
 		struct cfs_cext pc;
 		struct cfs_chunk *to = NULL;
 		struct cfs_inode *c;
 		struct cfs_tree ct;
 
+		tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t); /* the origin's */
 		if (lblk && !bt_find_le(&t, lblk - 1, &k, &pc, sizeof(pc), &len) &&
 		    len == sizeof(pc) && k + pc.len == lblk) {
 			to = chunk_get(fs, pc.chunk);
@@ -434,6 +444,11 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 			goal = pd.pblk + EXT_LEN(pd.len);
 		err = alloc_blocks(fs, to, goal, (u32)want,
 				   chunk_meta_reserve(to), 1, &first, &n);
+		if (!err && cow) {
+			err = punch_tree(fs, ip, ip, lblk, lblk + n, 1);
+			if (err)
+				free_blocks(fs, to, first, n);
+		}
 		if (!err) {
 			err = cext_add(fs, &t, lblk, n, c);
 			if (err)
@@ -453,6 +468,7 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 			m->ch = to;
 			m->pblk = first;
 			*got = n;
+			dsum_fresh_mark(fs, to, first, n);
 		}
 		if (!c->d.nlink) /* nothing refers to it (error path) */
 			cont_remove(fs, ip, c);
@@ -461,11 +477,15 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	}
 	if (err)
 		return err;
-	err = ext_add(&t, lblk, first, n, flags);
+	if (cow)
+		err = punch_tree(fs, owner, ip, lblk, lblk + n, 1);
+	if (!err)
+		err = ext_add(&t, lblk, first, n, flags);
 	if (err) {
 		free_blocks(fs, ch, first, n);
 		return err;
 	}
+	dsum_fresh_mark(fs, ch, first, n);
 	owner->d.blocks += n;
 	if (owner != ip) {
 		ip->d.blocks += n;
@@ -534,6 +554,201 @@ static int fill_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk,
 	return err;
 }
 
+/* ---- data checksums (DATASUM, FORMAT.md 16.6) ---- */
+
+/* A mapped block of a checksummed file is copied on write unless no
+ * committed written extent maps it (pnew); without the journal (mkfs -d,
+ * the checker) it is rewritten in place.  An unwritten block is written
+ * in place unless ZERO_RANGE made it unwritten since the last commit
+ * while a committed written extent maps it (pzero). */
+static int data_cow(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk)
+{
+	return fs->journal && !dsum_fresh(ch, pblk);
+}
+
+static int unw_cow(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk)
+{
+	return fs->journal && dsum_zeroed(ch, pblk);
+}
+
+/* Written blocks [pblk, pblk+n) of ch turned unwritten in place. */
+static void data_zeroed(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk,
+			u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (data_cow(fs, ch, pblk + i))
+			dsum_zeroed_mark(fs, ch, pblk + i);
+}
+
+static int data_read_err(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	chunk_mark_suspect(fs, ch, "read error");
+	return -CFS_EIO;
+}
+
+/* The content of mapped block pblk of ch (logical block lblk of ip) into
+ * dst, verified against its checksum. */
+static int read_old(struct cfs_fs *fs, struct cfs_inode *ip,
+		    struct cfs_chunk *ch, u32 pblk, u64 lblk, u8 *dst)
+{
+	struct dsum_cur cur = { 0 };
+	int err;
+
+	if (fs->dev->ops->read(fs->dev, cfs_abs(ch, pblk) << fs->bshift, dst,
+			       fs->bs))
+		return data_read_err(fs, ch);
+	err = dsum_verify(fs, &cur, ch, pblk, dst, ip->ino,
+			  lblk << fs->bshift);
+	dsum_done(fs, &cur);
+	return err;
+}
+
+/* Write whole blocks [lblk, lblk+n) at pblk of ch and set their
+ * checksums: [pos, end) from buf (zeroes when buf is NULL), the rest of
+ * the first and the last block from fs->dbuf (first) and fs->dbuf + bs
+ * (last) when have_head / have_tail (their former content, verified),
+ * else zeroes. */
+static int fill_sums(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk,
+		     u64 lblk, u32 n, u64 pos, u64 end, const u8 *buf,
+		     u64 bpos, int have_head, int have_tail)
+{
+	u64 s = lblk << fs->bshift, e = (lblk + n) << fs->bshift;
+	u64 ds = CFS_MAX(s, pos), de = CFS_MIN(e, end);
+	int phead = ds > s || de < s + fs->bs, ptail = n > 1 && de < e;
+	u32 f0 = phead ? 1 : 0, f1 = ptail ? n - 1 : n, i, zsum = 0;
+	struct dsum_cur cur = { 0 };
+	int err = 0;
+
+	for (i = 0; i < 2 && !err; i++) {
+		u32 bi = i ? n - 1 : 0;
+		u64 bs0 = s + ((u64)bi << fs->bshift), be = bs0 + fs->bs;
+		u64 a = CFS_MAX(ds, bs0), z = CFS_MIN(de, be);
+		u8 *b = i ? fs->dbuf + fs->bs : fs->dbuf;
+
+		if (i ? !ptail : !phead)
+			continue;
+		if (!(i ? have_tail : have_head))
+			cfs_memset(b, 0, fs->bs);
+		if (z > a && buf)
+			cfs_memcpy(b + (a - bs0), buf + (a - bpos), z - a);
+		else if (z > a)
+			cfs_memset(b + (a - bs0), 0, z - a);
+		err = dev_write(fs, ch, pblk + bi, 0, b, fs->bs);
+		if (!err)
+			err = dsum_set(fs, &cur, ch, pblk + bi,
+				       dsum_block(fs, b));
+	}
+	if (!err && f1 > f0) {
+		u64 o = s + ((u64)f0 << fs->bshift);
+
+		err = dev_write(fs, ch, pblk + f0, 0, buf ? buf + (o - bpos) :
+				NULL, (u64)(f1 - f0) << fs->bshift);
+		if (!buf)
+			zsum = dsum_block(fs, fs->zero);
+		for (i = f0; i < f1 && !err; i++)
+			err = dsum_set(fs, &cur, ch, pblk + i, buf ?
+				       dsum_block(fs, buf + (o - bpos) +
+						  ((u64)(i - f0) << fs->bshift)) :
+				       zsum);
+	}
+	dsum_done(fs, &cur);
+	return err;
+}
+
+/* Write [pos, end) into the mapped run of n blocks at m (logical lblk on):
+ * in place, or (cow) into new blocks that replace them.  A partial first
+ * or last block is read and verified first (an unwritten run: zeroes).
+ * *got: blocks done. */
+static int data_rewrite(struct cfs_fs *fs, struct cfs_inode *ip,
+			struct emap *m, u64 lblk, u32 n, int cow, u64 pos,
+			u64 end, const u8 *buf, u64 bpos, u32 *got)
+{
+	u64 s = lblk << fs->bshift, e = (lblk + n) << fs->bshift;
+	int head = pos > s || end < s + fs->bs, tail = n > 1 && end < e;
+	int err = 0;
+
+	if (m->kind == M_UNWRITTEN) /* it reads as zeroes */
+		head = tail = 0;
+
+	if (head)
+		err = read_old(fs, ip, m->ch, m->pblk, lblk, fs->dbuf);
+	if (!err && tail)
+		err = read_old(fs, ip, m->ch, m->pblk + n - 1, lblk + n - 1,
+			       fs->dbuf + fs->bs);
+	if (err)
+		return err;
+	*got = n;
+	if (cow) {
+		err = alloc_hole(fs, ip, lblk, n, 0, m, got, 1);
+		if (err)
+			return err;
+		if (*got < n) {
+			tail = 0;
+			end = CFS_MIN(end, (lblk + *got) << fs->bshift);
+		}
+	}
+	return fill_sums(fs, m->ch, m->pblk, lblk, *got, pos, end, buf, bpos,
+			 head, tail);
+}
+
+/* Read [boff, boff+bytes) of the mapped run at m (logical block lblk on)
+ * into out, verifying every block whole; a partial block goes through
+ * fs->dbuf.  *good: the bytes before the first bad block (-CFS_EIO; the
+ * bad block's bytes in out are zeroed). */
+static int read_sums(struct cfs_fs *fs, struct cfs_inode *ip, struct emap *m,
+		     u64 lblk, u64 boff, u8 *out, u64 bytes, u64 *good)
+{
+	struct dsum_cur cur = { 0 };
+	u64 done = 0, i = 0;
+	int err = 0;
+
+	while (done < bytes && !err) {
+		u64 o = i ? 0 : boff, want = CFS_MIN(bytes - done, fs->bs - o);
+		u32 pb = m->pblk + (u32)i;
+
+		if (!o && want == fs->bs) {
+			u64 nf = (bytes - done) >> fs->bshift, j;
+
+			if (fs->dev->ops->read(fs->dev, cfs_abs(m->ch, pb) <<
+					       fs->bshift, out + done,
+					       nf << fs->bshift)) {
+				err = data_read_err(fs, m->ch);
+				break;
+			}
+			for (j = 0; j < nf && !err; j++) {
+				u8 *p = out + done;
+
+				err = dsum_verify(fs, &cur, m->ch, pb + (u32)j, p,
+						  ip->ino, (lblk + i + j) <<
+						  fs->bshift);
+				if (err)
+					cfs_memset(p, 0, fs->bs);
+				else
+					done += fs->bs;
+			}
+			i += nf;
+			continue;
+		}
+		if (fs->dev->ops->read(fs->dev, cfs_abs(m->ch, pb) << fs->bshift,
+				       fs->dbuf, fs->bs)) {
+			err = data_read_err(fs, m->ch);
+			break;
+		}
+		err = dsum_verify(fs, &cur, m->ch, pb, fs->dbuf, ip->ino,
+				  (lblk + i) << fs->bshift);
+		if (!err) {
+			cfs_memcpy(out + done, fs->dbuf + o, want);
+			done += want;
+		}
+		i++;
+	}
+	dsum_done(fs, &cur);
+	*good = done;
+	return err;
+}
+
 /* Write [pos, pos+len) of file ip from buf (zeroes when buf is NULL);
  * allocate when `alloc`, else skip holes.  Does not change the size. */
 static int file_write_range_done(struct cfs_fs *fs, struct cfs_inode *ip,
@@ -541,7 +756,7 @@ static int file_write_range_done(struct cfs_fs *fs, struct cfs_inode *ip,
 				 u64 *done)
 {
 	u64 end = pos + len, bpos = pos;
-	int err = 0;
+	int err = 0, sums = dsum_file(fs, ip);
 
 	chunk_mark_dirty(fs, ip->ch);
 	while (pos < end) {
@@ -553,7 +768,22 @@ static int file_write_range_done(struct cfs_fs *fs, struct cfs_inode *ip,
 		err = file_map(fs, ip, lblk, &m);
 		if (err)
 			break;
-		if (m.kind == M_DATA) {
+		if (m.kind == M_DATA && sums) {
+			u32 n = (u32)CFS_MIN(CFS_MIN(m.count, nblk),
+					     (u64)EXT_MAXLEN);
+			int cow = data_cow(fs, m.ch, m.pblk);
+
+			while (got + 1 < n &&
+			       data_cow(fs, m.ch, m.pblk + got + 1) == cow)
+				got++;
+			n = got + 1;
+			chunk_mark_dirty(fs, m.ch);
+			next = CFS_MIN(end, (lblk + n) << fs->bshift);
+			err = data_rewrite(fs, ip, &m, lblk, n, cow, pos, next,
+					   buf, bpos, &got);
+			if (!err)
+				next = CFS_MIN(next, (lblk + got) << fs->bshift);
+		} else if (m.kind == M_DATA) {
 			u64 n = CFS_MIN(m.count, nblk);
 
 			next = CFS_MIN(end, pos + (n << fs->bshift) - boff);
@@ -561,22 +791,52 @@ static int file_write_range_done(struct cfs_fs *fs, struct cfs_inode *ip,
 			err = dev_write(fs, m.ch, m.pblk, boff,
 					buf ? buf + (pos - bpos) : NULL,
 					next - pos);
+		} else if (m.kind == M_UNWRITTEN && sums &&
+			   unw_cow(fs, m.ch, m.pblk)) {
+			u32 n = (u32)CFS_MIN(CFS_MIN(m.count, nblk),
+					     (u64)EXT_MAXLEN);
+
+			while (got + 1 < n && unw_cow(fs, m.ch, m.pblk + got + 1))
+				got++;
+			n = got + 1;
+			chunk_mark_dirty(fs, m.ch);
+			next = CFS_MIN(end, (lblk + n) << fs->bshift);
+			err = data_rewrite(fs, ip, &m, lblk, n, 1, pos, next,
+					   buf, bpos, &got);
+			if (!err)
+				next = CFS_MIN(next, (lblk + got) << fs->bshift);
 		} else if (m.kind == M_UNWRITTEN) {
 			u32 n = (u32)CFS_MIN(m.count, nblk);
 
+			if (sums) /* up to a block that must be copied */
+				while (got + 1 < n &&
+				       !unw_cow(fs, m.ch, m.pblk + got + 1))
+					got++;
+			if (sums)
+				n = got + 1;
+
 			next = CFS_MIN(end, (lblk + n) << fs->bshift);
 			chunk_mark_dirty(fs, m.ch);
-			err = fill_new(fs, m.ch, m.pblk, lblk, n, pos, end, buf,
-				       bpos);
+			if (sums)
+				err = fill_sums(fs, m.ch, m.pblk, lblk, n, pos, end,
+						buf, bpos, 0, 0);
+			else
+				err = fill_new(fs, m.ch, m.pblk, lblk, n, pos,
+					       end, buf, bpos);
 			if (!err)
 				err = convert_written(fs, ip, &m, lblk, n);
+			if (!err) /* no committed written extent maps them */
+				dsum_fresh_mark(fs, m.ch, m.pblk, n);
 		} else if (!alloc) {
 			next = CFS_MIN(end, (lblk + CFS_MIN(m.count, nblk))
 				       << fs->bshift);
 		} else {
-			err = alloc_hole(fs, ip, lblk, nblk, 0, &m, &got);
+			err = alloc_hole(fs, ip, lblk, nblk, 0, &m, &got, 0);
 			next = CFS_MIN(end, (lblk + got) << fs->bshift);
-			if (!err)
+			if (!err && sums)
+				err = fill_sums(fs, m.ch, m.pblk, lblk, got,
+						pos, end, buf, bpos, 0, 0);
+			else if (!err)
 				err = fill_new(fs, m.ch, m.pblk, lblk, got, pos,
 					       end, buf, bpos);
 		}
@@ -660,7 +920,14 @@ s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 		if (err)
 			break;
 		bytes = CFS_MIN(end - pos, (m.count << fs->bshift) - boff);
-		if (m.kind == M_DATA) {
+		if (m.kind == M_DATA && dsum_file(fs, ip)) {
+			u64 good;
+
+			err = read_sums(fs, ip, &m, lblk, boff, out + (pos - off),
+					bytes, &good);
+			if (err)
+				bytes = good;
+		} else if (m.kind == M_DATA) {
 			err = fs->dev->ops->read(fs->dev,
 				(cfs_abs(m.ch, m.pblk) << fs->bshift) + boff,
 				out + (pos - off), bytes);
@@ -672,8 +939,11 @@ s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 			cfs_memset(out + (pos - off), 0, bytes);
 		}
 		emap_rel(fs, &m);
-		if (err)
+		if (err) {
+			if (m.kind == M_DATA && dsum_file(fs, ip))
+				pos += bytes; /* the good bytes before */
 			break;
+		}
 		pos += bytes;
 	}
 	if (err && pos == off)
@@ -704,11 +974,20 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 			if (!part)
 				return -CFS_ENOMEM;
 			r = file_read(fs, ip, size - tail, tail, part);
-			if (r != (s64)tail) {
+			if (r != (s64)tail && (r != -CFS_EIO ||
+					       !dsum_file(fs, ip))) {
 				host_free(part);
 				return r < 0 ? (int)r : -CFS_EIO;
 			}
-			keep--;
+			if (r != (s64)tail) {
+				/* the block does not match its checksum: it
+				 * stays where it is (and reads EIO), the
+				 * truncate goes on */
+				host_free(part);
+				part = NULL;
+			} else {
+				keep--;
+			}
 		}
 		if (part) {
 			/* only a written block moves, and only where its chunk
@@ -929,12 +1208,14 @@ static int unwritten_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 first,
 				err = ext_add(&t, lblk, m.pblk, (u32)n,
 					      CFS_EXT_UNWRITTEN);
 			}
+			if (!err && dsum_file(fs, ip))
+				data_zeroed(fs, m.ch, m.pblk, (u32)n);
 			lblk += n;
 		} else if (m.kind != M_HOLE) {
 			lblk += n;
 		} else {
 			err = alloc_hole(fs, ip, lblk, n, CFS_EXT_UNWRITTEN,
-					 &m, &got);
+					 &m, &got, 0);
 			lblk += got;
 		}
 		emap_rel(fs, &m);

@@ -49,11 +49,14 @@
 /* Format v2 (FORMAT.md section 16). */
 #define CFS_FEAT_INCOMPAT_METAGEN 0x2u /* generations in every reference */
 #define CFS_FEAT_INCOMPAT_DUP 0x4u     /* second copies of metadata */
+#define CFS_FEAT_INCOMPAT_DATASUM 0x8u /* a checksum of every data block */
 #define CFS_FEAT_INCOMPAT_SUPP (CFS_FEAT_INCOMPAT_JOURNAL | \
 				CFS_FEAT_INCOMPAT_METAGEN | \
-				CFS_FEAT_INCOMPAT_DUP)
+				CFS_FEAT_INCOMPAT_DUP | \
+				CFS_FEAT_INCOMPAT_DATASUM)
 /* Features that need METAGEN. */
-#define CFS_FEAT_INCOMPAT_NEED_MG CFS_FEAT_INCOMPAT_DUP
+#define CFS_FEAT_INCOMPAT_NEED_MG (CFS_FEAT_INCOMPAT_DUP | \
+				   CFS_FEAT_INCOMPAT_DATASUM)
 
 /* Every metadata block starts with this header (64 bytes).  crc is crc32
  * (zlib) of bytes 4 .. block_size-1 of the block. */

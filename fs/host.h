@@ -109,6 +109,10 @@ void host_now(s64 *sec, u32 *nsec);
 /* ---- crc32: zlib's polynomial and conventions: crc32(0, buf, len) ---- */
 u32 host_crc32(u32 crc, const void *buf, u64 len);
 
+/* ---- xxHash64 (XXH64), as libxxhash and the kernel's xxh64() compute
+ * it: the data checksums (FORMAT.md 16.6) ---- */
+u64 host_xxh64(const void *buf, u64 len, u64 seed);
+
 /* ---- logging ---- */
 #define CFS_LOG_ERR 3
 #define CFS_LOG_WARN 4

@@ -43,6 +43,12 @@ struct cfs_chunk {
 	u8 *pfree;            /* blocks freed since the last commit (bitmap,
 			       * allocated on first use): not for file data */
 	u32 npfree;           /* blocks in pfree */
+	u8 *pnew;             /* DATASUM: data blocks no committed written
+			       * extent maps (allocated, or unwritten made
+			       * written, since the last commit): written in
+			       * place, not copied (bitmap, on first use) */
+	u8 *pzero;            /* DATASUM: blocks a committed written extent
+			       * maps, made unwritten since (dsum_zeroed) */
 	u8 keep_state;        /* the checker set the state: the next commit
 			       * does not turn CLEAN into DIRTY */
 	u8 repair_pending;    /* errors=repair: to be scrubbed */
@@ -84,6 +90,7 @@ struct cfs_fs {
 	int metagen;          /* generations in references */
 	int dup;              /* second copies */
 	int pptr;             /* parent pointers and the name backup */
+	int datasum;          /* data checksums (FORMAT.md 16.6, file.c) */
 	u32 iroot_size;       /* inline root bytes: 144, or 128 with METAGEN */
 	u64 gen;              /* METAGEN: generation of what is modified now
 			       * (the group of the next commit) */
@@ -121,11 +128,17 @@ struct cfs_fs {
 			       * one older) */
 	u8 *zero;             /* a block of zeroes */
 	u8 *scratch;          /* one block for read-modify-write, under lock */
+	u8 *dbuf;             /* two blocks: file data verified or merged
+			       * (file.c, datasum.c), under lock */
 	u8 *hdrbuf;           /* one block for chunk_load(), under lock */
 	/* journal (journal.c) */
 	int journal;          /* metadata goes through the chunk journals */
 	int sync_mode;        /* -o sync: commit after every changing op */
 	int jbig;             /* a chunk's changes fill half its journal */
+	int nospc_retry;      /* this operation committed to get back pending
+			       * free blocks: a copy on write that finds its
+			       * chunk full now continues in another chunk
+			       * (file.c alloc_hole) */
 	u64 npfree;           /* blocks pending free (chunk->pfree) */
 	u8 *jmap;             /* the superblock's journal map (bs - 512) */
 	struct cfs_journal_stats jstat;
@@ -417,6 +430,61 @@ int cont_get(struct cfs_fs *fs, struct cfs_inode *ip, struct cfs_chunk *to,
 	     int create, struct cfs_inode **out);
 int cont_remove(struct cfs_fs *fs, struct cfs_inode *origin,
 		struct cfs_inode *cont);
+
+/* ---- data checksums (datasum.c; FORMAT.md 16.6) ---- */
+/* A file's data is checksummed (DATASUM, and the file has not opted out). */
+int dsum_file(const struct cfs_fs *fs, const struct cfs_inode *ip);
+/* The checksum of one whole data block. */
+u32 dsum_block(const struct cfs_fs *fs, const u8 *data);
+/* A cursor over a chunk's checksum region: the region block last used
+ * stays referenced until dsum_done. */
+struct dsum_cur {
+	struct cfs_chunk *ch;
+	u32 cblk;
+	struct cfs_buf *b;
+};
+int dsum_get(struct cfs_fs *fs, struct dsum_cur *cur, struct cfs_chunk *ch,
+	     u32 local, u32 *sum);
+int dsum_set(struct cfs_fs *fs, struct dsum_cur *cur, struct cfs_chunk *ch,
+	     u32 local, u32 sum);
+void dsum_done(struct cfs_fs *fs, struct dsum_cur *cur);
+/* Verify data block `local` of ch (its content in data): 0, -CFS_EIO on a
+ * mismatch (reported: event, the chunk's data_errors), or the error of
+ * reading its checksum.  ino/off: the file and byte offset it holds. */
+int dsum_verify(struct cfs_fs *fs, struct dsum_cur *cur, struct cfs_chunk *ch,
+		u32 local, const u8 *data, u64 ino, u64 off);
+/* A data mismatch found: counted in the chunk (data_errors), an event
+ * CHUNKFS_E_DATA naming the file and the byte range (not while the
+ * checker runs: it reports problems itself). */
+void dsum_report(struct cfs_fs *fs, struct cfs_chunk *ch, u64 ino, u64 off,
+		 u64 len);
+/* The name of a file for a report: its path where it can be found, else
+ * "inode N".  The one place where paths are to come (parent pointers). */
+void dsum_name(struct cfs_fs *fs, u64 ino, char *buf, u32 size);
+/* Blocks [first, first+n) of ch are mapped by no committed written extent
+ * (pnew); dsum_fresh tests one. */
+void dsum_fresh_mark(struct cfs_fs *fs, struct cfs_chunk *ch, u32 first,
+		     u32 n);
+int dsum_fresh(const struct cfs_chunk *ch, u32 local);
+/* Written block `local` of ch, which a committed written extent maps,
+ * was made unwritten in place (ZERO_RANGE) since the last commit (pzero):
+ * a write into it is copied, not written in place. */
+int dsum_zeroed_mark(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
+int dsum_zeroed(const struct cfs_chunk *ch, u32 local);
+
+/* Reading all the data an inode maps in its chunk and comparing every
+ * block with its checksum (the checker's data pass, the scrub's): each
+ * run of bad blocks goes to fn with the file (the origin for a
+ * continuation), the byte range and the first bad block (absolute). */
+struct dsum_check {
+	u8 *buf;              /* bufsize bytes, whole blocks */
+	u64 bufsize;
+	void (*fn)(void *ctx, u32 chunk, u64 ino, u64 off, u64 len, u64 blk);
+	void *ctx;
+	u64 nread, nbad;      /* blocks verified, of which bad */
+};
+int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
+		     struct cfs_inode *ip, struct dsum_check *dc);
 
 /* ---- files (file.c) ---- */
 int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size);

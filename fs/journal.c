@@ -381,6 +381,10 @@ int journal_commit(struct cfs_fs *fs, int final)
 		ch->keep_state = 0;
 		if (ch->pfree)
 			cfs_memset(ch->pfree, 0, (ch->hdr.nblocks + 7) / 8);
+		if (ch->pnew) /* committed: mapped now (copy on write) */
+			cfs_memset(ch->pnew, 0, (ch->hdr.nblocks + 7) / 8);
+		if (ch->pzero) /* committed: unwritten now */
+			cfs_memset(ch->pzero, 0, (ch->hdr.nblocks + 7) / 8);
 		ch->npfree = 0;
 	}
 	fs->jbig = 0;

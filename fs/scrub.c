@@ -592,8 +592,22 @@ static int shadow_install(struct cfs_fs *fs, struct cfs_shadow *sh, u32 k)
 			ch->marked_dirty = 0;
 			ch->keep_state = c == k; /* its state is the checker's */
 		} else if (local != ch->hdr.nblocks - 1 &&
-			   !(ch->hdr.mirror_start &&
-			     local >= ch->hdr.mirror_start)) {
+			   ch->hdr.mirror_start &&
+			   local >= ch->hdr.mirror_start) {
+			/* a second copy of a positional block written: a heal
+			 * (its first copy unchanged, so not installed above)
+			 * or the copy of a repair's write; installed through
+			 * its first copy, which writes both */
+			u32 first = local - ch->hdr.mirror_start + 1;
+
+			if (!old) {
+				err = -CFS_ENOMEM;
+				break;
+			}
+			cfs_memcpy(old, sb.data, fs->bs);
+			((struct cfs_bhdr *)old)->blkno = cfs_abs(ch, first);
+			err = buf_install(fs, ch, first, 0, old);
+		} else if (local != ch->hdr.nblocks - 1) {
 			/* (second copies of positional blocks come with
 			 * their first: buf_install) */
 			/* the names it removes, from what the disk holds (the
@@ -873,6 +887,101 @@ static int scrub_one(struct cfs_fs *fs, struct chunkfs_scrub *s,
 }
 
 /*
+ * The data of chunk k (CHUNKFS_SCRUB_DATA): every block a written extent
+ * of the chunk maps is read and compared with its checksum (datasum.c).
+ * On the live filesystem, under the lock a batch of inodes at a time (a
+ * file's blocks in one chunk at most), not on the private instance: the
+ * data changes under a private pass (copies on write, blocks freed and
+ * reused after a commit), and its blocks would fill the shadow's read
+ * set.  Each damaged range is a problem event (CFS_PROBLEM_DATA_SUM, the
+ * file and the bytes); the chunk's data_errors counts the blocks; a
+ * chunk whose data was all read and found good is recorded as verified
+ * (data_verified_gen and _time).
+ */
+struct sdata {
+	struct cfs_fs *fs;
+	u32 nev;
+};
+
+static void scrub_data_bad(void *ctx, u32 chunk, u64 ino, u64 off, u64 len,
+			   u64 blk)
+{
+	struct sdata *sd = ctx;
+	const struct cfs_problem_desc *d = cfs_problem(CFS_PROBLEM_DATA_SUM);
+	char msg[96];
+
+	if (sd->nev++ >= PLOG_MAX)
+		return;
+	cfs_format(msg, sizeof(msg), "chunk %u: %s block %llu [bytes "
+		   "%llu-%llu] -- not fixed", chunk, d ? d->name : "data",
+		   (unsigned long long)blk, (unsigned long long)off,
+		   (unsigned long long)(off + len - 1));
+	fs_event_problem(sd->fs, CHUNKFS_EV_ERROR, chunk, ino,
+			 CFS_PROBLEM_DATA_SUM, msg, NULL);
+}
+
+#define SCRUB_DATA_BATCH 64   /* inodes per hold of the lock */
+
+static int scrub_data(struct cfs_fs *fs, struct chunkfs_scrub *s)
+{
+	struct sdata sd = { fs, 0 };
+	struct dsum_check dc;
+	struct cfs_chunk *ch;
+	u32 local = 1, ninodes = 1, nb;
+	int err = 0;
+	s64 sec;
+	u32 ns;
+
+	cfs_memset(&dc, 0, sizeof(dc));
+	dc.bufsize = CFS_MAX((u64)fs->bs, 1ULL << 20);
+	dc.buf = host_alloc(dc.bufsize);
+	if (!dc.buf)
+		return -CFS_ENOMEM;
+	dc.fn = scrub_data_bad;
+	dc.ctx = &sd;
+	do {
+		host_mutex_lock(fs->lock);
+		ch = chunk_get(fs, s->chunk);
+		if (!ch || !fs->datasum) {
+			host_mutex_unlock(fs->lock);
+			break;
+		}
+		ninodes = ch->hdr.ninodes;
+		for (nb = 0; nb < SCRUB_DATA_BATCH && local < ninodes && !err;
+		     nb++, local++) {
+			struct cfs_inode *ip;
+
+			/* table blocks never used hold no inode */
+			if (local / (CFS_PAYLOAD(fs) / CFS_INODE_SIZE) >=
+			    ch->hdr.itable_init) {
+				local = ninodes;
+				break;
+			}
+			if (inode_get(fs, CFS_MKINO(s->chunk, local), &ip))
+				continue;
+			err = dsum_check_inode(fs, ch, ip, &dc);
+			inode_put(fs, ip);
+		}
+		if (local >= ninodes && !err && !fs->rdonly) {
+			ch->hdr.data_errors += dc.nbad;
+			if (!dc.nbad) {
+				host_now(&sec, &ns);
+				ch->hdr.data_verified_gen = fs->sb.mount_count;
+				ch->hdr.data_verified_time = sec;
+			}
+			ch->hdr_dirty = 1;
+			ch->changed = 1;
+		}
+		host_mutex_unlock(fs->lock);
+	} while (local < ninodes && !err);
+	host_free(dc.buf);
+	s->data_bad += (u32)dc.nbad;
+	s->blocks_read += dc.nread;
+	s->found += sd.nev;
+	return err;
+}
+
+/*
  * A repair can leave a peer chunk holding a link into this one that only
  * the peer's own check can cut (res.recheck): as fsck does, those peers
  * are checked and repaired next, and their figures added to the scrub's.
@@ -883,10 +992,25 @@ int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s)
 	u32 i;
 	int err;
 
-	if (s->flags & ~(u32)CHUNKFS_SCRUB_REPAIR)
+	if (s->flags & ~(u32)(CHUNKFS_SCRUB_REPAIR | CHUNKFS_SCRUB_DATA))
 		return -CFS_EINVAL;
 	cfs_memset(&res, 0, sizeof(res));
+	s->data_bad = 0;
 	err = scrub_one(fs, s, &res);
+	if (!err && (s->flags & CHUNKFS_SCRUB_DATA)) {
+		u32 found = s->found;
+
+		err = scrub_data(fs, s);
+		if (!err && s->found > found) {
+			char msg[96];
+
+			cfs_format(msg, sizeof(msg), "chunk %u scrubbed: %u "
+				   "data blocks do not match their checksums",
+				   s->chunk, s->data_bad);
+			fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_DATA,
+				 s->chunk, 0, msg);
+		}
+	}
 	if (err || !(s->flags & CHUNKFS_SCRUB_REPAIR))
 		return err;
 	for (i = 0; i < res.nrecheck && i < 32; i++) {
@@ -940,6 +1064,14 @@ int cfs_health(struct cfs_fs *fs, struct chunkfs_health *h)
 			c->state = CFS_CHUNK_SUSPECT;
 		c->verified_gen = ch->hdr.verified_gen;
 		c->verified_time = ch->hdr.verified_time;
+		if (fs->datasum) {
+			/* verified: its metadata and its data read (the
+			 * older of the two) */
+			c->verified_gen = CFS_MIN(c->verified_gen,
+						  ch->hdr.data_verified_gen);
+			c->verified_time = CFS_MIN(c->verified_time,
+						   ch->hdr.data_verified_time);
+		}
 		c->errors_found = ch->hdr.errors_found;
 		c->errors_fixed = ch->hdr.errors_fixed;
 		c->nblocks = ch->hdr.nblocks;

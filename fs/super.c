@@ -35,9 +35,10 @@ static u32 div_up(u64 a, u64 b)
 }
 
 /* Compute the layout of one chunk of nblocks blocks.  Deterministic: mount
- * recomputes it to validate (or replace) a damaged header. */
-static int chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
-			struct cfs_chunk_hdr *h)
+ * recomputes it to validate (or replace) a damaged header; tools that read
+ * damaged images (chunkfs inject) call it too. */
+int cfs_chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
+		     struct cfs_chunk_hdr *h)
 {
 	u32 bs = g->block_size;
 	u32 bpb = (bs - (u32)sizeof(struct cfs_bhdr)) * 8;
@@ -61,6 +62,14 @@ static int chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
 	h->ibmap_blocks = div_up(h->ninodes, bpb);
 	h->itable_start = h->ibmap_start + h->ibmap_blocks;
 	next = h->itable_start + h->itable_blocks;
+	if (g->feat_incompat & CFS_FEAT_INCOMPAT_DATASUM) {
+		/* FORMAT.md 16.5, 16.6: a u32 per block of the chunk */
+		u32 cpb = (bs - (u32)sizeof(struct cfs_bhdr)) / 4;
+
+		h->csum_start = next;
+		h->csum_blocks = div_up(nblocks, cpb);
+		next += h->csum_blocks;
+	}
 	if (g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN) {
 		/* FORMAT.md 16.5: the generation table covers every
 		 * positional block before it */
@@ -166,6 +175,8 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_DUP;
 	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_PPTR)))
 		g->feat_ro_compat |= CFS_FEAT_RO_COMPAT_PPTR;
+	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_DATASUM)))
+		g->feat_incompat |= CFS_FEAT_INCOMPAT_DATASUM;
 	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
 	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
 		*why = "device too small for one chunk";
@@ -187,7 +198,7 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 	g->label[sizeof(g->label) - 1] = 0;
 	g->mkfs_time = o->now_sec;
 	g->hash_seed = host_crc32(0, o->uuid, 16) ^ 0x5bd1e995u;
-	err = chunk_layout(g, 0, g->chunk_blocks, &h);
+	err = cfs_chunk_layout(g, 0, g->chunk_blocks, &h);
 	if (err == -CFS_E2BIG) {
 		*why = "chunk too large for its generation table with this "
 		       "block size: use larger blocks or smaller chunks";
@@ -197,7 +208,7 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		*why = "chunk too small for its metadata";
 		return -CFS_ENOSPC;
 	}
-	if (rem && chunk_layout(g, g->nchunks - 1, (u32)rem, &h)) {
+	if (rem && cfs_chunk_layout(g, g->nchunks - 1, (u32)rem, &h)) {
 		/* a short last chunk too small for its metadata: drop it */
 		g->nchunks--;
 		g->total_blocks -= rem;
@@ -279,6 +290,7 @@ static void fs_features(struct cfs_fs *fs)
 	fs->pptr = fs->metagen &&
 		   (fs->g->feat_ro_compat & CFS_FEAT_RO_COMPAT_PPTR);
 	fs->ev_path = fs->pptr ? pptr_path_any : NULL; /* events name files */
+	fs->datasum = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DATASUM);
 	fs->iroot_size = fs->metagen ? CFS_IROOT_SIZE_MG : CFS_IROOT_SIZE;
 }
 
@@ -429,6 +441,16 @@ static int mkfs_chunk(struct cfs_fs *fs, struct cfs_chunk *ch,
 		h->itable_init = 1;
 		h->free_inodes--;
 	}
+	/* The checksum region (DATASUM): written whole, entries zero (no
+	 * data block is mapped yet). */
+	for (i = 0; i < h->csum_blocks; i++) {
+		cfs_memset(blk, 0, fs->bs);
+		buf_init_hdr(fs->g, blk, cfs_abs(ch, h->csum_start + i),
+			     ch->index, CFS_MAGIC_CSUM);
+		err = mkfs_write_pos(fs, ch, h->csum_start + i, blk, gtab);
+		if (err)
+			return err;
+	}
 	/* The generation table, and its blocks' generations in the header. */
 	for (i = 0; fs->metagen && i < h->gtab_blocks; i++) {
 		u32 n = CFS_MIN(gpb, h->gtab_start - 1 - i * gpb);
@@ -558,7 +580,7 @@ int cfs_mkfs(struct cfs_bdev *dev, const struct cfs_mkfs_opts *o)
 		ch.index = i;
 		ch.start = CFS_FIRST_CHUNK_BLOCK + (u64)i * fs.g->chunk_blocks;
 		ch.gtab_gen = gtab_gen;
-		chunk_layout(fs.g, i, chunk_nblocks(fs.g, i), &ch.hdr);
+		cfs_chunk_layout(fs.g, i, chunk_nblocks(fs.g, i), &ch.hdr);
 		err = mkfs_chunk(&fs, &ch, o, gtab);
 		if (err)
 			goto out;
@@ -662,7 +684,7 @@ static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 	const char *why = "";
 	int have = 0;
 
-	chunk_layout(fs->g, ch->index, nb, &want);
+	cfs_chunk_layout(fs->g, ch->index, nb, &want);
 	ch->hdr_bad = 0;
 	ch->hdr_stale = 0;
 	if (fs->metagen && !ch->gtab_gen) {
@@ -695,6 +717,8 @@ static void read_chunk_hdr(struct cfs_fs *fs, struct cfs_chunk *ch)
 		    h->data_start != want.data_start ||
 		    h->gtab_start != want.gtab_start ||
 		    h->gtab_blocks != want.gtab_blocks ||
+		    h->csum_start != want.csum_start ||
+		    h->csum_blocks != want.csum_blocks ||
 		    h->mirror_start != want.mirror_start ||
 		    h->ninodes != want.ninodes || h->free_blocks >= nb ||
 		    h->free_inodes >= h->ninodes ||
@@ -803,6 +827,8 @@ static void fs_free(struct cfs_fs *fs)
 		for (i = 0; i < fs->nchunks; i++) {
 			if (fs->chunks[i]) {
 				host_free(fs->chunks[i]->pfree);
+				host_free(fs->chunks[i]->pnew);
+				host_free(fs->chunks[i]->pzero);
 				host_free(fs->chunks[i]->gtab_gen);
 			}
 			host_free(fs->chunks[i]);
@@ -813,6 +839,7 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->scratch);
 	host_free(fs->hdrbuf);
 	host_free(fs->copybuf);
+	host_free(fs->dbuf);
 	host_free(fs->jmap);
 	host_free(fs->ev);
 	host_free(fs->orphan_q);
@@ -1047,6 +1074,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->scratch = host_alloc(fs->bs);
 	fs->hdrbuf = host_alloc(fs->bs);
 	fs->copybuf = host_alloc(fs->bs);
+	fs->dbuf = host_alloc((u64)fs->bs * 2);
 	fs->chunks = host_alloc((u64)fs->nchunks * sizeof(*fs->chunks));
 	if (!fs->jmap)
 		fs->jmap = host_alloc(fs->bs > CFS_JMAP_OFF ?
@@ -1054,7 +1082,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	fs->ihash_mask = 4095;
 	fs->ihash = host_alloc((fs->ihash_mask + 1) * sizeof(*fs->ihash));
 	if (!fs->lock || !fs->zero || !fs->scratch || !fs->hdrbuf ||
-	    !fs->copybuf ||
+	    !fs->copybuf || !fs->dbuf ||
 	    !fs->chunks || !fs->jmap ||
 	    !fs->ihash || buf_cache_init(fs, CFS_CACHE_BYTES)) {
 		*why = "out of memory";
@@ -1324,6 +1352,9 @@ int cfs_chunk_info(struct cfs_fs *fs, u32 chunk, struct cfs_chunk_info *out)
 		out->links = ch->hdr.link_count;
 		out->verified_gen = ch->hdr.verified_gen;
 		out->verified_time = ch->hdr.verified_time;
+		out->data_errors = ch->hdr.data_errors;
+		out->data_verified_gen = ch->hdr.data_verified_gen;
+		out->data_verified_time = ch->hdr.data_verified_time;
 	}
 	host_mutex_unlock(fs->lock);
 	return ch ? 0 : -CFS_EINVAL;

@@ -53,6 +53,9 @@ static void usage(FILE *f)
 		"  -y        repair every problem found\n"
 		"  -p, -a    preen: repair only the safe problems\n"
 		"  -f        check every chunk, not only those not marked clean\n"
+		"  --data    also read every data block of the chunks checked and\n"
+		"            compare it with its checksum (format v2, datasum): each\n"
+		"            damaged file is reported with the damaged byte ranges\n"
 		"  -C fd     show progress on file descriptor fd (0: stdout)\n"
 		"  -j jobs   check up to jobs chunks in parallel (default 1)\n"
 		"  --no-peers  do not go on to the peer chunks a cross pass names\n"
@@ -263,6 +266,7 @@ struct run {
 	const char *device;
 	struct cfs_fs *fs;
 	u32 mode;
+	int data;             /* --data: CFS_CHECK_DATA */
 	int json;
 	u32 copies;           /* bad block copies found (the totals) */
 	struct cfs_journal_stats journal; /* the mount's replay */
@@ -479,8 +483,9 @@ static void check_unit(struct run *R, struct unit *u, struct cfs_fs *fs)
 	if (u->is_super)
 		u->err = cfs_check_super(R->fs, R->mode, report_cb, u, &u->res);
 	else
-		u->err = cfs_check_chunk(fs, u->chunk, R->mode, report_cb, u,
-					 &u->res);
+		u->err = cfs_check_chunk(fs, u->chunk, R->mode |
+					 (R->data ? CFS_CHECK_DATA : 0),
+					 report_cb, u, &u->res);
 	if (u->err > 0)
 		u->err = 0;
 	u->time_s = now_s() - t0;
@@ -769,8 +774,11 @@ static void json_report(const struct run *R, u32 found, u32 fixed, int code,
 		first = 0;
 		json_problems(u);
 		printf(",\"found\":%u,\"fixed\":%u,\"time_s\":%.6f,\"peers\":%u,"
+		       "\"data_blocks_read\":%llu,\"data_bad\":%u,"
 		       "\"fatal\":%s,\"halted\":%s,\"error\":", unit_found(u),
 		       unit_fixed(u), u->time_s, u->res.peers,
+		       (unsigned long long)u->res.data_blocks_read,
+		       u->res.data_bad,
 		       unit_incomplete(u) ? "true" : "false",
 		       u->res.halted ? "true" : "false");
 		json_str(u->err < 0 ? cfs_strerror(u->err) : NULL);
@@ -864,19 +872,21 @@ static void on_signal(int sig)
 	cancelled = 1;
 }
 
-enum { OPT_CHUNK = 256, OPT_JSON, OPT_HELP, OPT_NO_PEERS };
+enum { OPT_CHUNK = 256, OPT_JSON, OPT_HELP, OPT_NO_PEERS, OPT_DATA };
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "chunk", required_argument, NULL, OPT_CHUNK },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "data", no_argument, NULL, OPT_DATA },
 		{ "no-peers", no_argument, NULL, OPT_NO_PEERS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt_n = 0, opt_y = 0, opt_p = 0, force = 0, json = 0, jobs = 1;
+	int data = 0;
 	int prog_fd = -1, explicit_mode, nolock = 0, writes, opt, code, r;
 	u32 *chunks = NULL, mode, nchunks, found = 0, fixed = 0, i;
 	u32 copies = 0, healed = 0;
@@ -924,6 +934,9 @@ int main(int argc, char **argv)
 		case OPT_JSON:
 			json = 1;
 			break;
+		case OPT_DATA:
+			data = 1;
+			break;
 		case 'V':
 			printf(PROG " " CFS_TOOLS_VERSION
 			       " (chunkfs on-disk format %d)\n", CFS_VERSION);
@@ -966,6 +979,7 @@ int main(int argc, char **argv)
 	R.device = device;
 	R.mode = mode;
 	R.json = json;
+	R.data = data;
 	R.prog_fd = prog_fd;
 	R.prog_on_stdout = prog_fd == STDOUT_FILENO;
 

@@ -7,6 +7,7 @@
 #include <linux/blkdev.h>
 #include <linux/buffer_head.h>
 #include <linux/crc32.h>
+#include <linux/xxhash.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -281,6 +282,14 @@ u32 host_crc32(u32 crc, const void *buf, u64 len)
 		len -= n;
 	}
 	return ~crc;
+}
+
+/* ---- xxHash64: lib/xxhash.c's xxh64(), the same function as
+ * libxxhash's XXH64 (the data checksums move between the module and the
+ * userspace programs). ---- */
+u64 host_xxh64(const void *buf, u64 len, u64 seed)
+{
+	return xxh64(buf, (size_t)len, seed);
 }
 
 /* ---- logging ----

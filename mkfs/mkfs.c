@@ -44,7 +44,8 @@ static void usage(FILE *f)
 		"       device-or-file [size]\n"
 		"Features (-O): metagen (generations in every reference), dup (second\n"
 		"copies of metadata, also -m dup), pptr (parent pointers and the name\n"
-		"backup), v1 (none of the format v2 features); ^name leaves one out.\n");
+		"backup), datasum (a checksum of every data block), v1 (none of the\n"
+		"format v2 features); ^name leaves one out.\n");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -86,9 +87,15 @@ static void parse_features(const char *arg, u32 *no)
 				*no |= CFS_MKFS_NO_DUP;
 			else
 				*no &= ~(CFS_MKFS_NO_DUP | CFS_MKFS_NO_METAGEN);
+		} else if (!strcmp(n, "datasum")) {
+			if (off)
+				*no |= CFS_MKFS_NO_DATASUM;
+			else
+				*no &= ~(CFS_MKFS_NO_DATASUM |
+					 CFS_MKFS_NO_METAGEN);
 		} else {
 			die("unknown feature '%s' (-O): known are metagen, dup, "
-			    "pptr and v1", n);
+			    "pptr, datasum and v1", n);
 		}
 	}
 	free(s);
@@ -96,9 +103,10 @@ static void parse_features(const char *arg, u32 *no)
 
 static void print_features(const struct cfs_geom *g)
 {
-	printf("Features:             journal%s%s%s\n",
+	printf("Features:             journal%s%s%s%s\n",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ? " metagen" : "",
 	       g->feat_ro_compat & CFS_FEAT_RO_COMPAT_PPTR ? " pptr" : "",
+	       g->feat_incompat & CFS_FEAT_INCOMPAT_DATASUM ? " datasum" : "",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_DUP ?
 	       " dup (two copies of metadata)" :
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ?

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages chunkfs needs to build and test, when missing.
 # As root it installs them; otherwise it prints the exact command.
-PKGS="gcc make pkg-config libfuse3-dev fuse3 libext2fs-dev e2fsprogs uuid-dev zlib1g-dev python3 util-linux man-db libblkid-dev"
+PKGS="gcc make pkg-config libfuse3-dev fuse3 libext2fs-dev e2fsprogs uuid-dev zlib1g-dev libxxhash-dev python3 util-linux man-db libblkid-dev"
 # The administrator's tests (issue 17): systemd-analyze verify/security of
 # the scrub units, udevadm test of the udev rule, mkfs.xfs for the
 # signature detection.

@@ -55,7 +55,7 @@
 #define DESC_LEN 160
 #define WHAT_LEN 512
 
-enum meta_type { M_HDR, M_BBMAP, M_IBMAP, M_ITABLE, M_GTAB, M_TREE };
+enum meta_type { M_HDR, M_BBMAP, M_IBMAP, M_ITABLE, M_CSUM, M_GTAB, M_TREE };
 
 struct meta {                 /* a metadata block of the chunk */
 	u32 local;            /* its (first) copy */
@@ -264,11 +264,6 @@ static int all_zero(const u8 *p, u32 n)
 	return 1;
 }
 
-static u32 div_up(u64 a, u64 b)
-{
-	return (u32)((a + b - 1) / b);
-}
-
 static void add_change(struct inj *j, u32 local, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void add_change(struct inj *j, u32 local, const char *fmt, ...)
@@ -412,55 +407,26 @@ found:
 	return 0;
 }
 
-/* chunk_layout() of fs/super.c, from FORMAT.md sections 6 and 16.5. */
+/* The chunk's layout as mkfs made it (fs/super.c, FORMAT.md sections 6
+ * and 16.5), whatever its header now says. */
 static int layout(struct inj *j)
 {
 	struct cfs_chunk_hdr *h = &j->L;
-	u32 P = j->bs - HDR_SZ, next;
+	u32 P = j->bs - HDR_SZ;
 	u64 first = CFS_FIRST_CHUNK_BLOCK + (u64)j->chunk * j->g.chunk_blocks;
-	u64 left = j->g.total_blocks - first, ninodes;
+	u64 left = j->g.total_blocks - first;
 
 	j->start = first;
 	j->nblocks = left < j->g.chunk_blocks ? (u32)left : j->g.chunk_blocks;
 	j->bpb = P * 8;
 	j->ipb = P / CFS_INODE_SIZE;
 	j->gpb = P / 4;
-	ninodes = (u64)j->nblocks * j->bs / j->g.inode_ratio;
-	if (ninodes < 16)
-		ninodes = 16;
-	if (ninodes > 0x7fffffffULL)
-		ninodes = 0x7fffffffULL;
-	memset(h, 0, sizeof(*h));
-	h->index = j->chunk;
-	h->nblocks = j->nblocks;
-	h->itable_blocks = div_up(ninodes, j->ipb);
-	h->ninodes = h->itable_blocks * j->ipb;
-	h->bbmap_start = 1;
-	h->bbmap_blocks = div_up(j->nblocks, j->bpb);
-	h->ibmap_start = h->bbmap_start + h->bbmap_blocks;
-	h->ibmap_blocks = div_up(h->ninodes, j->bpb);
-	h->itable_start = h->ibmap_start + h->ibmap_blocks;
-	next = h->itable_start + h->itable_blocks;
-	if (j->metagen) {
-		h->gtab_start = next;
-		h->gtab_blocks = div_up(next - 1, j->gpb);
-		if (h->gtab_blocks > (j->bs - CFS_GTAB_GEN_OFF) / 4)
-			return -1;
-		next += h->gtab_blocks;
-	}
-	j->pos_end = next;
-	h->journal_start = next;
-	h->journal_blocks = j->g.journal_blocks;
-	h->data_start = h->journal_start + h->journal_blocks;
-	j->data_end = j->nblocks - 1;
-	if (j->dup) {
-		if (next - 1 >= j->data_end)
-			return -1;
-		h->mirror_start = j->data_end - (next - 1);
-		j->data_end = h->mirror_start;
-	}
-	if ((u64)h->data_start + 1 + 32 > j->data_end)
+	if (cfs_chunk_layout(&j->g, j->chunk, j->nblocks, h) < 0)
 		return -1;
+	/* the positional blocks: the maps, the inode table, the checksum
+	 * region (DATASUM) and the generation table (METAGEN) */
+	j->pos_end = h->journal_start;
+	j->data_end = h->mirror_start ? h->mirror_start : j->nblocks - 1;
 	return 0;
 }
 
@@ -828,6 +794,11 @@ static void analyse(struct inj *j)
 		snprintf(m->desc, DESC_LEN,
 			 "inode table block %u of %u, inodes %u-%u", i,
 			 L->itable_blocks, i * j->ipb, (i + 1) * j->ipb - 1);
+	}
+	for (i = 0; i < L->csum_blocks; i++) {
+		m = add_pos(j, L->csum_start + i, M_CSUM, CFS_MAGIC_CSUM);
+		snprintf(m->desc, DESC_LEN, "checksum block %u of %u", i,
+			 L->csum_blocks);
 	}
 	for (i = 0; i < L->gtab_blocks; i++) {
 		m = add_pos(j, L->gtab_start + i, M_GTAB, CFS_MAGIC_GTAB);

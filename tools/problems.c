@@ -81,7 +81,7 @@ static void print_markdown(const struct cfs_problem_desc *t, u32 n)
 	       "cross pass),\n"
 	       "0x08 the checker itself, 0x09 copies of blocks, 0x0a parent "
 	       "pointers and\n"
-	       "the repair of lost inodes (format v2). Codes and\n"
+	       "the repair of lost inodes, 0x0b file data (format v2). Codes and\n"
 	       "names are stable: a code keeps its meaning in later versions "
 	       "and is never\n"
 	       "reused. They are the same for `fsck.chunkfs` and for the "

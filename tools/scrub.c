@@ -27,11 +27,14 @@
 static void scrub_usage(FILE *f)
 {
 	fprintf(f, "Usage: %s scrub MOUNT [--chunk N[,M...]] [--repair] "
-		"[--json]\n"
+		"[--no-data] [--json]\n"
 		"Check the chunks of the chunkfs mounted on MOUNT (any file or "
 		"directory of it)\nwhile it stays in use: every chunk, or those "
 		"of --chunk.  --repair fixes what\nthe check finds (root "
-		"only).  A progress bar is shown on a terminal.\n"
+		"only).  Every data block is read and compared with its\n"
+		"checksum too (format v2, datasum): each damaged file is "
+		"listed with its damaged\nbytes; --no-data checks the metadata "
+		"only.  A progress bar is shown on a terminal.\n"
 		"Exit status: 0 clean, 1 problems fixed, 4 problems left, 8 "
 		"error, 32 interrupted.\n", tool_prog);
 }
@@ -243,12 +246,14 @@ static void json_report(const char *mnt, int repair,
 		       "\"lost_found\": %u, \"duration_ns\": %llu, "
 		       "\"blocks_read\": %llu, \"peers\": %u, "
 		       "\"locked_ns\": %llu, \"passes\": %u, "
-		       "\"under_lock\": %s, \"error\": null, \"problems\": [",
+		       "\"under_lock\": %s, \"data_bad\": %u, "
+		       "\"error\": null, \"problems\": [",
 		       r->s.found, r->s.fixed, tool_chunk_state(r->s.state),
 		       r->s.lost_found, (unsigned long long)r->s.duration_ns,
 		       (unsigned long long)r->s.blocks_read, r->s.peers,
 		       (unsigned long long)r->s.locked_ns, r->s.passes,
-		       (r->s.flags & CHUNKFS_SCRUB_LOCKED) ? "true" : "false");
+		       (r->s.flags & CHUNKFS_SCRUB_LOCKED) ? "true" : "false",
+		       r->s.data_bad);
 		for (j = 0; j < r->np; j++) {
 			const struct prob *p = &r->p[j];
 			const struct cfs_problem_desc *d = cfs_problem(p->code);
@@ -281,6 +286,7 @@ int cmd_scrub(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "repair", no_argument, NULL, 'y' },
+		{ "no-data", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -291,12 +297,15 @@ int cmd_scrub(int argc, char **argv)
 	u32 *list = NULL;
 	size_t nlist = 0, i, done = 0, failed = 0, ntried = 0;
 	u64 found = 0, fixed = 0;
-	int repair = 0, json = 0, opt, fd, code = 0;
+	int repair = 0, json = 0, opt, fd, code = 0, data = 1;
 	const char *mnt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:yjh", lopts, NULL)) != -1) {
 		switch (opt) {
+		case 'D':
+			data = 0;
+			break;
 		case 'c':
 			if (parse_chunks(optarg, &list, &nlist)) {
 				tool_err("scrub: bad chunk list '%s' (numbers "
@@ -373,7 +382,8 @@ int cmd_scrub(int argc, char **argv)
 		bar_draw(&bar, done, nlist);
 		r->chunk = list[i];
 		r->s.chunk = list[i];
-		r->s.flags = repair ? CHUNKFS_SCRUB_REPAIR : 0;
+		r->s.flags = (repair ? CHUNKFS_SCRUB_REPAIR : 0) |
+			     (data ? CHUNKFS_SCRUB_DATA : 0);
 		before = events_last(fd);
 		while (ioctl(fd, CHUNKFS_IOC_SCRUB, &r->s) < 0) {
 			r->err = errno;

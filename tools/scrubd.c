@@ -1411,7 +1411,10 @@ static int scrub_fs(const struct conf *c, struct state *st, struct fsrun *r,
 		}
 		memset(&s, 0, sizeof(s));
 		s.chunk = k;
-		s.flags = repair ? CHUNKFS_SCRUB_REPAIR : 0;
+		/* the data too: a chunk counts as verified (health's
+		 * verified_time) only when its data was read */
+		s.flags = (repair ? CHUNKFS_SCRUB_REPAIR : 0) |
+			  CHUNKFS_SCRUB_DATA;
 		t0 = now_mono();
 		err = ioctl(fd, CHUNKFS_IOC_SCRUB, &s) < 0 ? errno : 0;
 		close(fd);

@@ -261,6 +261,60 @@ static void ck_healed(void *ctx, u32 chunk, u32 local, const char *why)
 		c->fn(c->ctx, &r);
 }
 
+/* ---- the data pass (CFS_CHECK_DATA): every data block of the chunk's
+ * files read and compared with its checksum (datasum.c) ---- */
+static void ck_data_bad(void *ctx, u32 chunk, u64 ino, u64 off, u64 len,
+			u64 blk)
+{
+	struct ck *c = ctx;
+	struct cfs_problem_report r;
+	char d[64];
+
+	cfs_format(d, sizeof(d), "bytes %llu-%llu", (unsigned long long)off,
+		   (unsigned long long)(off + len - 1));
+	r.code = CFS_PROBLEM_DATA_SUM;
+	r.chunk = chunk;
+	r.ino = ino;
+	r.blk = blk;
+	r.fixed = 0;
+	r.detail = d;
+	r.path = c->fn ? ck_path(c, ino) : NULL;
+	if (c->fn)
+		c->fn(c->ctx, &r);
+}
+
+static int check_data(struct ck *c)
+{
+	struct dsum_check dc;
+	u32 local;
+	int err = 0;
+
+	if (!c->fs->datasum)
+		return 0;
+	cfs_memset(&dc, 0, sizeof(dc));
+	dc.bufsize = CFS_MAX((u64)c->fs->bs, 1ULL << 20);
+	dc.buf = host_alloc(dc.bufsize);
+	if (!dc.buf)
+		return -CFS_ENOMEM;
+	dc.fn = ck_data_bad;
+	dc.ctx = c;
+	for (local = 1; local < c->ninodes && !err; local++) {
+		struct cfs_inode *ip;
+
+		if (c->ino[local].state != CI_INUSE ||
+		    inode_get(c->fs, ck_ino(c, local), &ip))
+			continue;
+		err = dsum_check_inode(c->fs, c->ch, ip, &dc);
+		inode_put(c->fs, ip);
+	}
+	host_free(dc.buf);
+	c->res->data_blocks_read = dc.nread;
+	c->res->data_bad = (u32)dc.nbad;
+	if (dc.nbad && ck_fixing(c))
+		c->ch->hdr.data_errors += dc.nbad;
+	return err;
+}
+
 static void ck_free(struct ck *c)
 {
 	host_free(c->restores);
@@ -291,8 +345,9 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 		       struct cfs_check_result *res)
 {
 	struct ck c;
-	int err = 0;
+	int err = 0, data = !!(mode & CFS_CHECK_DATA);
 
+	mode &= ~(u32)CFS_CHECK_DATA;
 	cfs_memset(res, 0, sizeof(*res));
 	cfs_memset(&c, 0, sizeof(c));
 	c.fs = fs;
@@ -325,7 +380,8 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 			check_hdr, check_inodes, check_heal_links,
 			check_resurrect, check_dirs, check_pptr_restore,
 			check_nlink, check_index,
-			check_alloc, check_index_rebuild, check_pptr_apply,
+			check_alloc, check_csum, check_index_rebuild,
+			check_pptr_apply,
 			check_reattach,
 			check_cross, check_pptr_sync,
 		};
@@ -333,6 +389,8 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 
 		for (i = 0; i < CFS_ARRAY_SIZE(pass) && !err && !c.halted; i++)
 			err = pass[i](&c);
+		if (data && !err && !c.halted)
+			err = check_data(&c);
 	}
 	fs->verify_copies = 0;
 	fs->no_heal = 0;
@@ -354,6 +412,11 @@ int check_chunk_locked(struct cfs_fs *fs, u32 chunk, u32 mode,
 			c.ch->hdr.state = CFS_CHUNK_CLEAN;
 			c.ch->hdr.verified_gen = fs->sb.mount_count;
 			c.ch->hdr.verified_time = sec;
+			if (data && !res->data_bad) {
+				c.ch->hdr.data_verified_gen =
+					fs->sb.mount_count;
+				c.ch->hdr.data_verified_time = sec;
+			}
 		} else {
 			c.ch->hdr.state = CFS_CHUNK_DAMAGED;
 		}

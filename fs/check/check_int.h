@@ -11,6 +11,7 @@
  *   4 check_nlink.c  connectivity and link counts; orphans collected
  *   5 check_index.c  the link index against the links the inodes hold
  *   6 check_alloc.c  allocation maps and free counts recomputed
+ *  6c check_csum.c   the checksum region (format v2, DATASUM)
  *   7 check_nlink.c  orphans reattached to lost+found.K
  *   8 check_cross.c  the cross pass: both ends of every link of K agree
  *  (2b, 2c check_heal.c: forward links written again from the index;
@@ -34,6 +35,7 @@
 #define PR_HDR_REBUILT 0x0103
 #define PR_HDR_GEN 0x0104
 #define PR_GTAB_BLOCK 0x0105
+#define PR_CSUM_BLOCK 0x0106
 #define PR_ITABLE_BLOCK 0x0201
 #define PR_INODE_BAD 0x0202
 #define PR_TREE_NODE 0x0203
@@ -176,6 +178,7 @@ int check_dirs(struct ck *c);
 int check_nlink(struct ck *c);
 int check_index(struct ck *c);
 int check_alloc(struct ck *c);
+int check_csum(struct ck *c);
 int check_index_rebuild(struct ck *c);
 int check_reattach(struct ck *c);
 int check_cross(struct ck *c);

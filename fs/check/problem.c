@@ -16,6 +16,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_HDR_REBUILT, "hdr_rebuilt", "both chunk header copies damaged; rebuilt from the geometry", CFS_FIX_PREEN, 0 },
 	{ PR_HDR_GEN, "hdr_gen", "next inode generation behind the inodes in use; advanced", CFS_FIX_PREEN, 0 },
 	{ PR_GTAB_BLOCK, "gtab_block", "generation table block unreadable in both copies; made again from the blocks it describes (the newer good copy of each)", CFS_FIX_PREEN, 0 },
+	{ PR_CSUM_BLOCK, "csum_block", "data checksum block unreadable in both copies; made again from the data as it is (the data it covers is no longer verified against older checksums)", CFS_FIX_PREEN, 0 },
 	{ PR_ITABLE_BLOCK, "itable_block", "inode table block unreadable or corrupt; its inodes are lost", CFS_FIX_ASK, 0 },
 	{ PR_INODE_BAD, "inode_bad", "inode with impossible fields; cleared", CFS_FIX_ASK, CFS_BLAST_LOST },
 	{ PR_TREE_NODE, "tree_node", "tree node unreadable or corrupt; the subtree is cut", CFS_FIX_ASK, CFS_BLAST_CONTENT },
@@ -65,6 +66,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_DIR_PART_LOST, "dir_part_lost", "directory's entries in this chunk lost with it (the names of files lost here)", CFS_FIX_ASK, CFS_BLAST_NAMES },
 	{ PR_CONT_REMADE, "cont_remade", "directory continuation lost with its inode; recreated at its number for the names that come back to it", CFS_FIX_PREEN, 0 },
 	{ PR_COPY_BAD, "copy_bad", "a copy of a metadata block is bad (unreadable, corrupt, misdirected or stale); rewritten from its good copy (a corrected error, not a problem)", CFS_FIX_PREEN, 0 },
+	{ CFS_PROBLEM_DATA_SUM, "data_checksum", "file data does not match its checksum: the bytes are lost (read gets EIO); restore the file from a backup", CFS_FIX_ASK, CFS_BLAST_CONTENT },
 };
 
 const struct cfs_problem_desc *cfs_problem(u32 code)

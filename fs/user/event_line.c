@@ -20,7 +20,7 @@ static const char *const sev_names[] = { "info", "warning", "error",
 static const char *const code_names[] = {
 	NULL, "checksum", "io", "suspect", "repaired", "unrepaired",
 	"scrubbed", "free-low", "free-ok", "readonly", "journal", "problems",
-	"problem", "corrected",
+	"problem", "corrected", "data",
 };
 
 const char *cfs_event_sev_name(u32 sev, char *buf, unsigned long size)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include "../host.h"
@@ -83,6 +84,11 @@ u32 host_crc32(u32 crc, const void *buf, u64 len)
 		len -= n;
 	}
 	return crc;
+}
+
+u64 host_xxh64(const void *buf, u64 len, u64 seed)
+{
+	return (u64)XXH64(buf, (size_t)len, (XXH64_hash_t)seed);
 }
 
 void host_log(int level, const char *fmt, ...)

@@ -42,7 +42,11 @@
 #             (io_rate, cpu_share, yielding) allows: its worst case
 #   chunkfs+scrubd-noyield  as -cont, and fg_threshold=0: never yields to
 #             the foreground (what the yielding buys)
-#             With any of these the table gets a ratio column
+#   chunkfs-nodatasum  chunkfs (the same programs) on an image made with
+#             mkfs.chunkfs -O ^datasum: no data checksums (issue 13); the
+#             table gets a ratio column chunkfs/chunkfs-nodatasum (the cost
+#             of the checksums: target >= 0.90 on every row)
+#             With any of the scrubd ones the table gets a ratio column
 #             X/chunkfs per scrubd contender (median of X over median of
 #             chunkfs) and the paired ratio (run i of X over run i of
 #             chunkfs: median, min-max), the issue-5 target (loss < 10%,
@@ -88,6 +92,7 @@
 #                      round (ABC, BCA, CAB, ...), so that none is always
 #                      measured first or right after the same other one
 #   --contenders LIST  subset of chunkfs,fuse2fs,ptll,ext4 (default all),
+#                      chunkfs-nodatasum,
 #                      plus any number of chunkfs@REV, and chunkfs+scrubd,
 #                      chunkfs+scrubd-cont, chunkfs+scrubd-noyield
 #   --out FILE         also write the Markdown table (with machine facts and
@@ -179,13 +184,13 @@ SMALL_BYTES=4096 TREE_BYTES=4096
 CONTENDERS=${CONTENDERS//,/ }
 for c in $CONTENDERS; do
 	case $c in
-	chunkfs|fuse2fs|ptll|ext4) ;; chunkfs@?*) ;;
+	chunkfs|fuse2fs|ptll|ext4|chunkfs-nodatasum) ;; chunkfs@?*) ;;
 	chunkfs+scrubd|chunkfs+scrubd-cont|chunkfs+scrubd-noyield) ;;
 	*) die "unknown contender $c" ;;
 	esac
 done
 # the contenders that run the chunkfs programs of this tree (or --rev)
-is_cfs_here() { [[ $1 == chunkfs || $1 == chunkfs+scrubd* ]]; }
+is_cfs_here() { [[ $1 == chunkfs || $1 == chunkfs+scrubd* || $1 == chunkfs-nodatasum ]]; }
 HAS_CFS=0 HAS_SCRUBD=0
 for c in $CONTENDERS; do
 	is_cfs_here "$c" && HAS_CFS=1
@@ -289,7 +294,8 @@ for c in $CONTENDERS; do [[ $c == chunkfs+scrubd* ]] && SCRUBDS="$SCRUBDS $c"; d
 # chunkfs@REV contenders, in the order given
 CFS_OTHERS=""
 for c in $CONTENDERS; do
-	[[ $c == chunkfs@* ]] && CFS_OTHERS="$CFS_OTHERS $c" && LABEL[$c]=$c
+	[[ $c == chunkfs@* || $c == chunkfs-nodatasum ]] &&
+		CFS_OTHERS="$CFS_OTHERS $c" && LABEL[$c]=$c
 done
 
 # ---------------------------------------------------------------- cleanup
@@ -403,8 +409,10 @@ if [ "$HAS_CFS" = 1 ] && [ -x "$CFS_FUSE" ] && [ -x "$CFS_MKFS" ]; then
 fi
 FUSE_OF[chunkfs]=$CFS_FUSE MKFS_OF[chunkfs]=$CFS_MKFS
 for c in $SCRUBDS; do FUSE_OF[$c]=$CFS_FUSE MKFS_OF[$c]=$CFS_MKFS; done
+FUSE_OF[chunkfs-nodatasum]=$CFS_FUSE MKFS_OF[chunkfs-nodatasum]=$CFS_MKFS
 # chunkfs@REV: each revision built from git archive in its own directory
 for c in $CFS_OTHERS; do
+	[ "$c" = chunkfs-nodatasum ] && continue
 	r=${c#chunkfs@}
 	s=$(cd "$REPO" && git rev-parse --short "$r^{commit}") || die "$c: no such revision"
 	d=$W/src@$s
@@ -449,7 +457,7 @@ mount_c() {
 	local c=$1
 	is_mounted "${MNT[$c]}" && { WHY[$c]="already mounted"; return 1; }
 	case $c in
-	chunkfs|chunkfs@*|chunkfs+scrubd*)
+	chunkfs|chunkfs@*|chunkfs+scrubd*|chunkfs-nodatasum)
 		# shellcheck disable=SC2086
 		start_daemon "$c" "${FUSE_OF[$c]}" -f ${CFS_FUSE_OPTS:+-o "$CFS_FUSE_OPTS"} "${IMG[$c]}" "${MNT[$c]}" ;;
 	fuse2fs)
@@ -575,14 +583,16 @@ setup_c() {
 	mkdir -p "${MNT[$c]}"
 	AVAIL[$c]=1
 	case $c in
-	chunkfs|chunkfs@*|chunkfs+scrubd*)
+	chunkfs|chunkfs@*|chunkfs+scrubd*|chunkfs-nodatasum)
 		IMG[$c]=$W/$c.img
 		if [ ! -x "${FUSE_OF[$c]}" ] || [ ! -x "${MKFS_OF[$c]}" ]; then
 			WHY[$c]="${FUSE_OF[$c]} or ${MKFS_OF[$c]} does not exist (run make)"
 			AVAIL[$c]=0; return 1
 		fi
+		local nds=""
+		[ "$c" = chunkfs-nodatasum ] && nds="-O ^datasum"
 		# shellcheck disable=SC2086
-		"${MKFS_OF[$c]}" -q $CFS_MKFS_OPTS "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
+		"${MKFS_OF[$c]}" -q $CFS_MKFS_OPTS $nds "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
 			{ WHY[$c]="mkfs.chunkfs -q $CFS_MKFS_OPTS IMAGE $SIZE failed"; AVAIL[$c]=0; return 1; } ;;
 	fuse2fs|ext4)
 		IMG[$c]=$W/$c.img

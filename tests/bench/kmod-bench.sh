@@ -9,13 +9,19 @@
 #
 #   tests/bench/kmod-bench.sh [--runs N] [--mib N] [--files N] [--tree N]
 #                             [--size SIZE] [--out FILE.md] [--keep]
-#                             [--wait-idle SECS]
+#                             [--wait-idle SECS] [--datasum]
 #
 # Contenders, each on its own virtio disk over a file of SIZE (default 2G)
 # in a tmpfs on the host (/dev/shm), the three disks alike:
 #   chunkfs   mkfs/mkfs.chunkfs -q IMAGE SIZE, mount -t chunkfs (defaults)
 #   ext4      mkfs.ext4 -q -F IMAGE, mount -t ext4 (defaults)
 #   ext2      mkfs.ext2 -q -F IMAGE, mount -t ext2 (the ext4 driver)
+# --datasum (issue 13: the cost of data checksums) instead:
+#   chunkfs   as above (data checksums on: mkfs's default)
+#   nodatasum mkfs/mkfs.chunkfs -q -O ^datasum IMAGE SIZE, mount -t chunkfs
+#   ext4      as above
+# with the ratio chunkfs/nodatasum (target >= 0.90 on every row); the VM
+# runs tests/kmod/bench.sh with its contenders renamed so.
 #
 # Rows: those of tests/bench/fuse-bench.sh, smaller because the VM is
 # emulated (tests/kmod/bench.sh runs them):
@@ -36,7 +42,7 @@
 # anything: emulation makes every absolute figure slow.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-RUNS=5 MIB=256 FILES=2000 TREE=5000 SIZE=2G OUT= KEEP=0 WAIT_IDLE=300
+RUNS=5 MIB=256 FILES=2000 TREE=5000 SIZE=2G OUT= KEEP=0 WAIT_IDLE=300 DATASUM=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2; shift ;;
@@ -47,7 +53,8 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--keep) KEEP=1 ;;
 	--wait-idle) WAIT_IDLE=$2; shift ;;
-	*) echo "usage: $0 [--runs N] [--mib N] [--files N] [--tree N] [--size SIZE] [--out FILE.md] [--keep] [--wait-idle SECS]" >&2; exit 2 ;;
+	--datasum) DATASUM=1 ;;
+	*) echo "usage: $0 [--runs N] [--mib N] [--files N] [--tree N] [--size SIZE] [--out FILE.md] [--keep] [--wait-idle SECS] [--datasum]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -72,6 +79,12 @@ truncate -s "$SIZE" "$W/chunkfs.img" "$W/ext4.img" "$W/ext2.img"
 mkfs/mkfs.chunkfs -q "$W/chunkfs.img" "$SIZE" || fail "mkfs.chunkfs"
 mkfs.ext4 -q -F "$W/ext4.img" || fail "mkfs.ext4"
 mkfs.ext2 -q -F "$W/ext2.img" || fail "mkfs.ext2"
+DISKS="$W/chunkfs.img $W/ext4.img $W/ext2.img" CONT="chunkfs ext4 ext2"
+if [ "$DATASUM" = 1 ]; then
+	rm -f "$W/ext2.img"
+	mkfs/mkfs.chunkfs -q -O ^datasum "$W/nodatasum.img" "$SIZE" || fail "mkfs.chunkfs -O ^datasum"
+	DISKS="$W/chunkfs.img $W/nodatasum.img $W/ext4.img" CONT="chunkfs nodatasum ext4"
+fi
 
 log "the initramfs"
 R=$W/initramfs
@@ -80,23 +93,34 @@ kmod_initramfs "$R" lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic \
 gcc -static -O2 -Wall -Wextra -Werror -o "$R/bin/bench-ops" tests/bench/bench-ops.c || fail "bench-ops.c"
 printf 'BENCH_RUNS=%s\nBENCH_MIB=%s\nBENCH_FILES=%s\nBENCH_TREE=%s\n' \
 	"$RUNS" "$MIB" "$FILES" "$TREE" >"$R/params"
+if [ "$DATASUM" = 1 ]; then
+	# the VM's rows with the contenders chunkfs, nodatasum (a chunkfs
+	# disk) and ext4 on vda, vdb, vdc
+	sed -e 's/^C="chunkfs ext4 ext2"$/C="chunkfs nodatasum ext4"/' \
+	    -e 's|^dev() {.*|dev() { case $1 in chunkfs) echo /dev/vda ;; nodatasum) echo /dev/vdb ;; ext4) echo /dev/vdc ;; esac; }|' \
+	    -e 's|^mnt() { mount -t $1 |mnt() { mount -t $(case $1 in nodatasum) echo chunkfs ;; *) echo $1 ;; esac) |' \
+	    tests/kmod/bench.sh >"$R/bench.sh" || fail "bench.sh"
+	grep -q '^C="chunkfs nodatasum ext4"' "$R/bench.sh" && grep -q 'nodatasum) echo /dev/vdb' "$R/bench.sh" &&
+		grep -q 'nodatasum) echo chunkfs' "$R/bench.sh" || fail "tests/kmod/bench.sh changed: --datasum cannot rename its contenders"
+fi
 kmod_cpio "$R" "$W/initrd.gz"
 
 bench_wait_idle "$WAIT_IDLE"
 log "the VM: $RUNS runs (+1 warm-up), $MIB MiB, $FILES files, a tree of $TREE (CPUs $idle% idle before)"
-vm bench "$W/initrd.gz" kt=bench "$W/chunkfs.img" "$W/ext4.img" "$W/ext2.img"
+# shellcheck disable=SC2086
+vm bench "$W/initrd.gz" kt=bench $DISKS
 vm_wait bench >&2
 vm_check bench >&2 || fail "the benchmark VM failed (console: $W/bench.txt; --keep keeps it)"
 grep '^KB ' "$W/bench.txt" >"$W/results" || fail "no results"
 
-python3 - "$W/results" "$RUNS" "$MIB" "$FILES" "$TREE" "$SIZE" "$idle" <<'EOF' | tee "${OUT:-/dev/null}"
+python3 - "$W/results" "$RUNS" "$MIB" "$FILES" "$TREE" "$SIZE" "$idle" $CONT <<'EOF' | tee "${OUT:-/dev/null}"
 import statistics, sys
-res, runs, mib, files, tree, size, idle = sys.argv[1:]
+res, runs, mib, files, tree, size, idle = sys.argv[1:8]
+cont = sys.argv[8:]
 rows = ["seqwrite", "seqread-cold", "seqread-warm", "smallfiles",
         "treewalk-cold", "treewalk-warm"]
 units = {"seqwrite": "MB/s", "seqread-cold": "MB/s", "seqread-warm": "MB/s",
          "smallfiles": "files/s", "treewalk-cold": "s", "treewalk-warm": "s"}
-cont = ["chunkfs", "ext4", "ext2"]
 v = {}
 for line in open(res):
     _, row, c, r, val = line.split()
@@ -109,11 +133,13 @@ def cell(row, c):
     m = statistics.median(x)
     fmt = "%.2f" if units[row] == "s" else "%.0f"
     return (fmt + " (" + fmt + "-" + fmt + ")") % (m, min(x), max(x)), m
-print("chunkfs.ko against ext4 and ext2 in the same VM (qemu, software "
+print("chunkfs.ko against %s and %s in the same VM (qemu, software "
       "emulation, 1 CPU, %s disks on the host's tmpfs); %s runs after a "
       "warm-up, contenders rotated; seq %s MiB, smallfiles %s, tree %s files; "
-      "host CPUs %s%% idle before.\n" % (size, runs, mib, files, tree, idle))
-print("| row | unit | chunkfs.ko | ext4 | ext2 | chunkfs/ext4 | chunkfs/ext2 |")
+      "host CPUs %s%% idle before.\n" % (cont[1], cont[2], size, runs, mib,
+                                         files, tree, idle))
+print("| row | unit | chunkfs.ko | %s | %s | chunkfs/%s | chunkfs/%s |" %
+      (cont[1], cont[2], cont[1], cont[2]))
 print("|---|---|---|---|---|---|---|")
 worst = None
 for row in rows:
@@ -126,11 +152,20 @@ for row in rows:
             continue
         r = b / a if units[row] == "s" else a / b
         ratios.append("%.2f" % r)
-        if o == 1:
+        if o == (1 if cont[1] == "ext4" else 2):
             worst = r if worst is None else min(worst, r)
     print("| %s | %s | %s | %s | %s | %s | %s |" % (
         row, units[row], cells[0][0], cells[1][0], cells[2][0], *ratios))
 print("\nRatios: > 1 means chunkfs.ko is faster (walks: other time / chunkfs "
       "time).  Target (issue 6): >= 0.50 against ext4 on every row; worst "
       "row here: %s." % ("%.2f" % worst if worst is not None else "-"))
+if cont[1] == "nodatasum":
+    nd = []
+    for row in rows:
+        a, b = cell(row, "chunkfs")[1], cell(row, "nodatasum")[1]
+        if a and b:
+            nd.append(b / a if units[row] == "s" else a / b)
+    print("Data checksums (issue 13): chunkfs/nodatasum, target >= 0.90 on "
+          "every row; worst row here: %s." %
+          ("%.2f" % min(nd) if nd else "-"))
 EOF

@@ -230,3 +230,56 @@ def wait_for(cond, timeout=10.0):
         if v or time.time() >= end:
             return v
         time.sleep(0.1)
+
+
+def flip_data(img, chunk, local, lblk, off=1234, bit=0x04):
+    """Flip a bit of logical block lblk of the file whose inode is (chunk,
+    local) on an unmounted image, the block found through the format
+    (docs/FORMAT.md: the geometry, the inode table, the inode's inline
+    extent root of format v2, a continuation's extents), not through the
+    checksum code.  Returns the chunk holding the block."""
+    import struct
+    with open(img, "r+b") as f:
+        def rd(blk, bs):
+            f.seek(blk * bs)
+            return f.read(bs)
+        sb = f.read(4096)
+        bs = struct.unpack_from("<I", sb, 64 + 4)[0]
+        chunk_blocks = struct.unpack_from("<I", sb, 64 + 16)[0]
+
+        def start(c):
+            return 2 + c * chunk_blocks
+
+        def inode(c, loc):
+            itable = struct.unpack_from("<I", rd(start(c), bs), 300)[0]
+            ipb = (bs - 64) // 256
+            b = rd(start(c) + itable + loc // ipb, bs)
+            return b[64 + (loc % ipb) * 256:][:256]
+
+        def items(ino):
+            root = ino[112:112 + 128]      # METAGEN: 128-byte inline root
+            n, level = struct.unpack_from("<HB", root, 0)
+            assert level == 0, "extent tree deeper than its inline root"
+            for i in range(n):
+                key, o, ln = struct.unpack_from("<QHH", root, 8 + 12 * i)
+                yield key, root[o:o + ln]
+
+        def find(c, loc):
+            for key, v in items(inode(c, loc)):
+                if len(v) == 8:
+                    pblk, n = struct.unpack_from("<II", v)
+                    n &= 0x7fffffff
+                    if key <= lblk < key + n:
+                        return c, pblk + lblk - key
+                elif len(v) == 16:
+                    n, cc, cino, _gen = struct.unpack_from("<IIII", v)
+                    if key <= lblk < key + n:
+                        return find(cc, cino)
+            raise SystemExit("block %d not mapped" % lblk)
+        c, pblk = find(chunk, local)
+        pos = (start(c) + pblk) * bs + off
+        f.seek(pos)
+        b = f.read(1)
+        f.seek(pos)
+        f.write(bytes([b[0] ^ bit]))
+    return c

@@ -240,5 +240,6 @@ grep -E "journals replayed|replayed no journal" "$W/crash2.txt"
 npass=$((npass + $(grep -c '^KT PASS' "$W/crash2.txt")))
 "$CFS_BIN/fsck.chunkfs" -fn "$CR" >"$W/fsck-crash.log" 2>&1 || { cat "$W/fsck-crash.log"; fail "fsck.chunkfs -fn after the power-off and remount"; }
 echo "fsck.chunkfs -fn: clean after the power-off and the remount"
+. tests/kmod/datasum.sh
 echo "PASS: kmod ($npass checks in the VM)"
 

@@ -48,6 +48,17 @@
 static struct cfs_cred cr = { 0, 0 };
 static u32 rs;
 
+/* the overwrites' own generator (op) */
+static u32 ors = 0x9e3779b9u;
+
+static u32 orng(void)
+{
+	ors ^= ors << 13;
+	ors ^= ors >> 17;
+	ors ^= ors << 5;
+	return ors;
+}
+
 static u32 rnd(void)
 {
 	rs ^= rs << 13;
@@ -275,8 +286,21 @@ static void op(u32 i)
 	if (what < 22) {                          /* create a small file */
 		snprintf(base, sizeof(base), "f%u", i);
 		new_file(d, base, rnd() % 3 ? rnd() % 20000 : 0);
-	} else if (what < 32) {                   /* append */
+	} else if (what < 32) {                   /* overwrite, append */
 		I = pick_file();
+		if (I && I->size && orng() % 2) {
+			/* the same bytes again (the content is a function of
+			 * the offset): copied on write (data checksums), the
+			 * content the model knows never changes.  Its own
+			 * random numbers: the rest of the workload is as it
+			 * was without it (t_replay's images) */
+			u64 off = orng() % I->size, n = 1 + orng() % 20000, j;
+
+			n = CFS_MIN(I->size - off, n); /* (a macro) */
+			for (j = 0; j < n; j++)
+				buf[j] = gen(I->seed, off + j);
+			cfs_write(fs, I->ino, off, n, buf);
+		}
 		if (I) {
 			u64 n = 1 + rnd() % 12000, j;
 			s64 w;
@@ -581,10 +605,13 @@ static void quiet(void *ctx, const struct cfs_problem_report *r)
 		r->detail ? r->detail : "");
 }
 
-/* fsck -fn: the problems found; fsck_corrected gets the bad copies */
-static u32 fsck_corrected;
+/* fsck -fn: the problems found; fsck_corrected gets the bad copies;
+ * with data (fsck -fn --data) also every data block an extent maps is
+ * compared with its checksum: fsck_data_bad gets those that differ */
+static u32 fsck_corrected, fsck_data_bad;
+static u64 fsck_data_read;
 
-static u32 fsck_all(void)
+static u32 fsck_all_data(int data)
 {
 	struct cfs_fs *cfs;
 	struct cfs_check_result r;
@@ -592,16 +619,26 @@ static u32 fsck_all(void)
 	u32 k, found = 0;
 
 	fsck_corrected = 0;
+	fsck_data_bad = 0;
 	if (cfs_mount_check(&dev->bdev, CFS_MOUNT_RDONLY, &cfs, &why))
 		return 1000;
 	for (k = 0; k < cfs_nchunks(cfs); k++) {
-		if (cfs_check_chunk(cfs, k, CFS_CHECK_NOFIX, quiet, NULL, &r))
+		if (cfs_check_chunk(cfs, k, CFS_CHECK_NOFIX |
+				    (data ? CFS_CHECK_DATA : 0), quiet, NULL,
+				    &r))
 			found += 1000;
 		found += r.found;
 		fsck_corrected += r.corrected;
+		fsck_data_bad += r.data_bad;
+		fsck_data_read += r.data_blocks_read;
 	}
 	cfs_unmount(cfs);
 	return found;
+}
+
+static u32 fsck_all(void)
+{
+	return fsck_all_data(0);
 }
 
 /* The device holds the base plus record entries [0, applied). */
@@ -664,10 +701,14 @@ static void trial(unsigned long long n, int mode, const char *variant)
 	 * nothing that needs only the replay is a problem (every other
 	 * cut: the time it takes) */
 	if (!(n % 2)) {
-		found = fsck_all();
-		if (found) {
-			CHECK(0, "%s N=%llu: fsck -n before the mount found %u "
-			      "problems", variant, n, found);
+		/* ... and every block an extent maps matches its checksum
+		 * (data checksums: ordered writes, copies on write) */
+		found = fsck_all_data(1);
+		if (found || fsck_data_bad) {
+			CHECK(0, "%s N=%llu: fsck -n --data before the mount "
+			      "found %u problems, %u data blocks that do not "
+			      "match their checksums", variant, n, found,
+			      fsck_data_bad);
 			failures++;
 		}
 	}
@@ -1019,6 +1060,10 @@ int main(int argc, char **argv)
 		printf("# %s: %llu crash points of %llu, %u failed\n",
 		       names[mode], done, total + 1, failures - before);
 	}
+	printf("# data blocks verified against their checksums after the "
+	       "cuts: %llu\n", (unsigned long long)fsck_data_read);
+	CHECK(fsck_data_read > 10000, "data verified: %llu blocks",
+	      (unsigned long long)fsck_data_read);
 	torn_and_misdirected(base);
 	orphan_after_crash();
 	membdev_free(dev);

@@ -25,7 +25,8 @@ static const struct geo geos[] = {
 	{ 4096, 4 << 20, 40 << 20 },
 	{ 1024, 4 << 20, 24 << 20 },
 	{ 2048, 8 << 20, 40 << 20 },
-	{ 65536, 8 << 20, 40 << 20 },
+	{ 65536, 8 << 20, 48 << 20 }, /* 128-block chunks: room for the
+					 * 24 MiB file beside the metadata */
 	{ 4096, 16 << 20, 64 << 20 },
 };
 

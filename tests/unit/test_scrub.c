@@ -245,17 +245,35 @@ int main(void)
 	{
 		static struct chunkfs_health h;
 
-		/* a check-only scrub that finds nothing records the check */
+		/* a check-only scrub that finds nothing records the check;
+		 * with data checksums the chunk counts as verified only when
+		 * its data was read too (CHUNKFS_SCRUB_DATA) */
 		fs->chunks[k]->hdr.verified_time = 0;
+		fs->chunks[k]->hdr.data_verified_time = 0;
 		memset(&s, 0, sizeof(s));
 		s.chunk = k;
 		CHECK_OK(cfs_scrub(fs, &s));
 		memset(&h, 0, sizeof(h));
 		h.first = k;
 		CHECK_OK(cfs_health(fs, &h));
+		CHECK(h.c[0].verified_time == 0 &&
+		      fs->chunks[k]->hdr.verified_time > 0,
+		      "metadata verified, the data not read: not verified "
+		      "(time %lld)", (long long)h.c[0].verified_time);
+		memset(&s, 0, sizeof(s));
+		s.chunk = k;
+		s.flags = CHUNKFS_SCRUB_DATA;
+		CHECK_OK(cfs_scrub(fs, &s));
+		CHECK(s.blocks_read > 0 && s.data_bad == 0 && s.found == 0,
+		      "data scrub: %llu blocks read, %u bad",
+		      (unsigned long long)s.blocks_read, s.data_bad);
+		memset(&h, 0, sizeof(h));
+		h.first = k;
+		CHECK_OK(cfs_health(fs, &h));
 		CHECK(h.c[0].verified_time > 0 && h.c[0].state == CFS_CHUNK_CLEAN,
-		      "verified by a check-only scrub (time %lld, state %u)",
-		      (long long)h.c[0].verified_time, h.c[0].state);
+		      "verified by a check-only scrub with data (time %lld, "
+		      "state %u)", (long long)h.c[0].verified_time,
+		      h.c[0].state);
 	}
 	/* damage to an inode the cache holds (its crc kept valid: only the
 	 * checker's inode checks can see it) is found too */
