@@ -193,6 +193,12 @@ int cfs_path(struct cfs_fs *fs, u64 ino, char *out, u32 size);
  * holds it; negative if the geometry allows none. */
 int cfs_chunk_layout(const struct cfs_geom *g, u32 index, u32 nblocks,
 		     struct cfs_chunk_hdr *h);
+/* CHUNKFS_IOC_PATH: name `index` of an inode (every name of a hard-linked
+ * file, one by one); -EOPNOTSUPP without parent pointers. */
+int cfs_path_name(struct cfs_fs *fs, struct chunkfs_path *p);
+/* CHUNKFS_IOC_CHUNK_FILES: the files with a part (inode, data, entries)
+ * in a chunk, a batch per call from p->cursor on; nothing is written. */
+int cfs_chunk_files(struct cfs_fs *fs, struct chunkfs_chunk_files *cf);
 int cfs_link(struct cfs_fs *fs, u64 ino, u64 newdir, const char *name,
 	     u32 len, struct cfs_attr *out);
 int cfs_unlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len);

@@ -2,7 +2,8 @@
 /*
  * chunkfs_ioctl.h - the ioctls a mounted chunkfs answers on its mount point
  * (any file or directory of it): scrub a chunk, read the health of every
- * chunk, read the events.  The same numbers and layouts for the FUSE mount
+ * chunk, read the events, list the files with a part in a chunk and name
+ * an inode by path.  The same numbers and layouts for the FUSE mount
  * and the kernel module.  Installed by `make install` as
  * <chunkfs/chunkfs_ioctl.h> (with host.h, for the u32/u64 types).
  *
@@ -162,10 +163,76 @@ struct chunkfs_events {
 };
 #define CHUNKFS_IOC_EVENTS _IOWR(CHUNKFS_IOC_TYPE, 3, struct chunkfs_events)
 
+/* ---- what losing a chunk would cost: CHUNKFS_IOC_CHUNK_FILES ----
+ * The files that have a part in chunk `chunk`: their inode (and with it
+ * their attributes, xattrs and the data kept in their home), file data
+ * (a continuation of the file in the chunk) or directory entries (the
+ * directory's home or a continuation of it in the chunk), found by
+ * reading the chunk's inode table (a continuation names its file through
+ * its back link).  Nothing is written.  Call with cursor 0, then again
+ * with the cursor it returns until CHUNKFS_CF_END is set; one file can be
+ * listed twice across calls only on a damaged chunk (merge by ino).  A
+ * call reads a bounded part of the table, so it may return no entry
+ * without being at the end.  Returns 0, or -1 with errno: EINVAL no such
+ * chunk, EPERM not root (it names inodes of every directory), EIO the
+ * chunk's header cannot be read.  The same numbers as fsck.chunkfs's
+ * blast radius after the chunk is lost (docs/DESIGN.md, "Healing"). */
+#define CHUNKFS_PART_INODE 0x1    /* the inode (a file's or a directory's
+				   * home) is in the chunk */
+#define CHUNKFS_PART_DATA 0x2     /* file data (or a long symlink's
+				   * target) is in the chunk */
+#define CHUNKFS_PART_ENTRIES 0x4  /* directory entries are in the chunk */
+#define CHUNKFS_PART_ORPHAN 0x8   /* a continuation whose file is gone:
+				   * `ino` is the continuation's own */
+#define CHUNKFS_CF_END 0x1        /* out: the whole table was read */
+#define CHUNKFS_CF_INCOMPLETE 0x2 /* out: a block of the table could not
+				   * be read; its inodes are not listed */
+struct chunkfs_chunk_file {
+	u64 ino;              /* the file (origin) */
+	u32 parts;            /* CHUNKFS_PART_* */
+	u32 mode;             /* its type and permissions (the type only
+			       * when its inode could not be read) */
+};
+#define CHUNKFS_CHUNK_FILES_MAX 1000
+struct chunkfs_chunk_files {
+	u32 chunk;            /* in */
+	u32 flags;            /* out: CHUNKFS_CF_* */
+	u64 cursor;           /* in/out: where to go on (0: the start) */
+	u32 count;            /* out: entries filled */
+	u32 nchunks;          /* out: chunks in the filesystem */
+	struct chunkfs_chunk_file f[CHUNKFS_CHUNK_FILES_MAX];
+};
+#define CHUNKFS_IOC_CHUNK_FILES \
+	_IOWR(CHUNKFS_IOC_TYPE, 4, struct chunkfs_chunk_files)
+
+/* ---- the names of an inode: CHUNKFS_IOC_PATH ----
+ * Name `index` (0 .. count-1) of inode `ino` as a path from the root,
+ * from its parent pointers (format v2, PPTR), without walking the
+ * namespace; a continuation's is its file's.  The root is "/" (one
+ * name).  Returns 0, or -1 with errno: ENOENT no such inode, no name
+ * known, or index >= count (count is set when the inode has names),
+ * EOPNOTSUPP the filesystem has no parent pointers (mkfs -O ^pptr, -O
+ * v1), ENAMETOOLONG the path does not fit, EPERM not root. */
+#define CHUNKFS_PATH_MAX 4064
+struct chunkfs_path {
+	u64 ino;              /* in */
+	u32 index;            /* in */
+	u32 count;            /* out: the inode's names */
+	u32 len;              /* out: strlen(path) */
+	u32 reserved;
+	u64 parent;           /* out: the directory holding this name */
+	char path[CHUNKFS_PATH_MAX]; /* out, NUL-terminated */
+};
+#define CHUNKFS_IOC_PATH _IOWR(CHUNKFS_IOC_TYPE, 5, struct chunkfs_path)
+
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_scrub) == 64, "scrub size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_health) == 56, "health size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_health) == 32 + 56 * 128, "health");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_event) == 384, "event size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_events) == 24 + 384 * 40, "events");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_file) == 16, "chunk file");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_files) == 24 + 16 * 1000,
+		  "chunk files");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_path) == 4096, "path size");
 
 #endif

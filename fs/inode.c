@@ -35,6 +35,23 @@ static int itable_buf(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 	return 0;
 }
 
+int inode_peek(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+	       struct cfs_dinode *d)
+{
+	struct cfs_dinode *di;
+	struct cfs_buf *b;
+	int err;
+
+	if (ch->hdr_bad == 3 && !fs->checking) /* no usable header */
+		return -CFS_EIO;
+	err = itable_buf(fs, ch, local, &b, &di);
+	if (err)
+		return err;
+	*d = *di;
+	buf_put(fs, b);
+	return d->mode ? 0 : -CFS_ENOENT;
+}
+
 /* The online scrub repaired the inode's chunk: take the table's copy (an
  * inode the repair freed reads as unlinked and empty). */
 void inode_reload(struct cfs_fs *fs, struct cfs_inode *ip)

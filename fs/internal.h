@@ -362,6 +362,11 @@ int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch);
 /* ---- inodes (inode.c) ---- */
 int inode_get(struct cfs_fs *fs, u64 ino, struct cfs_inode **out);
 void inode_put(struct cfs_fs *fs, struct cfs_inode *ip);
+/* A copy of inode (ch, local) as its table holds it, not cached (what is
+ * read for a report): 0, -ENOENT (free, or no such number) or the read's
+ * error. */
+int inode_peek(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
+	       struct cfs_dinode *d);
 int inode_write(struct cfs_fs *fs, struct cfs_inode *ip); /* into its buffer */
 int inode_alloc(struct cfs_fs *fs, struct cfs_chunk *ch, u32 mode,
 		struct cfs_inode **out);

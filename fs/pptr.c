@@ -387,3 +387,135 @@ int cfs_path(struct cfs_fs *fs, u64 ino, char *out, u32 size)
 	host_mutex_unlock(fs->lock);
 	return n;
 }
+
+/* Record n (in key order) of inode `local` in tree t, and how many it has:
+ * 0 with *p and name (NUL-terminated) filled; -ENOENT if n >= *count. */
+static int nth_rec(struct cfs_tree *t, u32 local, u32 n, struct cfs_pptr *p,
+		   char *name, u8 *buf, u32 *count)
+{
+	u64 key = (u64)local << 32, k;
+	u32 vlen, max = bt_max_item(t), found = 0;
+	int err;
+
+	*count = 0;
+	for (;;) {
+		u32 off = 0;
+
+		err = bt_find_ge(t, key, &k, buf, max, &vlen);
+		if (err == -CFS_ENOENT || (!err && (u32)(k >> 32) != local))
+			break;
+		if (err)
+			return err;
+		if (vlen > max)
+			return -CFS_EUCLEAN;
+		while (off < vlen) {
+			const struct cfs_pptr *r = (const void *)(buf + off);
+
+			if (off + PP_HDR > vlen || !r->namelen ||
+			    off + PP_HDR + r->namelen > vlen)
+				return -CFS_EUCLEAN;
+			if (*count == n) {
+				cfs_memcpy(p, r, PP_HDR);
+				cfs_memcpy(name, buf + off + PP_HDR, r->namelen);
+				name[r->namelen] = 0;
+				found = 1;
+			}
+			(*count)++;
+			off += PP_HDR + r->namelen;
+		}
+		if ((u32)k == 0xffffffffu)
+			break;
+		key = k + 1;
+	}
+	return found ? 0 : -CFS_ENOENT;
+}
+
+/* Name n of inode ino: its parent and the name, and how many names it
+ * has; from the inode's chunk, or the backup when that cannot be read. */
+static int pptr_nth(struct cfs_fs *fs, u64 ino, u32 n, u64 *parent,
+		    char *name, u32 *count)
+{
+	struct cfs_chunk *ch = chunk_get(fs, CFS_CHUNK_OF(ino)), *bk;
+	struct cfs_pptr p;
+	struct cfs_tree t;
+	u8 *buf;
+	int err = -CFS_ENOENT;
+
+	*count = 0;
+	if (!ch)
+		return -CFS_ENOENT;
+	buf = host_alloc(fs->bs);
+	if (!buf)
+		return -CFS_ENOMEM;
+	if (ch->hdr.pptr_root && ch->hdr_bad != 3) {
+		pptr_tree(fs, ch, &t);
+		err = nth_rec(&t, CFS_LOCAL(ino), n, &p, name, buf, count);
+	}
+	bk = nbak_chunk(fs, ch->index);
+	if (err && err != -CFS_ENOMEM && !*count && bk && bk->hdr.nbak_root) {
+		nbak_tree(fs, bk, &t);
+		err = nth_rec(&t, CFS_LOCAL(ino), n, &p, name, buf, count);
+	}
+	host_free(buf);
+	if (!err)
+		*parent = p.parent;
+	return err;
+}
+
+int cfs_path_name(struct cfs_fs *fs, struct chunkfs_path *cp)
+{
+	char name[CFS_NAME_MAX + 1];
+	u64 ino = cp->ino, parent = 0;
+	u32 index = cp->index, count = 0, n;
+	struct cfs_chunk *ch;
+	struct cfs_dinode d;
+	int err;
+
+	cfs_memset(cp, 0, sizeof(*cp)); /* (nothing of the caller's left) */
+	cp->ino = ino;
+	cp->index = index;
+	if (!fs->pptr)
+		return -CFS_EOPNOTSUPP;
+	host_mutex_lock(fs->lock);
+	if (ino == CFS_ROOT_INO) {
+		cp->count = 1;
+		err = index ? -CFS_ENOENT : 0;
+		if (!err) {
+			cp->path[0] = '/';
+			cp->len = 1;
+			cp->parent = CFS_ROOT_INO;
+		}
+		goto out;
+	}
+	/* a continuation: its file's names (read without caching it) */
+	ch = chunk_get(fs, CFS_CHUNK_OF(ino));
+	if (ch && !inode_peek(fs, ch, CFS_LOCAL(ino), &d) &&
+	    (d.flags & CFS_IF_CONT) && d.back_chunk != ch->index)
+		ino = CFS_MKINO(d.back_chunk, d.back_ino);
+	err = pptr_nth(fs, ino, index, &parent, name, &count);
+	cp->count = count;
+	if (err)
+		goto out;
+	err = pptr_path(fs, parent, cp->path, sizeof(cp->path));
+	if (err < 0)
+		goto out;
+	n = cfs_strnlen(name, CFS_NAME_MAX);
+	if ((u32)err + 1 + n + 1 > sizeof(cp->path)) {
+		err = -CFS_ENAMETOOLONG;
+		goto out;
+	}
+	if (err > 1) /* (the root's path is "/" already) */
+		cp->path[err++] = '/';
+	cfs_memcpy(cp->path + err, name, n);
+	cp->len = (u32)err + n;
+	cp->path[cp->len] = 0;
+	cp->parent = parent;
+	err = 0;
+out:
+	if (err) {
+		cp->path[0] = 0;
+		cp->len = 0;
+	}
+	host_mutex_unlock(fs->lock);
+	return err;
+}

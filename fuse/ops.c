@@ -1263,8 +1263,10 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 
 /* ---- the health ioctls (chunkfs_ioctl.h), on any file or directory ----
  * Restricted ioctls: the kernel copies _IOC_SIZE(cmd) bytes in and out.
- * Scrubbing needs uid 0 (the FUSE request carries no capabilities);
- * health and events are for anyone who can open a file of the mount. */
+ * Scrubbing, and listing a chunk's files or naming an inode (names from
+ * every directory), need uid 0 (the FUSE request carries no
+ * capabilities); health and events are for anyone who can open a file of
+ * the mount. */
 
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		     void *arg, struct fuse_file_info *fi, unsigned flags,
@@ -1283,6 +1285,11 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	case CHUNKFS_IOC_SCRUB:
 	case CHUNKFS_IOC_HEALTH:
 	case CHUNKFS_IOC_EVENTS:
+		break;
+	case CHUNKFS_IOC_CHUNK_FILES:
+	case CHUNKFS_IOC_PATH:
+		if (fuse_req_ctx(req)->uid != 0)
+			return reply_err(req, -EPERM);
 		break;
 	default:
 		return reply_err(req, -ENOTTY);
@@ -1313,6 +1320,12 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	}
 	case CHUNKFS_IOC_HEALTH: /* (the library checks the arguments) */
 		r = cfs_health(FS(req), buf);
+		break;
+	case CHUNKFS_IOC_CHUNK_FILES:
+		r = cfs_chunk_files(FS(req), buf);
+		break;
+	case CHUNKFS_IOC_PATH:
+		r = cfs_path_name(FS(req), buf);
 		break;
 	default: /* CHUNKFS_IOC_EVENTS */
 		r = cfs_events(FS(req), buf);

@@ -4,7 +4,8 @@
  * file or directory of the mount, with the same numbers and structures as
  * the FUSE mount: CHUNKFS_IOC_SCRUB (CAP_SYS_ADMIN; repair needs a
  * read-write mount), CHUNKFS_IOC_HEALTH and CHUNKFS_IOC_EVENTS (anyone
- * who can open a file of the mount).
+ * who can open a file of the mount), CHUNKFS_IOC_CHUNK_FILES and
+ * CHUNKFS_IOC_PATH (CAP_SYS_ADMIN: they name files of every directory).
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
@@ -27,6 +28,11 @@ long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case CHUNKFS_IOC_SCRUB:
 	case CHUNKFS_IOC_HEALTH:
 	case CHUNKFS_IOC_EVENTS:
+		break;
+	case CHUNKFS_IOC_CHUNK_FILES:
+	case CHUNKFS_IOC_PATH:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
 		break;
 	default:
 		return -ENOTTY;
@@ -57,6 +63,12 @@ long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			h->flags |= CHUNKFS_HEALTH_RDONLY;
 		break;
 	}
+	case CHUNKFS_IOC_CHUNK_FILES:
+		err = cfs_chunk_files(fs, buf);
+		break;
+	case CHUNKFS_IOC_PATH:
+		err = cfs_path_name(fs, buf);
+		break;
 	default: /* CHUNKFS_IOC_EVENTS */
 		err = cfs_events(fs, buf);
 		break;

@@ -40,6 +40,8 @@ static const struct tool_cmd cmds[] = {
 	  "change the label or UUID of an unmounted filesystem" },
 	{ "problems", cmd_problems, "[--markdown]",
 	  "list the problem codes fsck and the scrub report" },
+	{ "paths", cmd_paths, "IMAGE-or-MOUNT --chunk K [--json]",
+	  "the files with a part in chunk K: what losing it would cost" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help" },
 };
 
@@ -110,6 +112,9 @@ const char *tool_strerror(long e)
 int tool_open(struct tool_fs *t, const char *image, unsigned flags)
 {
 	int ro = flags & TOOL_RDONLY;
+	const char *busy = flags & TOOL_USE_MOUNT ?
+		"%s is mounted or in use: give its mount point instead" :
+		"%s is mounted; unmount it first";
 	const char *why = NULL;
 	char err[512];
 	int r;
@@ -117,13 +122,13 @@ int tool_open(struct tool_fs *t, const char *image, unsigned flags)
 	memset(t, 0, sizeof(*t));
 	t->image = image;
 	if (cfs_user_is_mounted(image)) {
-		tool_err("%s is mounted; unmount it first", image);
+		tool_err(busy, image);
 		return -1;
 	}
 	r = cfs_user_open(image, ro ? CFS_OPEN_RDONLY : 0, &t->dev, err,
 			  sizeof(err));
 	if (r == -EBUSY) {
-		tool_err("%s is mounted; unmount it first", image);
+		tool_err(busy, image);
 		return -1;
 	}
 	if (r < 0) {

@@ -30,6 +30,7 @@ struct tool_fs {
 	struct cfs_fs *fs;
 };
 #define TOOL_RDONLY 0x1
+#define TOOL_USE_MOUNT 0x2 /* a mounted image: say to ask its mount point */
 /* Opens and mounts image; prints a message and returns -1 on failure. */
 int tool_open(struct tool_fs *t, const char *image, unsigned flags);
 /* Unmounts and closes; returns -1 (message printed) on failure. */
@@ -52,7 +53,8 @@ void json_str(FILE *f, const char *s);
 int tool_mount_open(const char *path, struct chunkfs_health *h, int quiet);
 int tool_health_all(int fd, struct chunkfs_health *first,
 		    struct chunkfs_chunk_health **out);
-/* Where image is mounted (fuse.chunkfs, by its fsname): 1 and dir set. */
+/* Where image is mounted (fuse.chunkfs by its fsname, or the kernel
+ * module's chunkfs by its device): 1 and dir set. */
 int tool_find_mount(const char *image, char *dir, size_t size);
 const char *tool_errors_policy(unsigned policy);
 /* SIGINT and SIGTERM set tool_stop (the signal) instead of killing. */
@@ -76,5 +78,6 @@ int cmd_inject(int argc, char **argv);
 int cmd_problems(int argc, char **argv);
 int cmd_cref(int argc, char **argv);
 int cmd_age(int argc, char **argv);
+int cmd_paths(int argc, char **argv);
 
 #endif

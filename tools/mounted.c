@@ -144,7 +144,8 @@ int tool_find_mount(const char *image, char *dir, size_t size)
 		char back[PATH_MAX];
 
 		if (!src || !mnt || !type || (strcmp(type, "fuse.chunkfs") &&
-					      strcmp(type, "fuseblk.chunkfs")))
+					      strcmp(type, "fuseblk.chunkfs") &&
+					      strcmp(type, "chunkfs")))
 			continue;
 		unescape(src);
 		unescape(mnt);

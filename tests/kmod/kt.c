@@ -36,6 +36,10 @@
  *                            and given back
  *   kt ioctl health|events|scrub[-repair] PATH [CHUNK]
  *                            the chunkfs ioctls (fs/chunkfs_ioctl.h)
+ *   kt paths PATH CHUNK      the files with a part in CHUNK
+ *                            (CHUNKFS_IOC_CHUNK_FILES), one line per name
+ *                            (CHUNKFS_IOC_PATH): "KTP CHUNK INO PARTS PATH",
+ *                            as the host makes from `chunkfs paths --json`
  *   kt fuzz BASE WORK SEED   WORK = BASE with metadata blocks damaged (as
  *                            fuzz.py; odd SEED: crcs fixed up)
  *   kt seqwrite FILE MIB     write FILE anew in 1 MiB writes, fsync;
@@ -1017,6 +1021,67 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 	return 0;
 }
 
+static int do_paths(const char *path, unsigned int chunk)
+{
+	static struct chunkfs_chunk_files cf;
+	static struct chunkfs_path p;
+	int fd = open(path, O_RDONLY);
+	unsigned int i, n, names = 0, files = 0;
+
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	memset(&cf, 0, sizeof(cf));
+	cf.chunk = chunk;
+	for (;;) {
+		unsigned long long cursor;
+
+		if (ioctl(fd, CHUNKFS_IOC_CHUNK_FILES, &cf)) {
+			printf("chunk files: %s\n", strerrorname_np(errno));
+			return 1;
+		}
+		for (i = 0; i < cf.count; i++, files++) {
+			char parts[40] = "";
+
+			if (cf.f[i].parts & CHUNKFS_PART_INODE)
+				strcat(parts, ",inode");
+			if (cf.f[i].parts & CHUNKFS_PART_DATA)
+				strcat(parts, ",data");
+			if (cf.f[i].parts & CHUNKFS_PART_ENTRIES)
+				strcat(parts, ",entries");
+			if (cf.f[i].parts & CHUNKFS_PART_ORPHAN)
+				strcat(parts, ",orphan");
+			for (n = 0;; n++) {
+				memset(&p, 0, sizeof(p));
+				p.ino = cf.f[i].ino;
+				p.index = n;
+				if (ioctl(fd, CHUNKFS_IOC_PATH, &p)) {
+					if (errno == ENOENT)
+						break;
+					printf("path: %s\n", strerrorname_np(errno));
+					return 1;
+				}
+				printf("KTP %u %llu %s %s\n", chunk,
+				       (unsigned long long)p.ino, parts + 1,
+				       p.path);
+				names++;
+				if (n + 1 >= p.count)
+					break;
+			}
+		}
+		if (cf.flags & CHUNKFS_CF_END)
+			break;
+		cursor = cf.cursor;
+		memset(&cf, 0, sizeof(cf));
+		cf.chunk = chunk;
+		cf.cursor = cursor;
+	}
+	close(fd);
+	printf("paths: chunk %u: %u files, %u names\n", chunk, files, names);
+	return 0;
+}
+
 /* ---- fuzzed images, as tests/kmod/fuzz.py makes them ---- */
 static unsigned int crc32_zlib(const unsigned char *p, size_t n)
 {
@@ -1264,6 +1329,8 @@ int main(int argc, char **argv)
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ioctl"))
 		return do_ioctl(argv[2], argv[3],
 				argc == 5 ? (unsigned int)atoi(argv[4]) : 0);
+	if (argc == 4 && !strcmp(argv[1], "paths"))
+		return do_paths(argv[2], (unsigned int)atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "xget"))
 		return xget(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "xlist"))
@@ -1283,6 +1350,6 @@ int main(int argc, char **argv)
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|mix|mmapevict|pcheck|mmapfull|hog|ioctl|fanwait|fuzz|seqwrite|seqread ...\n");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|mix|mmapevict|pcheck|mmapfull|hog|ioctl|paths|fanwait|fuzz|seqwrite|seqread ...\n");
 	return 2;
 }

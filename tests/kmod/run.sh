@@ -8,7 +8,9 @@
 # read-only and checks it, mounts the fuzzed ones, and mounts the second
 # read-write, checks it and changes it with every operation; then parse
 # the console, check both images on the host with fsck.chunkfs -fn, and
-# read the second through chunkfs-fuse: the tree the VM listed; a fresh
+# read the second through chunkfs-fuse: the tree the VM listed (and the
+# files of two chunks the module listed through CHUNKFS_IOC_CHUNK_FILES
+# and CHUNKFS_IOC_PATH are those `chunkfs paths` finds in it); a fresh
 # image on which evict.sh checks data written through mappings across
 # inode eviction, drop_caches, memory pressure and remounts (issue 18) is
 # checked with fsck.chunkfs -fn too.  Then the
@@ -206,6 +208,23 @@ if ! diff "$W/vm-tree" "$W/fuse-tree" >"$W/tree.diff"; then
 	head -n 20 "$W/tree.diff"; fail "chunkfs-fuse reads another tree than the module wrote"
 fi
 echo "chunkfs-fuse reads the tree the module wrote ($(wc -l <"$W/fuse-tree") paths, data md5)"
+# the module's CHUNKFS_IOC_CHUNK_FILES and CHUNKFS_IOC_PATH against
+# `chunkfs paths` of the image it wrote (the library on the host)
+set -- $(sed -n 's/^KTPCHUNKS //p' "$W/main.txt")
+[ $# = 2 ] || fail "the VM named no chunks for paths"
+grep '^KTP ' "$W/main.txt" | sort >"$W/vm-paths"
+for k in "$@"; do
+	"$CFS_BIN/chunkfs" paths "$RW" --chunk "$k" --json >"$W/paths-$k.json" || fail "chunkfs paths --chunk $k"
+	python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+for f in j["files"]:
+    for p in f["paths"]:
+        print("KTP %d %d %s %s" % (j["chunk"], f["ino"], ",".join(f["parts"]), p))' "$W/paths-$k.json"
+done | sort >"$W/host-paths"
+if ! diff "$W/vm-paths" "$W/host-paths" >"$W/paths.diff"; then
+	head -n 20 "$W/paths.diff"; fail "the module's chunk files and paths differ from chunkfs paths of the image"
+fi
+echo "the module lists what chunkfs paths lists on the image ($(wc -l <"$W/host-paths") names in chunks $*)"
 "$CFS_BIN/fsck.chunkfs" -fn "$DMG" >"$W/fsck-dmg.log" 2>&1 || { cat "$W/fsck-dmg.log"; fail "fsck.chunkfs -fn of the image repaired online"; }
 echo "fsck.chunkfs -fn: the image repaired online is clean"
 "$CFS_BIN/fsck.chunkfs" -fn "$EV" >"$W/fsck-ev.log" 2>&1 || { cat "$W/fsck-ev.log"; fail "fsck.chunkfs -fn of evict.sh's image"; }

@@ -131,6 +131,22 @@ dd if=/dev/zero of=$W/fill bs=1M 2>/tmp/dderr
 grep -q 'No space left' /tmp/dderr && pass "ENOSPC to the writer ($(stat -c %s $W/fill) bytes written)" || fail "ENOSPC: $(cat /tmp/dderr)"
 rm $W/fill && sync && echo room >$W/after-full && [ "$(cat $W/after-full)" = room ] && pass "writable after ENOSPC" || fail "writable after ENOSPC"
 
+# ---- what losing a chunk would cost: CHUNKFS_IOC_CHUNK_FILES and _PATH,
+# printed for the host to compare with `chunkfs paths` of the image ----
+oc=
+for f in $W/spread/*; do c=$(( $(stat -c %i $f) >> 32 )); [ $c != $dchunk ] && { oc=$c; of=$f; break; }; done
+if [ -n "$oc" ] && /bin/kt paths $W $oc >/tmp/ktp1 && /bin/kt paths $W/d1 $dchunk >/tmp/ktp2; then
+	cat /tmp/ktp1 /tmp/ktp2
+	grep -qx "KTP $oc $(stat -c %i $W/spread) entries /spread" /tmp/ktp1 &&
+		grep -qx "KTP $oc $(stat -c %i $of) inode,data /spread/$(basename $of)" /tmp/ktp1 &&
+		grep -qx "KTP $dchunk $(stat -c %i $W/spread) inode,entries /spread" /tmp/ktp2 &&
+		pass "chunk files and path ioctls (chunks $oc, $dchunk)" ||
+		fail "chunk files and path ioctls: $(head -n 3 /tmp/ktp1)"
+else
+	fail "chunk files ioctl (chunk $oc): $(tail -n 1 /tmp/ktp1)"
+fi
+echo "KTPCHUNKS $oc $dchunk"
+
 # ---- the tree, for the host ----
 (cd $W && find . | sort | while read -r p; do
 	if [ -L "$p" ]; then echo "KTL $p $(readlink "$p" | md5sum | cut -c1-32)"

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* chunkimg.c - see chunkimg.h. */
+#include <string.h>
+
 #include "chunkimg.h"
 #include "../../fs/internal.h"
 
@@ -41,4 +43,36 @@ u32 ci_offline_problems(struct membdev *dev, cfs_report_fn fn)
 	}
 	cfs_unmount(fs);
 	return found;
+}
+
+static int ci_collect(void *ctx, const char *name, u32 len, u64 ino,
+		      u32 type, u64 next)
+{
+	struct ci_dir_page *l = ctx;
+
+	(void)type;
+	if (l->n == CI_DIR_PAGE)
+		return 1;
+	l->next = next;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return 0;
+	memcpy(l->name[l->n], name, len);
+	l->name[l->n][len] = 0;
+	l->ino[l->n++] = ino;
+	return 0;
+}
+
+int ci_dir_page(struct cfs_fs *fs, u64 dir, u64 *cookie,
+		struct ci_dir_page *l)
+{
+	int err;
+
+	l->n = 0;
+	l->next = *cookie;
+	err = cfs_readdir(fs, dir, *cookie, ci_collect, l);
+	if (err)
+		return err;
+	*cookie = l->next;
+	return (int)l->n;
 }

@@ -20,4 +20,18 @@ u32 ci_tree_block(struct membdev *dev, u32 bs, u32 cb, u32 k, u32 owner,
  * be NULL) gets each report. */
 u32 ci_offline_problems(struct membdev *dev, cfs_report_fn fn);
 
+/* One page of directory dir's names ("." and ".." left out), from
+ * *cookie on: up to CI_DIR_PAGE of them in l, *cookie moved past them.
+ * Returns how many (fewer than CI_DIR_PAGE: the last page), or a negative
+ * errno. */
+#define CI_DIR_PAGE 64
+struct ci_dir_page {
+	char name[CI_DIR_PAGE][256];
+	u64 ino[CI_DIR_PAGE];
+	u32 n;
+	u64 next;
+};
+int ci_dir_page(struct cfs_fs *fs, u64 dir, u64 *cookie,
+		struct ci_dir_page *l);
+
 #endif

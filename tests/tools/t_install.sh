@@ -26,7 +26,7 @@ done
 # (every option), a bad option value is named, the documents do not
 # promise what is done or describe what is not.
 T="$D/usr/local/sbin/chunkfs"
-for c in stat inject scrub status events cref age problems probe tune; do
+for c in stat inject scrub status events cref age problems probe tune paths; do
 	"$T" help "$c" >"$D/h1" 2>&1 && "$T" "$c" --help >"$D/h2" 2>&1 &&
 		cmp -s "$D/h1" "$D/h2" || { echo "FAIL: chunkfs help $c is not $c --help"; exit 1; }
 done

@@ -28,6 +28,7 @@
 
 #include "../../fs/check.h"
 #include "../../fs/internal.h"
+#include "../lib/chunkimg.h"
 #include "../lib/membdev.h"
 #include "../lib/tap.h"
 
@@ -141,31 +142,6 @@ static void build(struct membdev *m)
 
 /* ---- the truth: every name, with what it must be ---- */
 
-struct dl {
-	char name[64][256];
-	u64 ino[64];
-	u32 n;
-	u64 next;
-};
-
-static int collect(void *ctx, const char *name, u32 len, u64 ino, u32 type,
-		   u64 next)
-{
-	struct dl *l = ctx;
-
-	(void)type;
-	if (l->n == 64)
-		return 1;
-	l->next = next;
-	if ((len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.'))
-		return 0;
-	memcpy(l->name[l->n], name, len);
-	l->name[l->n][len] = 0;
-	l->ino[l->n++] = ino;
-	return 0;
-}
-
 static u32 content_crc(struct cfs_fs *fs, u64 ino, u64 size, int *err)
 {
 	static u8 b[1 << 20];
@@ -188,14 +164,12 @@ static u32 content_crc(struct cfs_fs *fs, u64 ino, u64 size, int *err)
 
 static void walk(struct cfs_fs *fs, u64 dir, const char *path)
 {
-	struct dl *l = malloc(sizeof(*l));
+	struct ci_dir_page *l = malloc(sizeof(*l));
 	u64 cookie = 0;
+	int n;
 	u32 i;
 
-	for (;;) {
-		l->n = 0;
-		if (cfs_readdir(fs, dir, cookie, collect, l))
-			break;
+	while ((n = ci_dir_page(fs, dir, &cookie, l)) > 0) {
 		for (i = 0; i < l->n && nents < MAXF; i++) {
 			struct ent *e = &ents[nents++];
 			struct cfs_attr a;
@@ -221,9 +195,8 @@ static void walk(struct cfs_fs *fs, u64 dir, const char *path)
 			if ((a.mode & CFS_S_IFMT) == CFS_S_IFDIR)
 				walk(fs, e->ino, e->path);
 		}
-		if (l->n < 64)
+		if (n < CI_DIR_PAGE)
 			break;
-		cookie = l->next;
 	}
 	free(l);
 }
