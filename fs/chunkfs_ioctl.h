@@ -77,6 +77,10 @@ struct chunkfs_chunk_health {
 	u64 errors_fixed;
 	u32 nblocks, free_blocks;
 	u32 ninodes, free_inodes;
+	u64 errors_corrected; /* format v2: bad copies of metadata blocks
+			       * found and healed from the good copy */
+	u64 data_errors;      /* format v2: data blocks that failed their
+			       * checksum (reads, scrubs) */
 };
 #define CHUNKFS_HEALTH_MAX 128
 #define CHUNKFS_HEALTH_RDONLY 0x1 /* mounted (or now) read-only */
@@ -226,8 +230,8 @@ struct chunkfs_path {
 #define CHUNKFS_IOC_PATH _IOWR(CHUNKFS_IOC_TYPE, 5, struct chunkfs_path)
 
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_scrub) == 64, "scrub size");
-CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_health) == 56, "health size");
-CFS_STATIC_ASSERT(sizeof(struct chunkfs_health) == 32 + 56 * 128, "health");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_health) == 72, "health size");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_health) == 32 + 72 * 128, "health");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_event) == 384, "event size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_events) == 24 + 384 * 40, "events");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_file) == 16, "chunk file");

@@ -1074,6 +1074,8 @@ int cfs_health(struct cfs_fs *fs, struct chunkfs_health *h)
 		}
 		c->errors_found = ch->hdr.errors_found;
 		c->errors_fixed = ch->hdr.errors_fixed;
+		c->errors_corrected = ch->hdr.errors_corrected;
+		c->data_errors = ch->hdr.data_errors;
 		c->nblocks = ch->hdr.nblocks;
 		c->free_blocks = ch->hdr.free_blocks;
 		c->ninodes = ch->hdr.ninodes;

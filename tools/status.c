@@ -166,9 +166,10 @@ static void print_short(const struct status *st, int color)
 }
 
 /* Prometheus text format (node_exporter's textfile collector).  Errors
- * are counters by kind (the chunk headers' errors_found and errors_fixed),
- * so that other kinds (a "corrected" count of errors healed on read, when
- * the format counts them) join as more series of the same metrics. */
+ * are counters by kind (the chunk headers' counts): found and fixed (by
+ * checks, scrubs and reads), corrected (format v2: bad copies of metadata
+ * healed from the good copy, nothing wrong any more) and data (format v2:
+ * data blocks that failed their checksum). */
 static void prom_labels(const struct status *st, char *buf, size_t size)
 {
 	char lab[2 * LABEL_MAX + 1], *o = lab;
@@ -190,7 +191,8 @@ static void print_prom_head(void)
 	       "# TYPE chunkfs_chunks gauge\n"
 	       "# HELP chunkfs_errors_total Errors in the filesystem's "
 	       "chunks, by kind: found (by checks, scrubs and reads), fixed "
-	       "(repaired).\n"
+	       "(repaired), corrected (a bad copy healed from the good one), "
+	       "data (a data block that failed its checksum).\n"
 	       "# TYPE chunkfs_errors_total counter\n"
 	       "# HELP chunkfs_chunk_errors_total The same for one chunk "
 	       "(only chunks with errors).\n"
@@ -210,7 +212,8 @@ static void print_prom(const struct status *st)
 {
 	static const u32 states[] = { CFS_CHUNK_CLEAN, CFS_CHUNK_DIRTY,
 		CFS_CHUNK_SUSPECT, CFS_CHUNK_DAMAGED, CFS_CHUNK_REPAIRING };
-	u64 found = 0, fixed = 0, blocks = 0, freeb = 0;
+	u64 found = 0, fixed = 0, corrected = 0, data = 0, blocks = 0;
+	u64 freeb = 0;
 	s64 newest = 0, oldest = -1;
 	u32 counts[6] = { 0 }, i;
 	char l[3 * PATH_MAX];
@@ -222,6 +225,8 @@ static void print_prom(const struct status *st)
 		counts[c->state < 6 ? c->state : 0]++;
 		found += c->errors_found;
 		fixed += c->errors_fixed;
+		corrected += c->errors_corrected;
+		data += c->data_errors;
 		blocks += c->nblocks;
 		freeb += c->free_blocks;
 		if (c->verified_time > newest)
@@ -236,9 +241,21 @@ static void print_prom(const struct status *st)
 	       (unsigned long long)found);
 	printf("chunkfs_errors_total{%s,kind=\"fixed\"} %llu\n", l,
 	       (unsigned long long)fixed);
+	printf("chunkfs_errors_total{%s,kind=\"corrected\"} %llu\n", l,
+	       (unsigned long long)corrected);
+	printf("chunkfs_errors_total{%s,kind=\"data\"} %llu\n", l,
+	       (unsigned long long)data);
 	for (i = 0; i < st->n; i++) {
 		const struct chunkfs_chunk_health *c = &st->c[i];
 
+		if (c->errors_corrected)
+			printf("chunkfs_chunk_errors_total{%s,chunk=\"%u\","
+			       "kind=\"corrected\"} %llu\n", l, c->chunk,
+			       (unsigned long long)c->errors_corrected);
+		if (c->data_errors)
+			printf("chunkfs_chunk_errors_total{%s,chunk=\"%u\","
+			       "kind=\"data\"} %llu\n", l, c->chunk,
+			       (unsigned long long)c->data_errors);
 		if (!c->errors_found && !c->errors_fixed)
 			continue;
 		printf("chunkfs_chunk_errors_total{%s,chunk=\"%u\",kind=\"found\"} "
@@ -338,19 +355,21 @@ static void print_text(const struct status *st, int color)
 	       blocks ? (u32)((blocks - freeb) * 100 / blocks) : 0);
 
 	printf(" Chunk  State      Verified             Gen  Found  Fixed  "
-	       "Used  Blocks used/total  Inodes used/total\n");
+	       "Healed  Data  Used  Blocks used/total  Inodes used/total\n");
 	for (i = 0; i < st->n; i++) {
 		const struct chunkfs_chunk_health *c = &st->c[i];
 		const char *state = tool_chunk_state(c->state);
 
 		fmt_time(c->verified_time, tbuf, sizeof(tbuf));
-		printf("%6u  %s%-9s%s  %-19s %4llu %6llu %6llu  %3u%%  "
-		       "%8u/%-8u  %8u/%-8u\n", c->chunk,
+		printf("%6u  %s%-9s%s  %-19s %4llu %6llu %6llu %7llu %5llu  "
+		       "%3u%%  %8u/%-8u  %8u/%-8u\n", c->chunk,
 		       color ? state_color(c->state) : "", state,
 		       color ? "\033[0m" : "", tbuf,
 		       (unsigned long long)c->verified_gen,
 		       (unsigned long long)c->errors_found,
-		       (unsigned long long)c->errors_fixed, used_pct(c),
+		       (unsigned long long)c->errors_fixed,
+		       (unsigned long long)c->errors_corrected,
+		       (unsigned long long)c->data_errors, used_pct(c),
 		       c->nblocks - c->free_blocks, c->nblocks,
 		       c->ninodes - c->free_inodes, c->ninodes);
 	}
@@ -399,13 +418,16 @@ static void print_json(const struct status *st)
 		printf("%s\n  {\"chunk\": %u, \"state\": \"%s\", "
 		       "\"verified_gen\": %llu, \"verified_time\": %lld, "
 		       "\"errors_found\": %llu, \"errors_fixed\": %llu, "
+		       "\"errors_corrected\": %llu, \"data_errors\": %llu, "
 		       "\"blocks\": %u, \"free_blocks\": %u, \"inodes\": %u, "
 		       "\"free_inodes\": %u, \"used_pct\": %u}",
 		       i ? "," : "", c->chunk, tool_chunk_state(c->state),
 		       (unsigned long long)c->verified_gen,
 		       (long long)c->verified_time,
 		       (unsigned long long)c->errors_found,
-		       (unsigned long long)c->errors_fixed, c->nblocks,
+		       (unsigned long long)c->errors_fixed,
+		       (unsigned long long)c->errors_corrected,
+		       (unsigned long long)c->data_errors, c->nblocks,
 		       c->free_blocks, c->ninodes, c->free_inodes,
 		       used_pct(c));
 	}

@@ -144,16 +144,31 @@ os.close(fd)
 eq(open(os.path.join(m, "medium"), "rb").read(), want, "medium rewritten")
 EOF
 "$TOOL" events "$MNT" >"$T/events" 2>&1 || fail "chunkfs events"
-for i in $INO_S $INO_B; do
-	grep -E " data +chunk [0-9]+: inode $i bytes [0-9]+-[0-9]+: data checksum mismatch" "$T/events" >/dev/null ||
-		{ cat "$T/events"; fail "no data event for inode $i"; }
+for f in small:$INO_S big:$INO_B; do
+	i=${f#*:}; n=${f%%:*}
+	# by path (parent pointers) with the inode number beside it
+	grep -E " data +chunk [0-9]+: inode $i bytes [0-9]+-[0-9]+: data checksum mismatch \(/$n, inode $i\)" "$T/events" >/dev/null ||
+		{ cat "$T/events"; fail "no data event for /$n (inode $i) naming its path"; }
 done
+"$TOOL" events "$MNT" --json | grep -q "\"ino\": $INO_S, \"path\": \"/small\"" ||
+	{ "$TOOL" events "$MNT" --json; fail "events --json: no path for /small"; }
+# counted in the chunk's health (status --json, Prometheus)
+"$TOOL" status --json "$MNT" >"$T/status.json" || fail "status --json"
+py "$T/status.json" <<'EOF2'
+import json, sys
+from cfs_util import *
+r = json.load(open(sys.argv[1]))
+check(sum(c["data_errors"] for c in r["chunks"]) >= 2, "data_errors counted")
+check(all(c["state"] != "suspect" for c in r["chunks"]), "no chunk suspect")
+EOF2
+"$TOOL" status --prometheus "$MNT" | grep -q '^chunkfs_errors_total{.*,kind="data"} [1-9]' ||
+	fail "Prometheus: no data error counter"
 
 note "chunkfs scrub lists each damaged file"
 "$TOOL" scrub "$MNT" --no-data >"$T/scrub0" 2>&1 || { cat "$T/scrub0"; fail "scrub --no-data found something"; }
 rc=0; "$TOOL" scrub "$MNT" >"$T/scrub" 2>&1 || rc=$?
 [ "$rc" = 4 ] || { cat "$T/scrub"; fail "scrub exit $rc, not 4 (errors left)"; }
-grep -q "inode $INO_S .*file data does not match its checksum.* \[bytes 4096-8191\]" "$T/scrub" ||
+grep -q "inode $INO_S ([0-9]*:[0-9]*) /small, .*file data does not match its checksum.* \[bytes 4096-8191\]" "$T/scrub" ||
 	{ cat "$T/scrub"; fail "scrub does not list the small file"; }
 grep -q "inode $INO_B .*file data does not match its checksum.* \[bytes $((1300 * 4096))-$((1301 * 4096 - 1))\]" "$T/scrub" ||
 	{ cat "$T/scrub"; fail "scrub does not list the big file"; }

@@ -307,14 +307,14 @@ cat >"$T/py/ioc.py" <<'EOF'
 import fcntl, struct, os, errno
 def IOWR(nr, size):
     return (3 << 30) | (size << 16) | (0xCF << 8) | nr
-SCRUB, HEALTH, EVENTS = IOWR(1, 64), IOWR(2, 32 + 56 * 128), IOWR(3, 24 + 144 * 64)
+SCRUB, HEALTH, EVENTS = IOWR(1, 64), IOWR(2, 32 + 72 * 128), IOWR(3, 24 + 384 * 40)
 def scrub(fd, chunk, flags=0):
     b = bytearray(64)
     struct.pack_into("<II", b, 0, chunk, flags)
     fcntl.ioctl(fd, SCRUB, b)
     return struct.unpack_from("<IIIII", b)
 def health(fd, first=0):
-    b = bytearray(32 + 56 * 128)
+    b = bytearray(32 + 72 * 128)
     struct.pack_into("<I", b, 0, first)
     fcntl.ioctl(fd, HEALTH, b)
     return struct.unpack_from("<IIII", b)
@@ -512,6 +512,14 @@ grep -q "warning  *corrected  *chunk $K block $NODE (tree node of inode $FRAG_LO
 	{ cat "$T/ev.out"; fail "(f) no corrected event for block $NODE"; }
 grep -q "checksum\|suspect" "$T/ev.out" && { cat "$T/ev.out"; fail "(f) an error event for a healed copy"; }
 [ "$(health "$MNT" "$K")" = clean ] || fail "(f) chunk $K is $(health "$MNT" "$K") after a healed read"
+# the corrected error is counted (health ioctl: status --json, Prometheus)
+"$TOOL" status --json "$MNT" >"$T/status.json" || fail "(f) status --json"
+"$PY" -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["chunks"] if c["chunk"] == int(sys.argv[2])][0]; sys.exit(0 if c["errors_corrected"] >= 1 and c["errors_found"] == 0 else 1)' \
+	"$T/status.json" "$K" || { cat "$T/status.json"; fail "(f) status --json: no corrected error counted in chunk $K"; }
+"$TOOL" status --prometheus "$MNT" >"$T/prom.out" || fail "(f) status --prometheus"
+grep -q "^chunkfs_chunk_errors_total{.*,chunk=\"$K\",kind=\"corrected\"} [1-9]" "$T/prom.out" &&
+	grep -q "^chunkfs_errors_total{.*,kind=\"corrected\"} [1-9]" "$T/prom.out" ||
+	{ cat "$T/prom.out"; fail "(f) Prometheus: no corrected counter"; }
 "$TOOL" scrub "$MNT" --chunk "$K" --repair >"$T/scrub.out" 2>&1
 rc=$?
 cat "$T/scrub.out"

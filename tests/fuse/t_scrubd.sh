@@ -35,7 +35,7 @@ EOF
 # The health of every chunk, as JSON, through CHUNKFS_IOC_HEALTH.
 cat >"$T/health.py" <<'EOF'
 import fcntl, json, os, struct, sys
-SIZE = 32 + 56 * 128
+SIZE = 32 + 72 * 128
 HEALTH = (3 << 30) | (SIZE << 16) | (0xCF << 8) | 2
 out, first = [], 0
 while True:
@@ -48,7 +48,7 @@ while True:
         os.close(fd)
     _, count, nchunks, flags = struct.unpack_from("<IIII", buf, 0)
     for i in range(count):
-        c = struct.unpack_from("<IIQqQQIIII", buf, 32 + 56 * i)
+        c = struct.unpack_from("<IIQqQQIIII", buf, 32 + 72 * i)
         out.append(dict(chunk=c[0], state=c[1], verified_time=c[3],
                         errors_found=c[4], errors_fixed=c[5]))
     first += count
