@@ -42,10 +42,14 @@
 #             (io_rate, cpu_share, yielding) allows: its worst case
 #   chunkfs+scrubd-noyield  as -cont, and fg_threshold=0: never yields to
 #             the foreground (what the yielding buys)
-#   chunkfs-nodatasum  chunkfs (the same programs) on an image made with
-#             mkfs.chunkfs -O ^datasum: no data checksums (issue 13); the
-#             table gets a ratio column chunkfs/chunkfs-nodatasum (the cost
-#             of the checksums: target >= 0.90 on every row)
+#   chunkfs-nodatasum, chunkfs-nopptr, chunkfs-single, chunkfs-v1
+#             chunkfs (the same programs) on an image made with
+#             mkfs.chunkfs -O ^datasum (no data checksums, issue 13),
+#             -O ^pptr (no parent pointers, issue 14), -m single (no second
+#             copies of metadata, issue 12) or -O v1 (none of format v2);
+#             the table gets a ratio column chunkfs/X for each (the cost
+#             of what X leaves out: targets >= 0.90 for datasum and pptr,
+#             >= 0.85 for single)
 #             With any of the scrubd ones the table gets a ratio column
 #             X/chunkfs per scrubd contender (median of X over median of
 #             chunkfs) and the paired ratio (run i of X over run i of
@@ -92,7 +96,8 @@
 #                      round (ABC, BCA, CAB, ...), so that none is always
 #                      measured first or right after the same other one
 #   --contenders LIST  subset of chunkfs,fuse2fs,ptll,ext4 (default all),
-#                      chunkfs-nodatasum,
+#                      chunkfs-nodatasum, chunkfs-nopptr, chunkfs-single,
+#                      chunkfs-v1,
 #                      plus any number of chunkfs@REV, and chunkfs+scrubd,
 #                      chunkfs+scrubd-cont, chunkfs+scrubd-noyield
 #   --out FILE         also write the Markdown table (with machine facts and
@@ -184,13 +189,16 @@ SMALL_BYTES=4096 TREE_BYTES=4096
 CONTENDERS=${CONTENDERS//,/ }
 for c in $CONTENDERS; do
 	case $c in
-	chunkfs|fuse2fs|ptll|ext4|chunkfs-nodatasum) ;; chunkfs@?*) ;;
+	chunkfs|fuse2fs|ptll|ext4) ;; chunkfs@?*) ;;
+	chunkfs-nodatasum|chunkfs-nopptr|chunkfs-single|chunkfs-v1) ;;
 	chunkfs+scrubd|chunkfs+scrubd-cont|chunkfs+scrubd-noyield) ;;
 	*) die "unknown contender $c" ;;
 	esac
 done
 # the contenders that run the chunkfs programs of this tree (or --rev)
-is_cfs_here() { [[ $1 == chunkfs || $1 == chunkfs+scrubd* || $1 == chunkfs-nodatasum ]]; }
+# the variants of chunkfs made by other mkfs options (same programs)
+is_cfs_variant() { [[ $1 == chunkfs-nodatasum || $1 == chunkfs-nopptr || $1 == chunkfs-single || $1 == chunkfs-v1 ]]; }
+is_cfs_here() { [[ $1 == chunkfs || $1 == chunkfs+scrubd* ]] || is_cfs_variant "$1"; }
 HAS_CFS=0 HAS_SCRUBD=0
 for c in $CONTENDERS; do
 	is_cfs_here "$c" && HAS_CFS=1
@@ -294,7 +302,7 @@ for c in $CONTENDERS; do [[ $c == chunkfs+scrubd* ]] && SCRUBDS="$SCRUBDS $c"; d
 # chunkfs@REV contenders, in the order given
 CFS_OTHERS=""
 for c in $CONTENDERS; do
-	[[ $c == chunkfs@* || $c == chunkfs-nodatasum ]] &&
+	{ [[ $c == chunkfs@* ]] || is_cfs_variant "$c"; } &&
 		CFS_OTHERS="$CFS_OTHERS $c" && LABEL[$c]=$c
 done
 
@@ -409,10 +417,12 @@ if [ "$HAS_CFS" = 1 ] && [ -x "$CFS_FUSE" ] && [ -x "$CFS_MKFS" ]; then
 fi
 FUSE_OF[chunkfs]=$CFS_FUSE MKFS_OF[chunkfs]=$CFS_MKFS
 for c in $SCRUBDS; do FUSE_OF[$c]=$CFS_FUSE MKFS_OF[$c]=$CFS_MKFS; done
-FUSE_OF[chunkfs-nodatasum]=$CFS_FUSE MKFS_OF[chunkfs-nodatasum]=$CFS_MKFS
+for c in chunkfs-nodatasum chunkfs-nopptr chunkfs-single chunkfs-v1; do
+	FUSE_OF[$c]=$CFS_FUSE MKFS_OF[$c]=$CFS_MKFS
+done
 # chunkfs@REV: each revision built from git archive in its own directory
 for c in $CFS_OTHERS; do
-	[ "$c" = chunkfs-nodatasum ] && continue
+	is_cfs_variant "$c" && continue
 	r=${c#chunkfs@}
 	s=$(cd "$REPO" && git rev-parse --short "$r^{commit}") || die "$c: no such revision"
 	d=$W/src@$s
@@ -457,7 +467,7 @@ mount_c() {
 	local c=$1
 	is_mounted "${MNT[$c]}" && { WHY[$c]="already mounted"; return 1; }
 	case $c in
-	chunkfs|chunkfs@*|chunkfs+scrubd*|chunkfs-nodatasum)
+	chunkfs|chunkfs@*|chunkfs+scrubd*|chunkfs-nodatasum|chunkfs-nopptr|chunkfs-single|chunkfs-v1)
 		# shellcheck disable=SC2086
 		start_daemon "$c" "${FUSE_OF[$c]}" -f ${CFS_FUSE_OPTS:+-o "$CFS_FUSE_OPTS"} "${IMG[$c]}" "${MNT[$c]}" ;;
 	fuse2fs)
@@ -583,14 +593,19 @@ setup_c() {
 	mkdir -p "${MNT[$c]}"
 	AVAIL[$c]=1
 	case $c in
-	chunkfs|chunkfs@*|chunkfs+scrubd*|chunkfs-nodatasum)
+	chunkfs|chunkfs@*|chunkfs+scrubd*|chunkfs-nodatasum|chunkfs-nopptr|chunkfs-single|chunkfs-v1)
 		IMG[$c]=$W/$c.img
 		if [ ! -x "${FUSE_OF[$c]}" ] || [ ! -x "${MKFS_OF[$c]}" ]; then
 			WHY[$c]="${FUSE_OF[$c]} or ${MKFS_OF[$c]} does not exist (run make)"
 			AVAIL[$c]=0; return 1
 		fi
 		local nds=""
-		[ "$c" = chunkfs-nodatasum ] && nds="-O ^datasum"
+		case $c in
+		chunkfs-nodatasum) nds="-O ^datasum" ;;
+		chunkfs-nopptr) nds="-O ^pptr" ;;
+		chunkfs-single) nds="-m single" ;;
+		chunkfs-v1) nds="-O v1" ;;
+		esac
 		# shellcheck disable=SC2086
 		"${MKFS_OF[$c]}" -q $CFS_MKFS_OPTS $nds "${IMG[$c]}" "$SIZE" >>"$W/log/$c.log" 2>&1 ||
 			{ WHY[$c]="mkfs.chunkfs -q $CFS_MKFS_OPTS IMAGE $SIZE failed"; AVAIL[$c]=0; return 1; } ;;
