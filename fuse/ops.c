@@ -144,6 +144,7 @@ static const struct cfs_cred *req_cred(fuse_req_t req, struct cfs_cred *cr)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
+	memset(cr, 0, sizeof(*cr));
 	cr->uid = (u32)ctx->uid;
 	cr->gid = (u32)ctx->gid;
 	return cr;

@@ -44,6 +44,7 @@ static struct dentry *cfs_vfs_lookup(struct inode *dir, struct dentry *dentry,
 
 static struct cfs_cred *cfs_cur_cred(struct cfs_cred *cr)
 {
+	memset(cr, 0, sizeof(*cr));
 	cr->uid = from_kuid(&init_user_ns, current_fsuid());
 	cr->gid = from_kgid(&init_user_ns, current_fsgid());
 	return cr;
