@@ -179,15 +179,26 @@ int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
 		struct cfs_attr *out)
 {
 	struct cfs_inode *ip;
+	u32 ns, mode, kill = 0;
+	int err, chmod = 0;
 	s64 sec;
-	u32 ns;
-	int err;
 
 	fs_lock_w(fs, ino, ino);
 	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
 	if (err)
 		goto out;
 	host_now(&sec, &ns);
+	/* the set-id bits the caller's truncate or chown clears, judged on
+	 * the inode as it is before */
+	if (sa->cr && (sa->valid & CFS_SET_KILL_SUIDGID))
+		kill |= setid_kill(ip, sa->cr, 0);
+	if (sa->cr && (sa->valid & CFS_SET_KILL_CHOWN) &&
+	    (sa->valid & (CFS_SET_UID | CFS_SET_GID)))
+		kill |= setid_kill(ip, sa->cr, 1);
+	mode = ip->d.mode;
+	if (sa->valid & CFS_SET_MODE)
+		mode = (mode & CFS_S_IFMT) | (sa->mode & 07777);
+	mode &= ~kill;
 	if (sa->valid & CFS_SET_SIZE) {
 		if (CFS_ISDIR(ip->d.mode))
 			err = -CFS_EISDIR;
@@ -205,8 +216,15 @@ int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
 		if (err)
 			goto put;
 	}
-	if (sa->valid & CFS_SET_MODE)
-		ip->d.mode = (u16)((ip->d.mode & CFS_S_IFMT) | (sa->mode & 07777));
+	if (mode != ip->d.mode) {
+		/* the access ACL follows a chmod (posix_acl_chmod), in the
+		 * same operation */
+		err = acl_chmod(fs, ip, mode);
+		if (err)
+			goto put;
+		ip->d.mode = (u16)mode;
+		chmod = 1;
+	}
 	if (sa->valid & CFS_SET_UID)
 		ip->d.uid = sa->uid;
 	if (sa->valid & CFS_SET_GID)
@@ -234,7 +252,7 @@ int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
 	}
 	err = inode_write(fs, ip);
 	/* a directory's parent pointer carries its mode and owner */
-	if (!err && (sa->valid & (CFS_SET_MODE | CFS_SET_UID | CFS_SET_GID)))
+	if (!err && (chmod || (sa->valid & (CFS_SET_UID | CFS_SET_GID))))
 		err = pptr_set_attrs(fs, ip);
 	if (!err && out)
 		inode_to_attr(fs, ip, out);
@@ -242,6 +260,32 @@ put:
 	inode_put(fs, ip);
 out:
 	fs_unlock(fs);
+	return err;
+}
+
+int cfs_kill_suidgid(struct cfs_fs *fs, u64 ino, const struct cfs_cred *cr,
+		     int *killed)
+{
+	struct cfs_inode *ip;
+	u32 kill = 0;
+	int err;
+
+	fs_lock_w(fs, ino, ino);
+	/* read-only: the write that follows gets EROFS */
+	err = fs->rdonly ? 0 : get_ino(fs, ino, &ip);
+	if (err || fs->rdonly)
+		goto out;
+	kill = setid_kill(ip, cr, 0);
+	if (kill) {
+		ip->d.mode = (u16)(ip->d.mode & ~kill);
+		inode_touch(ip, 0, 0, 1);
+		err = inode_write(fs, ip);
+	}
+	inode_put(fs, ip);
+out:
+	fs_unlock(fs);
+	if (killed)
+		*killed = !err && kill;
 	return err;
 }
 
@@ -267,6 +311,7 @@ static int new_inode(struct cfs_fs *fs, u64 dirino, const char *name, u32 len,
 		     u32 mode, const struct cfs_cred *cr, struct cfs_inode **out)
 {
 	struct cfs_inode *dir, *ip;
+	struct acl_new an = { 0 };
 	struct cfs_chunk *ch;
 	u64 ino;
 	u32 type;
@@ -293,6 +338,13 @@ static int new_inode(struct cfs_fs *fs, u64 dirino, const char *name, u32 len,
 		err = -CFS_EMLINK;
 		goto out;
 	}
+	/* the mode: the set-id rules (mode_strip_sgid), then the parent's
+	 * default ACL or the umask (posix_acl_create), before anything
+	 * records it (the parent pointer carries a directory's) */
+	mode &= ~setid_create(dir, mode, cr);
+	err = acl_new_prepare(fs, dir, &mode, cr, &an);
+	if (err)
+		goto out;
 	ch = place_inode(fs, dir);
 	if (!ch) {
 		err = -CFS_ENOSPC;
@@ -311,6 +363,8 @@ static int new_inode(struct cfs_fs *fs, u64 dirino, const char *name, u32 len,
 	ip->d.nlink = CFS_ISDIR(mode) ? 2 : 1;
 	err = inode_write(fs, ip);
 	if (!err)
+		err = acl_new_store(fs, ip, &an);
+	if (!err)
 		err = dir_add(fs, dir, name, len, ip);
 	if (err) {
 		ip->d.nlink = 0;
@@ -321,6 +375,7 @@ static int new_inode(struct cfs_fs *fs, u64 dirino, const char *name, u32 len,
 	inode_write(fs, dir);
 	*out = ip;
 out:
+	acl_new_free(&an);
 	inode_put(fs, dir);
 	return err;
 }
@@ -884,14 +939,21 @@ int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
 		 const void *value, u32 size, u32 flags)
 {
 	struct cfs_inode *ip;
-	int err;
+	int kind = acl_kind(name), err;
 
-	if (flags & ~(CFS_XATTR_CREATE | CFS_XATTR_REPLACE))
+	if (flags & ~(CFS_XATTR_CREATE | CFS_XATTR_REPLACE |
+		      CFS_XATTR_ACL_KILL_SGID))
 		return -CFS_EINVAL;
 	fs_lock_w(fs, ino, ino);
-	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
+	err = kind && fs->noacl ? -CFS_EOPNOTSUPP :
+	      fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
 	if (!err) {
-		err = xattr_set(fs, ip, name, value, size, flags);
+		/* an ACL's flags are ignored, as the kernel does */
+		if (kind)
+			err = acl_set(fs, ip, kind, value, size, flags);
+		else
+			err = xattr_set(fs, ip, name, value, size,
+					flags & ~CFS_XATTR_ACL_KILL_SGID);
 		if (!err) {
 			inode_touch(ip, 0, 0, 1);
 			err = inode_write(fs, ip);
@@ -909,7 +971,8 @@ s64 cfs_getxattr(struct cfs_fs *fs, u64 ino, const char *name, void *value,
 	s64 ret;
 
 	fs_lock(fs);
-	ret = get_ino(fs, ino, &ip);
+	ret = acl_kind(name) && fs->noacl ? -CFS_EOPNOTSUPP :
+	      get_ino(fs, ino, &ip);
 	if (!ret) {
 		ret = xattr_get(fs, ip, name, value, size);
 		inode_put(fs, ip);
@@ -936,12 +999,14 @@ s64 cfs_listxattr(struct cfs_fs *fs, u64 ino, char *list, u32 size)
 int cfs_removexattr(struct cfs_fs *fs, u64 ino, const char *name)
 {
 	struct cfs_inode *ip;
-	int err;
+	int kind = acl_kind(name), err;
 
 	fs_lock_w(fs, ino, ino);
-	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
+	err = kind && fs->noacl ? -CFS_EOPNOTSUPP :
+	      fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
 	if (!err) {
-		err = xattr_remove(fs, ip, name);
+		err = kind ? acl_remove(fs, ip, kind) :
+		      xattr_remove(fs, ip, name);
 		if (!err) {
 			inode_touch(ip, 0, 0, 1);
 			err = inode_write(fs, ip);
@@ -950,6 +1015,23 @@ int cfs_removexattr(struct cfs_fs *fs, u64 ino, const char *name)
 	}
 	fs_unlock(fs);
 	return err;
+}
+
+void cfs_set_acl(struct cfs_fs *fs, int on)
+{
+	fs_lock(fs);
+	fs->noacl = !on;
+	host_mutex_unlock(fs->lock);
+}
+
+int cfs_acl_enabled(struct cfs_fs *fs)
+{
+	int on;
+
+	fs_lock(fs);
+	on = !fs->noacl;
+	host_mutex_unlock(fs->lock);
+	return on;
 }
 
 int cfs_inode_links(struct cfs_fs *fs, u64 ino, struct cfs_ino_links *out)

@@ -41,18 +41,48 @@ struct cfs_attr {
 #define CFS_SET_ATIME_NOW 0x40
 #define CFS_SET_MTIME_NOW 0x80
 #define CFS_SET_CTIME 0x100
+/* The set-id bits a truncate (KILL_SUIDGID) or a chown (KILL_CHOWN) by
+ * sa->cr clears, as Linux 6.1 does for ext4 (setattr_should_drop_suidgid,
+ * chown_common): for a front end whose kernel leaves that to it (FUSE with
+ * FUSE_CAP_HANDLE_KILLPRIV).  The kernel module's VFS asks with a mode. */
+#define CFS_SET_KILL_SUIDGID 0x200
+#define CFS_SET_KILL_CHOWN 0x400
+struct cfs_cred;
 struct cfs_setattr {
 	u32 valid;
 	u32 mode, uid, gid;
 	u64 size;
 	s64 atime, mtime, ctime;
 	u32 atime_ns, mtime_ns, ctime_ns;
+	const struct cfs_cred *cr; /* the caller, for CFS_SET_KILL_* */
 };
 
-/* Caller identity for new inodes (setgid directories are honoured). */
+/*
+ * The caller: the owner of new inodes (setgid directories are honoured),
+ * and what the set-id and ACL rules ask of it.  A zeroed structure is
+ * uid 0, gid 0, no umask, no ACL inheritance, not privileged.
+ */
 struct cfs_cred {
 	u32 uid, gid;
+	u32 umask;      /* cleared from a new inode's mode unless it inherits
+			 * a default ACL (CFS_CRED_ACL_INHERIT) */
+	u32 flags;      /* CFS_CRED_* */
+	/* Is the caller in group gid (supplementary groups)?  NULL: only
+	 * its gid counts.  priv is the front end's. */
+	int (*in_group)(const struct cfs_cred *cr, u32 gid);
+	void *priv;
+	/* The new inode's ACLs, computed by the front end (the kernel
+	 * module's posix_acl_create), in the posix_acl_xattr format, stored
+	 * with it in the same operation; NULL: none.  The mode passed is
+	 * final then (no umask, no inheritance). */
+	const void *acl_access, *acl_default;
+	u32 acl_access_len, acl_default_len;
 };
+/* CAP_FSETID: set-id bits survive writes by it (FUSE: uid 0) */
+#define CFS_CRED_FSETID 0x1
+/* The library applies the parent's default ACL to a new inode (masked by
+ * the mode, no umask), else the umask (FUSE with FUSE_CAP_DONT_MASK) */
+#define CFS_CRED_ACL_INHERIT 0x2
 
 /* Mount flags */
 #define CFS_MOUNT_RDONLY 0x1
@@ -71,6 +101,9 @@ struct cfs_cred {
 /* Xattr flags (Linux values) */
 #define CFS_XATTR_CREATE 0x1
 #define CFS_XATTR_REPLACE 0x2
+/* Setting system.posix_acl_access by a caller neither in the file's group
+ * nor privileged: S_ISGID is cleared (posix_acl_update_mode) */
+#define CFS_XATTR_ACL_KILL_SGID 0x100
 
 /* Fallocate modes (Linux values) */
 #define CFS_FALLOC_KEEP_SIZE 0x01
@@ -178,6 +211,12 @@ void cfs_forget(struct cfs_fs *fs, u64 ino, u64 nlookup);
 int cfs_getattr(struct cfs_fs *fs, u64 ino, struct cfs_attr *out);
 int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
 		struct cfs_attr *out);
+/* A write or fallocate by cr is about to change regular file ino: the
+ * set-id bits Linux 6.1 clears then are cleared (S_ISUID; S_ISGID when
+ * group-executable or cr is not in the file's group; nothing for
+ * CFS_CRED_FSETID).  *killed (may be NULL): 1 when the mode changed. */
+int cfs_kill_suidgid(struct cfs_fs *fs, u64 ino, const struct cfs_cred *cr,
+		     int *killed);
 /* mode carries the type: regular, dir, fifo, socket, chr, blk. */
 int cfs_mknod(struct cfs_fs *fs, u64 dir, const char *name, u32 len, u32 mode,
 	      u32 rdev, const struct cfs_cred *cr, struct cfs_attr *out);
@@ -231,13 +270,25 @@ int cfs_readdir(struct cfs_fs *fs, u64 dir, u64 cookie, cfs_filldir_t fn,
 
 int cfs_statfs(struct cfs_fs *fs, struct cfs_statfs *out);
 
-/* ---- xattrs ---- (get/list: size 0 asks for the size needed) */
+/* ---- xattrs ---- (get/list: size 0 asks for the size needed)
+ * POSIX ACLs are the xattrs system.posix_acl_access and
+ * system.posix_acl_default, in the kernel's posix_acl_xattr format
+ * (version 2, entries of tag, perm, id; docs/FORMAT.md 10.3).  The
+ * library keeps them and the mode in step, as ext4 does: a valid access
+ * ACL sets the mode's permission bits (its equivalent mode) and is not
+ * kept when the mode says it all; a chmod changes its owner, mask (or
+ * group) and other entries; a default ACL is for directories only and
+ * is inherited by new inodes (cfs_cred).  With ACLs off (cfs_set_acl)
+ * both names are refused with -EOPNOTSUPP and not listed. */
 int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
 		 const void *value, u32 size, u32 flags);
 s64 cfs_getxattr(struct cfs_fs *fs, u64 ino, const char *name, void *value,
 		 u32 size);
 s64 cfs_listxattr(struct cfs_fs *fs, u64 ino, char *list, u32 size);
 int cfs_removexattr(struct cfs_fs *fs, u64 ino, const char *name);
+/* POSIX ACLs on (the default, as ext4's acl) or off (noacl). */
+void cfs_set_acl(struct cfs_fs *fs, int on);
+int cfs_acl_enabled(struct cfs_fs *fs);
 
 /* ---- reports (tools/chunkfs stat) ---- */
 struct cfs_chunk_info {

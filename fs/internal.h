@@ -134,6 +134,7 @@ struct cfs_fs {
 	/* journal (journal.c) */
 	int journal;          /* metadata goes through the chunk journals */
 	int sync_mode;        /* -o sync: commit after every changing op */
+	int noacl;            /* POSIX ACLs off (acl.c) */
 	int jbig;             /* a chunk's changes fill half its journal */
 	int nospc_retry;      /* this operation committed to get back pending
 			       * free blocks: a copy on write that finds its
@@ -537,6 +538,38 @@ s64 xattr_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
 	      void *value, u32 size);
 s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size);
 int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name);
+
+/* ---- POSIX ACLs and the set-id rules (acl.c) ---- */
+#define CFS_ACL_ACCESS 1
+#define CFS_ACL_DEFAULT 2
+/* CFS_ACL_ACCESS or CFS_ACL_DEFAULT for their xattr names, else 0. */
+int acl_kind(const char *name);
+int acl_kind_n(const char *name, u32 len);
+/* setxattr / removexattr of an ACL name (ACLs on): the ext4 rules. */
+int acl_set(struct cfs_fs *fs, struct cfs_inode *ip, int kind,
+	    const void *value, u32 size, u32 flags);
+int acl_remove(struct cfs_fs *fs, struct cfs_inode *ip, int kind);
+/* A chmod to mode is coming: the access ACL follows it (before the mode
+ * is set; nothing when the permission bits do not change). */
+int acl_chmod(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode);
+/* The ACLs of a new inode in dir: from cr (given), inherited from dir's
+ * default ACL (*mode masked by it), or none (*mode without cr->umask). */
+struct acl_new {
+	u8 *access, *dflt;    /* posix_acl_xattr values, or NULL */
+	u32 access_len, dflt_len;
+	int owned;            /* allocated here: acl_new_free frees them */
+};
+int acl_new_prepare(struct cfs_fs *fs, struct cfs_inode *dir, u32 *mode,
+		    const struct cfs_cred *cr, struct acl_new *an);
+int acl_new_store(struct cfs_fs *fs, struct cfs_inode *ip,
+		  const struct acl_new *an);
+void acl_new_free(struct acl_new *an);
+/* The set-id bits to clear: for a write/truncate (chown 0) or a chown
+ * (chown 1) of ip by cr; for a new inode's mode in dir (mode_strip_sgid). */
+u32 setid_kill(const struct cfs_inode *ip, const struct cfs_cred *cr,
+	       int chown);
+u32 setid_create(const struct cfs_inode *dir, u32 mode,
+		 const struct cfs_cred *cr);
 
 /* ---- parent pointers and the name backup (pptr.c) ---- */
 void pptr_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t);

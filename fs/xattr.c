@@ -294,6 +294,12 @@ s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size)
 
 			if (off + XA_HDR + r->namelen + r->ilen > blen)
 				break;
+			if (fs->noacl &&
+			    acl_kind_n((const char *)r->data, r->namelen)) {
+				/* ACLs off: their names are not there */
+				off += XA_HDR + r->namelen + r->ilen;
+				continue;
+			}
 			if (size) {
 				if (total + r->namelen + 1 > size) {
 					host_free(buf);

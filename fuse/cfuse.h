@@ -30,6 +30,8 @@ struct cfuse {
 	int ro;    /* -o ro: mounted read-only */
 	int sync;  /* -o sync: cfs_fsync after every write */
 	int debug; /* -d */
+	int acl;   /* POSIX ACLs (not -o noacl, and the kernel has them) */
+	int dont_mask; /* FUSE_CAP_DONT_MASK granted: modes come unmasked */
 	u32 errors_policy; /* errors=: CHUNKFS_ERRORS_* */
 	u32 free_warn;     /* free_warn=: percent, 0 off */
 	int ro_now;        /* errors=remount-ro took effect (atomic) */

@@ -74,6 +74,7 @@ struct cf_opts {
 	int blkdev;   /* -o blkdev: a fuseblk mount (umount waits for us) */
 	int errors;   /* errors=: CHUNKFS_ERRORS_* */
 	int free_warn; /* free_warn=: percent, 0 off */
+	int noacl;    /* -o noacl: no POSIX ACLs */
 	int bad;      /* a chunkfs option with a bad value (reported) */
 };
 
@@ -87,6 +88,8 @@ enum {
 	KEY_ERRORS,
 	KEY_FREE_WARN,
 	KEY_BLKDEV,
+	KEY_ACL,
+	KEY_NOACL,
 };
 
 
@@ -100,6 +103,8 @@ static const struct fuse_opt cf_opt_spec[] = {
 	FUSE_OPT_KEY("errors=", KEY_ERRORS),
 	FUSE_OPT_KEY("free_warn=", KEY_FREE_WARN),
 	FUSE_OPT_KEY("blkdev", KEY_BLKDEV),
+	FUSE_OPT_KEY("acl", KEY_ACL),
+	FUSE_OPT_KEY("noacl", KEY_NOACL),
 	{ "commit=%d", offsetof(struct cf_opts, commit), 0 },
 	FUSE_OPT_END
 };
@@ -143,6 +148,12 @@ static int cf_opt_proc(void *data, const char *arg, int key,
 	case KEY_BLKDEV:
 		o->blkdev = 1;
 		return 1;
+	case KEY_ACL: /* ours only: not passed on */
+		o->noacl = 0;
+		return 0;
+	case KEY_NOACL:
+		o->noacl = 1;
+		return 0;
 	case KEY_ERRORS: /* ours only: not passed on */
 		arg += strlen("errors=");
 		if (!strcmp(arg, "continue")) {
@@ -210,6 +221,10 @@ static void help(void)
 	       "    -o free_warn=PERCENT   an event when free space falls below "
 	       "PERCENT of the\n"
 	       "                           data blocks (default 5; 0: none)\n"
+	       "    -o acl | noacl         POSIX ACLs (the default: acl; the "
+	       "kernel checks\n"
+	       "                           permissions, default_permissions "
+	       "is implied)\n"
 	       "    -o blkdev              (root) a fuseblk mount: umount and "
 	       "fusermount3 -u\n"
 	       "                           return once everything is written "
@@ -514,6 +529,7 @@ int main(int argc, char *argv[])
 	cf.sync = o.sync;
 	cf.debug = copts.debug;
 	cf.errors_policy = (u32)o.errors;
+	cf.acl = !o.noacl; /* op_init turns it off without kernel support */
 	cf.free_warn = (u32)o.free_warn;
 
 	/* Checks the remaining options; nothing is opened yet. */
@@ -544,6 +560,7 @@ int main(int argc, char *argv[])
 		cf.fs = NULL;
 		goto out_dev;
 	}
+	cfs_set_acl(cf.fs, cf.acl);
 	dmn.cm = &cm;
 	dmn.dev = dev;
 	dmn.image = o.image;

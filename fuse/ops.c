@@ -140,12 +140,56 @@ static void sync_dir(fuse_req_t req, u64 dir)
 			  (unsigned long long)dir, strerror(-r));
 }
 
+static int in_groups(fuse_req_t req, gid_t gid)
+{
+	gid_t small[64], *list = small;
+	int n, i, found = 0;
+
+	n = fuse_req_getgroups(req, 64, small);
+	if (n > 64) {
+		list = malloc((size_t)n * sizeof(*list));
+		if (!list)
+			return 0;
+		n = fuse_req_getgroups(req, n, list);
+	}
+	for (i = 0; i < n && i < 65536; i++) {
+		if (list[i] == gid) {
+			found = 1;
+			break;
+		}
+	}
+	if (list != small)
+		free(list);
+	return found;
+}
+
+static int req_in_group(const struct cfs_cred *cr, u32 gid)
+{
+	return in_groups((fuse_req_t)cr->priv, (gid_t)gid);
+}
+
+/*
+ * The caller of a request, for the library's set-id and ACL rules.  FUSE
+ * passes no capabilities: uid 0 stands for CAP_FSETID.  The supplementary
+ * groups are read (from /proc) only when a rule needs them.  With
+ * FUSE_CAP_DONT_MASK the kernel leaves the umask to us: the library
+ * applies the parent's default ACL or the umask (posix_acl_create).
+ */
 static const struct cfs_cred *req_cred(fuse_req_t req, struct cfs_cred *cr)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
+	memset(cr, 0, sizeof(*cr));
 	cr->uid = (u32)ctx->uid;
 	cr->gid = (u32)ctx->gid;
+	cr->in_group = req_in_group;
+	cr->priv = req;
+	if (ctx->uid == 0)
+		cr->flags |= CFS_CRED_FSETID;
+	if (CF(req)->acl)
+		cr->flags |= CFS_CRED_ACL_INHERIT;
+	if (CF(req)->dont_mask)
+		cr->umask = (u32)ctx->umask & 0777;
 	return cr;
 }
 
@@ -178,15 +222,37 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
-	/* The kernel keeps doing the things we do not: page cache writes go
-	 * straight through (no writeback cache), O_TRUNC arrives as a
-	 * setattr, the kernel clears setuid bits and applies the umask. */
+	/* The kernel keeps doing some things: page cache writes go straight
+	 * through (no writeback cache), O_TRUNC arrives as a setattr. */
 	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE |
 				  FUSE_CAP_ATOMIC_O_TRUNC |
 				  FUSE_CAP_HANDLE_KILLPRIV |
 				  FUSE_CAP_DONT_MASK |
 				  FUSE_CAP_EXPORT_SUPPORT |
 				  FUSE_CAP_POSIX_ACL);
+	/* The set-id bits a write, truncate, fallocate or chown clears are
+	 * ours to clear (the kernel's own rule for FUSE keeps S_ISGID on a
+	 * file that is not group-executable even when the writer is not in
+	 * its group; Linux 6.x clears it then): op_write, op_setattr. */
+	if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
+		conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
+	/* POSIX ACLs: the kernel checks permissions against the ACL xattrs
+	 * (which implies default_permissions); the library keeps them and
+	 * the mode in step and applies default ACLs at create, which needs
+	 * the mode before the umask (DONT_MASK: the umask comes with it). */
+	if (cf->acl && !(conn->capable & FUSE_CAP_POSIX_ACL)) {
+		cfuse_log(CFS_LOG_WARN, "the kernel has no POSIX ACLs for "
+			  "FUSE: mounted as with -o noacl");
+		cf->acl = 0;
+		cfs_set_acl(cf->fs, 0);
+	}
+	if (cf->acl) {
+		conn->want |= FUSE_CAP_POSIX_ACL;
+		if (conn->capable & FUSE_CAP_DONT_MASK) {
+			conn->want |= FUSE_CAP_DONT_MASK;
+			cf->dont_mask = 1;
+		}
+	}
 	conn->max_write = 1u << 20; /* libfuse caps it to its buffer size */
 	conn->time_gran = 1;
 	if (cf->debug)
@@ -299,6 +365,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
 	struct cfs_setattr sa;
+	struct cfs_cred cr;
 	struct cfs_attr a;
 	struct timespec now;
 	struct stat st;
@@ -352,6 +419,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		sa.ctime = attr->st_ctim.tv_sec;
 		sa.ctime_ns = (u32)attr->st_ctim.tv_nsec;
 	}
+	/* FUSE_CAP_HANDLE_KILLPRIV: a truncate (O_TRUNC too) or a chown
+	 * clears set-id bits as the caller's rights say */
+	sa.cr = req_cred(req, &cr);
+	if (sa.valid & CFS_SET_SIZE)
+		sa.valid |= CFS_SET_KILL_SUIDGID;
+	if (sa.valid & (CFS_SET_UID | CFS_SET_GID))
+		sa.valid |= CFS_SET_KILL_CHOWN;
 	r = cfs_setattr(FS(req), ino, &sa, &a);
 	if (r < 0)
 		return reply_err(req, r);
@@ -392,7 +466,7 @@ static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	if (ctl_refuse(req, parent, name, EEXIST) || name_len(req, name, &len))
 		return;
-	/* The kernel has applied the umask already (no FUSE_CAP_DONT_MASK). */
+	/* The umask or the parent's default ACL: the library's (req_cred) */
 	r = cfs_mknod(FS(req), parent, name, len, (u32)mode, (u32)rdev,
 		      req_cred(req, &cr), &a);
 	if (r < 0)
@@ -537,6 +611,7 @@ static void set_open_flags(struct fuse_file_info *fi)
 static int trunc_on_open(fuse_req_t req, fuse_ino_t ino, int flags)
 {
 	struct cfs_setattr sa;
+	struct cfs_cred cr;
 	struct cfs_attr a;
 
 	/* FUSE_CAP_ATOMIC_O_TRUNC is off, so the kernel truncates with a
@@ -544,7 +619,9 @@ static int trunc_on_open(fuse_req_t req, fuse_ino_t ino, int flags)
 	if (!(flags & O_TRUNC) || (flags & O_ACCMODE) == O_RDONLY)
 		return 0;
 	memset(&sa, 0, sizeof(sa));
-	sa.valid = CFS_SET_SIZE | CFS_SET_MTIME_NOW | CFS_SET_MTIME;
+	sa.valid = CFS_SET_SIZE | CFS_SET_MTIME_NOW | CFS_SET_MTIME |
+		   CFS_SET_KILL_SUIDGID;
+	sa.cr = req_cred(req, &cr);
 	{
 		struct timespec now;
 
@@ -656,13 +733,22 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
+	struct cfs_cred cr;
 	s64 n;
 
-	(void)fi;
 	if (CFUSE_IS_CTL(ino))
 		return reply_err(req, -EBADF);
 	if (off < 0)
 		return reply_err(req, -EINVAL);
+	/* FUSE_CAP_HANDLE_KILLPRIV: a write(2) clears set-id bits (not the
+	 * write-back of a shared mapping, as on ext4) */
+	if (!fi->writepage) {
+		int r = cfs_kill_suidgid(FS(req), ino, req_cred(req, &cr),
+					 NULL);
+
+		if (r < 0)
+			return reply_err(req, r);
+	}
 	n = cfs_write(FS(req), ino, (u64)off, size, buf);
 	if (n < 0)
 		return reply_err(req, n);
@@ -1025,14 +1111,30 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
+	u32 cflags;
+
 	if (CFUSE_IS_CTL(ino))
 		return reply_err(req, -EPERM);
 	if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
 		return reply_err(req, -EINVAL);
+	cflags = (u32)flags;
 	if (size > UINT32_MAX)
 		return reply_err(req, -E2BIG);
+	/* An access ACL set by a caller neither in the file's group nor
+	 * privileged clears S_ISGID (posix_acl_update_mode; the kernel
+	 * would say so with FUSE_SETXATTR_ACL_KILL_SGID, which libfuse 3.14
+	 * does not pass on). */
+	if (CF(req)->acl && !strcmp(name, "system.posix_acl_access") &&
+	    fuse_req_ctx(req)->uid != 0) {
+		struct cfs_attr a;
+
+		if (cfs_getattr(FS(req), ino, &a) == 0 &&
+		    (a.mode & S_ISGID) && a.gid != fuse_req_ctx(req)->gid &&
+		    !in_groups(req, (gid_t)a.gid))
+			cflags |= CFS_XATTR_ACL_KILL_SGID;
+	}
 	reply_err(req, cfs_setxattr(FS(req), ino, name, value, (u32)size,
-				    (u32)flags));
+				    cflags));
 }
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -1108,29 +1210,6 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 /* ---- access: only asked when -o default_permissions is not given ---- */
 
-static int in_groups(fuse_req_t req, gid_t gid)
-{
-	gid_t small[64], *list = small;
-	int n, i, found = 0;
-
-	n = fuse_req_getgroups(req, 64, small);
-	if (n > 64) {
-		list = malloc((size_t)n * sizeof(*list));
-		if (!list)
-			return 0;
-		n = fuse_req_getgroups(req, n, list);
-	}
-	for (i = 0; i < n && i < 65536; i++) {
-		if (list[i] == gid) {
-			found = 1;
-			break;
-		}
-	}
-	if (list != small)
-		free(list);
-	return found;
-}
-
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -1172,6 +1251,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 			 off_t offset, off_t length, struct fuse_file_info *fi)
 {
+	struct cfs_cred cr;
 	int r;
 
 	(void)fi;
@@ -1179,7 +1259,11 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 		return reply_err(req, -EBADF);
 	if (offset < 0 || length <= 0)
 		return reply_err(req, -EINVAL);
-	r = cfs_fallocate(FS(req), ino, (u32)mode, (u64)offset, (u64)length);
+	/* file_modified: set-id bits as a write */
+	r = cfs_kill_suidgid(FS(req), ino, req_cred(req, &cr), NULL);
+	if (r == 0)
+		r = cfs_fallocate(FS(req), ino, (u32)mode, (u64)offset,
+				  (u64)length);
 	if (r == 0 && CF(req)->sync)
 		r = cfs_fsync(FS(req), ino, 0);
 	reply_err(req, r);
@@ -1211,6 +1295,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 			       int flags)
 {
 	size_t bufsz = len < CF_COPY_CHUNK ? len : CF_COPY_CHUNK;
+	struct cfs_cred cr;
 	u64 copied = 0;
 	char *buf;
 	s64 err = 0;
@@ -1225,6 +1310,10 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 		return reply_err(req, -EINVAL);
 	if (len == 0)
 		return (void)fuse_reply_write(req, 0);
+	/* file_modified(file_out): set-id bits as a write */
+	err = cfs_kill_suidgid(FS(req), ino_out, req_cred(req, &cr), NULL);
+	if (err < 0)
+		return reply_err(req, err);
 	buf = malloc(bufsz);
 	if (!buf)
 		return reply_err(req, -ENOMEM);

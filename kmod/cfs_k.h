@@ -90,6 +90,10 @@ int cfs_vfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask,
 		    unsigned int query_flags);
 ssize_t cfs_vfs_listxattr(struct dentry *dentry, char *list, size_t size);
+struct posix_acl *cfs_vfs_get_acl(struct inode *inode, int type, bool rcu);
+int cfs_vfs_set_acl(struct user_namespace *mnt_userns, struct inode *inode,
+		    struct posix_acl *acl, int type);
+void *cfs_acl_value(const struct posix_acl *acl, size_t *size);
 extern const struct inode_operations cfs_file_iops, cfs_symlink_iops,
 	cfs_special_iops;
 extern const struct xattr_handler *cfs_xattr_handlers[];

@@ -10,8 +10,11 @@
  * as the FUSE front end does.  f_pos is the library's cookie: the entry
  * to resume after.
  */
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/slab.h>
 
 #include "cfs_k.h"
@@ -42,41 +45,108 @@ static struct dentry *cfs_vfs_lookup(struct inode *dir, struct dentry *dentry,
  * reference, which its VFS inode owns.  Afterwards the VFS inodes that
  * changed are refreshed from the library (times, link counts, sizes). */
 
+static int cfs_cred_in_group(const struct cfs_cred *cr, u32 gid)
+{
+	return in_group_p(make_kgid(&init_user_ns, gid));
+}
+
+/* The caller.  The VFS has applied the set-id rules and the umask (or
+ * posix_acl_create did) already: the library's own are no-ops here. */
 static struct cfs_cred *cfs_cur_cred(struct cfs_cred *cr)
 {
+	memset(cr, 0, sizeof(*cr));
 	cr->uid = from_kuid(&init_user_ns, current_fsuid());
 	cr->gid = from_kgid(&init_user_ns, current_fsgid());
+	cr->in_group = cfs_cred_in_group;
+	if (ns_capable_noaudit(&init_user_ns, CAP_FSETID))
+		cr->flags |= CFS_CRED_FSETID;
 	return cr;
 }
 
-/* The new inode `a` under dentry; dir refreshed. */
+/* The new inode `a` under dentry, with the ACLs it was made with cached
+ * (NULL: it has none); dir refreshed. */
 static int cfs_instantiate(struct inode *dir, struct dentry *dentry,
-			   const struct cfs_attr *a)
+			   const struct cfs_attr *a, struct posix_acl *acl,
+			   struct posix_acl *dacl)
 {
 	struct inode *inode = cfs_iget(dir->i_sb, a, 1);
 
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
+	if (IS_POSIXACL(dir) && !S_ISLNK(inode->i_mode)) {
+		set_cached_acl(inode, ACL_TYPE_ACCESS, acl);
+		set_cached_acl(inode, ACL_TYPE_DEFAULT, dacl);
+	}
 	d_instantiate(dentry, inode);
 	cfs_refresh(dir);
 	return 0;
 }
 
+/* posix_acl_create: the mode and the ACLs of a new inode in dir (the
+ * parent's default ACL, else the umask), given to the library in the
+ * xattr format to store with the inode in one operation. */
+static int cfs_create_acls(struct inode *dir, umode_t *mode,
+			   struct cfs_cred *cr, struct posix_acl **acl,
+			   struct posix_acl **dacl)
+{
+	size_t size;
+	void *v;
+	int err;
+
+	*acl = *dacl = NULL;
+	err = posix_acl_create(dir, mode, dacl, acl);
+	if (err)
+		return err;
+	if (*acl) {
+		v = cfs_acl_value(*acl, &size);
+		if (IS_ERR(v))
+			goto fail;
+		cr->acl_access = v;
+		cr->acl_access_len = (u32)size;
+	}
+	if (*dacl) {
+		v = cfs_acl_value(*dacl, &size);
+		if (IS_ERR(v))
+			goto fail;
+		cr->acl_default = v;
+		cr->acl_default_len = (u32)size;
+	}
+	return 0;
+fail:
+	kfree(cr->acl_access);
+	cr->acl_access = NULL;
+	posix_acl_release(*acl);
+	posix_acl_release(*dacl);
+	*acl = *dacl = NULL;
+	return PTR_ERR(v);
+}
+
 static int cfs_vfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 			 struct dentry *dentry, umode_t mode, dev_t rdev)
 {
+	struct posix_acl *acl, *dacl;
 	struct cfs_cred cr;
 	struct cfs_attr a;
 	int err;
 
 	if (dentry->d_name.len > CFS_NAME_MAX)
 		return -ENAMETOOLONG;
-	err = cfs_mknod(CFS_FS(dir), dir->i_ino, dentry->d_name.name,
-			dentry->d_name.len, mode, new_encode_dev(rdev),
-			cfs_cur_cred(&cr), &a);
+	cfs_cur_cred(&cr);
+	err = cfs_create_acls(dir, &mode, &cr, &acl, &dacl);
 	if (err)
-		return cfs_kerr(err);
-	return cfs_instantiate(dir, dentry, &a);
+		return err;
+	err = cfs_mknod(CFS_FS(dir), dir->i_ino, dentry->d_name.name,
+			dentry->d_name.len, mode, new_encode_dev(rdev), &cr,
+			&a);
+	kfree(cr.acl_access);
+	kfree(cr.acl_default);
+	if (!err)
+		err = cfs_instantiate(dir, dentry, &a, acl, dacl);
+	else
+		err = cfs_kerr(err);
+	posix_acl_release(acl);
+	posix_acl_release(dacl);
+	return err;
 }
 
 static int cfs_vfs_create(struct user_namespace *mnt_userns, struct inode *dir,
@@ -109,7 +179,7 @@ static int cfs_vfs_symlink(struct user_namespace *mnt_userns,
 			  cfs_cur_cred(&cr), &a);
 	if (err)
 		return cfs_kerr(err);
-	return cfs_instantiate(dir, dentry, &a);
+	return cfs_instantiate(dir, dentry, &a, NULL, NULL);
 }
 
 static int cfs_vfs_link(struct dentry *old, struct inode *dir,
@@ -317,6 +387,8 @@ const struct inode_operations cfs_dir_iops = {
 	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
+	.get_acl = cfs_vfs_get_acl,
+	.set_acl = cfs_vfs_set_acl,
 };
 
 const struct file_operations cfs_dir_fops = {

@@ -13,6 +13,8 @@
 #include <linux/exportfs.h>
 #include <linux/fs.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
 
@@ -154,6 +156,10 @@ int cfs_vfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		return cfs_kerr(err);
 	if (sa.valid)
 		cfs_fill_inode(inode, &a);
+	/* the library changed the access ACL with the mode, in the same
+	 * operation (posix_acl_chmod's work): the cached one is stale */
+	if (v & ATTR_MODE)
+		forget_cached_acl(inode, ACL_TYPE_ACCESS);
 	return 0;
 }
 
@@ -259,10 +265,117 @@ static const struct xattr_handler cfs_xattr_any = {
 	.set = cfs_xattr_set,
 };
 
+/* The VFS's handlers for system.posix_acl_access and _default come
+ * first: they check and convert the value and call get_acl / set_acl
+ * below (EOPNOTSUPP without SB_POSIXACL, -o noacl). */
 const struct xattr_handler *cfs_xattr_handlers[] = {
+	&posix_acl_access_xattr_handler,
+	&posix_acl_default_xattr_handler,
 	&cfs_xattr_any,
 	NULL,
 };
+
+/* ---- POSIX ACLs ----
+ * The VFS does the permission checks (generic_permission with the ACLs
+ * of get_acl, cached in the inode) and the inheritance at create
+ * (posix_acl_create, dir.c); the library stores the xattrs in the
+ * kernel's posix_acl_xattr format and keeps the mode in step with the
+ * access ACL in the same operation (fs/acl.c). */
+#define CFS_ACL_MAX 4096 /* the library's largest ACL value */
+
+static const char *cfs_acl_name(int type)
+{
+	return type == ACL_TYPE_ACCESS ? XATTR_NAME_POSIX_ACL_ACCESS :
+	       XATTR_NAME_POSIX_ACL_DEFAULT;
+}
+
+struct posix_acl *cfs_vfs_get_acl(struct inode *inode, int type, bool rcu)
+{
+	struct posix_acl *acl;
+	void *value;
+	s64 n;
+
+	if (rcu)
+		return ERR_PTR(-ECHILD);
+	if (type != ACL_TYPE_ACCESS && type != ACL_TYPE_DEFAULT)
+		return ERR_PTR(-EINVAL);
+	value = kmalloc(CFS_ACL_MAX, GFP_KERNEL);
+	if (!value)
+		return ERR_PTR(-ENOMEM);
+	n = cfs_getxattr(CFS_FS(inode), inode->i_ino, cfs_acl_name(type),
+			 value, CFS_ACL_MAX);
+	if (n > 0)
+		acl = posix_acl_from_xattr(&init_user_ns, value, n);
+	else if (n == 0 || n == -ENODATA || n == -EOPNOTSUPP)
+		acl = NULL;
+	else if (n == -ERANGE)
+		acl = ERR_PTR(-EIO); /* larger than any ACL the library keeps */
+	else
+		acl = ERR_PTR(cfs_kerr((int)n));
+	kfree(value);
+	return acl;
+}
+
+/* The posix_acl in the posix_acl_xattr format, kmalloc'ed: *size bytes. */
+void *cfs_acl_value(const struct posix_acl *acl, size_t *size)
+{
+	void *value;
+	int n;
+
+	*size = posix_acl_xattr_size(acl->a_count);
+	if (*size > CFS_ACL_MAX)
+		return ERR_PTR(-E2BIG);
+	value = kmalloc(*size, GFP_KERNEL);
+	if (!value)
+		return ERR_PTR(-ENOMEM);
+	n = posix_acl_to_xattr(&init_user_ns, acl, value, *size);
+	if (n < 0) {
+		kfree(value);
+		return ERR_PTR(n);
+	}
+	return value;
+}
+
+/*
+ * set_acl (inode locked): posix_acl_update_mode says what the mode
+ * becomes, S_ISGID included, and whether the ACL is kept; the library
+ * stores it (or removes it) and sets that mode in one operation, by the
+ * same rules (fs/acl.c), told only about S_ISGID.
+ */
+int cfs_vfs_set_acl(struct user_namespace *mnt_userns, struct inode *inode,
+		    struct posix_acl *acl, int type)
+{
+	struct posix_acl *keep = acl;
+	const char *name = cfs_acl_name(type);
+	u32 flags = 0;
+	void *value;
+	size_t size;
+	int err;
+
+	if (type == ACL_TYPE_ACCESS && acl) {
+		umode_t mode;
+
+		err = posix_acl_update_mode(mnt_userns, inode, &mode, &keep);
+		if (err)
+			return err;
+		if ((inode->i_mode & S_ISGID) && !(mode & S_ISGID))
+			flags |= CFS_XATTR_ACL_KILL_SGID;
+	}
+	if (acl) {
+		value = cfs_acl_value(acl, &size);
+		if (IS_ERR(value))
+			return PTR_ERR(value);
+		err = cfs_setxattr(CFS_FS(inode), inode->i_ino, name, value,
+				   (u32)size, flags);
+		kfree(value);
+	} else {
+		err = cfs_removexattr(CFS_FS(inode), inode->i_ino, name);
+	}
+	if (err)
+		return cfs_kerr(err);
+	set_cached_acl(inode, type, keep);
+	return cfs_refresh(inode); /* mode, ctime */
+}
 
 ssize_t cfs_vfs_listxattr(struct dentry *dentry, char *list, size_t size)
 {
@@ -279,6 +392,8 @@ const struct inode_operations cfs_file_iops = {
 	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
+	.get_acl = cfs_vfs_get_acl,
+	.set_acl = cfs_vfs_set_acl,
 };
 
 const struct inode_operations cfs_symlink_iops = {
@@ -292,6 +407,8 @@ const struct inode_operations cfs_special_iops = {
 	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
+	.get_acl = cfs_vfs_get_acl,
+	.set_acl = cfs_vfs_set_acl,
 };
 
 /* ---- file handles ----

@@ -17,6 +17,7 @@
 #include <linux/fsnotify.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
@@ -203,6 +204,7 @@ static void cfs_inval_fn(struct work_struct *w)
 				invalidate_inode_pages2(inode->i_mapping);
 			if (cfs_refresh(inode))
 				d_prune_aliases(inode);
+			forget_all_cached_acls(inode);
 			inode_unlock(inode);
 			iput(inode);
 		}
@@ -362,6 +364,8 @@ static int cfs_show_options(struct seq_file *m, struct dentry *root)
 
 	seq_printf(m, ",commit=%u,errors=%s,free_warn=%u", sbi->commit_secs,
 		   cfs_errors_names[sbi->errors_policy], sbi->free_warn);
+	if (!(root->d_sb->s_flags & SB_POSIXACL))
+		seq_puts(m, ",noacl");
 	return 0;
 }
 
@@ -394,9 +398,10 @@ static const struct super_operations cfs_sops = {
 /* ---- mount options ---- */
 struct cfs_fs_opts {
 	unsigned int commit_secs, errors, free_warn;
+	int acl;      /* POSIX ACLs: acl (the default) or noacl */
 };
 
-enum { Opt_commit, Opt_errors, Opt_free_warn };
+enum { Opt_commit, Opt_errors, Opt_free_warn, Opt_acl };
 
 static const struct constant_table cfs_param_errors[] = {
 	{ "continue", CHUNKFS_ERRORS_CONTINUE },
@@ -409,6 +414,7 @@ static const struct fs_parameter_spec cfs_param_spec[] = {
 	fsparam_u32("commit", Opt_commit),
 	fsparam_enum("errors", Opt_errors, cfs_param_errors),
 	fsparam_u32("free_warn", Opt_free_warn),
+	fsparam_flag_no("acl", Opt_acl),
 	{}
 };
 
@@ -436,6 +442,15 @@ static int cfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 				      r.uint_32);
 		o->free_warn = r.uint_32;
 		break;
+	case Opt_acl:
+		/* SB_POSIXACL: the VFS's ACL checks and posix_acl_create */
+		o->acl = !r.negated;
+		if (o->acl)
+			fc->sb_flags |= SB_POSIXACL;
+		else
+			fc->sb_flags &= ~SB_POSIXACL;
+		fc->sb_flags_mask |= SB_POSIXACL;
+		break;
 	}
 	return 0;
 }
@@ -448,6 +463,8 @@ static void cfs_apply_opts(struct cfs_sb_info *sbi,
 	sbi->free_warn = o->free_warn;
 	cfs_set_errors_policy(sbi->fs, o->errors);
 	cfs_set_free_warn(sbi->fs, o->free_warn);
+	/* noacl: the library refuses the ACL xattrs (EOPNOTSUPP) */
+	cfs_set_acl(sbi->fs, o->acl);
 }
 
 static u32 cfs_mount_flags(struct super_block *sb)
@@ -665,10 +682,14 @@ static int cfs_init_fs_context(struct fs_context *fc)
 		o->commit_secs = sbi->commit_secs;
 		o->errors = sbi->errors_policy;
 		o->free_warn = sbi->free_warn;
+		o->acl = !!(fc->root->d_sb->s_flags & SB_POSIXACL);
 	} else {
 		o->commit_secs = 5;
 		o->errors = CHUNKFS_ERRORS_CONTINUE;
 		o->free_warn = 5;
+		/* ACLs on by default, as ext4's */
+		o->acl = 1;
+		fc->sb_flags |= SB_POSIXACL;
 	}
 	fc->fs_private = o;
 	fc->ops = &cfs_context_ops;

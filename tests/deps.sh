@@ -6,6 +6,8 @@ PKGS="gcc make pkg-config libfuse3-dev fuse3 libext2fs-dev e2fsprogs uuid-dev zl
 # the scrub units, udevadm test of the udev rule, mkfs.xfs for the
 # signature detection.
 PKGS="$PKGS systemd udev xfsprogs"
+# POSIX ACLs (issue 15): setfacl/getfacl for the FUSE ACL tests.
+PKGS="$PKGS acl"
 # The kernel module (kmod/) and its VM tests (tests/kmod/): Debian's kernel
 # and its headers, qemu (software emulation), busybox for the initramfs.
 # Installed without their recommendations (firmware, GUI, ROMs: not needed).

@@ -20,6 +20,8 @@
 #   py [ARGS...]           python3 reading its script from stdin, with
 #                          cfs_util importable; fails the test on failure
 #   py_as_nobody [ARGS...] the same as uid/gid 65534 (setpriv)
+#   py_as UID GID GROUPS [ARGS...]  the same as UID/GID with supplementary
+#                          GROUPS (comma-separated, "-" for none)
 #   cfs_stat IMG KEY       a number from `chunkfs stat --json IMG`
 # Temp dir: $T (under /dev/shm, mode 0755), default image $T/img, mount
 # point $T/mnt.
@@ -206,6 +208,14 @@ py() {
 py_as_nobody() {
 	setpriv --reuid=$NOBODY_UID --regid=$NOBODY_GID --clear-groups \
 		"$PY_NOBODY" - "$@" || fail "python check as uid $NOBODY_UID failed (see above)"
+}
+# py_as UID GID GROUPS [ARGS...]: the same as UID/GID with the
+# supplementary GROUPS ("-": none; else a comma-separated list)
+py_as() {
+	_u=$1; _g=$2; _gs=$3; shift 3
+	if [ "$_gs" = - ]; then _gopt=--clear-groups; else _gopt=--groups=$_gs; fi
+	setpriv --reuid="$_u" --regid="$_g" "$_gopt" "$PY_NOBODY" - "$@" ||
+		fail "python check as uid $_u gid $_g groups $_gs failed (see above)"
 }
 
 # cfs_stat IMG KEY: one number from the JSON report (the image must not be

@@ -6,7 +6,9 @@
 # each; /dev/vdc: an image written through chunkfs-fuse on the host, which
 # rw.sh mounts read-write, checks and changes; /dev/vdd: an image with a
 # damaged chunk, which damage.sh reads and repairs online; /dev/vde: a
-# fresh image for evict.sh (mmap-written data and inode eviction).
+# fresh image for evict.sh (mmap-written data and inode eviction);
+# /dev/vdf: an image with ACLs chunkfs-fuse wrote, for perm.sh (ACLs,
+# set-id bits, device nodes).
 # Results go to the console as
 # "KT PASS name", "KT FAIL name: why"; "KT END" last.
 /bin/busybox --install -s /bin
@@ -31,7 +33,7 @@ case " $(cat /proc/cmdline) " in
 *" kt=crash1 "*) MODE=crash1; DISKS=vda ;;
 *" kt=crash2 "*) MODE=crash2; DISKS=vda ;;
 *" kt=bench "*) MODE=bench; DISKS="vda vdb vdc" ;;
-*) DISKS="vda vdb vdc vdd vde" ;;
+*) DISKS="vda vdb vdc vdd vde vdf" ;;
 esac
 i=0
 while [ ! -b /dev/${DISKS##* } ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -127,6 +129,7 @@ if umount /mnt; then pass umount; else fail umount; fi
 . /rw.sh
 . /damage.sh
 . /evict.sh
+. /perm.sh
 
 # fuzzed images: a mount failure or EIO is fine; an oops is not (the
 # runner reads the console)

@@ -47,11 +47,25 @@
  *   kt seqread FILE          read FILE in 1 MiB reads; the same
  *   kt fanwait MOUNT SECONDS  watch MOUNT's filesystem for FAN_FS_ERROR
  *                            (prints "armed" first), print each one
+ *   kt as UID GID GROUPS CMD...  run CMD as UID/GID with the supplementary
+ *                            GROUPS (comma-separated; "-": none), without
+ *                            capabilities
+ *   kt setacl PATH access|default ACL  set a POSIX ACL from its short text
+ *                            (u::rw-,u:1000:r--,g::r--,m::r--,o::---; ""
+ *                            an empty one) as the system.posix_acl_* xattr;
+ *                            prints "ok" or the errno's name
+ *   kt getacl PATH access|default  print the ACL in that text, "none" or
+ *                            the errno's name
+ *   kt op PATH write|otrunc|truncate|fallocate|mmap|copy SRC|chown UID GID|
+ *            open-r|open-w|new-f MODE UMASK|new-d MODE UMASK|new-p MODE UMASK
+ *                            one operation; prints "ok" or the errno's name
+ *   kt euid                  print the effective uid (copied set-user-ID)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1295,8 +1309,191 @@ static int fanwait(const char *mnt, int secs)
 	return !n;
 }
 
+/* ---- permissions: ACLs, set-id bits (issue 15) ---- */
+
+static int as_user(char **argv)
+{
+	gid_t groups[64];
+	int n = 0;
+
+	if (strcmp(argv[2], "-")) {
+		char *s = argv[2], *e;
+
+		while (*s && n < 64) {
+			groups[n++] = (gid_t)strtoul(s, &e, 10);
+			s = *e == ',' ? e + 1 : e;
+		}
+	}
+	if (setgroups((size_t)n, groups) ||
+	    setresgid((gid_t)atoi(argv[1]), (gid_t)atoi(argv[1]),
+		      (gid_t)atoi(argv[1])) ||
+	    setresuid((uid_t)atoi(argv[0]), (uid_t)atoi(argv[0]),
+		      (uid_t)atoi(argv[0]))) {
+		perror("kt as");
+		return 2;
+	}
+	execvp(argv[3], argv + 3);
+	perror(argv[3]);
+	return 2;
+}
+
+#define KT_ACL_MAX 64
+
+static const char *acl_xname(const char *kind)
+{
+	return !strcmp(kind, "default") ? "system.posix_acl_default" :
+	       "system.posix_acl_access";
+}
+
+/* u::rw-,u:1000:r--,g::r--,g:5:rwx,m::r--,o::--- into the xattr format */
+static int setacl(const char *path, const char *kind, const char *text)
+{
+	unsigned char v[4 + 8 * KT_ACL_MAX];
+	char buf[4096], *tok, *save = NULL;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	v[0] = 2, v[1] = v[2] = v[3] = 0;
+	for (tok = strtok_r(buf, ",", &save); tok && n < KT_ACL_MAX;
+	     tok = strtok_r(NULL, ",", &save), n++) {
+		unsigned char *e = v + 4 + 8 * n;
+		char *id = strchr(tok, ':'), *perm = id ? strchr(id + 1, ':') : NULL;
+		unsigned tag = 0, p = 0, uid = 0xffffffffu;
+
+		if (!perm) {
+			fprintf(stderr, "kt setacl: bad entry %s\n", tok);
+			return 2;
+		}
+		switch (tok[0]) {
+		case 'u': tag = id[1] != ':' ? 2 : 1; break;
+		case 'g': tag = id[1] != ':' ? 8 : 4; break;
+		case 'm': tag = 0x10; break;
+		case 'o': tag = 0x20; break;
+		}
+		if (id[1] != ':')
+			uid = (unsigned)strtoul(id + 1, NULL, 10);
+		p = (perm[1] == 'r' ? 4 : 0) | (perm[1] && perm[2] == 'w' ? 2 : 0) |
+		    (perm[1] && perm[2] && perm[3] == 'x' ? 1 : 0);
+		e[0] = (unsigned char)tag, e[1] = (unsigned char)(tag >> 8);
+		e[2] = (unsigned char)p, e[3] = 0;
+		memcpy(e + 4, &uid, 4);
+	}
+	if (lsetxattr(path, acl_xname(kind), v, 4 + 8 * n, 0))
+		printf("%s\n", strerrorname_np(errno));
+	else
+		printf("ok\n");
+	return 0;
+}
+
+static int getacl(const char *path, const char *kind)
+{
+	unsigned char v[4 + 8 * 512];
+	ssize_t len = lgetxattr(path, acl_xname(kind), v, sizeof(v)), i;
+
+	if (len < 0) {
+		printf("%s\n", errno == ENODATA ? "none" : strerrorname_np(errno));
+		return 0;
+	}
+	for (i = 4; i + 8 <= len; i += 8) {
+		unsigned tag = v[i] | v[i + 1] << 8, p = v[i + 2], id;
+
+		memcpy(&id, v + i + 4, 4);
+		printf("%s%c:", i > 4 ? "," : "",
+		       tag <= 2 ? 'u' : tag <= 8 ? 'g' : tag == 0x10 ? 'm' : 'o');
+		if (tag == 2 || tag == 8)
+			printf("%u", id);
+		printf(":%c%c%c", p & 4 ? 'r' : '-', p & 2 ? 'w' : '-',
+		       p & 1 ? 'x' : '-');
+	}
+	printf("\n");
+	return 0;
+}
+
+static int op(int argc, char **argv)
+{
+	const char *path = argv[2], *what = argv[3];
+	int r = -1, fd;
+
+	if (!strcmp(what, "write") || !strcmp(what, "otrunc") ||
+	    !strcmp(what, "open-w")) {
+		fd = open(path, O_WRONLY | (!strcmp(what, "otrunc") ? O_TRUNC :
+					    !strcmp(what, "write") ? O_APPEND : 0));
+		r = fd < 0 ? -1 : !strcmp(what, "write") ?
+			(write(fd, "w", 1) == 1 ? 0 : -1) : 0;
+		if (fd >= 0)
+			close(fd);
+	} else if (!strcmp(what, "open-r")) {
+		char b[16];
+
+		fd = open(path, O_RDONLY);
+		r = fd < 0 || read(fd, b, sizeof(b)) < 0 ? -1 : 0;
+		if (fd >= 0)
+			close(fd);
+	} else if (!strcmp(what, "truncate")) {
+		r = truncate(path, 3);
+	} else if (!strcmp(what, "fallocate")) {
+		fd = open(path, O_WRONLY);
+		r = fd < 0 ? -1 : fallocate(fd, 0, 0, 8192);
+		if (fd >= 0)
+			close(fd);
+	} else if (!strcmp(what, "mmap")) {
+		char *m;
+
+		fd = open(path, O_RDWR);
+		m = fd < 0 ? MAP_FAILED : mmap(NULL, 1, PROT_READ | PROT_WRITE,
+					       MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED) {
+			m[0] = 'm';
+			r = msync(m, 1, MS_SYNC);
+			munmap(m, 1);
+		}
+		if (fd >= 0)
+			close(fd);
+	} else if (!strcmp(what, "copy") && argc == 5) {
+		int src = open(argv[4], O_RDONLY);
+		loff_t off = 0;
+
+		fd = open(path, O_WRONLY);
+		r = src < 0 || fd < 0 ? -1 :
+		    copy_file_range(src, NULL, fd, &off, 4, 0) == 4 ? 0 : -1;
+		if (src >= 0)
+			close(src);
+		if (fd >= 0)
+			close(fd);
+	} else if (!strcmp(what, "chown") && argc == 6) {
+		r = chown(path, (uid_t)atoi(argv[4]), (gid_t)atoi(argv[5]));
+	} else if (!strncmp(what, "new-", 4) && argc == 6) {
+		mode_t m = (mode_t)strtoul(argv[4], NULL, 8);
+
+		umask((mode_t)strtoul(argv[5], NULL, 8));
+		if (what[4] == 'f') {
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, m);
+			r = fd < 0 ? -1 : close(fd);
+		} else if (what[4] == 'd') {
+			r = mkdir(path, m);
+		} else {
+			r = mknod(path, S_IFIFO | m, 0);
+		}
+	} else {
+		fprintf(stderr, "kt op: what %s?\n", what);
+		return 2;
+	}
+	printf("%s\n", r ? strerrorname_np(errno) : "ok");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 6 && !strcmp(argv[1], "as"))
+		return as_user(argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "setacl"))
+		return setacl(argv[2], argv[3], argv[4]);
+	if (argc == 4 && !strcmp(argv[1], "getacl"))
+		return getacl(argv[2], argv[3]);
+	if (argc >= 4 && !strcmp(argv[1], "op"))
+		return op(argc, argv);
+	if (argc == 2 && !strcmp(argv[1], "euid"))
+		return printf("%u\n", (unsigned)geteuid()) < 0;
 	if (argc == 4 && !strcmp(argv[1], "seqwrite"))
 		return seqio(argv[2], atol(argv[3]), 1);
 	if (argc == 3 && !strcmp(argv[1], "seqread"))
@@ -1350,6 +1547,7 @@ int main(int argc, char **argv)
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|mix|mmapevict|pcheck|mmapfull|hog|ioctl|paths|fanwait|fuzz|seqwrite|seqread ...\n");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|mix|mmapevict|pcheck|mmapfull|hog|ioctl|paths|fanwait|fuzz|seqwrite|seqread|as|setacl|getacl|op|euid ...
+");
 	return 2;
 }

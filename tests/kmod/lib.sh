@@ -42,7 +42,7 @@ kmod_initramfs() {
 	gcc -static -O2 -Wall -Wextra -Werror -o "$_r/bin/kt" tests/kmod/kt.c || fail "kt.c"
 	cp tests/kmod/init.sh "$_r/init" && chmod 755 "$_r/init" &&
 		cp tests/kmod/rw.sh tests/kmod/damage.sh tests/kmod/evict.sh tests/kmod/crash.sh \
-		   tests/kmod/bench.sh "$_r/" ||
+		   tests/kmod/bench.sh tests/kmod/perm.sh "$_r/" ||
 		fail "init"
 	cp kmod/chunkfs.ko "$_r/chunkfs.ko" && strip --strip-debug "$_r/chunkfs.ko" || fail "chunkfs.ko"
 	for m in drivers/virtio/virtio_ring drivers/virtio/virtio \

@@ -13,7 +13,9 @@
 # and CHUNKFS_IOC_PATH are those `chunkfs paths` finds in it); a fresh
 # image on which evict.sh checks data written through mappings across
 # inode eviction, drop_caches, memory pressure and remounts (issue 18) is
-# checked with fsck.chunkfs -fn too.  Then the
+# checked with fsck.chunkfs -fn too; an image with ACLs chunkfs-fuse set,
+# on which perm.sh checks ACLs, set-id bits and device nodes (issue 15),
+# is read back through chunkfs-fuse (the ACLs the module set).  Then the
 # power-off test (crash.sh): a VM runs a workload on a fresh image and is
 # killed (qemu SIGKILL) a moment after it says so; a second boot remounts
 # (journal replay) and checks every file that was fsynced; fsck -fn on the
@@ -163,6 +165,17 @@ step "a fresh image for evict.sh"
 EV=$W/evict.img
 "$CFS_BIN/mkfs.chunkfs" -q -C 4M "$EV" 160M || fail "mkfs.chunkfs (evict image)"
 
+step "an image with ACLs set through chunkfs-fuse, for perm.sh"
+PERM=$W/perm.img
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M "$PERM" 64M || fail "mkfs.chunkfs (perm image)"
+command -v setfacl >/dev/null || fail "setfacl missing (sh tests/deps.sh)"
+fuse_mount "$PERM"
+chmod 755 "$W/fmnt" && mkdir -m 755 "$W/fmnt/host" && echo secret >"$W/fmnt/host/f" &&
+	chmod 600 "$W/fmnt/host/f" && setfacl -m u:1000:rw,g:4242:r "$W/fmnt/host/f" &&
+	mkdir -m 777 "$W/fmnt/host/dd" && setfacl -m d:u:1000:rwx,d:g::r-x,d:o::--- "$W/fmnt/host/dd" ||
+	fail "ACLs through chunkfs-fuse"
+fuse_umount
+
 step "the initramfs"
 R=$W/initramfs
 kmod_initramfs "$R"
@@ -172,7 +185,7 @@ printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"
 kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
-vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV"
+vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV" "$PERM"
 vm_wait main
 bad=0
 vm_check main || bad=1
@@ -229,6 +242,22 @@ echo "the module lists what chunkfs paths lists on the image ($(wc -l <"$W/host-
 echo "fsck.chunkfs -fn: the image repaired online is clean"
 "$CFS_BIN/fsck.chunkfs" -fn "$EV" >"$W/fsck-ev.log" 2>&1 || { cat "$W/fsck-ev.log"; fail "fsck.chunkfs -fn of evict.sh's image"; }
 echo "fsck.chunkfs -fn: evict.sh's image is clean"
+step "the ACLs the module set, through chunkfs-fuse"
+"$CFS_BIN/fsck.chunkfs" -fn "$PERM" >"$W/fsck-perm.log" 2>&1 || { cat "$W/fsck-perm.log"; fail "fsck.chunkfs -fn of perm.sh's image"; }
+fuse_mount "$PERM" ro
+for c in "vm/g user::rw-,user:1000:rw-,group::---,group:4242:r--,mask::rw-,other::---" \
+	 "vm/dd/f022 user::rw-,user:1000:rwx,group::r-x,mask::rw-,other::r--" \
+	 "host/dd/byvm user::rw-,user:1000:rwx,group::r-x,mask::rw-,other::---" \
+	 "vm/dd/d077 user::rwx,user:1000:rwx,group::r-x,mask::rwx,other::r-x,default:user::rwx,default:user:1000:rwx,default:group::r-x,default:mask::rwx,default:other::r-x" \
+	 "vm/min user::rwx,group::r-x,other::r--"; do
+	p=${c%% *}
+	got=$(getfacl -cpn "$W/fmnt/$p" | grep -v '^$' | sed 's/[[:space:]]*#.*//' | paste -sd, -)
+	[ "$got" = "${c#* }" ] || { fuse_umount; fail "$p through chunkfs-fuse: $got, want ${c#* }"; }
+done
+[ "$(stat -c %a "$W/fmnt/vm/m/f2666-write-other")" = 666 ] && [ "$(stat -c %a "$W/fmnt/vm/sg/od")" = 2755 ] ||
+	{ fuse_umount; fail "modes the module set, through chunkfs-fuse"; }
+fuse_umount
+echo "chunkfs-fuse reads the ACLs and modes the module set"
 step "power off in the middle of a workload, then remount"
 CR=$W/crash.img
 "$CFS_BIN/mkfs.chunkfs" -q -C 4M "$CR" 64M || fail "mkfs.chunkfs (crash image)"

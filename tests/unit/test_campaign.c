@@ -25,7 +25,7 @@
 #define DEV (72u << 20)
 #define MAXF 2048
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static u32 rs;
 
 static u32 rnd(void)

@@ -19,7 +19,7 @@
 #include "../lib/membdev.h"
 #include "../lib/tap.h"
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static int verbose;
 static u32 no_features; /* the run's format: CFS_MKFS_V1, _NO_DUP or 0 */
 static const char *fmt_name = "";

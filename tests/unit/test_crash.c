@@ -45,7 +45,7 @@
 #define MAXV 64               /* versions per path */
 #define MAXI 512              /* inodes */
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static u32 rs;
 
 /* the overwrites' own generator (op) */

@@ -30,7 +30,7 @@ static const struct geo geos[] = {
 	{ 4096, 16 << 20, 64 << 20 },
 };
 
-static struct cfs_cred root_cr = { 0, 0 };
+static struct cfs_cred root_cr = { .uid = 0, .gid = 0 };
 
 static struct cfs_fs *do_mount(struct membdev *m)
 {

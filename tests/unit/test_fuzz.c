@@ -25,7 +25,7 @@
 #define BS 1024u
 #define DEV (24u << 20)
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static u32 rs;
 
 static u32 rnd(void)

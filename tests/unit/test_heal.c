@@ -48,7 +48,7 @@
 #define MAXE 4096
 #define MAXB 8192
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static u32 rs;
 
 static u32 rnd(void)

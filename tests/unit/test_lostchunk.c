@@ -38,7 +38,7 @@
 #define MAXF 2048
 #define PL 256
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 
 struct ent {
 	char path[PL];

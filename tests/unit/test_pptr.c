@@ -34,7 +34,7 @@
 #define DEBUG_ENOSPC 0
 #define MAXN 3000
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static u32 rs = 1;
 
 static u32 rnd(void)

@@ -24,7 +24,7 @@
 #define DEV (40u << 20)
 #define NAMES 120
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static struct membdev *dev;
 
 static u64 mk(struct cfs_fs *fs, u64 dir, const char *name, u32 mode)

@@ -30,7 +30,7 @@
 #define DEV (40u << 20)
 #define NAMES 120
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static struct membdev *dev;
 
 /* ---- the gate: a device over the memory device whose reads of chunk
