@@ -90,6 +90,7 @@ int cfs_vfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask,
 		    unsigned int query_flags);
 ssize_t cfs_vfs_listxattr(struct dentry *dentry, char *list, size_t size);
+int cfs_update_time(struct inode *inode, struct timespec64 *time, int flags);
 extern const struct inode_operations cfs_file_iops, cfs_symlink_iops,
 	cfs_special_iops;
 extern const struct xattr_handler *cfs_xattr_handlers[];

@@ -317,6 +317,7 @@ const struct inode_operations cfs_dir_iops = {
 	.setattr = cfs_vfs_setattr,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
+	.update_time = cfs_update_time,
 };
 
 const struct file_operations cfs_dir_fops = {

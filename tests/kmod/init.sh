@@ -6,7 +6,9 @@
 # each; /dev/vdc: an image written through chunkfs-fuse on the host, which
 # rw.sh mounts read-write, checks and changes; /dev/vdd: an image with a
 # damaged chunk, which damage.sh reads and repairs online; /dev/vde: a
-# fresh image for evict.sh (mmap-written data and inode eviction).
+# fresh image for evict.sh (mmap-written data and inode eviction);
+# /dev/vdf: a fresh image for posix.sh (file handles, remount, access
+# times, direct I/O coherency).
 # Results go to the console as
 # "KT PASS name", "KT FAIL name: why"; "KT END" last.
 /bin/busybox --install -s /bin
@@ -25,13 +27,16 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 done
 # kt=crash1 / kt=crash2 on the kernel command line: the power-off test's
 # two boots (crash.sh), with one disk; kt=bench: the benchmark of
-# tests/bench/kmod-bench.sh (bench.sh), with three
+# tests/bench/kmod-bench.sh (bench.sh), with three; kt=posix: posix.sh
+# alone, on /dev/vda (to try it on its own)
 MODE=main
+PX_DEV=/dev/vdf
 case " $(cat /proc/cmdline) " in
 *" kt=crash1 "*) MODE=crash1; DISKS=vda ;;
 *" kt=crash2 "*) MODE=crash2; DISKS=vda ;;
 *" kt=bench "*) MODE=bench; DISKS="vda vdb vdc" ;;
-*) DISKS="vda vdb vdc vdd vde" ;;
+*" kt=posix "*) MODE=posix; DISKS=vda; PX_DEV=/dev/vda ;;
+*) DISKS="vda vdb vdc vdd vde vdf" ;;
 esac
 i=0
 while [ ! -b /dev/${DISKS##* } ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -42,6 +47,7 @@ grep -q chunkfs /proc/filesystems && pass "registered" || fail "registered: not 
 case $MODE in
 crash*) . /crash.sh; finish ;;
 bench) . /bench.sh; finish ;;
+posix) . /posix.sh; finish ;;
 esac
 
 mkdir -p /mnt /f
@@ -127,6 +133,7 @@ if umount /mnt; then pass umount; else fail umount; fi
 . /rw.sh
 . /damage.sh
 . /evict.sh
+. /posix.sh
 
 # fuzzed images: a mount failure or EIO is fine; an oops is not (the
 # runner reads the console)

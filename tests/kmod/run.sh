@@ -11,7 +11,8 @@
 # read the second through chunkfs-fuse: the tree the VM listed; a fresh
 # image on which evict.sh checks data written through mappings across
 # inode eviction, drop_caches, memory pressure and remounts (issue 18) is
-# checked with fsck.chunkfs -fn too.  Then the
+# checked with fsck.chunkfs -fn too, and so is the one posix.sh used
+# (file handles, remount, access times, direct I/O: issue 15).  Then the
 # power-off test (crash.sh): a VM runs a workload on a fresh image and is
 # killed (qemu SIGKILL) a moment after it says so; a second boot remounts
 # (journal replay) and checks every file that was fsynced; fsck -fn on the
@@ -129,6 +130,10 @@ step "a fresh image for evict.sh"
 EV=$W/evict.img
 "$CFS_BIN/mkfs.chunkfs" -q -C 4M "$EV" 160M || fail "mkfs.chunkfs (evict image)"
 
+step "a fresh image for posix.sh"
+PX=$W/posix.img
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M "$PX" 64M || fail "mkfs.chunkfs (posix image)"
+
 step "the initramfs"
 R=$W/initramfs
 kmod_initramfs "$R"
@@ -138,7 +143,7 @@ printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"
 kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
-vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV"
+vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV" "$PX"
 vm_wait main
 bad=0
 vm_check main || bad=1
@@ -178,6 +183,8 @@ echo "chunkfs-fuse reads the tree the module wrote ($(wc -l <"$W/fuse-tree") pat
 echo "fsck.chunkfs -fn: the image repaired online is clean"
 "$CFS_BIN/fsck.chunkfs" -fn "$EV" >"$W/fsck-ev.log" 2>&1 || { cat "$W/fsck-ev.log"; fail "fsck.chunkfs -fn of evict.sh's image"; }
 echo "fsck.chunkfs -fn: evict.sh's image is clean"
+"$CFS_BIN/fsck.chunkfs" -fn "$PX" >"$W/fsck-px.log" 2>&1 || { cat "$W/fsck-px.log"; fail "fsck.chunkfs -fn of posix.sh's image"; }
+echo "fsck.chunkfs -fn: posix.sh's image is clean"
 step "power off in the middle of a workload, then remount"
 CR=$W/crash.img
 "$CFS_BIN/mkfs.chunkfs" -q -C 4M "$CR" 64M || fail "mkfs.chunkfs (crash image)"
