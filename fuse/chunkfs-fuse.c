@@ -599,13 +599,14 @@ static int daemon_remount(struct cfuse *cf, struct cfuse_remount *r)
 		commit_stop(dmn.cm);
 		err = cfs_remount(cf->fs, CFS_MOUNT_RDONLY |
 				  (sync ? CFS_MOUNT_SYNC : 0), &why);
-		if (!err)
-			err = cfs_user_set_rw(dmn.dev, 0, msg, sizeof(msg));
 		if (err) {
 			commit_start(dmn.cm, cf->fs, dmn.commit);
-			err = rm_fail(r, err, "remount read-only", why ? why : msg);
+			err = rm_fail(r, err, "remount read-only", why);
 			goto out;
 		}
+		/* (all was flushed: only the image's own sync can fail) */
+		if (cfs_user_set_rw(dmn.dev, 0, msg, sizeof(msg)))
+			cfuse_log(CFS_LOG_ERR, "remount read-only: %s", msg);
 		dmn.ro = 1;
 		__atomic_store_n(&cf->ro, 1, __ATOMIC_RELAXED);
 	} else if (!ro && (cf->ro || cf->ro_now)) {
