@@ -4,7 +4,8 @@
 # updates an atime older than the mtime or ctime, once, and not again
 # within a day), strictatime (every read), noatime (never), for reads of a
 # file and listings of a directory (ptool atime; the kernel module's VM
-# test runs the same program); nodiratime; the mode changed by a remount
+# test runs the same program); nodiratime; O_NOATIME; a read by another
+# user (allow_other) changes it too; the mode changed by a remount
 # (chunkfs-fuse -o remount,..., what mount(8)'s helper runs); written
 # lazily: fifty reads under strictatime commit nothing (the superblock's
 # commit group stays), an fsync commits them, and the atime is there after
@@ -48,6 +49,30 @@ os.listdir(d)
 check(os.stat(f).st_atime_ns > old + 10**11, "nodiratime: a file read did not change its atime")
 eq(os.stat(d).st_atime_ns, old, "nodiratime: a listing changed the directory's atime")
 PYEOF
+umount_fs "$MNT"
+
+note "O_NOATIME, and a read by another user (allow_other)"
+mount_fs "$IMG" "$MNT" strictatime,allow_other,default_permissions
+chmod 755 "$MNT" "$MNT/d" && chmod 644 "$MNT/top" || fail chmod
+py "$MNT" <<'EOF'
+import os, sys, time
+from cfs_util import *
+f = os.path.join(sys.argv[1], "top")
+old = time.time_ns() - 3600 * 10**9
+os.utime(f, ns=(old, old + 10**10))
+fd = os.open(f, os.O_RDONLY | os.O_NOATIME)
+os.read(fd, 100)
+os.close(fd)
+eq(os.stat(f).st_atime_ns, old, "strictatime: a read with O_NOATIME changed the atime")
+EOF
+a0=$("$PT" times "$MNT/top")
+sleep 0.05
+py_as_nobody "$MNT/top" <<'EOF'
+import sys
+open(sys.argv[1], "rb").read()
+EOF
+a1=$("$PT" times "$MNT/top")
+[ "$a0" != "$a1" ] || fail "a read by uid $NOBODY_UID did not change the atime ($a0)"
 umount_fs "$MNT"
 
 note "the mode changed by a remount"
