@@ -71,7 +71,7 @@ tools/chunkfs-scrubd: build/opt/tools/scrubd.o
 # ---- sanitised build used by the tests ----
 SAN_PROGS := build/san/bin/mkfs.chunkfs build/san/bin/fsck.chunkfs \
 	build/san/bin/chunkfs-fuse build/san/bin/chunkfs \
-	build/san/bin/chunkfs-scrubd
+	build/san/bin/chunkfs-scrubd build/san/bin/ptool
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/bin/%,$(UNIT_SRC))
 san: $(SAN_PROGS) $(UNIT_BINS)
 build/san/bin/mkfs.chunkfs: $(call san_obj,$(MKFS_SRC)) $(LIB_SAN)
@@ -89,6 +89,11 @@ build/san/bin/chunkfs: $(call san_obj,$(TOOLS_SRC)) $(LIB_SAN)
 build/san/bin/chunkfs-scrubd: build/san/tools/scrubd.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^
+# the POSIX checks the FUSE tests run (and the kernel module's VM, built
+# static from the same source: tests/kmod/lib.sh)
+build/san/bin/ptool: build/san/tests/fuse/ptool.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ -lpthread
 build/san/tests/unit/test_scrubd.o: tools/scrubd.c
 build/san/bin/test_%: build/san/tests/unit/test_%.o $(call san_obj,$(TESTLIB_SRC)) $(LIB_SAN)
 	@mkdir -p $(dir $@)
@@ -161,6 +166,9 @@ install: all
 	  >$(DESTDIR)$(UDEV_RULES_DIR)/64-chunkfs.rules
 	chmod 644 $(DESTDIR)$(UDEV_RULES_DIR)/64-chunkfs.rules
 	install -m 755 fuse/mount.fuse.chunkfs $(DESTDIR)$(MOUNT_HELPER_DIR)/
+	# root's mounts are of type fuseblk.chunkfs: mount -o remount looks
+	# for this name
+	ln -sf mount.fuse.chunkfs $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuseblk.chunkfs
 	# the links, unless the directory is $(PREFIX)/sbin itself (a merged
 	# /usr with PREFIX=/usr): a link would replace the program
 	if [ "$$(cd $(DESTDIR)$(FSCK_HELPER_DIR) && pwd -P)" != \
@@ -178,6 +186,7 @@ uninstall:
 	  rm -f $(DESTDIR)$(PREFIX)/sbin/$$p; done
 	rm -f $(DESTDIR)$(PREFIX)/bin/chunkfs-fuse
 	rm -f $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.chunkfs
+	rm -f $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuseblk.chunkfs
 	rm -f $(DESTDIR)$(FSCK_HELPER_DIR)/fsck.fuse.chunkfs
 	if [ -L $(DESTDIR)$(FSCK_HELPER_DIR)/fsck.chunkfs ]; then \
 	  rm -f $(DESTDIR)$(FSCK_HELPER_DIR)/fsck.chunkfs; fi

@@ -17,6 +17,7 @@ static void fs_lock(struct cfs_fs *fs)
 static void fs_lock_w(struct cfs_fs *fs, u64 a, u64 b)
 {
 	host_mutex_lock(fs->lock);
+	fs->op_writes = 1;
 	if (fs->frozen)
 		scrub_wait_unfrozen(fs, a, b);
 }
@@ -34,7 +35,16 @@ static void fs_unlock(struct cfs_fs *fs)
 		journal_commit(fs, 0); /* (a failure is logged; the changes
 					* stay dirty for the next commit) */
 	fs->nospc_retry = 0;
+	fs->op_writes = 0;
 	host_mutex_unlock(fs->lock);
+}
+
+/* The end of an operation whose change waits for the next commit even
+ * on a synchronous mount: an access time (as ext4's, written lazily). */
+static void fs_unlock_lazy(struct cfs_fs *fs)
+{
+	fs->op_writes = 0;
+	fs_unlock(fs);
 }
 
 /* Space freed since the last commit cannot take file data before the
@@ -147,11 +157,47 @@ out:
 	return err;
 }
 
+/* A file handle's inode: any live, named inode a user can see, read
+ * from disk when it is not cached; -CFS_ESTALE for anything else. */
+static int iget_common(struct cfs_fs *fs, u64 ino, int check_gen, u32 gen,
+		       struct cfs_attr *out)
+{
+	struct cfs_inode *ip;
+	int err;
+
+	fs_lock(fs);
+	err = CFS_CHUNK_OF(ino) < fs->nchunks ? get_ino(fs, ino, &ip) :
+						 -CFS_ENOENT;
+	if (err == -CFS_ENOENT)
+		err = -CFS_ESTALE; /* no such inode: freed, or never was */
+	if (err)
+		goto out;
+	if (!ip->d.nlink || (check_gen && ip->d.gen != gen))
+		err = -CFS_ESTALE; /* deleted, or its number reused */
+	else
+		reply_attr(fs, ip, out);
+	inode_put(fs, ip);
+out:
+	fs_unlock(fs);
+	return err;
+}
+
+int cfs_iget_gen(struct cfs_fs *fs, u64 ino, u32 gen, struct cfs_attr *out)
+{
+	return iget_common(fs, ino, 1, gen, out);
+}
+
+int cfs_iget_any(struct cfs_fs *fs, u64 ino, struct cfs_attr *out)
+{
+	return iget_common(fs, ino, 0, 0, out);
+}
+
 void cfs_forget(struct cfs_fs *fs, u64 ino, u64 nlookup)
 {
 	struct cfs_inode *ip;
 
 	fs_lock(fs);
+	fs->op_writes = 1; /* (it may free an unlinked inode) */
 	ip = inode_cached(fs, ino);
 	if (ip) {
 		ip->nlookup = ip->nlookup > nlookup ? ip->nlookup - nlookup : 0;
@@ -287,6 +333,70 @@ out:
 	if (killed)
 		*killed = !err && kill;
 	return err;
+}
+
+/* ---- access times ---- */
+
+int cfs_atime_due(const struct cfs_attr *a, u32 mode, s64 now, u32 now_ns)
+{
+	if (mode == CFS_ATIME_STRICT)
+		return a->atime != now || a->atime_ns != now_ns;
+	if (mode != CFS_ATIME_RELATIME)
+		return 0;
+	/* relatime: not newer than the last change, or a day old */
+	if (a->mtime > a->atime ||
+	    (a->mtime == a->atime && a->mtime_ns >= a->atime_ns))
+		return 1;
+	if (a->ctime > a->atime ||
+	    (a->ctime == a->atime && a->ctime_ns >= a->atime_ns))
+		return 1;
+	return now - a->atime >= 24 * 3600;
+}
+
+/* Set the access time (sec, ns) or, with mode, now if mode says so. */
+static int atime_common(struct cfs_fs *fs, u64 ino, u32 mode, s64 sec,
+			u32 ns)
+{
+	struct cfs_inode *ip;
+	struct cfs_attr a;
+	int err;
+
+	fs_lock_w(fs, ino, ino); /* a change: waits for a repair of its chunk */
+	err = fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
+	if (err)
+		goto out;
+	if (mode) {
+		host_now(&sec, &ns);
+		inode_to_attr(fs, ip, &a);
+		if (!cfs_atime_due(&a, mode, sec, ns))
+			goto put;
+	}
+	if (ip->d.atime != sec || ip->d.atime_ns != ns) {
+		ip->d.atime = sec;
+		ip->d.atime_ns = ns;
+		err = inode_write(fs, ip);
+		if (!err)
+			err = 1;
+	}
+put:
+	inode_put(fs, ip);
+out:
+	fs_unlock_lazy(fs);
+	return err;
+}
+
+int cfs_touch_atime(struct cfs_fs *fs, u64 ino, u32 mode)
+{
+	if (mode != CFS_ATIME_RELATIME && mode != CFS_ATIME_STRICT)
+		return 0;
+	return atime_common(fs, ino, mode, 0, 0);
+}
+
+int cfs_set_atime(struct cfs_fs *fs, u64 ino, s64 sec, u32 ns)
+{
+	if (ns >= 1000000000u)
+		return -CFS_EINVAL;
+	return atime_common(fs, ino, 0, sec, ns);
 }
 
 /* Pick the chunk for a new inode: the parent's while it has room above the

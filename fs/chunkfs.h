@@ -204,9 +204,31 @@ u32 cfs_inval_take(struct cfs_fs *fs, u64 *inos, u32 max, int *lost);
 u32 cfs_inval_take_name(struct cfs_fs *fs, u64 *parent, char *name);
 const struct cfs_geom *cfs_geometry(struct cfs_fs *fs);
 
+/* Remount with flags CFS_MOUNT_RDONLY (and CFS_MOUNT_SYNC) as they are
+ * to be.  To read-only: everything committed and the disk left as an
+ * unmount leaves it (the chunks and the superblock CLEAN: fsck -n finds a
+ * clean, current filesystem), then nothing more is written (-CFS_EROFS
+ * to writers); an inode unlinked while in use stays on its chunk's
+ * orphan list until the filesystem is read-write again.  To read-write:
+ * dev->readonly must be 0 by then (the front end reopens the device); a
+ * filesystem mounted read-only has its journals replayed in place, as a
+ * read-write mount would.  Cached inodes and lookup references are kept
+ * either way.  On failure *why (if not NULL) says why. */
+int cfs_remount(struct cfs_fs *fs, u32 flags, const char **why);
+
 /* ---- inode operations ---- */
 int cfs_lookup(struct cfs_fs *fs, u64 dir, const char *name, u32 len,
 	       struct cfs_attr *out);
+/* A file handle's inode (open_by_handle_at, NFS): inode ino, read from
+ * disk when it is not cached, with one lookup reference (as cfs_lookup)
+ * if it is a live, named inode of generation gen; -CFS_ESTALE when the
+ * number names no inode (never did, or it was freed), another generation
+ * (the number was reused) or an inode with no name left.  cfs_iget_any
+ * takes any generation (FUSE's lookup of "." by node id: the kernel
+ * compares the generation itself).  A directory's parent is
+ * cfs_lookup(dir, ".."), which reads it from disk as well. */
+int cfs_iget_gen(struct cfs_fs *fs, u64 ino, u32 gen, struct cfs_attr *out);
+int cfs_iget_any(struct cfs_fs *fs, u64 ino, struct cfs_attr *out);
 void cfs_forget(struct cfs_fs *fs, u64 ino, u64 nlookup);
 int cfs_getattr(struct cfs_fs *fs, u64 ino, struct cfs_attr *out);
 int cfs_setattr(struct cfs_fs *fs, u64 ino, const struct cfs_setattr *sa,
@@ -244,6 +266,24 @@ int cfs_unlink(struct cfs_fs *fs, u64 dir, const char *name, u32 len);
 int cfs_rmdir(struct cfs_fs *fs, u64 dir, const char *name, u32 len);
 int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
 	       u64 ndir, const char *nname, u32 nlen, u32 flags);
+
+/* ---- access times ----
+ * Reads do not change an access time in the library.  A front end whose
+ * kernel keeps none (FUSE) calls cfs_touch_atime after a read or a
+ * listing, with the mount's mode; one whose kernel decides (the VFS's
+ * relatime, strictatime, noatime) sets it with cfs_set_atime.  Both mark
+ * the inode for the next commit and never commit themselves, not even on
+ * a CFS_MOUNT_SYNC mount: an access time is written lazily, as ext4's.
+ * cfs_atime_due: does an access at now change a's atime under mode
+ * (relatime: when atime is not newer than mtime or ctime, or a day old;
+ * strictatime: always)?  cfs_touch_atime returns 1 when it did, 0 when
+ * mode said no, -CFS_EROFS on a read-only mount. */
+#define CFS_ATIME_NONE 0
+#define CFS_ATIME_RELATIME 1
+#define CFS_ATIME_STRICT 2
+int cfs_atime_due(const struct cfs_attr *a, u32 mode, s64 now, u32 now_ns);
+int cfs_touch_atime(struct cfs_fs *fs, u64 ino, u32 mode);
+int cfs_set_atime(struct cfs_fs *fs, u64 ino, s64 sec, u32 ns);
 
 /* ---- file data ---- */
 /* A read that meets an error after some bytes returns those bytes (a

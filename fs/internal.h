@@ -135,6 +135,9 @@ struct cfs_fs {
 	int journal;          /* metadata goes through the chunk journals */
 	int sync_mode;        /* -o sync: commit after every changing op */
 	int noacl;            /* POSIX ACLs off (acl.c) */
+	int op_writes;        /* the operation under way changes something
+			       * (not only an access time): with sync_mode,
+			       * it commits at its end */
 	int jbig;             /* a chunk's changes fill half its journal */
 	int nospc_retry;      /* this operation committed to get back pending
 			       * free blocks: a copy on write that finds its
@@ -166,6 +169,12 @@ struct cfs_fs {
 	u32 *orphan_q;
 	u32 norphan_q, orphan_cap;
 	int orphans_on;           /* chunk loads queue their orphan lists */
+	/* remount (cfs_remount) */
+	int rw_journal;           /* read-write, metadata goes through the
+				   * journals (not the checker, not a bulk
+				   * load) */
+	int ro_replayed;          /* mounted read-only: the journals were
+				   * replayed into the cache only */
 	/* the online scrub (scrub.c) */
 	u64 cseq;                 /* commits started (journal.c) */
 	u32 frozen;               /* chunk + 1 whose repair is being computed:
@@ -257,6 +266,9 @@ int journal_in_map(struct cfs_fs *fs, u32 k);
 void journal_map_clear(struct cfs_fs *fs);
 u32 journal_capacity(const struct cfs_fs *fs, const struct cfs_chunk *ch);
 void buf_clean(struct cfs_fs *fs, struct cfs_buf *b);
+/* Every dirty buffer clean: what the disk holds now (a read-only mount's
+ * replayed blocks, once the replay was written in place). */
+void buf_clean_all(struct cfs_fs *fs);
 int buf_install(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 		u32 local2, const u8 *img);
 

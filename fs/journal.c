@@ -403,13 +403,15 @@ out:
 
 /* Should the operation that just ended be followed by a commit?  When a
  * chunk's changes approach its journal's size or the cache fills with
- * dirty buffers (they cannot be evicted before they are committed). */
+ * dirty buffers (they cannot be evicted before they are committed), and
+ * on a synchronous mount after an operation that changed something (an
+ * access time alone waits, as ext4's). */
 int journal_wants_commit(struct cfs_fs *fs)
 {
 	if (!fs->journal)
 		return 0;
 	return fs->jbig || fs->ndirty > fs->maxbufs / 2 ||
-	       (fs->sync_mode && fs->ndirty);
+	       (fs->sync_mode && fs->ndirty && fs->op_writes);
 }
 
 void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out)

@@ -940,6 +940,8 @@ static int replay_journals(struct cfs_fs *fs)
 	return err;
 }
 
+static int super_mounted_rw(struct cfs_fs *fs);
+
 static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 			const char **why, int checking)
 {
@@ -1091,8 +1093,9 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	}
 	/* Chunk headers are read on first use (chunk_get), not here; the
 	 * journals of the chunks the last commit named are replayed first. */
-	fs->journal = !checking && !fs->rdonly &&
-		      !(flags & CFS_MOUNT_NOJOURNAL);
+	fs->rw_journal = !checking && !(flags & CFS_MOUNT_NOJOURNAL);
+	fs->journal = fs->rw_journal && !fs->rdonly;
+	fs->ro_replayed = fs->rdonly;
 	fs->checking_offline = checking;
 	if (!checking && (events_init(fs) ||
 			  !(fs->freeze_lock = host_mutex_new()))) {
@@ -1160,17 +1163,7 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 				orphans_queue(fs, k);
 	}
 	if (!fs->rdonly) {
-		s64 sec;
-		u32 ns;
-
-		host_now(&sec, &ns);
-		fs->sb.mount_count++;
-		fs->sb.last_mount_time = sec;
-		fs->sb.state = CFS_FS_DIRTY;
-		fs->wgen = fs->sb.mount_count + 1; /* mkfs wrote generation 1 */
-		err = super_write(fs);
-		if (!err)
-			err = dev->ops->flush(dev);
+		err = super_mounted_rw(fs);
 		if (err) {
 			*why = "cannot write the superblock";
 			fs_free(fs);
@@ -1185,6 +1178,133 @@ int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	      const char **why)
 {
 	return mount_common(dev, flags, out, why, 0);
+}
+
+/* The superblock of a read-write mount: mounted once more, DIRTY. */
+static int super_mounted_rw(struct cfs_fs *fs)
+{
+	s64 sec;
+	u32 ns;
+	int err;
+
+	host_now(&sec, &ns);
+	fs->sb.mount_count++;
+	fs->sb.last_mount_time = sec;
+	fs->sb.state = CFS_FS_DIRTY;
+	fs->wgen = fs->sb.mount_count + 1; /* mkfs wrote generation 1 */
+	err = super_write(fs);
+	if (!err)
+		err = fs->dev->ops->flush(fs->dev);
+	return err;
+}
+
+/* The last commit of a journaled mount (unmount, remount read-only): it
+ * marks what this mount dirtied CLEAN; once it is in place, the
+ * superblock says so with an empty map. */
+static int commit_clean(struct cfs_fs *fs)
+{
+	s64 sec;
+	u32 ns;
+	int err;
+
+	err = journal_commit(fs, 1);
+	if (!err)
+		err = fs->dev->ops->flush(fs->dev);
+	if (!err) {
+		host_now(&sec, &ns);
+		fs->sb.state = CFS_FS_CLEAN;
+		fs->sb.last_write_time = sec;
+		journal_map_clear(fs);
+		err = super_write(fs);
+	}
+	if (!err)
+		err = fs->dev->ops->flush(fs->dev);
+	return err;
+}
+
+/* Read-write to read-only, as an unmount leaves the disk: everything
+ * committed, the chunks this mount dirtied and the superblock CLEAN. */
+static int remount_ro(struct cfs_fs *fs, const char **why)
+{
+	int err;
+
+	if (fs->norphan_q && fs->journal)
+		orphans_process(fs);
+	err = commit_clean(fs);
+	if (err) {
+		*why = "cannot write the filesystem back";
+		return err;
+	}
+	fs->rdonly = 1;
+	fs->journal = 0;
+	return 0;
+}
+
+/* Read-only to read-write.  A filesystem mounted read-only replayed its
+ * journals into the cache only: now they are replayed in place (the
+ * same images: the cache's replayed blocks are what the disk holds
+ * then), as a read-write mount would have. */
+static int remount_rw(struct cfs_fs *fs, const char **why)
+{
+	struct cfs_journal_stats js = fs->jstat;
+	u32 k;
+	int err;
+
+	if (fs->dev->readonly) {
+		*why = "the device is read-only";
+		return -CFS_EROFS;
+	}
+	if (fs->g->feat_ro_compat & ~CFS_FEAT_RO_COMPAT_SUPP) {
+		*why = "filesystem uses read-only-compatible features this "
+		       "version does not know";
+		return -CFS_EROFS;
+	}
+	fs->rdonly = 0;
+	if (fs->ro_replayed) {
+		err = replay_journals(fs);
+		fs->jstat = js; /* counted once, by the mount */
+		if (err) {
+			fs->rdonly = 1;
+			*why = "cannot write the replayed journal blocks";
+			return err;
+		}
+		buf_clean_all(fs);
+		fs->ro_replayed = 0;
+	}
+	err = super_mounted_rw(fs);
+	if (err) {
+		fs->rdonly = 1;
+		*why = "cannot write the superblock";
+		return err;
+	}
+	fs->journal = 1;
+	/* the orphans of a crash, and those whose last user went while
+	 * read-only, are freed between the next operations */
+	fs->orphans_on = 1;
+	for (k = 0; k < fs->nchunks; k++)
+		if (fs->chunks[k])
+			orphans_queue(fs, k);
+	return 0;
+}
+
+int cfs_remount(struct cfs_fs *fs, u32 flags, const char **why)
+{
+	const char *dummy;
+	int ro = !!(flags & CFS_MOUNT_RDONLY), err = 0;
+
+	if (!why)
+		why = &dummy;
+	*why = "";
+	if (!fs->rw_journal)
+		return -CFS_EINVAL; /* the checker's or a bulk load's */
+	host_mutex_lock(fs->lock);
+	fs->sync_mode = !!(flags & CFS_MOUNT_SYNC);
+	if (ro && !fs->rdonly)
+		err = remount_ro(fs, why);
+	else if (!ro && fs->rdonly)
+		err = remount_rw(fs, why);
+	host_mutex_unlock(fs->lock);
+	return err;
 }
 
 int cfs_mount_check(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
@@ -1279,20 +1399,7 @@ int cfs_unmount(struct cfs_fs *fs)
 		orphans_process(fs);
 	evict_all(fs);
 	if (fs->journal) {
-		/* the last commit marks what this mount dirtied CLEAN; once
-		 * it is in place, the superblock says so with an empty map */
-		err = journal_commit(fs, 1);
-		if (!err)
-			err = fs->dev->ops->flush(fs->dev);
-		if (!err) {
-			host_now(&sec, &ns);
-			fs->sb.state = CFS_FS_CLEAN;
-			fs->sb.last_write_time = sec;
-			journal_map_clear(fs);
-			err = super_write(fs);
-		}
-		if (!err)
-			err = fs->dev->ops->flush(fs->dev);
+		err = commit_clean(fs);
 	} else if (!fs->rdonly) {
 		err = fs_sync_locked(fs);
 		if (!err) {

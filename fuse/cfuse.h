@@ -24,11 +24,39 @@ struct evh;
 #define CFUSE_CTL_EVENTS 0xffffffff00000002ULL
 #define CFUSE_IS_CTL(ino) (((u64)(ino) >> 32) == 0xffffffffULL)
 
+/* Remount: `chunkfs-fuse -o remount,...` (mount(8)'s helper runs it for
+ * `mount -o remount,...`) asks the daemon serving the mount point with
+ * this ioctl, on the mount point, after the kernel's remount to
+ * read-only or before the one to read-write.  Root only.  Private to
+ * chunkfs-fuse: not in chunkfs_ioctl.h. */
+#define CFUSE_RM_RO 0x1         /* flags: read-only */
+#define CFUSE_RM_SYNC 0x2       /* flags: -o sync */
+#define CFUSE_RM_NODIRATIME 0x4 /* flags: no access times of directories */
+#define CFUSE_RM_COMMIT 0x100   /* set: commit is given */
+#define CFUSE_RM_ERRORS 0x200   /* set: errors is given */
+#define CFUSE_RM_FREE_WARN 0x400 /* set: free_warn is given */
+#define CFUSE_RM_ATIME 0x800    /* set: atime (and NODIRATIME) given */
+#define CFUSE_RM_SYNC_SET 0x1000 /* set: SYNC given */
+struct cfuse_remount {
+	u32 flags;      /* in: CFUSE_RM_RO, _SYNC, _NODIRATIME */
+	u32 set;        /* in: which of the rest are given */
+	u32 atime;      /* in: CFS_ATIME_* */
+	u32 commit;     /* in: seconds (0: only at sync and unmount) */
+	u32 errors;     /* in: CHUNKFS_ERRORS_* */
+	u32 free_warn;  /* in: percent */
+	s32 result;     /* out: 0 or -errno (an ioctl that fails carries no
+			 * data: this one succeeds with the message) */
+	char msg[188];  /* out: why it failed */
+};
+#define CFUSE_IOC_REMOUNT _IOWR(CHUNKFS_IOC_TYPE, 0x40, struct cfuse_remount)
+
 /* One per mount; the session's userdata. */
 struct cfuse {
 	struct cfs_fs *fs;
-	int ro;    /* -o ro: mounted read-only */
+	int ro;    /* mounted read-only (-o ro, or remounted; atomic) */
 	int sync;  /* -o sync: cfs_fsync after every write */
+	u32 atime; /* access times: CFS_ATIME_* (relatime by default) */
+	int nodiratime; /* none for directories */
 	int debug; /* -d */
 	int acl;   /* POSIX ACLs (not -o noacl, and the kernel has them) */
 	int dont_mask; /* FUSE_CAP_DONT_MASK granted: modes come unmasked */
@@ -61,6 +89,8 @@ struct cfuse {
 	 * lock keeps forgets still in flight off the unmounted library. */
 	void (*teardown)(struct cfuse *cf);
 	pthread_rwlock_t down_lock;
+	/* CFUSE_IOC_REMOUNT (chunkfs-fuse.c): 0 or -errno with r->msg set */
+	int (*remount)(struct cfuse *cf, struct cfuse_remount *r);
 };
 
 extern const struct fuse_lowlevel_ops cfuse_ops;

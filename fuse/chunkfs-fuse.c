@@ -25,7 +25,9 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -66,9 +68,16 @@ void cfuse_log(int level, const char *fmt, ...)
 
 struct cf_opts {
 	char *image;
+	char *mountpoint; /* (a copy, for -o remount) */
 	int ro;
 	int sync;
 	int commit;   /* seconds between write-backs; 0: only at sync/unmount */
+	int remount;  /* -o remount: change the options of a mount */
+	u32 set;      /* CFUSE_RM_* of the options given */
+	u32 atime;    /* CFS_ATIME_* */
+	int nodiratime;
+	unsigned long kset, kclr; /* mount(2) flags given set and cleared,
+				   * for -o remount */
 	int have_fsname;
 	int have_subtype;
 	int blkdev;   /* -o blkdev: a fuseblk mount (umount waits for us) */
@@ -90,7 +99,52 @@ enum {
 	KEY_BLKDEV,
 	KEY_ACL,
 	KEY_NOACL,
+	KEY_COMMIT,
+	KEY_REMOUNT,
+	KEY_KFLAG,     /* a kernel mount flag, passed on to libfuse */
+	KEY_ATIME,     /* an access time option (ours; noatime libfuse's too) */
+	KEY_IGNORED,   /* lazytime, nolazytime: times are always lazy here */
 };
+
+/* The mount flags an option sets (set 1) or clears: for -o remount,
+ * which does the mount(2) itself, and the access time options. */
+static const struct {
+	const char *name;
+	unsigned long flag;
+	int set;
+	int atime; /* -1: not an atime option, else the CFS_ATIME_* mode */
+} cf_kflags[] = {
+	{ "ro", MS_RDONLY, 1, -1 },
+	{ "rw", MS_RDONLY, 0, -1 },
+	{ "nosuid", MS_NOSUID, 1, -1 },
+	{ "suid", MS_NOSUID, 0, -1 },
+	{ "nodev", MS_NODEV, 1, -1 },
+	{ "dev", MS_NODEV, 0, -1 },
+	{ "noexec", MS_NOEXEC, 1, -1 },
+	{ "exec", MS_NOEXEC, 0, -1 },
+	{ "sync", MS_SYNCHRONOUS, 1, -1 },
+	{ "async", MS_SYNCHRONOUS, 0, -1 },
+	{ "dirsync", MS_DIRSYNC, 1, -1 },
+	{ "noatime", MS_NOATIME, 1, CFS_ATIME_NONE },
+	{ "atime", MS_NOATIME, 0, CFS_ATIME_RELATIME },
+	{ "relatime", MS_RELATIME, 1, CFS_ATIME_RELATIME },
+	{ "norelatime", MS_RELATIME, 0, CFS_ATIME_STRICT },
+	{ "strictatime", MS_STRICTATIME, 1, CFS_ATIME_STRICT },
+	{ "nostrictatime", MS_STRICTATIME, 0, CFS_ATIME_RELATIME },
+	{ "nodiratime", MS_NODIRATIME, 1, -1 },
+	{ "diratime", MS_NODIRATIME, 0, -1 },
+};
+
+static void kflag(struct cf_opts *o, unsigned long f, int set)
+{
+	if (set) {
+		o->kset |= f;
+		o->kclr &= ~f;
+	} else {
+		o->kclr |= f;
+		o->kset &= ~f;
+	}
+}
 
 
 static const struct fuse_opt cf_opt_spec[] = {
@@ -105,9 +159,37 @@ static const struct fuse_opt cf_opt_spec[] = {
 	FUSE_OPT_KEY("blkdev", KEY_BLKDEV),
 	FUSE_OPT_KEY("acl", KEY_ACL),
 	FUSE_OPT_KEY("noacl", KEY_NOACL),
-	{ "commit=%d", offsetof(struct cf_opts, commit), 0 },
+	FUSE_OPT_KEY("commit=", KEY_COMMIT),
+	FUSE_OPT_KEY("remount", KEY_REMOUNT),
+	FUSE_OPT_KEY("nosuid", KEY_KFLAG),
+	FUSE_OPT_KEY("suid", KEY_KFLAG),
+	FUSE_OPT_KEY("nodev", KEY_KFLAG),
+	FUSE_OPT_KEY("dev", KEY_KFLAG),
+	FUSE_OPT_KEY("noexec", KEY_KFLAG),
+	FUSE_OPT_KEY("exec", KEY_KFLAG),
+	FUSE_OPT_KEY("dirsync", KEY_KFLAG),
+	FUSE_OPT_KEY("noatime", KEY_ATIME),
+	FUSE_OPT_KEY("atime", KEY_ATIME),
+	FUSE_OPT_KEY("relatime", KEY_ATIME),
+	FUSE_OPT_KEY("norelatime", KEY_ATIME),
+	FUSE_OPT_KEY("strictatime", KEY_ATIME),
+	FUSE_OPT_KEY("nostrictatime", KEY_ATIME),
+	FUSE_OPT_KEY("nodiratime", KEY_ATIME),
+	FUSE_OPT_KEY("diratime", KEY_ATIME),
+	FUSE_OPT_KEY("lazytime", KEY_IGNORED),
+	FUSE_OPT_KEY("nolazytime", KEY_IGNORED),
 	FUSE_OPT_END
 };
+
+/* A number from 0 to max: 0, or -1 if arg is none. */
+static int num_opt(const char *arg, long max, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	return !*arg || *end || errno || *v < 0 || *v > max ? -1 : 0;
+}
 
 /* Picks out IMAGE (the first non-option) and notes the options chunkfs
  * itself needs; everything stays in the argument list for libfuse, which
@@ -126,19 +208,74 @@ static int cf_opt_proc(void *data, const char *arg, int key,
 				return -1;
 			return 0; /* consumed: the next one is the mountpoint */
 		}
+		if (!o->mountpoint) {
+			o->mountpoint = strdup(arg);
+			if (!o->mountpoint)
+				return -1;
+		}
 		return 1;
 	case KEY_RO:
 		o->ro = 1;
+		kflag(o, MS_RDONLY, 1);
 		return 1;
 	case KEY_RW:
 		o->ro = 0;
+		kflag(o, MS_RDONLY, 0);
 		return 1;
 	case KEY_SYNC:
 		o->sync = 1;
+		o->set |= CFUSE_RM_SYNC_SET;
+		kflag(o, MS_SYNCHRONOUS, 1);
 		return 1;
 	case KEY_ASYNC:
 		o->sync = 0;
+		o->set |= CFUSE_RM_SYNC_SET;
+		kflag(o, MS_SYNCHRONOUS, 0);
 		return 1;
+	case KEY_REMOUNT:
+		o->remount = 1;
+		return 0;
+	case KEY_IGNORED:
+		return 0;
+	case KEY_KFLAG:
+	case KEY_ATIME: {
+		size_t i;
+
+		for (i = 0; i < sizeof(cf_kflags) / sizeof(cf_kflags[0]); i++) {
+			if (strcmp(arg, cf_kflags[i].name))
+				continue;
+			kflag(o, cf_kflags[i].flag, cf_kflags[i].set);
+			if (cf_kflags[i].flag == MS_NODIRATIME) {
+				o->nodiratime = cf_kflags[i].set;
+				o->set |= CFUSE_RM_ATIME;
+			} else if (cf_kflags[i].atime >= 0) {
+				o->atime = (u32)cf_kflags[i].atime;
+				o->set |= CFUSE_RM_ATIME;
+				/* one of them at a time */
+				if (cf_kflags[i].set)
+					kflag(o, (MS_NOATIME | MS_RELATIME |
+						  MS_STRICTATIME) &
+						  ~cf_kflags[i].flag, 0);
+			}
+		}
+		/* libfuse takes the kernel's flags (noatime too), not the
+		 * other access time options */
+		return key == KEY_KFLAG || !strcmp(arg, "noatime");
+	}
+	case KEY_COMMIT: {
+		long v;
+
+		arg += strlen("commit=");
+		if (num_opt(arg, 24 * 3600, &v)) {
+			fprintf(stderr, PROG ": bad option commit=%s (seconds, "
+				"0 to 86400)\n", arg);
+			o->bad = 1;
+		} else {
+			o->commit = (int)v;
+			o->set |= CFUSE_RM_COMMIT;
+		}
+		return 0;
+	}
 	case KEY_FSNAME:
 		o->have_fsname = 1;
 		return 1;
@@ -156,6 +293,7 @@ static int cf_opt_proc(void *data, const char *arg, int key,
 		return 0;
 	case KEY_ERRORS: /* ours only: not passed on */
 		arg += strlen("errors=");
+		o->set |= CFUSE_RM_ERRORS;
 		if (!strcmp(arg, "continue")) {
 			o->errors = CHUNKFS_ERRORS_CONTINUE;
 		} else if (!strcmp(arg, "remount-ro")) {
@@ -169,18 +307,16 @@ static int cf_opt_proc(void *data, const char *arg, int key,
 		}
 		return 0;
 	case KEY_FREE_WARN: {
-		char *end;
 		long v;
 
 		arg += strlen("free_warn=");
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (!*arg || *end || errno || v < 0 || v > 100) {
+		if (num_opt(arg, 100, &v)) {
 			fprintf(stderr, PROG ": bad option free_warn=%s (a "
 				"percentage, 0 to 100; 0: no warning)\n", arg);
 			o->bad = 1;
 		} else {
 			o->free_warn = (int)v;
+			o->set |= CFUSE_RM_FREE_WARN;
 		}
 		return 0;
 	}
@@ -225,6 +361,15 @@ static void help(void)
 	       "kernel checks\n"
 	       "                           permissions, default_permissions "
 	       "is implied)\n"
+	       "    -o relatime|strictatime|noatime, nodiratime\n"
+	       "                           access times, as the kernel's "
+	       "(default relatime)\n"
+	       "    -o remount[,OPTIONS]   change the options of the mount "
+	       "on MOUNTPOINT\n"
+	       "                           (ro, rw, sync, commit=, errors=, "
+	       "free_warn=, access\n"
+	       "                           times; root): what mount -o "
+	       "remount runs\n"
 	       "    -o blkdev              (root) a fuseblk mount: umount and "
 	       "fusermount3 -u\n"
 	       "                           return once everything is written "
@@ -392,9 +537,11 @@ static struct {
 	struct committer *cm;
 	struct cfs_bdev *dev;
 	const char *image;
-	int ro;
+	int ro;     /* (the committer runs while not) */
+	int commit; /* its interval */
 	int ret;    /* the exit status so far */
-} dmn;
+	pthread_mutex_t rm_lock; /* one remount at a time */
+} dmn = { .rm_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void teardown(struct cfuse *cf)
 {
@@ -422,6 +569,211 @@ static void teardown(struct cfuse *cf)
 	pthread_rwlock_unlock(&cf->down_lock);
 }
 
+/* ---- remount: the daemon's side (CFUSE_IOC_REMOUNT) ----
+ * Read-only: the kernel refuses writers already; the library commits
+ * everything and marks the disk clean, the committer stops, the image is
+ * no longer written.  Read-write: the image writable again (opened
+ * read-write if the mount was -o ro), the library read-write (its
+ * journals replayed in place if it was mounted read-only), the committer
+ * started; the kernel follows.  The other options are taken as given. */
+static int rm_fail(struct cfuse_remount *r, int err, const char *what,
+		   const char *why)
+{
+	snprintf(r->msg, sizeof(r->msg), "%s: %s", what,
+		 why && *why ? why : strerror(-err));
+	return err;
+}
+
+static int daemon_remount(struct cfuse *cf, struct cfuse_remount *r)
+{
+	int ro = !!(r->flags & CFUSE_RM_RO), sync = cf->sync, err = 0;
+	u32 errors = (r->set & CFUSE_RM_ERRORS) ? r->errors : cf->errors_policy;
+	const char *why = NULL;
+	char msg[160];
+
+	pthread_rwlock_rdlock(&cf->down_lock);
+	pthread_mutex_lock(&dmn.rm_lock);
+	if (!cf->fs) {
+		err = rm_fail(r, -ENODEV, "remount", "unmounting");
+		goto out;
+	}
+	if (r->set & CFUSE_RM_SYNC_SET)
+		sync = !!(r->flags & CFUSE_RM_SYNC);
+	if (errors > CHUNKFS_ERRORS_REPAIR ||
+	    (errors == CHUNKFS_ERRORS_REPAIR && (ro || !cf->rp_running))) {
+		err = rm_fail(r, -EINVAL, "remount", ro ?
+			      "errors=repair needs a read-write mount" :
+			      "errors=repair can be chosen only at mount");
+		goto out;
+	}
+	if ((r->set & CFUSE_RM_COMMIT) && r->commit > 24 * 3600) {
+		err = rm_fail(r, -EINVAL, "remount", "commit= is at most a day");
+		goto out;
+	}
+	if (ro && !cf->ro) {
+		commit_stop(dmn.cm);
+		err = cfs_remount(cf->fs, CFS_MOUNT_RDONLY |
+				  (sync ? CFS_MOUNT_SYNC : 0), &why);
+		if (err) {
+			commit_start(dmn.cm, cf->fs, dmn.commit);
+			err = rm_fail(r, err, "remount read-only", why);
+			goto out;
+		}
+		/* (all was flushed: only the image's own sync can fail) */
+		if (cfs_user_set_rw(dmn.dev, 0, msg, sizeof(msg)))
+			cfuse_log(CFS_LOG_ERR, "remount read-only: %s", msg);
+		dmn.ro = 1;
+		__atomic_store_n(&cf->ro, 1, __ATOMIC_RELAXED);
+	} else if (!ro && (cf->ro || cf->ro_now)) {
+		/* (also after errors=remount-ro: the kernel was rw anyway) */
+		msg[0] = 0;
+		err = cfs_user_set_rw(dmn.dev, 1, msg, sizeof(msg));
+		if (!err)
+			err = cfs_remount(cf->fs, sync ? CFS_MOUNT_SYNC : 0, &why);
+		if (err) {
+			if (!cf->ro_now)
+				cfs_user_set_rw(dmn.dev, 0, msg, sizeof(msg));
+			err = rm_fail(r, err, "remount read-write",
+				      why && *why ? why : msg);
+			goto out;
+		}
+		if (cf->ro) {
+			dmn.ro = 0;
+			commit_start(dmn.cm, cf->fs, (r->set & CFUSE_RM_COMMIT) ?
+				     (int)r->commit : dmn.commit);
+		}
+		__atomic_store_n(&cf->ro, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&cf->ro_now, 0, __ATOMIC_RELAXED);
+	} else if (sync != cf->sync) {
+		cfs_remount(cf->fs, (cf->ro ? CFS_MOUNT_RDONLY : 0) |
+			    (sync ? CFS_MOUNT_SYNC : 0), NULL);
+	}
+	cf->sync = sync;
+	if ((r->set & CFUSE_RM_COMMIT) && (int)r->commit != dmn.commit) {
+		dmn.commit = (int)r->commit;
+		if (!dmn.ro) {
+			commit_stop(dmn.cm);
+			commit_start(dmn.cm, cf->fs, dmn.commit);
+		}
+	}
+	cf->errors_policy = errors;
+	cfs_set_errors_policy(cf->fs, errors);
+	if (r->set & CFUSE_RM_FREE_WARN) {
+		cf->free_warn = r->free_warn;
+		cfs_set_free_warn(cf->fs, r->free_warn);
+	}
+	if (r->set & CFUSE_RM_ATIME) {
+		__atomic_store_n(&cf->atime, r->atime, __ATOMIC_RELAXED);
+		__atomic_store_n(&cf->nodiratime,
+				 !!(r->flags & CFUSE_RM_NODIRATIME),
+				 __ATOMIC_RELAXED);
+	}
+	cfuse_log(CFS_LOG_INFO, "remounted %s%s", dmn.image,
+		  cf->ro ? " read-only" : " read-write");
+out:
+	pthread_mutex_unlock(&dmn.rm_lock);
+	pthread_rwlock_unlock(&cf->down_lock);
+	return err;
+}
+
+/* ---- remount: the caller's side (-o remount, from mount(8)'s helper).
+ * The kernel's part with mount(2) (to read-only first, so that it
+ * refuses the mount with EBUSY while a file is open for writing, as for
+ * ext4), the daemon's with CFUSE_IOC_REMOUNT on the mount point (first
+ * when going read-write). ---- */
+static unsigned long statvfs_mflags(unsigned long f)
+{
+	static const struct { unsigned long st, ms; } map[] = {
+		{ ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID },
+		{ ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+		{ ST_SYNCHRONOUS, MS_SYNCHRONOUS },
+		{ ST_MANDLOCK, MS_MANDLOCK }, { ST_NOATIME, MS_NOATIME },
+		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+	};
+	unsigned long m = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (f & map[i].st)
+			m |= map[i].ms;
+	return m;
+}
+
+static int rm_ioctl(int fd, const char *mnt, struct cfuse_remount *r)
+{
+	r->result = 0;
+	r->msg[0] = 0;
+	if (ioctl(fd, CFUSE_IOC_REMOUNT, r) < 0) {
+		fprintf(stderr, PROG ": cannot remount %s: %s\n", mnt,
+			errno == ENOTTY ? "not a chunkfs-fuse mount" :
+			strerror(errno));
+		return -1;
+	}
+	if (r->result < 0) {
+		fprintf(stderr, PROG ": cannot remount %s: %s\n", mnt,
+			r->msg[0] ? r->msg : strerror(-r->result));
+		return -1;
+	}
+	return 0;
+}
+
+static int do_remount(const struct cf_opts *o)
+{
+	const char *mnt = o->mountpoint;
+	struct cfuse_remount r;
+	unsigned long base, mf;
+	struct statvfs sv;
+	int fd, ro;
+
+	if (!mnt) {
+		fprintf(stderr, PROG ": -o remount: no MOUNTPOINT given\n");
+		return MNT_EX_USAGE;
+	}
+	fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstatvfs(fd, &sv) < 0) {
+		fprintf(stderr, PROG ": cannot remount %s: %s\n", mnt,
+			strerror(errno));
+		return MNT_EX_FAIL;
+	}
+	base = statvfs_mflags(sv.f_flag);
+	mf = (base & ~o->kclr) | o->kset;
+	ro = !!(mf & MS_RDONLY);
+	memset(&r, 0, sizeof(r));
+	r.flags = (ro ? CFUSE_RM_RO : 0) | (o->sync ? CFUSE_RM_SYNC : 0) |
+		  (o->nodiratime ? CFUSE_RM_NODIRATIME : 0);
+	r.set = o->set;
+	r.atime = o->atime;
+	r.commit = (u32)o->commit;
+	r.errors = (u32)o->errors;
+	r.free_warn = (u32)o->free_warn;
+	if (!ro && rm_ioctl(fd, mnt, &r)) {
+		close(fd);
+		return MNT_EX_FAIL;
+	}
+	if (mount(NULL, mnt, NULL, MS_REMOUNT | mf, NULL) < 0) {
+		int e = errno;
+
+		fprintf(stderr, PROG ": cannot remount %s %s: %s\n", mnt,
+			ro ? "read-only" : "read-write", e == EBUSY ?
+			"a file is open for writing (mount point busy)" :
+			strerror(e));
+		if (!ro && (base & MS_RDONLY)) {
+			/* the daemon goes back to read-only */
+			r.flags |= CFUSE_RM_RO;
+			r.set = 0;
+			rm_ioctl(fd, mnt, &r);
+		}
+		close(fd);
+		return MNT_EX_FAIL;
+	}
+	if (ro && rm_ioctl(fd, mnt, &r)) {
+		close(fd);
+		return MNT_EX_FAIL;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -442,6 +794,7 @@ int main(int argc, char *argv[])
 	memset(&cm, 0, sizeof(cm));
 	o.commit = 5;
 	o.free_warn = 5;
+	o.atime = CFS_ATIME_RELATIME; /* as the kernel's default */
 	memset(&copts, 0, sizeof(copts));
 	pthread_rwlock_init(&cf.down_lock, NULL);
 
@@ -451,6 +804,10 @@ int main(int argc, char *argv[])
 	}
 	if (o.bad)
 		goto out_args;
+	if (o.remount) {
+		ret = do_remount(&o);
+		goto out_args;
+	}
 	/* -o blkdev: the kernel mounts fuseblk on a block device; an image
 	 * file is attached to a loop device for it. */
 	if (o.image && o.blkdev) {
@@ -463,8 +820,16 @@ int main(int argc, char *argv[])
 			goto out_args;
 		}
 		if (S_ISREG(ist.st_mode)) {
-			loopfd = loop_attach(o.image, o.ro, loopdev,
+			/* read-write when the image can be written, even for
+			 * -o ro: the kernel remounts a fuseblk mount
+			 * read-write only on a writable device (it writes
+			 * nothing to it either way) */
+			loopfd = loop_attach(o.image, 0, loopdev,
 					     sizeof(loopdev));
+			if (o.ro && (loopfd == -EROFS || loopfd == -EACCES ||
+				     loopfd == -EPERM))
+				loopfd = loop_attach(o.image, 1, loopdev,
+						     sizeof(loopdev));
 			if (loopfd < 0) {
 				fprintf(stderr, PROG ": cannot mount %s with -o "
 					"blkdev: no loop device: %s\n", o.image,
@@ -531,6 +896,9 @@ int main(int argc, char *argv[])
 	cf.errors_policy = (u32)o.errors;
 	cf.acl = !o.noacl; /* op_init turns it off without kernel support */
 	cf.free_warn = (u32)o.free_warn;
+	cf.atime = o.atime;
+	cf.nodiratime = o.nodiratime;
+	cf.remount = daemon_remount;
 
 	/* Checks the remaining options; nothing is opened yet. */
 	se = fuse_session_new(&args, &cfuse_ops, sizeof(cfuse_ops), &cf);
@@ -565,6 +933,9 @@ int main(int argc, char *argv[])
 	dmn.dev = dev;
 	dmn.image = o.image;
 	dmn.ro = o.ro;
+	if (o.commit < 0)
+		o.commit = 0;
+	dmn.commit = o.commit;
 	dev = NULL; /* teardown's now */
 
 	if (cfuse_health_start(&cf) != 0) {
@@ -657,6 +1028,7 @@ out_args:
 		close(loopfd); /* not mounted: the loop device clears */
 	free(copts.mountpoint);
 	free(o.image);
+	free(o.mountpoint);
 	fuse_opt_free_args(&args);
 	if (log_to_syslog)
 		closelog();

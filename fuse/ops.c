@@ -95,7 +95,8 @@ static void fill_entry(struct fuse_entry_param *e, const struct cfs_attr *a)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = (fuse_ino_t)a->ino;
-	e->generation = a->gen;
+	/* the generation goes into file handles; the kernel's root has 0 */
+	e->generation = a->ino == CFS_ROOT_INO ? 0 : a->gen;
 	attr_to_stat(a, &e->attr);
 	e->attr_timeout = CF_TIMEOUT;
 	e->entry_timeout = CF_TIMEOUT;
@@ -193,6 +194,56 @@ static const struct cfs_cred *req_cred(fuse_req_t req, struct cfs_cred *cr)
 	return cr;
 }
 
+static int cf_ro(struct cfuse *cf)
+{
+	return __atomic_load_n(&cf->ro, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&cf->ro_now, __ATOMIC_RELAXED);
+}
+
+/* ---- access times ----
+ * The kernel's FUSE client keeps no access time (its inodes are
+ * S_NOATIME): the daemon sets it after the reads and listings that reach
+ * it, as the mount's mode says (relatime by default, strictatime,
+ * noatime; nodiratime), lazily (the next commit writes it).  Reads the
+ * page cache serves do not reach it, so an open whose reads are due to
+ * change the access time drops the file's cached pages (keep_cache 0):
+ * its first read comes here. */
+
+static u32 atime_mode(struct cfuse *cf, int isdir, int flags)
+{
+	if (cf_ro(cf) || (flags & O_NOATIME) ||
+	    (isdir && __atomic_load_n(&cf->nodiratime, __ATOMIC_RELAXED)))
+		return CFS_ATIME_NONE;
+	return __atomic_load_n(&cf->atime, __ATOMIC_RELAXED);
+}
+
+static void touch_atime(fuse_req_t req, fuse_ino_t ino, int isdir, int flags)
+{
+	u32 mode = atime_mode(CF(req), isdir, flags);
+	int r;
+
+	if (mode == CFS_ATIME_NONE)
+		return;
+	/* (the access itself went well: a failure is only logged) */
+	r = cfs_touch_atime(FS(req), ino, mode);
+	if (r < 0 && r != -EROFS)
+		cfuse_log(CFS_LOG_DEBUG, "atime of %llu: %s",
+			  (unsigned long long)ino, strerror(-r));
+}
+
+/* Will a read through this open change the access time? */
+static int atime_due(fuse_req_t req, fuse_ino_t ino, int flags)
+{
+	u32 mode = atime_mode(CF(req), 0, flags);
+	struct timespec now;
+	struct cfs_attr a;
+
+	if (mode == CFS_ATIME_NONE || cfs_getattr(FS(req), ino, &a) < 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return cfs_atime_due(&a, mode, now.tv_sec, (u32)now.tv_nsec);
+}
+
 /* ---- the hidden control directory (health.c) ----
  * /.chunkfs is answered by lookup, never listed, and cannot be created,
  * removed or renamed; nothing can be made inside it. */
@@ -224,11 +275,18 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 	/* The kernel keeps doing some things: page cache writes go straight
 	 * through (no writeback cache), O_TRUNC arrives as a setattr. */
+	/* File handles (open_by_handle_at, NFS) of inodes the kernel no
+	 * longer caches: it looks up "." of the node id, ".." of a
+	 * directory's, and compares the generation. */
+	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
+		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
+	/* The kernel keeps doing the things we do not: page cache writes go
+	 * straight through (no writeback cache), O_TRUNC arrives as a
+	 * setattr. */
 	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE |
 				  FUSE_CAP_ATOMIC_O_TRUNC |
 				  FUSE_CAP_HANDLE_KILLPRIV |
 				  FUSE_CAP_DONT_MASK |
-				  FUSE_CAP_EXPORT_SUPPORT |
 				  FUSE_CAP_POSIX_ACL);
 	/* The set-id bits a write, truncate, fallocate or chown clears are
 	 * ours to clear (the kernel's own rule for FUSE keeps S_ISGID on a
@@ -253,6 +311,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 			cf->dont_mask = 1;
 		}
 	}
+	/* Direct I/O is synchronous in the kernel, so that the kernel drops
+	 * the page cache of the range once each direct write is done (its
+	 * asynchronous completion does not: a buffered read after an
+	 * io_submit'ed O_DIRECT write could return what a read during the
+	 * write put in the cache). */
+	conn->want &= ~(unsigned)FUSE_CAP_ASYNC_DIO;
 	conn->max_write = 1u << 20; /* libfuse caps it to its buffer size */
 	conn->time_gran = 1;
 	if (cf->debug)
@@ -285,8 +349,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			cfuse_ctl_entry(CF(req), CFUSE_CTL_DIR, &e);
 		} else if (!strcmp(name, "events")) {
 			cfuse_ctl_entry(CF(req), CFUSE_CTL_EVENTS, &e);
-		} else if (!strcmp(name, "..") || !strcmp(name, ".")) {
-			return reply_err(req, -ENOENT); /* the kernel's job */
+		} else if (!strcmp(name, ".")) {
+			cfuse_ctl_entry(CF(req), CFUSE_CTL_DIR, &e);
+		} else if (!strcmp(name, "..")) {
+			r = cfs_lookup(FS(req), CFS_ROOT_INO, ".", 1, &a);
+			if (r < 0)
+				return reply_err(req, r);
+			return reply_entry(req, &a);
 		} else {
 			memset(&e, 0, sizeof(e));
 			e.entry_timeout = CF_TIMEOUT;
@@ -296,7 +365,14 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (name_len(req, name, &len))
 		return;
-	r = cfs_lookup(FS(req), parent, name, len, &a);
+	if (CFUSE_IS_CTL(parent)) /* "." of the events file, by handle */
+		return reply_err(req, !strcmp(name, ".") ? -ESTALE : -ENOTDIR);
+	/* "." of a node id the kernel no longer caches (a file handle:
+	 * any inode, the kernel compares the generation) */
+	if (!strcmp(name, "."))
+		r = cfs_iget_any(FS(req), parent, &a);
+	else
+		r = cfs_lookup(FS(req), parent, name, len, &a);
 	if (r == -ENOENT) {
 		/* negative entry: the kernel may cache the absence */
 		struct fuse_entry_param e;
@@ -449,6 +525,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	r = cfs_readlink(FS(req), ino, buf, sizeof(buf));
 	if (r < 0)
 		return reply_err(req, r);
+	touch_atime(req, ino, 0, 0);
 	/* The library returns the length; terminate it ourselves. */
 	if (r > 0 && r < (int)sizeof(buf))
 		buf[r] = 0;
@@ -600,11 +677,14 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 /* Files use the page cache (mmap works) and keep it across opens: every
  * change to the image goes through this mount (the image is locked), so
- * the kernel's cached pages are never stale. */
-static void set_open_flags(struct fuse_file_info *fi)
+ * the kernel's cached pages are never stale.  But an open whose reads
+ * are due to change the access time starts with the cache dropped, so
+ * that they reach the daemon (see touch_atime). */
+static void set_open_flags(fuse_req_t req, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
 {
 	fi->direct_io = 0;
-	fi->keep_cache = 1;
+	fi->keep_cache = !atime_due(req, ino, fi->flags);
 	fi->fh = 0;
 }
 
@@ -644,7 +724,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (r < 0)
 		return reply_err(req, r);
-	set_open_flags(fi);
+	set_open_flags(req, ino, fi);
 	fuse_reply_open(req, fi);
 }
 
@@ -687,7 +767,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (r < 0)
 		return reply_err(req, r);
-	set_open_flags(fi);
+	set_open_flags(req, a.ino, fi);
 	fill_entry(&e, &a);
 	if (fuse_reply_create(req, &e, fi) != 0)
 		cfs_forget(FS(req), a.ino, 1);
@@ -723,10 +803,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			break;
 		n += m;
 	}
-	if (n < 0)
+	if (n < 0) {
 		reply_err(req, n);
-	else
+	} else {
+		/* before the reply: the kernel asks for the attributes
+		 * again after a read (fuse_invalidate_atime) */
+		touch_atime(req, ino, 0, fi->flags);
 		fuse_reply_buf(req, buf, (size_t)n);
+	}
 	free(buf);
 }
 
@@ -978,6 +1062,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			  &r);
 	if (ret == 0 && r.err)
 		ret = r.err;
+	if (ret >= 0)
+		touch_atime(req, ino, 1, 0);
 	if (!plus) {
 		if (ret < 0 && r.pos == 0)
 			reply_err(req, ret);
@@ -1101,7 +1187,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 			id ^= (unsigned long)s.uuid[i] << ((i % 8) * 8);
 		sv.f_fsid = id;
 	}
-	if (CF(req)->ro || __atomic_load_n(&CF(req)->ro_now, __ATOMIC_RELAXED))
+	if (cf_ro(CF(req)))
 		sv.f_flag |= ST_RDONLY;
 	fuse_reply_statfs(req, &sv);
 }
@@ -1225,7 +1311,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		return reply_err(req, r);
 	if (mask == F_OK)
 		return reply_err(req, 0);
-	if ((mask & W_OK) && CF(req)->ro &&
+	if ((mask & W_OK) && cf_ro(CF(req)) &&
 	    (S_ISREG(a.mode) || S_ISDIR(a.mode) || S_ISLNK(a.mode)))
 		return reply_err(req, -EROFS);
 	if (ctx->uid == 0) {
@@ -1374,6 +1460,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	case CHUNKFS_IOC_SCRUB:
 	case CHUNKFS_IOC_HEALTH:
 	case CHUNKFS_IOC_EVENTS:
+	case CFUSE_IOC_REMOUNT:
 		break;
 	case CHUNKFS_IOC_CHUNK_FILES:
 	case CHUNKFS_IOC_PATH:
@@ -1397,7 +1484,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			r = -EPERM;
 			break;
 		}
-		if ((s->flags & CHUNKFS_SCRUB_REPAIR) && CF(req)->ro) {
+		if ((s->flags & CHUNKFS_SCRUB_REPAIR) && cf_ro(CF(req))) {
 			r = -EROFS;
 			break;
 		}
@@ -1405,6 +1492,21 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		/* the caller sees the repaired state once this returns */
 		if (r == 0 && (s->flags & CHUNKFS_SCRUB_REPAIR))
 			cfuse_inval_wait(CF(req));
+		break;
+	}
+	case CFUSE_IOC_REMOUNT: {
+		struct cfuse_remount *rm = buf;
+
+		rm->msg[0] = 0;
+		rm->msg[sizeof(rm->msg) - 1] = 0;
+		if (fuse_req_ctx(req)->uid != 0)
+			r = -EPERM;
+		else if (!CF(req)->remount)
+			r = -ENOTTY;
+		else
+			r = CF(req)->remount(CF(req), rm);
+		rm->result = r;
+		r = 0;
 		break;
 	}
 	case CHUNKFS_IOC_HEALTH: /* (the library checks the arguments) */

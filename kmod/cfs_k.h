@@ -94,6 +94,7 @@ struct posix_acl *cfs_vfs_get_acl(struct inode *inode, int type, bool rcu);
 int cfs_vfs_set_acl(struct user_namespace *mnt_userns, struct inode *inode,
 		    struct posix_acl *acl, int type);
 void *cfs_acl_value(const struct posix_acl *acl, size_t *size);
+int cfs_update_time(struct inode *inode, struct timespec64 *time, int flags);
 extern const struct inode_operations cfs_file_iops, cfs_symlink_iops,
 	cfs_special_iops;
 extern const struct xattr_handler *cfs_xattr_handlers[];

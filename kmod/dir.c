@@ -389,6 +389,7 @@ const struct inode_operations cfs_dir_iops = {
 	.listxattr = cfs_vfs_listxattr,
 	.get_acl = cfs_vfs_get_acl,
 	.set_acl = cfs_vfs_set_acl,
+	.update_time = cfs_update_time,
 };
 
 const struct file_operations cfs_dir_fops = {

@@ -201,6 +201,28 @@ int cfs_vfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 	return 0;
 }
 
+/*
+ * Access times: the VFS decides when (the mount's relatime, strictatime
+ * or noatime, O_NOATIME), the library keeps the new one for its next
+ * commit (lazily: no commit of its own).  The other times are the
+ * library's own, set by the operations that change them; the VFS's copy
+ * of them is what it was.
+ */
+int cfs_update_time(struct inode *inode, struct timespec64 *time, int flags)
+{
+	if (flags & S_ATIME) {
+		int err = cfs_set_atime(CFS_FS(inode), inode->i_ino,
+					time->tv_sec, (u32)time->tv_nsec);
+
+		/* (read-only after errors=remount-ro: nothing to keep) */
+		if (err < 0 && err != -EROFS)
+			return cfs_kerr(err);
+		inode->i_atime = *time;
+		flags &= ~S_ATIME;
+	}
+	return flags ? generic_update_time(inode, time, flags) : 0;
+}
+
 /* ---- symlinks ---- */
 static const char *cfs_get_link(struct dentry *dentry, struct inode *inode,
 				struct delayed_call *done)
@@ -394,6 +416,7 @@ const struct inode_operations cfs_file_iops = {
 	.listxattr = cfs_vfs_listxattr,
 	.get_acl = cfs_vfs_get_acl,
 	.set_acl = cfs_vfs_set_acl,
+	.update_time = cfs_update_time,
 };
 
 const struct inode_operations cfs_symlink_iops = {
@@ -401,6 +424,7 @@ const struct inode_operations cfs_symlink_iops = {
 	.get_link = cfs_get_link,
 	.getattr = cfs_vfs_getattr,
 	.listxattr = cfs_vfs_listxattr,
+	.update_time = cfs_update_time,
 };
 
 const struct inode_operations cfs_special_iops = {
@@ -409,51 +433,98 @@ const struct inode_operations cfs_special_iops = {
 	.listxattr = cfs_vfs_listxattr,
 	.get_acl = cfs_vfs_get_acl,
 	.set_acl = cfs_vfs_set_acl,
+	.update_time = cfs_update_time,
 };
 
-/* ---- file handles ----
- * The kernel's filesystem error notification (fanotify FAN_FS_ERROR)
- * reports file handles, so a filesystem must have export operations for a
- * program to watch it.  A handle is the 64-bit inode number and the
- * generation (the layout later kernels call FILEID_INO64_GEN).  The library
- * takes a reference on an inode only through a name, so a handle resolves
- * while its inode is in the VFS cache and is stale otherwise: enough for
- * fanotify, not for an NFS export. */
+/* ---- file handles (open_by_handle_at, an NFS export) ----
+ * A handle is the 64-bit inode number and the generation (the layout
+ * later kernels call FILEID_INO64_GEN), followed by the parent's for a
+ * connectable one (FILEID_INO64_GEN_PARENT).  An inode the VFS does not
+ * cache is read from disk by the library (cfs_iget_gen), which gives
+ * ESTALE for a number that names no live, named inode of that
+ * generation; a directory's parent is its "..", from disk as well.  So a
+ * handle resolves after drop_caches and after a remount, as ext4's, and
+ * fanotify's FAN_FS_ERROR (which reports handles) works too. */
 #define CFS_FILEID_INO64_GEN 0x81
+#define CFS_FILEID_INO64_GEN_PARENT 0x82
 
 static int cfs_encode_fh(struct inode *inode, __u32 *fh, int *max_len,
 			 struct inode *parent)
 {
-	if (*max_len < 3) {
-		*max_len = 3;
+	int len = parent ? 6 : 3;
+
+	if (*max_len < len) {
+		*max_len = len;
 		return FILEID_INVALID;
 	}
 	fh[0] = (u32)inode->i_ino;
 	fh[1] = (u32)((u64)inode->i_ino >> 32);
 	fh[2] = inode->i_generation;
-	*max_len = 3;
-	return CFS_FILEID_INO64_GEN;
+	if (parent) {
+		fh[3] = (u32)parent->i_ino;
+		fh[4] = (u32)((u64)parent->i_ino >> 32);
+		fh[5] = parent->i_generation;
+	}
+	*max_len = len;
+	return parent ? CFS_FILEID_INO64_GEN_PARENT : CFS_FILEID_INO64_GEN;
+}
+
+/* The inode of (ino, gen): the VFS's if it caches it, else the
+ * library's from disk. */
+static struct inode *cfs_fh_inode(struct super_block *sb, u64 ino, u32 gen)
+{
+	struct inode *inode = ilookup(sb, (unsigned long)ino);
+	struct cfs_attr a;
+	int err;
+
+	if (inode) {
+		if (inode->i_generation == gen)
+			return inode;
+		iput(inode);
+		return ERR_PTR(-ESTALE);
+	}
+	err = cfs_iget_gen(CFS_SB(sb)->fs, ino, gen, &a);
+	if (err)
+		return ERR_PTR(err == -ENOENT ? -ESTALE : cfs_kerr(err));
+	return cfs_iget(sb, &a, 1);
 }
 
 static struct dentry *cfs_fh_to_dentry(struct super_block *sb, struct fid *fid,
 				       int len, int type)
 {
-	struct inode *inode;
-
-	if (type != CFS_FILEID_INO64_GEN || len < 3)
+	if ((type != CFS_FILEID_INO64_GEN &&
+	     type != CFS_FILEID_INO64_GEN_PARENT) || len < 3)
 		return NULL;
-	inode = ilookup(sb, (unsigned long)(fid->raw[0] |
-					    (u64)fid->raw[1] << 32));
-	if (!inode)
-		return ERR_PTR(-ESTALE);
-	if (inode->i_generation != fid->raw[2]) {
-		iput(inode);
-		return ERR_PTR(-ESTALE);
-	}
-	return d_obtain_alias(inode);
+	return d_obtain_alias(cfs_fh_inode(sb, fid->raw[0] |
+					   (u64)fid->raw[1] << 32,
+					   fid->raw[2]));
+}
+
+static struct dentry *cfs_fh_to_parent(struct super_block *sb, struct fid *fid,
+				       int len, int type)
+{
+	if (type != CFS_FILEID_INO64_GEN_PARENT || len < 6)
+		return NULL;
+	return d_obtain_alias(cfs_fh_inode(sb, fid->raw[3] |
+					   (u64)fid->raw[4] << 32,
+					   fid->raw[5]));
+}
+
+static struct dentry *cfs_get_parent(struct dentry *child)
+{
+	struct inode *dir = d_inode(child);
+	struct cfs_attr a;
+	int err;
+
+	err = cfs_lookup(CFS_FS(dir), dir->i_ino, "..", 2, &a);
+	if (err)
+		return ERR_PTR(cfs_kerr(err));
+	return d_obtain_alias(cfs_iget(dir->i_sb, &a, 1));
 }
 
 const struct export_operations cfs_export_ops = {
 	.encode_fh = cfs_encode_fh,
 	.fh_to_dentry = cfs_fh_to_dentry,
+	.fh_to_parent = cfs_fh_to_parent,
+	.get_parent = cfs_get_parent,
 };

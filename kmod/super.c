@@ -74,8 +74,7 @@ static void cfs_forget_fn(struct work_struct *w)
  * Give an evicted inode's lookup references back: at once, but not from
  * memory reclaim (the inode shrinker, kswapd): the library's lock may be
  * held by a thread whose allocation waits for that very reclaim, so a
- * work item does it then (drained before unmount and before a ro -> rw
- * remount swaps the library instance).
+ * work item does it then (drained before unmount).
  */
 static void cfs_forget_inode(struct inode *inode, u64 n)
 {
@@ -99,7 +98,7 @@ static void cfs_forget_inode(struct inode *inode, u64 n)
  * The inode leaves the VFS cache: its dirty pages written first (a file
  * that still has a name keeps what was written through a mapping; the
  * VFS evicts only clean inodes from its cache, so this is for the rare
- * ways in, as an inode dropped at once on a read-only mount), then its
+ * ways in), then its
  * lookup references given back.
  */
 static void cfs_evict_inode(struct inode *inode)
@@ -369,26 +368,10 @@ static int cfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
-/*
- * An unused inode stays in the VFS's cache (generic_drop_inode: unless it
- * has no name left), where the VFS evicts it only once it is clean: its
- * pages dirtied through a mapping are written back by writeback, sync or
- * unmount first, never thrown away.  On a read-only mount (no page can be
- * dirty) it goes at once, so that remounting read-write finds no inode in
- * use but the ones that are (cfs_remount_rw).
- */
-static int cfs_drop_inode(struct inode *inode)
-{
-	if (CFS_SB(inode->i_sb)->kb.dev.readonly)
-		return 1;
-	return generic_drop_inode(inode);
-}
-
 static const struct super_operations cfs_sops = {
 	.alloc_inode = cfs_alloc_inode,
 	.free_inode = cfs_free_inode,
 	.evict_inode = cfs_evict_inode,
-	.drop_inode = cfs_drop_inode,
 	.put_super = cfs_put_super,
 	.sync_fs = cfs_sync_fs,
 	.statfs = cfs_vfs_statfs,
@@ -534,7 +517,6 @@ static int cfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_time_gran = 1;
 	sb->s_time_min = S64_MIN;
 	sb->s_time_max = S64_MAX;
-	sb->s_flags |= SB_NOATIME;
 
 	/* the root, with one lookup reference, as any other inode */
 	err = cfs_lookup(sbi->fs, CFS_ROOT_INO, ".", 1, &a);
@@ -566,64 +548,14 @@ static int cfs_get_tree(struct fs_context *fc)
 }
 
 /*
- * ro -> rw of a filesystem mounted read-only: the library's read-only
- * instance is replaced by a read-write one (which replays the journals).
- * The VFS inodes' lookup references belong to the old instance, so this
- * is done only when no inode but the root is in use (EBUSY otherwise);
- * the root's reference is taken again from the new instance.
+ * Remount.  To read-only (the VFS has refused it with EBUSY already
+ * while a file is open for writing, as for ext4): the library commits
+ * everything, leaves the disk clean as an unmount would and writes
+ * nothing more.  To read-write: the library becomes writable again, in
+ * place (a filesystem mounted read-only replays its journals then), with
+ * its cached inodes and their lookup references, so files may be in use
+ * meanwhile.
  */
-static int cfs_remount_rw(struct super_block *sb, struct fs_context *fc)
-{
-	struct cfs_sb_info *sbi = CFS_SB(sb);
-	struct inode *root = d_inode(sb->s_root), *inode;
-	struct cfs_fs *nfs, *ofs = sbi->fs;
-	const char *why = "";
-	struct cfs_attr a;
-	int busy = 0, err;
-
-	if (bdev_read_only(sb->s_bdev))
-		return -EACCES;
-	shrink_dcache_sb(sb);
-	spin_lock(&sb->s_inode_list_lock);
-	list_for_each_entry(inode, &sb->s_inodes, i_sb_list)
-		if (inode != root)
-			busy = 1;
-	spin_unlock(&sb->s_inode_list_lock);
-	if (busy) {
-		errorfc(fc, "%s: files in use: a read-only mount becomes read-write only when idle",
-			sb->s_id);
-		return -EBUSY;
-	}
-	cfs_stop_work(sbi);
-	sbi->kb.dev.readonly = 0;
-	err = cfs_mount(&sbi->kb.dev, cfs_mount_flags(sb) & ~CFS_MOUNT_RDONLY,
-			&nfs, &why);
-	if (!err) {
-		err = cfs_lookup(nfs, CFS_ROOT_INO, ".", 1, &a);
-		if (err)
-			cfs_unmount(nfs);
-	}
-	if (err) {
-		sbi->kb.dev.readonly = 1;
-		errorfc(fc, "%s: cannot mount read-write: %s (error %d)",
-			sb->s_id, why && *why ? why : "mount failed", err);
-		spin_lock(&sbi->ev_lock);
-		sbi->ev_dead = 0;
-		spin_unlock(&sbi->ev_lock);
-		cfs_set_event_hook(ofs, cfs_event_hook, sbi);
-		return cfs_kerr(err);
-	}
-	sbi->fs = nfs;
-	cfs_log_replay(sb, nfs);
-	atomic64_set(&CFS_I(root)->nlookup, 1);
-	cfs_unmount(ofs);
-	spin_lock(&sbi->ev_lock);
-	sbi->ev_dead = 0;
-	spin_unlock(&sbi->ev_lock);
-	cfs_set_event_hook(nfs, cfs_event_hook, sbi);
-	return 0;
-}
-
 static int cfs_reconfigure(struct fs_context *fc)
 {
 	struct super_block *sb = fc->root->d_sb;
@@ -631,23 +563,35 @@ static int cfs_reconfigure(struct fs_context *fc)
 	struct cfs_fs_opts *o = fc->fs_private;
 	int to_ro = (fc->sb_flags & SB_RDONLY) && !sb_rdonly(sb);
 	int to_rw = !(fc->sb_flags & SB_RDONLY) && sb_rdonly(sb);
+	u32 sync = (fc->sb_flags & SB_SYNCHRONOUS) ? CFS_MOUNT_SYNC : 0;
+	const char *why = "";
 	int err;
 
 	sync_filesystem(sb);
 	if (o->errors == CHUNKFS_ERRORS_REPAIR && (fc->sb_flags & SB_RDONLY))
 		return invalf(fc, "chunkfs: errors=repair needs a read-write mount");
-	if (to_rw && sbi->kb.dev.readonly) {
-		err = cfs_remount_rw(sb, fc);
-		if (err)
-			return err;
+	if (to_rw) {
+		if (bdev_read_only(sb->s_bdev))
+			return -EACCES;
+		sbi->kb.dev.readonly = 0;
+		err = cfs_remount(sbi->fs, sync, &why);
+		if (err) {
+			sbi->kb.dev.readonly = 1;
+			errorfc(fc, "%s: cannot remount read-write: %s (error %d)",
+				sb->s_id, why && *why ? why : "failed", err);
+			return cfs_kerr(err);
+		}
 	}
 	if (to_ro) {
-		/* everything on disk; the library stays able to write (an
-		 * open, unlinked file is still freed at its last close) */
 		cancel_delayed_work_sync(&sbi->commit_work);
-		err = cfs_sync(sbi->fs);
-		if (err)
+		err = cfs_remount(sbi->fs, CFS_MOUNT_RDONLY | sync, &why);
+		if (err) {
+			cfs_commit_arm(sbi);
+			errorfc(fc, "%s: cannot remount read-only: %s (error %d)",
+				sb->s_id, why && *why ? why : "failed", err);
 			return cfs_kerr(err);
+		}
+		sbi->kb.dev.readonly = 1;
 	}
 	cfs_apply_opts(sbi, o);
 	if (to_rw) {

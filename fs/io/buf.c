@@ -100,6 +100,18 @@ void buf_clean(struct cfs_fs *fs, struct cfs_buf *b)
 		ch->ndirty--;
 }
 
+void buf_clean_all(struct cfs_fs *fs)
+{
+	u32 i;
+
+	for (i = 0; i <= fs->bhash_mask; i++) {
+		struct cfs_buf *b;
+
+		for (b = fs->bhash[i]; b; b = b->hnext)
+			buf_clean(fs, b);
+	}
+}
+
 static void buf_destroy(struct cfs_fs *fs, struct cfs_buf *b)
 {
 	buf_unhash(fs, b);

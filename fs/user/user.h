@@ -13,6 +13,13 @@
 int cfs_user_open(const char *path, unsigned flags, struct cfs_bdev **out,
 		  char *err, unsigned long errlen);
 void cfs_user_close(struct cfs_bdev *dev);
+/* A remount: rw 0, what was written is made durable and the device
+ * refuses writes from now on; rw 1, the device writable again, opened
+ * read-write if it was opened read-only (its shared lock made exclusive
+ * first: -EBUSY while another process holds one).
+ * Returns 0 or -errno with a message in err. */
+int cfs_user_set_rw(struct cfs_bdev *dev, int rw, char *err,
+		    unsigned long errlen);
 /* Is path (or the device it names) mounted, per /proc/self/mounts? */
 int cfs_user_is_mounted(const char *path);
 void cfs_user_set_log(int min_level, int use_syslog);

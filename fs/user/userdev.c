@@ -18,6 +18,10 @@
 struct userdev {
 	struct cfs_bdev bdev;
 	int fd;
+	int lockfd;   /* -1, or the read-only descriptor that holds the lock
+		       * since cfs_user_set_rw opened fd read-write */
+	unsigned flags;
+	char *path;
 };
 
 static int ud_read(struct cfs_bdev *d, u64 off, void *buf, u64 len)
@@ -121,6 +125,18 @@ int cfs_user_open(const char *path, unsigned flags, struct cfs_bdev **out,
 		return -ENOMEM;
 	}
 	u->fd = fd;
+	u->lockfd = -1;
+	u->flags = flags;
+	/* absolute: a daemon changes to / (cfs_user_set_rw opens it again) */
+	u->path = realpath(path, NULL);
+	if (!u->path)
+		u->path = strdup(path);
+	if (!u->path) {
+		close(fd);
+		free(u);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	u->bdev.ops = &ud_ops;
 	u->bdev.priv = u;
 	u->bdev.readonly = ro;
@@ -132,6 +148,7 @@ int cfs_user_open(const char *path, unsigned flags, struct cfs_bdev **out,
 			snprintf(err, errlen, "cannot size %s: %s", path,
 				 strerror(e));
 			close(fd);
+			free(u->path);
 			free(u);
 			return -e;
 		}
@@ -142,6 +159,7 @@ int cfs_user_open(const char *path, unsigned flags, struct cfs_bdev **out,
 		snprintf(err, errlen, "%s is not a regular file or block device",
 			 path);
 		close(fd);
+		free(u->path);
 		free(u);
 		return -ENODEV;
 	}
@@ -157,7 +175,63 @@ void cfs_user_close(struct cfs_bdev *dev)
 		return;
 	u = dev->priv;
 	close(u->fd); /* releases the flock */
+	if (u->lockfd >= 0)
+		close(u->lockfd);
+	free(u->path);
 	free(u);
+}
+
+int cfs_user_set_rw(struct cfs_bdev *dev, int rw, char *err,
+		    unsigned long errlen)
+{
+	struct userdev *u = dev->priv;
+	int fd, e;
+
+	if (!rw) {
+		/* (the lock stays exclusive: a conversion is not atomic) */
+		if (!dev->readonly && fdatasync(u->fd) && errno != EINVAL) {
+			e = errno;
+			snprintf(err, errlen, "cannot write %s back: %s",
+				 u->path, strerror(e));
+			return -e;
+		}
+		dev->readonly = 1;
+		return 0;
+	}
+	if (!dev->readonly)
+		return 0;
+	if ((fcntl(u->fd, F_GETFL) & O_ACCMODE) != O_RDONLY) {
+		dev->readonly = 0; /* opened read-write, locked exclusively */
+		return 0;
+	}
+	/* opened read-only with a shared lock: the lock made exclusive
+	 * (none else may hold it), then a read-write descriptor */
+	if (!(u->flags & CFS_OPEN_NOLOCK) &&
+	    flock(u->fd, LOCK_EX | LOCK_NB) < 0) {
+		e = errno;
+		flock(u->fd, LOCK_SH | LOCK_NB); /* (released by the try) */
+		if (e == EWOULDBLOCK)
+			snprintf(err, errlen, "%s is in use by another process",
+				 u->path);
+		else
+			snprintf(err, errlen, "cannot lock %s: %s", u->path,
+				 strerror(e));
+		return e == EWOULDBLOCK ? -EBUSY : -e;
+	}
+	fd = open(u->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot open %s read-write: %s", u->path,
+			 strerror(e));
+		if (!(u->flags & CFS_OPEN_NOLOCK))
+			flock(u->fd, LOCK_SH | LOCK_NB);
+		return -e;
+	}
+	/* the lock stays with the descriptor that holds it */
+	u->lockfd = u->fd;
+	u->fd = fd;
+	dev->readonly = 0;
+	return 0;
 }
 
 int cfs_user_is_mounted(const char *path)

@@ -9,6 +9,8 @@
 # fresh image for evict.sh (mmap-written data and inode eviction);
 # /dev/vdf: an image with ACLs chunkfs-fuse wrote, for perm.sh (ACLs,
 # set-id bits, device nodes).
+# /dev/vdg: a fresh image for posix.sh (file handles, remount, access
+# times, direct I/O coherency).
 # Results go to the console as
 # "KT PASS name", "KT FAIL name: why"; "KT END" last.
 /bin/busybox --install -s /bin
@@ -27,13 +29,16 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 done
 # kt=crash1 / kt=crash2 on the kernel command line: the power-off test's
 # two boots (crash.sh), with one disk; kt=bench: the benchmark of
-# tests/bench/kmod-bench.sh (bench.sh), with three
+# tests/bench/kmod-bench.sh (bench.sh), with three; kt=posix: posix.sh
+# alone, on /dev/vda (to try it on its own)
 MODE=main
+PX_DEV=/dev/vdg
 case " $(cat /proc/cmdline) " in
 *" kt=crash1 "*) MODE=crash1; DISKS=vda ;;
 *" kt=crash2 "*) MODE=crash2; DISKS=vda ;;
 *" kt=bench "*) MODE=bench; DISKS="vda vdb vdc" ;;
-*) DISKS="vda vdb vdc vdd vde vdf" ;;
+*" kt=posix "*) MODE=posix; DISKS=vda; PX_DEV=/dev/vda ;;
+*) DISKS="vda vdb vdc vdd vde vdf vdg" ;;
 esac
 i=0
 while [ ! -b /dev/${DISKS##* } ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -44,6 +49,7 @@ grep -q chunkfs /proc/filesystems && pass "registered" || fail "registered: not 
 case $MODE in
 crash*) . /crash.sh; finish ;;
 bench) . /bench.sh; finish ;;
+posix) . /posix.sh; finish ;;
 esac
 
 mkdir -p /mnt /f
@@ -130,6 +136,7 @@ if umount /mnt; then pass umount; else fail umount; fi
 . /damage.sh
 . /evict.sh
 . /perm.sh
+. /posix.sh
 
 # fuzzed images: a mount failure or EIO is fine; an oops is not (the
 # runner reads the console)

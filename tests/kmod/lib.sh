@@ -6,7 +6,7 @@
 #
 #   kmod_setup            KVER, VMLINUZ, KMODS; the tools are there
 #   kmod_build            make kmod/chunkfs.ko, without warnings
-#   kmod_initramfs DIR [MODULE...]  busybox, kt, /init and its scripts,
+#   kmod_initramfs DIR [MODULE...]  busybox, kt, ptool, /init and its scripts,
 #                         chunkfs.ko, virtio and loop, and the kernel's
 #                         MODULEs (paths under kernel/, without .ko)
 #   kmod_cpio DIR OUT     the initramfs image
@@ -40,9 +40,12 @@ kmod_initramfs() {
 	mkdir -p "$_r/bin" "$_r/lib/modules" "$_r/proc" "$_r/sys" "$_r/dev" "$_r/tmp" "$_r/mnt"
 	cp "$BUSYBOX" "$_r/bin/busybox" || fail "busybox"
 	gcc -static -O2 -Wall -Wextra -Werror -o "$_r/bin/kt" tests/kmod/kt.c || fail "kt.c"
+	# the POSIX checks the FUSE tests run too
+	gcc -static -O2 -Wall -Wextra -Werror -o "$_r/bin/ptool" tests/fuse/ptool.c -lpthread ||
+		fail "ptool.c"
 	cp tests/kmod/init.sh "$_r/init" && chmod 755 "$_r/init" &&
 		cp tests/kmod/rw.sh tests/kmod/damage.sh tests/kmod/evict.sh tests/kmod/crash.sh \
-		   tests/kmod/bench.sh tests/kmod/perm.sh "$_r/" ||
+		   tests/kmod/bench.sh tests/kmod/perm.sh tests/kmod/posix.sh "$_r/" ||
 		fail "init"
 	cp kmod/chunkfs.ko "$_r/chunkfs.ko" && strip --strip-debug "$_r/chunkfs.ko" || fail "chunkfs.ko"
 	for m in drivers/virtio/virtio_ring drivers/virtio/virtio \

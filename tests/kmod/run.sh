@@ -16,6 +16,8 @@
 # checked with fsck.chunkfs -fn too; an image with ACLs chunkfs-fuse set,
 # on which perm.sh checks ACLs, set-id bits and device nodes (issue 15),
 # is read back through chunkfs-fuse (the ACLs the module set).  Then the
+# checked with fsck.chunkfs -fn too, and so is the one posix.sh used
+# (file handles, remount, access times, direct I/O: issue 15).  Then the
 # power-off test (crash.sh): a VM runs a workload on a fresh image and is
 # killed (qemu SIGKILL) a moment after it says so; a second boot remounts
 # (journal replay) and checks every file that was fsynced; fsck -fn on the
@@ -175,6 +177,9 @@ chmod 755 "$W/fmnt" && mkdir -m 755 "$W/fmnt/host" && echo secret >"$W/fmnt/host
 	mkdir -m 777 "$W/fmnt/host/dd" && setfacl -m d:u:1000:rwx,d:g::r-x,d:o::--- "$W/fmnt/host/dd" ||
 	fail "ACLs through chunkfs-fuse"
 fuse_umount
+step "a fresh image for posix.sh"
+PX=$W/posix.img
+"$CFS_BIN/mkfs.chunkfs" -q -C 4M "$PX" 64M || fail "mkfs.chunkfs (posix image)"
 
 step "the initramfs"
 R=$W/initramfs
@@ -185,7 +190,7 @@ printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"
 kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
-vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV" "$PERM"
+vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV" "$PERM" "$PX"
 vm_wait main
 bad=0
 vm_check main || bad=1
@@ -258,6 +263,8 @@ done
 	{ fuse_umount; fail "modes the module set, through chunkfs-fuse"; }
 fuse_umount
 echo "chunkfs-fuse reads the ACLs and modes the module set"
+"$CFS_BIN/fsck.chunkfs" -fn "$PX" >"$W/fsck-px.log" 2>&1 || { cat "$W/fsck-px.log"; fail "fsck.chunkfs -fn of posix.sh's image"; }
+echo "fsck.chunkfs -fn: posix.sh's image is clean"
 step "power off in the middle of a workload, then remount"
 CR=$W/crash.img
 "$CFS_BIN/mkfs.chunkfs" -q -C 4M "$CR" 64M || fail "mkfs.chunkfs (crash image)"

@@ -36,7 +36,7 @@
 #define MAXF 4096
 #define PL 256
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 
 struct ent {
 	u64 ino, size;

@@ -37,7 +37,7 @@
 #define CHUNK (4u << 20)
 #define DEV (40u << 20)
 
-static struct cfs_cred cr = { 0, 0 };
+static struct cfs_cred cr = { .uid = 0, .gid = 0 };
 static u32 rs = 1;
 
 static u32 rnd(void)
