@@ -5,9 +5,12 @@
  * overhead.  Compiled by the script into its temp dir; not part of `make`.
  *
  *   bench-ops smallfiles DIR N SIZE
- *       mkdir DIR; create N files of SIZE bytes in it (open O_CREAT|O_EXCL,
- *       one write, close); stat each; unlink each; rmdir DIR.
- *       Prints "total_s create_s stat_s unlink_s".
+ *       mkdir DIR and DIR.r; create N files of SIZE bytes in DIR (open
+ *       O_CREAT|O_EXCL, one write, close); stat each; rename each into
+ *       DIR.r (another directory: its parent pointer changes); unlink each
+ *       there; rmdir both.
+ *       Prints "total_s create_s stat_s unlink_s rename_s", total_s
+ *       without the renames (the figure of earlier versions).
  *   bench-ops mktree DIR NFILES SIZE
  *       DIR/dNN/sNN/fNNN: 100 files per leaf dir, 10 leaf dirs per top dir,
  *       files of SIZE bytes.  Prints "files dirs".
@@ -67,17 +70,23 @@ static void write_file(int dfd, const char *name, size_t size, const char *shown
 
 static int smallfiles(const char *dir, long n, size_t size)
 {
-	char name[32];
+	char name[32], rdir[4096];
 	struct stat st;
-	double t0, t1, t2, t3;
-	int dfd;
+	double t0, t1, t2, tr, t3;
+	int dfd, rfd;
 	long i;
 
+	snprintf(rdir, sizeof(rdir), "%s.r", dir);
 	if (mkdir(dir, 0755))
 		die("mkdir", dir);
+	if (mkdir(rdir, 0755))
+		die("mkdir", rdir);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		die("open", dir);
+	rfd = open(rdir, O_RDONLY | O_DIRECTORY);
+	if (rfd < 0)
+		die("open", rdir);
 	t0 = now();
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "f%07ld", i);
@@ -97,14 +106,24 @@ static int smallfiles(const char *dir, long n, size_t size)
 	t2 = now();
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "f%07ld", i);
-		if (unlinkat(dfd, name, 0))
+		if (renameat(dfd, name, rfd, name))
+			die("rename", name);
+	}
+	tr = now();
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%07ld", i);
+		if (unlinkat(rfd, name, 0))
 			die("unlink", name);
 	}
 	t3 = now();
 	close(dfd);
+	close(rfd);
 	if (rmdir(dir))
 		die("rmdir", dir);
-	printf("%.6f %.6f %.6f %.6f\n", t3 - t0, t1 - t0, t2 - t1, t3 - t2);
+	if (rmdir(rdir))
+		die("rmdir", rdir);
+	printf("%.6f %.6f %.6f %.6f %.6f\n", t3 - t0 - (tr - t2), t1 - t0,
+	       t2 - t1, t3 - tr, tr - t2);
 	return 0;
 }
 

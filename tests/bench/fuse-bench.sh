@@ -68,6 +68,9 @@
 #   smallfiles     create (4 KiB each) + stat + unlink of 10,000 files in a new
 #                  directory, by bench-ops.c               [files/s, one file =
 #                                                           create+stat+unlink]
+#                  between stat and unlink each file is renamed into another
+#                  directory (not in the smallfiles figure); sf-create,
+#                  sf-rename, sf-unlink: each phase alone      [files/s]
 #   treewalk       treewalk-cold: unmount, drop_caches, mount, then readdir +
 #                  lstat of every entry of a 20,000-file tree (4 KiB files,
 #                  100 per leaf dir, 10 leaf dirs per top dir)
@@ -739,11 +742,14 @@ m_seqread() {
 }
 m_smallfiles() {
 	local c=$1 r=$2 d=${MNT[$1]}/bench/small out
-	rm -rf "$d"; sync -f "${MNT[$c]}"
+	rm -rf "$d" "$d.r"; sync -f "${MNT[$c]}"
 	out=$(run_t "$OPS" smallfiles "$d" "$NSMALL" "$SMALL_BYTES" 2>>"$W/log/ops.log") || return 1
 	set -- $out
 	record smallfiles "$c" "$r" "$(awk -v n="$NSMALL" -v t="$1" 'BEGIN { printf "%.0f", n / t }')" \
-		"total=${1}s create=${2}s stat=${3}s unlink=${4}s"
+		"total=${1}s create=${2}s stat=${3}s unlink=${4}s rename=${5}s"
+	record sf-create "$c" "$r" "$(awk -v n="$NSMALL" -v t="$2" 'BEGIN { printf "%.0f", n / t }')"
+	record sf-rename "$c" "$r" "$(awk -v n="$NSMALL" -v t="$5" 'BEGIN { printf "%.0f", n / t }')"
+	record sf-unlink "$c" "$r" "$(awk -v n="$NSMALL" -v t="$4" 'BEGIN { printf "%.0f", n / t }')"
 	sync -f "${MNT[$c]}"
 }
 m_treewalk() {
@@ -801,10 +807,10 @@ done
 ROWS=""
 has_group seqwrite && ROWS="$ROWS seqwrite"
 has_group seqread && ROWS="$ROWS seqread-cold seqread-warm"
-has_group smallfiles && ROWS="$ROWS smallfiles"
+has_group smallfiles && ROWS="$ROWS smallfiles sf-create sf-rename sf-unlink"
 has_group treewalk && ROWS="$ROWS treewalk-cold treewalk-warm"
 unit() {
-	case $1 in seq*) echo "MB/s" ;; smallfiles) echo "files/s" ;; treewalk*) echo "s" ;; esac
+	case $1 in seq*) echo "MB/s" ;; smallfiles|sf-*) echo "files/s" ;; treewalk*) echo "s" ;; esac
 }
 lower_better() { [[ $1 == treewalk* ]]; }
 
@@ -867,6 +873,9 @@ rowname() {
 	seqread-cold) echo "seq read ${SEQ_MB} MiB, cold [MB/s]" ;;
 	seqread-warm) echo "seq read ${SEQ_MB} MiB, warm [MB/s]" ;;
 	smallfiles) echo "create+stat+unlink $NSMALL x 4 KiB [files/s]" ;;
+	sf-create) echo "  create $NSMALL x 4 KiB [files/s]" ;;
+	sf-rename) echo "  rename $NSMALL into another directory [files/s]" ;;
+	sf-unlink) echo "  unlink $NSMALL [files/s]" ;;
 	treewalk-cold) echo "tree walk $NTREE files, cold [s]" ;;
 	treewalk-warm) echo "tree walk $NTREE files, warm [s]" ;;
 	esac

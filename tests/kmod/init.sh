@@ -10,7 +10,8 @@
 # /dev/vdf: an image with ACLs chunkfs-fuse wrote, for perm.sh (ACLs,
 # set-id bits, device nodes).
 # /dev/vdg: a fresh image for posix.sh (file handles, remount, access
-# times, direct I/O coherency).
+# times, direct I/O coherency); /dev/vdh: the tree with one copy of four
+# metadata blocks damaged on the host, for heal.sh (heal on read).
 # Results go to the console as
 # "KT PASS name", "KT FAIL name: why"; "KT END" last.
 /bin/busybox --install -s /bin
@@ -38,7 +39,7 @@ case " $(cat /proc/cmdline) " in
 *" kt=crash2 "*) MODE=crash2; DISKS=vda ;;
 *" kt=bench "*) MODE=bench; DISKS="vda vdb vdc" ;;
 *" kt=posix "*) MODE=posix; DISKS=vda; PX_DEV=/dev/vda ;;
-*) DISKS="vda vdb vdc vdd vde vdf vdg" ;;
+*) DISKS="vda vdb vdc vdd vde vdf vdg vdh" ;;
 esac
 i=0
 while [ ! -b /dev/${DISKS##* } ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -137,6 +138,7 @@ if umount /mnt; then pass umount; else fail umount; fi
 . /evict.sh
 . /perm.sh
 . /posix.sh
+. /heal.sh
 
 # fuzzed images: a mount failure or EIO is fine; an oops is not (the
 # runner reads the console)

@@ -45,7 +45,7 @@ kmod_initramfs() {
 		fail "ptool.c"
 	cp tests/kmod/init.sh "$_r/init" && chmod 755 "$_r/init" &&
 		cp tests/kmod/rw.sh tests/kmod/damage.sh tests/kmod/evict.sh tests/kmod/crash.sh \
-		   tests/kmod/bench.sh tests/kmod/perm.sh tests/kmod/posix.sh "$_r/" ||
+		   tests/kmod/bench.sh tests/kmod/perm.sh tests/kmod/posix.sh tests/kmod/heal.sh "$_r/" ||
 		fail "init"
 	cp kmod/chunkfs.ko "$_r/chunkfs.ko" && strip --strip-debug "$_r/chunkfs.ko" || fail "chunkfs.ko"
 	for m in drivers/virtio/virtio_ring drivers/virtio/virtio \

@@ -13,11 +13,13 @@
 # and CHUNKFS_IOC_PATH are those `chunkfs paths` finds in it); a fresh
 # image on which evict.sh checks data written through mappings across
 # inode eviction, drop_caches, memory pressure and remounts (issue 18) is
-# checked with fsck.chunkfs -fn too; an image with ACLs chunkfs-fuse set,
-# on which perm.sh checks ACLs, set-id bits and device nodes (issue 15),
-# is read back through chunkfs-fuse (the ACLs the module set).  Then the
 # checked with fsck.chunkfs -fn too, and so is the one posix.sh used
-# (file handles, remount, access times, direct I/O: issue 15).  Then the
+# (file handles, remount, access times, direct I/O: issue 15); an image
+# with ACLs chunkfs-fuse set, on which perm.sh checks ACLs, set-id bits
+# and device nodes (issue 15), is read back through chunkfs-fuse (the
+# ACLs the module set); an image with one copy of four metadata blocks
+# damaged on the host, which heal.sh reads (healed on the first read:
+# issue 12), must have no bad copy left.  Then the
 # power-off test (crash.sh): a VM runs a workload on a fresh image and is
 # killed (qemu SIGKILL) a moment after it says so; a second boot remounts
 # (journal replay) and checks every file that was fsynced; fsck -fn on the
@@ -163,6 +165,37 @@ DMG_ITABLE2=$(itable 4 5 | cut -d' ' -f2- | tr '\n' ' ')
 DMG_HEAL=$(itable 7 8 | awk 'NF == 3 { printf "%s ", $2 }')
 [ "$(echo $DMG_HEAL | wc -w)" = $((2 * ($# - 2))) ] || fail "first copies of inode table blocks 7, 8: $DMG_HEAL"
 
+step "an image with one copy of metadata blocks damaged on the host, for heal.sh"
+# the good image with the first copy of four metadata blocks of /many's
+# chunk damaged by chunkfs inject, each a different way: bits flipped in
+# an inode table block, another made stale (an older valid version), a
+# directory tree node zeroed, an xattr tree root overwritten by another
+# valid block (misdirected); their second copies are good, so the module's
+# first reads must heal them (issue 12)
+HEAL=$W/heal.img
+cp "$IMG" "$HEAL"
+"$CFS_BIN/chunkfs" inject "$HEAL" --chunk $DMG_CHUNK --list >"$W/heal-list.txt" || fail "chunkfs inject --list (heal image)"
+hl() { # the first local block of the line matching $1
+	grep "$1" "$W/heal-list.txt" | grep -v 'second copy' | head -n 1 | sed 's/.*(local \([0-9]*\)).*/\1/'
+}
+HB_IT7=$(hl ': inode table block 7 of') HB_IT8=$(hl ': inode table block 8 of')
+HB_DIR=$(hl ': directory tree node of inode') HB_XA=$(hl ': xattr tree root of inode')
+[ -n "$HB_IT7" ] && [ -n "$HB_IT8" ] && [ -n "$HB_DIR" ] && [ -n "$HB_XA" ] ||
+	{ head -n 60 "$W/heal-list.txt"; fail "heal image: blocks to damage ($HB_IT7 $HB_IT8 $HB_DIR $HB_XA)"; }
+for d in "flip-bits $HB_IT7" "stale $HB_IT8" "zero-block $HB_DIR" "misdirected $HB_XA"; do
+	set -- $d
+	"$CFS_BIN/chunkfs" inject "$HEAL" --chunk $DMG_CHUNK --what $1 --block $2 --copy first --seed 3 >"$W/heal-inj.out" ||
+		{ cat "$W/heal-inj.out"; fail "chunkfs inject $1 --block $2 --copy first"; }
+	[ "$(wc -l <"$W/heal-inj.out")" = 1 ] || { cat "$W/heal-inj.out"; fail "inject $1 changed more than one copy"; }
+	sed "s/^/  $1: /" "$W/heal-inj.out"
+done
+# fsck -n sees the four bad copies (and changes nothing)
+"$CFS_BIN/fsck.chunkfs" -fn --json "$HEAL" >"$W/fsck-heal0.json" 2>"$W/fsck-heal0.err"
+HEAL_N=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["corrected"])' "$W/fsck-heal0.json") ||
+	fail "fsck -fn --json of the heal image: $(cat "$W/fsck-heal0.err")"
+[ "$HEAL_N" -ge 4 ] || fail "fsck -fn sees $HEAL_N bad copies in the heal image, not 4"
+echo "fsck -fn: $HEAL_N bad copies to heal"
+
 step "a fresh image for evict.sh"
 EV=$W/evict.img
 "$CFS_BIN/mkfs.chunkfs" -q -C 4M "$EV" 160M || fail "mkfs.chunkfs (evict image)"
@@ -190,7 +223,7 @@ printf 'FUZZ_N=%s\nFUZZ_SIZE=%s\nDMG_CHUNK=%s\nDMG_ITABLE="%s"\nDMG_ITABLE2="%s"
 kmod_cpio "$R" "$W/initrd.gz"
 
 step "the VM (timeout ${KMOD_TIMEOUT}s)"
-vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV" "$PERM" "$PX"
+vm main "$W/initrd.gz" "" "$IMG" "$W/fuzz.img" "$RW" "$DMG" "$EV" "$PERM" "$PX" "$HEAL"
 vm_wait main
 bad=0
 vm_check main || bad=1
@@ -247,6 +280,12 @@ echo "the module lists what chunkfs paths lists on the image ($(wc -l <"$W/host-
 echo "fsck.chunkfs -fn: the image repaired online is clean"
 "$CFS_BIN/fsck.chunkfs" -fn "$EV" >"$W/fsck-ev.log" 2>&1 || { cat "$W/fsck-ev.log"; fail "fsck.chunkfs -fn of evict.sh's image"; }
 echo "fsck.chunkfs -fn: evict.sh's image is clean"
+step "the image the module healed"
+"$CFS_BIN/fsck.chunkfs" -fn --json "$HEAL" >"$W/fsck-heal.json" 2>"$W/fsck-heal.err" ||
+	{ cat "$W/fsck-heal.json" "$W/fsck-heal.err"; fail "fsck.chunkfs -fn of the image the module healed"; }
+n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["corrected"])' "$W/fsck-heal.json")
+[ "$n" = 0 ] || { cat "$W/fsck-heal.json"; fail "$n bad copies left after the module's reads healed them"; }
+echo "fsck.chunkfs -fn: the module wrote the healed copies (no bad copy left)"
 step "the ACLs the module set, through chunkfs-fuse"
 "$CFS_BIN/fsck.chunkfs" -fn "$PERM" >"$W/fsck-perm.log" 2>&1 || { cat "$W/fsck-perm.log"; fail "fsck.chunkfs -fn of perm.sh's image"; }
 fuse_mount "$PERM" ro
