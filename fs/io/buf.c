@@ -338,7 +338,7 @@ static int copy_read(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 	if (buf_verify(fs, data, blkno, ch->index, magic, why))
 		return -CFS_EUCLEAN;
 	if (fs->metagen && (u32)((const struct cfs_bhdr *)data)->wgen != gen) {
-		*why = "stale block (older generation than its reference)";
+		*why = "stale block (not the generation expected)";
 		return -CFS_EUCLEAN;
 	}
 	if (vfn && vfn(fs, data, varg, why))
@@ -386,16 +386,18 @@ static void healed(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_buf *b,
 		fs->on_heal(fs->on_heal_ctx, ch->index, badlocal, why);
 	if (fs->checking_offline)
 		return; /* fsck reports it itself (cfs_check_result) */
+	/* the verdict before the reason: a long one is cut, not the verdict
+	 * (an event's message holds 95 characters) */
 	if (magic == CFS_MAGIC_BTREE && h->owner_lo)
 		cfs_format(msg, sizeof(msg), "chunk %u block %u (tree node of "
-			   "inode %u): %s; %s from its copy", ch->index,
-			   badlocal, h->owner_lo, why,
-			   fs->rdonly || fs->no_heal ? "read" : "healed");
+			   "inode %u): %s from its copy; %s", ch->index,
+			   badlocal, h->owner_lo,
+			   fs->rdonly || fs->no_heal ? "read" : "healed", why);
 	else
-		cfs_format(msg, sizeof(msg), "chunk %u block %u (%s): %s; %s "
-			   "from its copy", ch->index, badlocal,
-			   what_block(magic), why,
-			   fs->rdonly || fs->no_heal ? "read" : "healed");
+		cfs_format(msg, sizeof(msg), "chunk %u block %u (%s): %s from "
+			   "its copy; %s", ch->index, badlocal,
+			   what_block(magic),
+			   fs->rdonly || fs->no_heal ? "read" : "healed", why);
 	fs_event(fs, CHUNKFS_EV_WARNING, CHUNKFS_E_CORRECTED, ch->index,
 		 magic == CFS_MAGIC_BTREE && h->owner_lo ?
 		 CFS_MKINO(ch->index, h->owner_lo) : 0, msg);
