@@ -6,7 +6,8 @@
 # (refused while a file is open for writing; then everything committed:
 # the superblock clean and nothing written at the unmount; EROFS to
 # writers) and read-write again (rw.sh remounts a read-only mount
-# read-write with a file open); access times under relatime, strictatime and noatime, written
+# read-write with a file open); access times under relatime (its one-day
+# rule with the VM's clock moved on), strictatime and noatime, written
 # lazily (no commit per read) and kept across a remount; a buffered
 # read after an asynchronous or O_DIRECT write returns the new bytes
 # (ptool dio).  ptool is tests/fuse/ptool.c, the checks the FUSE tests
@@ -116,6 +117,29 @@ umount $P && mount -t chunkfs -o noatime $PX_DEV $P || fail "atime: remount"
 a2=$(/bin/ptool times $P/top)
 [ "$a2" = "$a1" ] && pass "atime: kept across a remount ($a2)" || fail "atime: after a remount $a2, before $a1"
 umount $P
+
+# relatime's one-day rule: an atime newer than the mtime and ctime is
+# left while it is less than a day old and updated once after; the VM's
+# clock is moved 23 and then 25 hours on (and back)
+mount -t chunkfs $PX_DEV $P || fail "atime: mount for the one-day rule"
+cat $P/top >/dev/null; ls $P/d >/dev/null; cat $P/top >/dev/null; ls $P/d >/dev/null
+f0=$(stat -c %X $P/top); d0=$(stat -c %X $P/d); t0=$(date +%s)
+day=ok
+[ "$f0" -gt "$(stat -c %Z $P/top)" ] && [ "$d0" -gt "$(stat -c %Z $P/d)" ] || { echo "atime not newer than ctime: $f0 $d0"; day=bad; }
+date -u -s @$((t0 + 23 * 3600)) >/dev/null
+cat $P/top >/dev/null; ls $P/d >/dev/null
+[ "$(stat -c %X $P/top) $(stat -c %X $P/d)" = "$f0 $d0" ] || { echo "23 hours on: $(stat -c %X $P/top) $(stat -c %X $P/d), were $f0 $d0"; day=bad; }
+date -u -s @$((t0 + 25 * 3600)) >/dev/null
+cat $P/top >/dev/null; ls $P/d >/dev/null
+f1=$(stat -c %X $P/top); d1=$(stat -c %X $P/d)
+[ "$f1" -ge $((t0 + 25 * 3600)) ] && [ "$d1" -ge $((t0 + 25 * 3600)) ] || { echo "25 hours on: $f1 $d1, were $f0 $d0"; day=bad; }
+cat $P/top >/dev/null; ls $P/d >/dev/null
+[ "$(stat -c %X $P/top) $(stat -c %X $P/d)" = "$f1 $d1" ] || { echo "25 hours on, again: changed"; day=bad; }
+date -u -s @$((t0 + 2)) >/dev/null
+umount $P && mount -t chunkfs -o noatime $PX_DEV $P || fail "atime: remount after the one-day rule"
+[ "$(stat -c %X $P/top) $(stat -c %X $P/d)" = "$f1 $d1" ] || { echo "one-day rule: the atimes after a remount"; day=bad; }
+umount $P
+[ $day = ok ] && pass "atime: relatime's one-day rule (not 23 hours on, once 25 hours on, kept)" || fail "atime: relatime's one-day rule"
 
 # ---- a buffered read after a direct write ----
 mount -t chunkfs $PX_DEV $P || fail "dio: mount"
