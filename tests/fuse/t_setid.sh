@@ -219,8 +219,8 @@ note "file capabilities (security.capability) go with a write, truncate or chown
 # any write, truncate or chown (root's too), kept by a chmod and by a
 # write through a shared mapping; beside tmpfs
 cat >"$T/py/caps.py" <<'EOF'
-import mmap, os, struct, subprocess, sys
-from cfs_util import *
+import struct, subprocess
+from setid import *
 CAP = "security.capability"
 BLOB = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0) # v2, effective, cap_net_raw
 OPS = ("write-root", "write-user", "truncate", "otrunc", "fallocate", "chown", "chown-same",
@@ -241,40 +241,22 @@ def run(root):
         os.chmod(p, 0o755)
         os.setxattr(p, CAP, BLOB)
         check(has(p), "%s: the capability was not set" % p)
-        if op == "write-root":
-            with open(p, "ab") as f:
-                f.write(b"x")
-        elif op == "write-user":
+        if op == "write-user":
             os.chmod(p, 0o757)
-            r = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", sys.executable,
+            r = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", PYU,
                                 "-c", "open(%r, 'ab').write(b'y')" % p])
             eq(r.returncode, 0, "a write by uid 1000")
-        elif op == "truncate":
-            os.truncate(p, 2)
-        elif op == "otrunc":
-            os.close(os.open(p, os.O_WRONLY | os.O_TRUNC))
-        elif op == "fallocate":
-            fd = os.open(p, os.O_WRONLY)
-            fallocate(fd, 0, 0, 8192)
-            os.close(fd)
-        elif op == "chown":
-            os.chown(p, 1000, 1000)
         elif op == "chown-same":
             os.chown(p, -1, -1)
         elif op == "chmod":
             os.chmod(p, 0o750)
-        elif op == "mmap":
-            fd = os.open(p, os.O_RDWR)
-            m = mmap.mmap(fd, 4)
-            m[0:1] = b"M"
-            m.flush()
-            m.close()
-            os.close(fd)
-        else:
+        elif op == "read":
             read_file(p)
+        else: # as t_setid's other files
+            do(p, "write" if op == "write-root" else op, "root")
         got[op] = "kept" if has(p) else "removed"
     return got
-M, R = sys.argv[1], sys.argv[2]
+M, R, PYU = sys.argv[1:4] # (PYU: a python uid 1000 can run)
 got, ref = run(M), run(R)
 eq(got, ref, "the capability after each operation (chunkfs, tmpfs)")
 want = {op: "kept" if op in ("chmod", "mmap", "read") else "removed" for op in OPS}
@@ -282,7 +264,7 @@ eq(got, want, "the capability after each operation (chunkfs, ext4's rule)")
 log("security.capability: %s" % ", ".join("%s %s" % kv for kv in sorted(got.items())))
 EOF
 chmod a+r "$T/py/caps.py"
-py "$MNT" "$REF" <"$T/py/caps.py"
+py "$MNT" "$REF" "$PY_NOBODY" <"$T/py/caps.py"
 
 note "persistence"
 snap_save "$MNT" "$T/snap.json"
