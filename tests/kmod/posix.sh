@@ -10,7 +10,8 @@
 # rule with the VM's clock moved on), strictatime and noatime, written
 # lazily (no commit per read) and kept across a remount; a buffered
 # read after an asynchronous or O_DIRECT write returns the new bytes
-# (ptool dio); GNU cp -a, getfacl and setfacl beside a tmpfs (ACLs).
+# (ptool dio); GNU cp -a, getfacl and setfacl beside a tmpfs (ACLs); a
+# file capability removed as ext4 removes it.
 # ptool is tests/fuse/ptool.c, the checks the FUSE tests
 # run.  The host runs fsck.chunkfs -fn on the image afterwards.  The
 # device is $PX_DEV (init.sh: /dev/vdg, or /dev/vda with kt=posix).
@@ -205,6 +206,34 @@ mount -t chunkfs $PX_DEV $P && same /ref/src $P/src "after a remount" && same $P
 	fail "acl tools: round trip"
 rm -rf $P/src $P/copy $P/fromref $P/bare $P/u
 umount $P; umount /ref
+
+# ---- file capabilities (security.capability), as ext4 ----
+# removed by a write (root's, a user's), truncate, O_TRUNC, fallocate and
+# chown (also to -1:-1); kept by a chmod, a read and a mapping's write
+# (the VFS's file_remove_privs and chown through the module's xattrs)
+mount -t chunkfs $PX_DEV $P || fail "caps: mount"
+caps=ok; n=0
+CAPV=hex:0100000200200000000000000000000000000000 # v2, effective, cap_net_raw
+for op in write user truncate otrunc fallocate chown chownsame chmod read mmap; do
+	f=$P/cap-$op
+	echo "some data" >$f && chmod 757 $f && /bin/kt xset $f security.capability $CAPV >/dev/null &&
+		/bin/kt xlist $f | grep -qx security.capability || { echo "caps: setting it on $f"; caps=bad; }
+	case $op in
+	user) r=$(/bin/kt as 1000 1000 - /bin/kt op $f write) ;;
+	chown) r=$(/bin/kt op $f chown 1000 1000) ;;
+	chownsame) r=$(/bin/kt op $f chown -1 -1) ;;
+	chmod) chmod 750 $f && r=ok ;;
+	read) cat $f >/dev/null && r=ok ;;
+	*) r=$(/bin/kt op $f $op) ;;
+	esac
+	if /bin/kt xlist $f | grep -qx security.capability; then got=kept; else got=removed; fi
+	case $op in chmod|read|mmap) w=kept ;; *) w=removed ;; esac
+	[ "$r" = ok ] && [ $got = $w ] || { echo "caps: $op: $r, the capability $got, want $w"; caps=bad; }
+	n=$((n + 1))
+done
+umount $P || caps=bad
+[ $caps = ok ] && pass "caps: a file capability removed by writes, truncates, fallocate, chown; kept by chmod, reads, a mapping ($n cases)" ||
+	fail "caps: file capabilities"
 
 # ---- a buffered read after a direct write ----
 mount -t chunkfs $PX_DEV $P || fail "dio: mount"
