@@ -204,7 +204,19 @@ umount $P || acl=bad
 mount -t chunkfs $PX_DEV $P && same /ref/src $P/src "after a remount" && same $P/src $P/bare "after a remount" || acl=bad
 [ $acl = ok ] && pass "acl tools: getfacl -R and setfacl --restore round trip, kept across a remount" ||
 	fail "acl tools: round trip"
-rm -rf $P/src $P/copy $P/fromref $P/bare $P/u
+# ACLs off and on again by a remount, as ext4's remount,noacl / remount,acl
+acl=ok
+echo r >$P/racl && /gnu/setfacl -m u:1000:r $P/racl || { echo "setfacl before the remount"; acl=bad; }
+mount -o remount,noacl $P && grep " $P " /proc/mounts | grep -q noacl || { echo "remount,noacl: $(grep " $P " /proc/mounts)"; acl=bad; }
+/gnu/setfacl -m u:1001:r $P/racl 2>/tmp/e && { echo "setfacl on a remount,noacl"; acl=bad; }
+grep -q "not supported" /tmp/e || { echo "setfacl on a remount,noacl: $(cat /tmp/e)"; acl=bad; }
+(umask 077; mkdir $P/acl-off) && [ "$(stat -c %a $P/acl-off)" = 700 ] || { echo "the umask on remount,noacl"; acl=bad; }
+mount -o remount,acl $P && ! grep " $P " /proc/mounts | grep -q noacl || { echo "remount,acl: $(grep " $P " /proc/mounts)"; acl=bad; }
+/gnu/setfacl -m u:1001:r $P/racl && /gnu/getfacl -cpn $P/racl | grep -qx "user:1000:r--" &&
+	/gnu/getfacl -cpn $P/racl | grep -qx "user:1001:r--" || { echo "ACLs after remount,acl: $(/gnu/getfacl -cpn $P/racl)"; acl=bad; }
+[ $acl = ok ] && pass "acl tools: remount,noacl turns ACLs off (EOPNOTSUPP, the umask), remount,acl on again" ||
+	fail "acl tools: remount,noacl and remount,acl"
+rm -rf $P/src $P/copy $P/fromref $P/bare $P/u $P/racl $P/acl-off
 umount $P; umount /ref
 
 # ---- file capabilities (security.capability), as ext4 ----
