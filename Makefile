@@ -71,7 +71,7 @@ tools/chunkfs-scrubd: build/opt/tools/scrubd.o
 # ---- sanitised build used by the tests ----
 SAN_PROGS := build/san/bin/mkfs.chunkfs build/san/bin/fsck.chunkfs \
 	build/san/bin/chunkfs-fuse build/san/bin/chunkfs \
-	build/san/bin/chunkfs-scrubd build/san/bin/ptool
+	build/san/bin/chunkfs-scrubd build/san/bin/ptool build/san/lib/timeshift.so
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/bin/%,$(UNIT_SRC))
 san: $(SAN_PROGS) $(UNIT_BINS)
 build/san/bin/mkfs.chunkfs: $(call san_obj,$(MKFS_SRC)) $(LIB_SAN)
@@ -94,6 +94,11 @@ build/san/bin/chunkfs-scrubd: build/san/tools/scrubd.o
 build/san/bin/ptool: build/san/tests/fuse/ptool.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ -lpthread
+# t_atime's clock shifted for one daemon (LD_PRELOAD; not sanitised: it is
+# loaded after the daemon's sanitiser runtime)
+build/san/lib/timeshift.so: tests/fuse/timeshift.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -fPIC -shared $(WARN) -o $@ $< -ldl
 build/san/tests/unit/test_scrubd.o: tools/scrubd.c
 build/san/bin/test_%: build/san/tests/unit/test_%.o $(call san_obj,$(TESTLIB_SRC)) $(LIB_SAN)
 	@mkdir -p $(dir $@)

@@ -32,13 +32,16 @@ struct evh;
 #define CFUSE_RM_RO 0x1         /* flags: read-only */
 #define CFUSE_RM_SYNC 0x2       /* flags: -o sync */
 #define CFUSE_RM_NODIRATIME 0x4 /* flags: no access times of directories */
+#define CFUSE_RM_NOACL 0x8      /* flags: -o noacl */
+#define CFUSE_RM_CHECK 0x10     /* flags: only check, change nothing */
 #define CFUSE_RM_COMMIT 0x100   /* set: commit is given */
 #define CFUSE_RM_ERRORS 0x200   /* set: errors is given */
 #define CFUSE_RM_FREE_WARN 0x400 /* set: free_warn is given */
 #define CFUSE_RM_ATIME 0x800    /* set: atime (and NODIRATIME) given */
 #define CFUSE_RM_SYNC_SET 0x1000 /* set: SYNC given */
+#define CFUSE_RM_ACL 0x2000     /* set: acl or noacl (NOACL) given */
 struct cfuse_remount {
-	u32 flags;      /* in: CFUSE_RM_RO, _SYNC, _NODIRATIME */
+	u32 flags;      /* in: CFUSE_RM_RO, _SYNC, _NODIRATIME, _NOACL, _CHECK */
 	u32 set;        /* in: which of the rest are given */
 	u32 atime;      /* in: CFS_ATIME_* */
 	u32 commit;     /* in: seconds (0: only at sync and unmount) */

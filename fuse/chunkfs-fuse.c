@@ -287,9 +287,11 @@ static int cf_opt_proc(void *data, const char *arg, int key,
 		return 1;
 	case KEY_ACL: /* ours only: not passed on */
 		o->noacl = 0;
+		o->set |= CFUSE_RM_ACL;
 		return 0;
 	case KEY_NOACL:
 		o->noacl = 1;
+		o->set |= CFUSE_RM_ACL;
 		return 0;
 	case KEY_ERRORS: /* ours only: not passed on */
 		arg += strlen("errors=");
@@ -610,6 +612,17 @@ static int daemon_remount(struct cfuse *cf, struct cfuse_remount *r)
 		err = rm_fail(r, -EINVAL, "remount", "commit= is at most a day");
 		goto out;
 	}
+	/* The kernel's FUSE client takes POSIX ACLs (or not) at the mount
+	 * (FUSE_CAP_POSIX_ACL, at init) and never again */
+	if ((r->set & CFUSE_RM_ACL) && !(r->flags & CFUSE_RM_NOACL) != !!cf->acl) {
+		err = rm_fail(r, -EINVAL, "remount", cf->acl ?
+			      "noacl can be chosen only at mount" :
+			      "acl can be chosen only at mount (this mount "
+			      "was made noacl, or its kernel has no FUSE ACLs)");
+		goto out;
+	}
+	if (r->flags & CFUSE_RM_CHECK)
+		goto out; /* (the caller's check before the kernel's remount) */
 	if (ro && !cf->ro) {
 		commit_stop(dmn.cm);
 		err = cfs_remount(cf->fs, CFS_MOUNT_RDONLY |
@@ -740,12 +753,19 @@ static int do_remount(const struct cf_opts *o)
 	ro = !!(mf & MS_RDONLY);
 	memset(&r, 0, sizeof(r));
 	r.flags = (ro ? CFUSE_RM_RO : 0) | (o->sync ? CFUSE_RM_SYNC : 0) |
-		  (o->nodiratime ? CFUSE_RM_NODIRATIME : 0);
+		  (o->nodiratime ? CFUSE_RM_NODIRATIME : 0) |
+		  (o->noacl ? CFUSE_RM_NOACL : 0) | CFUSE_RM_CHECK;
 	r.set = o->set;
 	r.atime = o->atime;
 	r.commit = (u32)o->commit;
 	r.errors = (u32)o->errors;
 	r.free_warn = (u32)o->free_warn;
+	/* first what the daemon would refuse, before the kernel changes */
+	if (rm_ioctl(fd, mnt, &r)) {
+		close(fd);
+		return MNT_EX_FAIL;
+	}
+	r.flags &= ~(u32)CFUSE_RM_CHECK;
 	if (!ro && rm_ioctl(fd, mnt, &r)) {
 		close(fd);
 		return MNT_EX_FAIL;

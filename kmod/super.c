@@ -426,13 +426,17 @@ static int cfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		o->free_warn = r.uint_32;
 		break;
 	case Opt_acl:
-		/* SB_POSIXACL: the VFS's ACL checks and posix_acl_create */
+		/* SB_POSIXACL: the VFS's ACL checks and posix_acl_create.  A
+		 * remount sets it in cfs_reconfigure, as ext4 does:
+		 * reconfigure_super refuses an sb_flags_mask beyond
+		 * MS_RMT_MASK (EINVAL for remount,acl and remount,noacl) */
 		o->acl = !r.negated;
+		if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
+			break;
 		if (o->acl)
 			fc->sb_flags |= SB_POSIXACL;
 		else
 			fc->sb_flags &= ~SB_POSIXACL;
-		fc->sb_flags_mask |= SB_POSIXACL;
 		break;
 	}
 	return 0;
@@ -594,6 +598,7 @@ static int cfs_reconfigure(struct fs_context *fc)
 		sbi->kb.dev.readonly = 1;
 	}
 	cfs_apply_opts(sbi, o);
+	sb->s_flags = (sb->s_flags & ~SB_POSIXACL) | (o->acl ? SB_POSIXACL : 0);
 	if (to_rw) {
 		/* cfs_commit_arm looks at the flags the VFS sets after us */
 		sb->s_flags &= ~SB_RDONLY;

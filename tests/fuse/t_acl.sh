@@ -9,7 +9,8 @@
 # several umasks, by root and by a user, and the umask where there is no
 # default ACL; cp -a of a tree keeps every mode, owner and ACL (and back);
 # -o noacl: EOPNOTSUPP for the ACL xattrs, nothing stored as plain data,
-# cp -a still keeps the modes.
+# cp -a still keeps the modes; a user's own mount (fusermount3, no
+# options): ACLs on, inheritance, the umask and cp -a as on tmpfs.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -470,4 +471,63 @@ same(*both(M, R, "inh"), "inh (its default ACL from before the noacl mount)")
 EOF
 umount_fs "$MNT"
 "$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.log" 2>&1 || { cat "$T/fsck.log"; fail "fsck.chunkfs -fn"; }
+note "a user's own mount (fusermount3): ACLs on, as on tmpfs"
+# uid 1000 mounts its own image (no allow_other, no options) and works in
+# it beside a tmpfs directory of its own: setfacl/getfacl, inheritance
+# without the umask, the umask without a default ACL, cp -a
+U=$T/user
+mkdir -p "$U/mnt" "$REF/user" && chown 1000:1000 "$U" "$U/mnt" "$REF/user" || fail "the user's directories"
+setpriv --reuid=1000 --regid=1000 --clear-groups "$CFS_BIN/mkfs.chunkfs" -q "$U/img" 64M >/dev/null ||
+	fail "mkfs.chunkfs as uid 1000"
+add_cleanup "fusermount3 -u -z '$U/mnt' 2>/dev/null"
+setpriv --reuid=1000 --regid=1000 --clear-groups "$CFS_BIN/chunkfs-fuse" "$U/img" "$U/mnt" >"$T/user-daemon.log" 2>&1 ||
+	{ cat "$T/user-daemon.log"; fail "chunkfs-fuse as uid 1000"; }
+grep " $U/mnt " /proc/mounts || fail "the user's mount is not there"
+py_as 1000 1000 - "$U/mnt" "$REF/user" <<'EOF'
+import sys, subprocess
+from aclref import *
+M, R = sys.argv[1], sys.argv[2]
+for root in (M, R):
+    p = lambda *a: os.path.join(root, *a)
+    os.umask(0o022)
+    os.mkdir(p("t"))
+    os.mkdir(p("t", "d755"))
+    write_file(p("t", "d755", "f644"), b"a")
+    os.mkdir(p("t", "d700"), 0o700)
+    write_file(p("t", "d700", "f600"), b"b", 0o600)
+    os.mkdir(p("t", "acl"))
+    write_file(p("t", "acl", "f"), b"c")
+    setfacl("-m", "u:1001:rw,g:4242:r", p("t", "acl", "f"))
+    setfacl("-m", "d:u:1001:rx,d:g::rwx,d:o::-", p("t", "acl"))
+    os.umask(0o077)
+    write_file(p("t", "acl", "new"), b"d", 0o666)
+    os.mkdir(p("t", "acl", "newd"), 0o777)
+    write_file(p("t", "d755", "um"), b"e", 0o666)
+    os.umask(0o022)
+for rel in ("t", "t/d755", "t/d755/f644", "t/d700", "t/d700/f600", "t/acl", "t/acl/f",
+            "t/acl/new", "t/acl/newd", "t/d755/um"):
+    same(*both(M, R, rel), "the user's " + rel)
+eq((mode(os.path.join(M, "t/d755")), mode(os.path.join(M, "t/d755/f644"))), (0o755, 0o644),
+   "the user's 755/644")
+eq(mode(os.path.join(M, "t/acl/new")), 0o660, "inherited: the default ACL, not the umask 077")
+eq(mode(os.path.join(M, "t/d755/um")), 0o600, "the umask 077 without a default ACL")
+for root in (M, R):
+    r = subprocess.run(["cp", "-a", os.path.join(root, "t"), os.path.join(root, "c")],
+                       capture_output=True, text=True)
+    eq((r.returncode, r.stderr), (0, ""), "cp -a by the user")
+r = subprocess.run(["cp", "-a", os.path.join(R, "t"), os.path.join(M, "fromref")],
+                   capture_output=True, text=True)
+eq((r.returncode, r.stderr), (0, ""), "cp -a by the user from tmpfs")
+for rel in ("", "d755", "d755/f644", "d700", "d700/f600", "acl", "acl/f", "acl/new", "acl/newd"):
+    same(os.path.join(M, "c", rel), os.path.join(R, "t", rel), "the user's cp -a of t/" + rel)
+    same(os.path.join(M, "fromref", rel), os.path.join(R, "t", rel), "the user's cp -a from tmpfs of t/" + rel)
+log("uid 1000's own mount: ACLs, inheritance, umask and cp -a as on tmpfs")
+EOF
+setpriv --reuid=1000 --regid=1000 --clear-groups fusermount3 -u "$U/mnt" || fail "fusermount3 -u as uid 1000"
+n=0
+while grep -q " $U/mnt " /proc/mounts; do
+	n=$((n + 1)); [ $n -gt 100 ] && fail "the user's mount does not go"; sleep 0.1
+done
+wait_released "$U/img"
+"$CFS_BIN/fsck.chunkfs" -fn "$U/img" >"$T/fsck.log" 2>&1 || { cat "$T/fsck.log"; fail "fsck.chunkfs -fn of the user's image"; }
 finish

@@ -9,7 +9,7 @@
 # (chunkfs-fuse -o remount,..., what mount(8)'s helper runs); written
 # lazily: fifty reads under strictatime commit nothing (the superblock's
 # commit group stays), an fsync commits them, and the atime is there after
-# a remount.
+# a remount; relatime's one-day rule with the daemon's clock a day on.
 . "$(dirname "$0")/lib.sh"
 
 PT=$CFS_BIN/ptool
@@ -113,5 +113,59 @@ a2=$("$PT" times "$MNT/top")
 [ "$a2" = "$a1" ] || fail "the atime after a remount is $a2, before it was $a1"
 note "atime $a2 kept across the remount"
 umount_fs "$MNT"
+
+note "relatime's one-day rule: the daemon's clock a day on"
+# An atime newer than the mtime and ctime is updated by relatime only
+# once it is a day old: the daemon runs with its wall clock 23 hours on
+# (no update), then 25 hours on (one update, then none).  The clock is
+# the process's alone (tests/fuse/timeshift.c, LD_PRELOAD after the
+# sanitiser's runtime); the machine's is left alone.
+SHIFT_SO=${CFS_TIMESHIFT_SO:-$CFS_BIN/../lib/timeshift.so}
+[ -r "$SHIFT_SO" ] || fail "$SHIFT_SO is missing (make san)"
+ASAN_SO=$(ldd "$CFS_BIN/chunkfs-fuse" | awk '/libasan/ { print $3 }')
+mount_fs "$IMG" "$MNT"
+mkdir "$MNT/dday" && echo "a day" >"$MNT/day" && touch "$MNT/dday/x" || fail "files for the one-day rule"
+cat "$MNT/day" >/dev/null && ls "$MNT/dday" >/dev/null || fail "reading them"
+# the atime is now newer than the mtime and ctime: relatime leaves it
+r=$("$PT" times "$MNT/day"); rd=$("$PT" times "$MNT/dday")
+cat "$MNT/day" >/dev/null; ls "$MNT/dday" >/dev/null
+[ "$("$PT" times "$MNT/day") $("$PT" times "$MNT/dday")" = "$r $rd" ] ||
+	fail "relatime: an atime newer than mtime and ctime changed at once"
+umount_fs "$MNT"
+# day_read SHIFT: a read and a listing with the daemon's clock SHIFT
+# seconds on; prints the atimes (ns) before and after
+day_read() {
+	CFS_TIMESHIFT=$1 LD_PRELOAD="${ASAN_SO:+$ASAN_SO }$SHIFT_SO"
+	export CFS_TIMESHIFT LD_PRELOAD
+	mount_fs "$IMG" "$MNT"
+	unset CFS_TIMESHIFT LD_PRELOAD
+	py "$MNT" "$1" "$2" <<'PYEOF'
+import os, sys, time
+from cfs_util import *
+M, shift, want = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+f, d = os.path.join(M, "day"), os.path.join(M, "dday")
+for p, acc in ((f, read_file), (d, os.listdir)):
+    st = os.stat(p)
+    check(st.st_atime_ns > max(st.st_mtime_ns, st.st_ctime_ns), "%s: atime not newer than mtime, ctime" % p)
+    a0 = st.st_atime_ns
+    t0 = time.time_ns() + shift * 10**9
+    acc(p)
+    a1 = os.stat(p).st_atime_ns
+    if want == "updated":
+        check(a1 >= t0 - 10**9, "relatime, the daemon %ds on: %s: atime %d not updated (%d)" % (shift, p, a0, a1))
+        acc(p)
+        eq(os.stat(p).st_atime_ns, a1, "relatime, the daemon %ds on: %s: the second access" % (shift, p))
+    else:
+        eq(a1, a0, "relatime, the daemon %ds on: %s: atime less than a day old" % (shift, p))
+log("the daemon %d hours on: atime %s" % (shift // 3600, want))
+PYEOF
+	umount_fs "$MNT"
+}
+day_read $((23 * 3600)) unchanged
+day_read $((25 * 3600)) updated
+# (and the atime a day later, shown to a daemon on the machine's clock:
+# newer than now, not a day old: left)
+day_read 0 unchanged
+
 "$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.log" 2>&1 || { cat "$T/fsck.log"; fail "fsck.chunkfs -fn"; }
 echo "PASS: $TEST_NAME"

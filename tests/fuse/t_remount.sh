@@ -8,9 +8,11 @@
 # committed (the superblock clean, fsck.chunkfs -fn clean while mounted,
 # the image unchanged by the unmount that follows), writers get EROFS and
 # reads work; read-write again takes writes; the data is there after a
-# new mount.  The test runs in a mount namespace of its own, with
-# fuse/mount.fuse.chunkfs (and the fuseblk name) put in /sbin by an
-# overlay mount there only: nothing of the machine changes.
+# new mount; acl/noacl (fixed at the mount) and errors=repair with ro are
+# refused before the kernel's remount changed anything.  The test runs
+# in a mount namespace of its own, with fuse/mount.fuse.chunkfs (and
+# the fuseblk name) put in /sbin by an overlay mount there only: nothing
+# of the machine changes.
 if [ -z "${CFS_REMOUNT_NS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "FAIL: t_remount: needs root (mount namespaces, mount(8))" >&2; exit 1; }
 	CFS_REMOUNT_NS=1 exec unshare -m --propagation private sh "$0" "$@"
@@ -121,6 +123,33 @@ remount_cycle() {
 }
 remount_cycle ""
 remount_cycle noblkdev
+
+note "what only a mount may choose: refused before anything changed"
+# ACLs (the kernel's FUSE client takes them at the mount; ext4 could
+# change them) and errors=repair on a read-only mount: mount(8) fails,
+# the mount stays read-write and as it was, ACLs work as before
+mount -t fuse.chunkfs "$IMG" "$MNT" || fail "mount -t fuse.chunkfs"
+echo acl >"$MNT/acl" || fail "write acl"
+for o in ro,noacl noacl ro,errors=repair; do
+	if mount -o "remount,$o" "$MNT" 2>"$T/err"; then fail "remount,$o succeeded"; fi
+	cat "$T/err"
+	case $(kind) in *" rw,"*) ;; *) fail "after the refused remount,$o: $(kind)" ;; esac
+	echo "after $o" >>"$MNT/acl" || fail "writing after the refused remount,$o"
+done
+grep -q "only at mount" "$T/err" || grep -q "errors=repair needs a read-write mount" "$T/err" ||
+	fail "the refusal does not say why: $(cat "$T/err")"
+setfacl -m u:1000:r "$MNT/acl" && getfacl -cpn "$MNT/acl" | grep -qx "user:1000:r--" || fail "ACLs after the refused remounts"
+mount -o remount,ro,acl "$MNT" || fail "remount,ro,acl (acl as mounted)"
+case $(kind) in *" ro,"*) ;; *) fail "remount,ro,acl: $(kind)" ;; esac
+umount "$MNT" || fail "umount"
+wait_released "$IMG"
+mount -t fuse.chunkfs -o noacl "$IMG" "$MNT" || fail "mount -o noacl"
+if mount -o remount,acl "$MNT" 2>"$T/err"; then fail "remount,acl of a noacl mount succeeded"; fi
+cat "$T/err"
+mount -o remount,ro,noacl "$MNT" || fail "remount,ro,noacl of a noacl mount"
+umount "$MNT" || fail "umount"
+wait_released "$IMG"
+"$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.log" 2>&1 || { cat "$T/fsck.log"; fail "fsck.chunkfs -fn after the refusals"; }
 
 note "a read-only mount remounted read-write"
 for o in ro ro,noblkdev; do

@@ -7,7 +7,8 @@
 # copy_file_range, a shared mapping and chown, by uid 1000 in and not in
 # group 4242 and by root; chmod g+s and an ACL set by an owner not in the
 # group; a setgid directory: the group and S_ISGID of what root, a member
-# and a non-member create in it, with umasks and a default ACL.
+# and a non-member create in it, with umasks and a default ACL; a file
+# capability (security.capability) removed as ext4 removes it.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -212,6 +213,58 @@ chmod a+r "$T/py/setid_sg.py"
 py "$MNT" "$REF" root <"$T/py/setid_sg.py"
 py_as 1000 1000 4242 "$MNT" "$REF" member <"$T/py/setid_sg.py"
 py_as 1001 1001 - "$MNT" "$REF" other <"$T/py/setid_sg.py"
+
+note "file capabilities (security.capability) go with a write, truncate or chown"
+# ext4's file_remove_privs and chown: the capability xattr is removed by
+# any write, truncate or chown (root's too), kept by a chmod and by a
+# write through a shared mapping; beside tmpfs
+cat >"$T/py/caps.py" <<'EOF'
+import struct, subprocess
+from setid import *
+CAP = "security.capability"
+BLOB = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0) # v2, effective, cap_net_raw
+OPS = ("write-root", "write-user", "truncate", "otrunc", "fallocate", "chown", "chown-same",
+       "chmod", "mmap", "read")
+def has(p):
+    try:
+        return os.getxattr(p, CAP) == BLOB
+    except OSError:
+        return False
+def run(root):
+    d = os.path.join(root, "caps")
+    os.mkdir(d)
+    os.chmod(d, 0o777)
+    got = {}
+    for op in OPS:
+        p = os.path.join(d, op)
+        write_file(p, b"some data", 0o666)
+        os.chmod(p, 0o755)
+        os.setxattr(p, CAP, BLOB)
+        check(has(p), "%s: the capability was not set" % p)
+        if op == "write-user":
+            os.chmod(p, 0o757)
+            r = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", PYU,
+                                "-c", "open(%r, 'ab').write(b'y')" % p])
+            eq(r.returncode, 0, "a write by uid 1000")
+        elif op == "chown-same":
+            os.chown(p, -1, -1)
+        elif op == "chmod":
+            os.chmod(p, 0o750)
+        elif op == "read":
+            read_file(p)
+        else: # as t_setid's other files
+            do(p, "write" if op == "write-root" else op, "root")
+        got[op] = "kept" if has(p) else "removed"
+    return got
+M, R, PYU = sys.argv[1:4] # (PYU: a python uid 1000 can run)
+got, ref = run(M), run(R)
+eq(got, ref, "the capability after each operation (chunkfs, tmpfs)")
+want = {op: "kept" if op in ("chmod", "mmap", "read") else "removed" for op in OPS}
+eq(got, want, "the capability after each operation (chunkfs, ext4's rule)")
+log("security.capability: %s" % ", ".join("%s %s" % kv for kv in sorted(got.items())))
+EOF
+chmod a+r "$T/py/caps.py"
+py "$MNT" "$REF" "$PY_NOBODY" <"$T/py/caps.py"
 
 note "persistence"
 snap_save "$MNT" "$T/snap.json"

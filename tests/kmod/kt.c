@@ -240,16 +240,33 @@ static void walk(const char *path, int depth)
 	}
 }
 
+/* A value "hex:HH..." is those bytes (binary values: a capability) */
 static int xset(const char *path, const char *name, const char *val,
 		const char *how)
 {
+	unsigned char bin[256];
+	size_t len = strlen(val);
 	int flags = 0;
 
 	if (how && !strcmp(how, "create"))
 		flags = XATTR_CREATE;
 	else if (how && !strcmp(how, "replace"))
 		flags = XATTR_REPLACE;
-	if (lsetxattr(path, name, val, strlen(val), flags)) {
+	if (!strncmp(val, "hex:", 4)) {
+		const char *h = val + 4;
+
+		for (len = 0; h[0] && h[1] && len < sizeof(bin); h += 2) {
+			unsigned v;
+
+			if (sscanf(h, "%2x", &v) != 1) {
+				puts("EINVAL");
+				return 1;
+			}
+			bin[len++] = (unsigned char)v;
+		}
+		val = (const char *)bin;
+	}
+	if (lsetxattr(path, name, val, len, flags)) {
 		printf("%s\n", strerrorname_np(errno));
 		return 1;
 	}

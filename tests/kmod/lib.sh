@@ -6,7 +6,8 @@
 #
 #   kmod_setup            KVER, VMLINUZ, KMODS; the tools are there
 #   kmod_build            make kmod/chunkfs.ko, without warnings
-#   kmod_initramfs DIR [MODULE...]  busybox, kt, ptool, /init and its scripts,
+#   kmod_initramfs DIR [MODULE...]  busybox, kt, ptool, GNU cp/getfacl/setfacl
+#                         (/gnu), /init and its scripts,
 #                         chunkfs.ko, virtio and loop, and the kernel's
 #                         MODULEs (paths under kernel/, without .ko)
 #   kmod_cpio DIR OUT     the initramfs image
@@ -47,6 +48,16 @@ kmod_initramfs() {
 		cp tests/kmod/rw.sh tests/kmod/damage.sh tests/kmod/evict.sh tests/kmod/crash.sh \
 		   tests/kmod/bench.sh tests/kmod/perm.sh tests/kmod/posix.sh tests/kmod/heal.sh "$_r/" ||
 		fail "init"
+	# GNU cp, getfacl and setfacl with their libraries, under /gnu (busybox
+	# has no ACLs): posix.sh's cp -a and ACL round trip
+	mkdir -p "$_r/gnu"
+	for _b in /bin/cp /usr/bin/getfacl /usr/bin/setfacl; do
+		[ -x "$_b" ] || fail "no $_b (sh tests/deps.sh: coreutils, acl)"
+		cp "$_b" "$_r/gnu/" || fail "$_b"
+		for _l in $(ldd "$_b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+			mkdir -p "$_r$(dirname "$_l")" && cp -L "$_l" "$_r$_l" || fail "$_l"
+		done
+	done
 	cp kmod/chunkfs.ko "$_r/chunkfs.ko" && strip --strip-debug "$_r/chunkfs.ko" || fail "chunkfs.ko"
 	for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
 		 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
