@@ -132,8 +132,7 @@ wait_released "$IMG"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "NOTE: not root: mount -t fuse.chunkfs (needs /sbin/mount.fuse.chunkfs) not tested"
-	echo "PASS: t_mount"
-	exit 0
+	exit 77 # skipped in part: counted apart by tests/run-all.sh
 fi
 
 note "mount -t fuse.chunkfs with the helper installed as /sbin/mount.fuse.chunkfs"
