@@ -63,6 +63,88 @@ void host_mutex_unlock(struct host_mutex *m)
 	pthread_mutex_unlock(&m->m);
 }
 
+struct host_job {
+	pthread_t t;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	void (*fn)(void *arg); /* the work started, NULL when none */
+	void *arg;
+	int busy, quit;
+};
+
+static void *job_main(void *p)
+{
+	struct host_job *j = p;
+
+	pthread_mutex_lock(&j->m);
+	for (;;) {
+		while (!j->busy && !j->quit)
+			pthread_cond_wait(&j->cv, &j->m);
+		if (!j->busy)
+			break;
+		pthread_mutex_unlock(&j->m);
+		j->fn(j->arg);
+		pthread_mutex_lock(&j->m);
+		j->busy = 0;
+		pthread_cond_broadcast(&j->cv);
+	}
+	pthread_mutex_unlock(&j->m);
+	return NULL;
+}
+
+struct host_job *host_job_new(void)
+{
+	struct host_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	pthread_mutex_init(&j->m, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	if (pthread_create(&j->t, NULL, job_main, j)) {
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->m);
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void host_job_free(struct host_job *j)
+{
+	if (!j)
+		return;
+	pthread_mutex_lock(&j->m);
+	while (j->busy)
+		pthread_cond_wait(&j->cv, &j->m);
+	j->quit = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->m);
+	pthread_join(j->t, NULL);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->m);
+	free(j);
+}
+
+void host_job_start(struct host_job *j, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&j->m);
+	while (j->busy)
+		pthread_cond_wait(&j->cv, &j->m);
+	j->fn = fn;
+	j->arg = arg;
+	j->busy = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->m);
+}
+
+void host_job_wait(struct host_job *j)
+{
+	pthread_mutex_lock(&j->m);
+	while (j->busy)
+		pthread_cond_wait(&j->cv, &j->m);
+	pthread_mutex_unlock(&j->m);
+}
+
 void host_now(s64 *sec, u32 *nsec)
 {
 	struct timespec ts;
