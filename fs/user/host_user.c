@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
 
@@ -69,7 +70,9 @@ struct host_job {
 	pthread_cond_t cv;
 	void (*fn)(void *arg); /* the work started, NULL when none */
 	void *arg;
-	int busy, quit;
+	int busy, quit, alive;
+	pid_t pid; /* the helper's process: after a fork (chunkfs-fuse
+		    * detaching) the child has no helper and works alone */
 };
 
 static void *job_main(void *p)
@@ -92,19 +95,38 @@ static void *job_main(void *p)
 	return NULL;
 }
 
+/* Start j's helper thread in this process: 0, or -1 (none: the caller
+ * works alone). */
+static int job_thread(struct host_job *j)
+{
+	pthread_mutex_init(&j->m, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	j->busy = j->quit = 0;
+	j->pid = getpid();
+	j->alive = !pthread_create(&j->t, NULL, job_main, j);
+	if (!j->alive) {
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->m);
+	}
+	return j->alive ? 0 : -1;
+}
+
+/* A fork (chunkfs-fuse detaching after the mount) leaves the child without
+ * the helper: it gets its own. */
+static int job_here(struct host_job *j)
+{
+	if (j->pid != getpid())
+		job_thread(j);
+	return j->alive;
+}
+
 struct host_job *host_job_new(void)
 {
 	struct host_job *j = calloc(1, sizeof(*j));
 
-	if (!j)
-		return NULL;
-	pthread_mutex_init(&j->m, NULL);
-	pthread_cond_init(&j->cv, NULL);
-	if (pthread_create(&j->t, NULL, job_main, j)) {
-		pthread_cond_destroy(&j->cv);
-		pthread_mutex_destroy(&j->m);
+	if (j && job_thread(j)) {
 		free(j);
-		return NULL;
+		j = NULL;
 	}
 	return j;
 }
@@ -113,20 +135,26 @@ void host_job_free(struct host_job *j)
 {
 	if (!j)
 		return;
-	pthread_mutex_lock(&j->m);
-	while (j->busy)
-		pthread_cond_wait(&j->cv, &j->m);
-	j->quit = 1;
-	pthread_cond_broadcast(&j->cv);
-	pthread_mutex_unlock(&j->m);
-	pthread_join(j->t, NULL);
-	pthread_cond_destroy(&j->cv);
-	pthread_mutex_destroy(&j->m);
+	if (j->pid == getpid() && j->alive) {
+		pthread_mutex_lock(&j->m);
+		while (j->busy)
+			pthread_cond_wait(&j->cv, &j->m);
+		j->quit = 1;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->m);
+		pthread_join(j->t, NULL);
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->m);
+	}
 	free(j);
 }
 
 void host_job_start(struct host_job *j, void (*fn)(void *arg), void *arg)
 {
+	if (!job_here(j)) {
+		fn(arg);
+		return;
+	}
 	pthread_mutex_lock(&j->m);
 	while (j->busy)
 		pthread_cond_wait(&j->cv, &j->m);
@@ -139,6 +167,8 @@ void host_job_start(struct host_job *j, void (*fn)(void *arg), void *arg)
 
 void host_job_wait(struct host_job *j)
 {
+	if (j->pid != getpid() || !j->alive)
+		return;
 	pthread_mutex_lock(&j->m);
 	while (j->busy)
 		pthread_cond_wait(&j->cv, &j->m);
