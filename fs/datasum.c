@@ -347,9 +347,11 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 		dc->sums = host_alloc((u64)per * 2 * sizeof(u32));
 		if (!dc->sums)
 			return -CFS_ENOMEM;
-		dc->buf2 = host_alloc(dc->bufsize);
-		if (dc->buf2) /* else one buffer, hashed by the caller */
-			dc->job = dsum_job_new();
+		/* without a helper (the kernel module, out of memory) one
+		 * buffer, hashed by the caller */
+		dc->job = dsum_job_new();
+		if (dc->job && dc->job->hj)
+			dc->buf2 = host_alloc(dc->bufsize);
 	}
 	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
 	while (!err && !bt_find_ge(&t, k, &k, &v, sizeof(v), &len)) {
