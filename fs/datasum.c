@@ -25,6 +25,84 @@ u32 dsum_block(const struct cfs_fs *fs, const u8 *data)
 	return (u32)host_xxh64(data, fs->bs, 0);
 }
 
+/* Below this many blocks, waking the helper costs more than it saves. */
+#define DSUM_ASYNC_MIN 16
+
+static void many_run(void *arg)
+{
+	struct dsum_job *j = arg;
+	u32 i;
+
+	for (i = 0; i < j->n; i++)
+		j->out[i] = (u32)host_xxh64(j->data + (u64)i * j->bs, j->bs, 0);
+}
+
+struct dsum_job *dsum_job_new(void)
+{
+	struct dsum_job *j = host_alloc(sizeof(*j));
+
+	if (j)
+		j->hj = host_job_new(); /* none: the caller hashes */
+	return j;
+}
+
+void dsum_job_free(struct dsum_job *j)
+{
+	if (!j)
+		return;
+	host_job_free(j->hj);
+	host_free(j);
+}
+
+struct dsum_job *dsum_fs_job(struct cfs_fs *fs)
+{
+	if (!fs->dsj)
+		fs->dsj = dsum_job_new();
+	return fs->dsj;
+}
+
+void dsum_many_start(const struct cfs_fs *fs, struct dsum_job *j,
+		     const u8 *data, u32 n, u32 *out)
+{
+	struct dsum_job now;
+
+	if (j && j->hj && n >= DSUM_ASYNC_MIN) {
+		host_job_wait(j->hj);
+		j->data = data;
+		j->n = n;
+		j->bs = fs->bs;
+		j->out = out;
+		host_job_start(j->hj, many_run, j);
+		return;
+	}
+	now.data = data;
+	now.n = n;
+	now.bs = fs->bs;
+	now.out = out;
+	many_run(&now);
+}
+
+void dsum_many_wait(struct dsum_job *j)
+{
+	if (j && j->hj)
+		host_job_wait(j->hj);
+}
+
+void dsum_many(const struct cfs_fs *fs, struct dsum_job *j, const u8 *data,
+	       u32 n, u32 *out)
+{
+	u32 h = n / 2;
+
+	if (!j || !j->hj || n < 2 * DSUM_ASYNC_MIN) {
+		dsum_many_start(fs, NULL, data, n, out);
+		return;
+	}
+	/* the helper the second half, the caller the first */
+	dsum_many_start(fs, j, data + ((u64)h << fs->bshift), n - h, out + h);
+	dsum_many_start(fs, NULL, data, h, out);
+	dsum_many_wait(j);
+}
+
 static int dsum_entry(struct cfs_fs *fs, struct dsum_cur *cur,
 		      struct cfs_chunk *ch, u32 local, u32 **p)
 {
@@ -112,18 +190,26 @@ void dsum_report(struct cfs_fs *fs, struct cfs_chunk *ch, u64 ino, u64 off,
 	fs_event(fs, CHUNKFS_EV_ERROR, CHUNKFS_E_DATA, ch->index, ino, msg);
 }
 
-int dsum_verify(struct cfs_fs *fs, struct dsum_cur *cur, struct cfs_chunk *ch,
-		u32 local, const u8 *data, u64 ino, u64 off)
+int dsum_verify_sum(struct cfs_fs *fs, struct dsum_cur *cur,
+		    struct cfs_chunk *ch, u32 local, u32 got, u64 ino,
+		    u64 off)
 {
 	u32 want;
 	int err = dsum_get(fs, cur, ch, local, &want);
 
 	if (err)
 		return err;
-	if (dsum_block(fs, data) == want)
+	if (got == want)
 		return 0;
 	dsum_report(fs, ch, ino, off, fs->bs);
 	return -CFS_EIO;
+}
+
+int dsum_verify(struct cfs_fs *fs, struct dsum_cur *cur, struct cfs_chunk *ch,
+		u32 local, const u8 *data, u64 ino, u64 off)
+{
+	return dsum_verify_sum(fs, cur, ch, local, dsum_block(fs, data), ino,
+			       off);
 }
 
 static void map_set(struct cfs_fs *fs, struct cfs_chunk *ch, u8 **map,
@@ -181,15 +267,73 @@ static void bad_run(const struct dsum_check *dc, u32 chunk, u64 ino, u64 l0,
 		       (l1 - l0) << bshift, b0);
 }
 
+/* A window of an extent read into a buffer, its sums being computed:
+ * local blocks [pb, pb+n) of the chunk, logical blocks [k, k+n). */
+struct cwin {
+	u32 pb, n;
+	u64 k;
+	int first;            /* the first window of its extent */
+	u32 *sums;
+};
+
+/* The bad run under way (runs never span two extents). */
+struct crun {
+	int inbad;
+	u64 bad0, badb, end;
+};
+
+static int check_win(struct cfs_fs *fs, struct cfs_chunk *ch,
+		     struct dsum_check *dc, struct dsum_cur *cur, u64 ino,
+		     const struct cwin *w, struct crun *r)
+{
+	u32 j;
+	int err = 0;
+
+	if (w->first && r->inbad) {
+		r->inbad = 0;
+		bad_run(dc, ch->index, ino, r->bad0, r->end, r->badb,
+			fs->bshift);
+	}
+	for (j = 0; j < w->n; j++) {
+		u32 want;
+		int bad;
+
+		err = dsum_get(fs, cur, ch, w->pb + j, &want);
+		if (err)
+			break;
+		bad = w->sums[j] != want;
+		dc->nread++;
+		if (bad && !r->inbad) {
+			r->inbad = 1;
+			r->bad0 = w->k + j;
+			r->badb = cfs_abs(ch, w->pb + j);
+		}
+		if (bad)
+			dc->nbad++;
+		if (!bad && r->inbad) {
+			r->inbad = 0;
+			bad_run(dc, ch->index, ino, r->bad0, w->k + j, r->badb,
+				fs->bshift);
+		}
+	}
+	r->end = w->k + j;
+	return err;
+}
+
+/* The data is read a window (bufsize) at a time into dc->buf and
+ * dc->buf2 by turns: while the helper hashes one window, the next is
+ * read into the other buffer, then the first's sums are compared. */
 int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 		     struct cfs_inode *ip, struct dsum_check *dc)
 {
 	union { struct cfs_dext d; struct cfs_cext c; } v;
 	struct dsum_cur cur = { 0 };
 	struct cfs_tree t;
+	struct cwin prev = { 0 };
+	struct crun run = { 0 };
 	u32 per = dc->bufsize >> fs->bshift, len;
 	u64 k = 0, ino = ip->ino;
-	int err = 0;
+	int err = 0, slot = 0, have = 0;
 
 	if (!CFS_ISREG(ip->d.mode) && !CFS_ISLNK(ip->d.mode))
 		return 0;
@@ -199,11 +343,19 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 		ino = CFS_MKINO(ip->d.back_chunk, ip->d.back_ino);
 	else if (!dsum_file(fs, ip))
 		return 0;
+	if (!dc->sums) {
+		dc->sums = host_alloc((u64)per * 2 * sizeof(u32));
+		if (!dc->sums)
+			return -CFS_ENOMEM;
+		/* without a helper (the kernel module, out of memory) one
+		 * buffer, hashed by the caller */
+		dc->job = dsum_job_new();
+		if (dc->job && dc->job->hj)
+			dc->buf2 = host_alloc(dc->bufsize);
+	}
 	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
 	while (!err && !bt_find_ge(&t, k, &k, &v, sizeof(v), &len)) {
-		u32 n = v.d.len & ~CFS_EXT_UNWRITTEN, i = 0;
-		u64 bad0 = 0, badb = 0;
-		int inbad = 0;
+		u32 n = v.d.len & ~CFS_EXT_UNWRITTEN, i;
 
 		if (len != sizeof(v.d) || (v.d.len & CFS_EXT_UNWRITTEN) || !n ||
 		    v.d.pblk < ch->hdr.data_start ||
@@ -213,46 +365,57 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 			k += len == sizeof(v.c) && v.c.len ? v.c.len : 1;
 			continue;
 		}
-		while (i < n && !err) {
-			u32 m = CFS_MIN(n - i, per), j;
+		for (i = 0; i < n && !err; ) {
+			struct dsum_job *job = dc->buf2 ? dc->job : NULL;
+			u8 *b = slot ? dc->buf2 : dc->buf;
+			struct cwin w;
+			int rerr;
 
-			if (fs->dev->ops->read(fs->dev, cfs_abs(ch, v.d.pblk + i)
-					       << fs->bshift, dc->buf,
-					       (u64)m << fs->bshift)) {
+			w.pb = v.d.pblk + i;
+			w.n = CFS_MIN(n - i, per);
+			w.k = k + i;
+			w.first = !i;
+			w.sums = dc->sums + (slot ? per : 0);
+			rerr = fs->dev->ops->read(fs->dev, cfs_abs(ch, w.pb) <<
+						  fs->bshift, b,
+						  (u64)w.n << fs->bshift);
+			if (have) {
+				dsum_many_wait(job);
+				have = 0;
+				err = check_win(fs, ch, dc, &cur, ino, &prev,
+						&run);
+			}
+			if (!err && rerr)
 				err = -CFS_EIO;
+			if (err)
 				break;
-			}
-			for (j = 0; j < m; j++) {
-				u32 want;
-				int bad;
-
-				err = dsum_get(fs, &cur, ch, v.d.pblk + i + j,
-					       &want);
-				if (err)
-					break;
-				bad = dsum_block(fs, dc->buf + ((u64)j <<
-						 fs->bshift)) != want;
-				dc->nread++;
-				if (bad && !inbad) {
-					inbad = 1;
-					bad0 = k + i + j;
-					badb = cfs_abs(ch, v.d.pblk + i + j);
-				}
-				if (bad)
-					dc->nbad++;
-				if (!bad && inbad) {
-					inbad = 0;
-					bad_run(dc, ch->index, ino, bad0,
-						k + i + j, badb, fs->bshift);
-				}
-			}
-			i += m;
+			dsum_many_start(fs, job, b, w.n, w.sums);
+			prev = w;
+			have = 1;
+			if (job)
+				slot ^= 1;
+			i += w.n;
 		}
-		if (inbad)
-			bad_run(dc, ch->index, ino, bad0, k + i, badb,
-				fs->bshift);
 		k += n;
 	}
+	if (have) {
+		dsum_many_wait(dc->buf2 ? dc->job : NULL);
+		if (!err)
+			err = check_win(fs, ch, dc, &cur, ino, &prev, &run);
+	}
+	if (run.inbad)
+		bad_run(dc, ch->index, ino, run.bad0, run.end, run.badb,
+			fs->bshift);
 	dsum_done(fs, &cur);
 	return err;
+}
+
+void dsum_check_done(struct dsum_check *dc)
+{
+	dsum_job_free(dc->job);
+	host_free(dc->buf2);
+	host_free(dc->sums);
+	dc->job = NULL;
+	dc->buf2 = NULL;
+	dc->sums = NULL;
 }

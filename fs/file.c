@@ -640,18 +640,28 @@ static int fill_sums(struct cfs_fs *fs, struct cfs_chunk *ch, u32 pblk,
 			err = dsum_set(fs, &cur, ch, pblk + bi,
 				       dsum_block(fs, b));
 	}
-	if (!err && f1 > f0) {
-		u64 o = s + ((u64)f0 << fs->bshift);
-
-		err = dev_write(fs, ch, pblk + f0, 0, buf ? buf + (o - bpos) :
-				NULL, (u64)(f1 - f0) << fs->bshift);
-		if (!buf)
-			zsum = dsum_block(fs, fs->zero);
+	if (!err && f1 > f0 && !buf) {
+		err = dev_write(fs, ch, pblk + f0, 0, NULL,
+				(u64)(f1 - f0) << fs->bshift);
+		zsum = dsum_block(fs, fs->zero);
 		for (i = f0; i < f1 && !err; i++)
-			err = dsum_set(fs, &cur, ch, pblk + i, buf ?
-				       dsum_block(fs, buf + (o - bpos) +
-						  ((u64)(i - f0) << fs->bshift)) :
-				       zsum);
+			err = dsum_set(fs, &cur, ch, pblk + i, zsum);
+	}
+	/* whole blocks from buf: hashed (by the helper) while written */
+	for (i = f0; buf && i < f1 && !err; ) {
+		const u8 *p = buf + (s - bpos) + ((u64)i << fs->bshift);
+		struct dsum_job *j = dsum_fs_job(fs);
+		u32 w = CFS_MIN(f1 - i, DSUM_WIN), *sums, x;
+
+		if (!j)
+			return -CFS_ENOMEM;
+		sums = j->sums;
+		dsum_many_start(fs, j, p, w, sums);
+		err = dev_write(fs, ch, pblk + i, 0, p, (u64)w << fs->bshift);
+		dsum_many_wait(j);
+		for (x = 0; x < w && !err; x++)
+			err = dsum_set(fs, &cur, ch, pblk + i + x, sums[x]);
+		i += w;
 	}
 	dsum_done(fs, &cur);
 	return err;
@@ -701,6 +711,7 @@ static int read_sums(struct cfs_fs *fs, struct cfs_inode *ip, struct emap *m,
 		     u64 lblk, u64 boff, u8 *out, u64 bytes, u64 *good)
 {
 	struct dsum_cur cur = { 0 };
+	struct dsum_job *sj = dsum_fs_job(fs); /* NULL: hashed one by one */
 	u64 done = 0, i = 0;
 	int err = 0;
 
@@ -719,10 +730,19 @@ static int read_sums(struct cfs_fs *fs, struct cfs_inode *ip, struct emap *m,
 			}
 			for (j = 0; j < nf && !err; j++) {
 				u8 *p = out + done;
+				u32 *sums = sj ? sj->sums : NULL;
 
-				err = dsum_verify(fs, &cur, m->ch, pb + (u32)j, p,
-						  ip->ino, (lblk + i + j) <<
-						  fs->bshift);
+				/* a window's sums at a time, by the helper
+				 * and this thread together */
+				if (sj && !(j % DSUM_WIN))
+					dsum_many(fs, sj, p, (u32)CFS_MIN(nf - j,
+						  (u64)DSUM_WIN), sums);
+				err = dsum_verify_sum(fs, &cur, m->ch,
+						      pb + (u32)j, sj ?
+						      sums[j % DSUM_WIN] :
+						      dsum_block(fs, p),
+						      ip->ino, (lblk + i + j)
+						      << fs->bshift);
 				if (err)
 					cfs_memset(p, 0, fs->bs);
 				else

@@ -103,6 +103,18 @@ void host_mutex_free(struct host_mutex *m);
 void host_mutex_lock(struct host_mutex *m);
 void host_mutex_unlock(struct host_mutex *m);
 
+/* ---- a helper thread: work that overlaps the caller's own (hashing
+ * data while the next data is read or written).  host_job_new() may
+ * return NULL (a host without helper threads: the kernel module, or out
+ * of memory): the caller then does the work itself.  One job at a time
+ * per helper: host_job_start() runs fn(arg) on it, host_job_wait() returns
+ * when that is done (at once when none was started). ---- */
+struct host_job;
+struct host_job *host_job_new(void);
+void host_job_free(struct host_job *j); /* NULL is fine; waits first */
+void host_job_start(struct host_job *j, void (*fn)(void *arg), void *arg);
+void host_job_wait(struct host_job *j);
+
 /* ---- time: wall clock, nanoseconds since the epoch ---- */
 void host_now(s64 *sec, u32 *nsec);
 

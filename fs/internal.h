@@ -131,6 +131,8 @@ struct cfs_fs {
 	u8 *dbuf;             /* two blocks: file data verified or merged
 			       * (file.c, datasum.c), under lock */
 	u8 *hdrbuf;           /* one block for chunk_load(), under lock */
+	struct dsum_job *dsj; /* DATASUM: hashing beside the file I/O, and
+			       * its DSUM_WIN sums (datasum.c), under lock */
 	/* journal (journal.c) */
 	int journal;          /* metadata goes through the chunk journals */
 	int sync_mode;        /* -o sync: commit after every changing op */
@@ -454,6 +456,29 @@ int cont_remove(struct cfs_fs *fs, struct cfs_inode *origin,
 int dsum_file(const struct cfs_fs *fs, const struct cfs_inode *ip);
 /* The checksum of one whole data block. */
 u32 dsum_block(const struct cfs_fs *fs, const u8 *data);
+/* The checksums of n whole blocks at data into out[0..n-1], computed
+ * beside the caller's work: by a helper thread (host_job) where the host
+ * has one and n is large enough to be worth it, else at once by the
+ * caller.  dsum_many_start() returns at once, dsum_many_wait() when out
+ * is filled (data and out stay untouched by the caller until then);
+ * dsum_many() splits the work between the helper and the caller. */
+#define DSUM_WIN 256          /* blocks per window of fs->dsj's sums */
+struct dsum_job {
+	struct host_job *hj;  /* NULL: the caller hashes */
+	const u8 *data;
+	u32 n, bs;
+	u32 *out;
+	u32 sums[DSUM_WIN];   /* fs->dsj's (file.c), under lock */
+};
+struct dsum_job *dsum_job_new(void);  /* NULL when out of memory */
+void dsum_job_free(struct dsum_job *j);
+void dsum_many_start(const struct cfs_fs *fs, struct dsum_job *j,
+		     const u8 *data, u32 n, u32 *out);
+void dsum_many_wait(struct dsum_job *j);
+void dsum_many(const struct cfs_fs *fs, struct dsum_job *j, const u8 *data,
+	       u32 n, u32 *out);
+/* fs->dsj, made on first use: NULL only when out of memory */
+struct dsum_job *dsum_fs_job(struct cfs_fs *fs);
 /* A cursor over a chunk's checksum region: the region block last used
  * stays referenced until dsum_done. */
 struct dsum_cur {
@@ -471,6 +496,10 @@ void dsum_done(struct cfs_fs *fs, struct dsum_cur *cur);
  * reading its checksum.  ino/off: the file and byte offset it holds. */
 int dsum_verify(struct cfs_fs *fs, struct dsum_cur *cur, struct cfs_chunk *ch,
 		u32 local, const u8 *data, u64 ino, u64 off);
+/* As dsum_verify, with the block's checksum `got` already computed. */
+int dsum_verify_sum(struct cfs_fs *fs, struct dsum_cur *cur,
+		    struct cfs_chunk *ch, u32 local, u32 got, u64 ino,
+		    u64 off);
 /* A data mismatch found: counted in the chunk (data_errors), an event
  * CHUNKFS_E_DATA naming the file and the byte range (not while the
  * checker runs: it reports problems itself). */
@@ -497,12 +526,18 @@ int dsum_zeroed(const struct cfs_chunk *ch, u32 local);
 struct dsum_check {
 	u8 *buf;              /* bufsize bytes, whole blocks */
 	u64 bufsize;
+	/* made by dsum_check_inode, freed by dsum_check_done: a second
+	 * buffer, read while the helper hashes the first, and their sums */
+	u8 *buf2;
+	u32 *sums;
+	struct dsum_job *job;
 	void (*fn)(void *ctx, u32 chunk, u64 ino, u64 off, u64 len, u64 blk);
 	void *ctx;
 	u64 nread, nbad;      /* blocks verified, of which bad */
 };
 int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 		     struct cfs_inode *ip, struct dsum_check *dc);
+void dsum_check_done(struct dsum_check *dc);
 
 /* ---- files (file.c) ---- */
 int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size);

@@ -974,6 +974,7 @@ static int scrub_data(struct cfs_fs *fs, struct chunkfs_scrub *s)
 		}
 		host_mutex_unlock(fs->lock);
 	} while (local < ninodes && !err);
+	dsum_check_done(&dc);
 	host_free(dc.buf);
 	s->data_bad += (u32)dc.nbad;
 	s->blocks_read += dc.nread;

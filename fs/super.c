@@ -840,6 +840,7 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->hdrbuf);
 	host_free(fs->copybuf);
 	host_free(fs->dbuf);
+	dsum_job_free(fs->dsj);
 	host_free(fs->jmap);
 	host_free(fs->ev);
 	host_free(fs->orphan_q);

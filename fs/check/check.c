@@ -307,6 +307,7 @@ static int check_data(struct ck *c)
 		err = dsum_check_inode(c->fs, c->ch, ip, &dc);
 		inode_put(c->fs, ip);
 	}
+	dsum_check_done(&dc);
 	host_free(dc.buf);
 	c->res->data_blocks_read = dc.nread;
 	c->res->data_bad = (u32)dc.nbad;

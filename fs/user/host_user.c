@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
 
@@ -61,6 +62,117 @@ void host_mutex_lock(struct host_mutex *m)
 void host_mutex_unlock(struct host_mutex *m)
 {
 	pthread_mutex_unlock(&m->m);
+}
+
+struct host_job {
+	pthread_t t;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	void (*fn)(void *arg); /* the work started, NULL when none */
+	void *arg;
+	int busy, quit, alive;
+	pid_t pid; /* the helper's process: after a fork (chunkfs-fuse
+		    * detaching) the child has no helper and works alone */
+};
+
+static void *job_main(void *p)
+{
+	struct host_job *j = p;
+
+	pthread_mutex_lock(&j->m);
+	for (;;) {
+		while (!j->busy && !j->quit)
+			pthread_cond_wait(&j->cv, &j->m);
+		if (!j->busy)
+			break;
+		pthread_mutex_unlock(&j->m);
+		j->fn(j->arg);
+		pthread_mutex_lock(&j->m);
+		j->busy = 0;
+		pthread_cond_broadcast(&j->cv);
+	}
+	pthread_mutex_unlock(&j->m);
+	return NULL;
+}
+
+/* Start j's helper thread in this process: 0, or -1 (none: the caller
+ * works alone). */
+static int job_thread(struct host_job *j)
+{
+	pthread_mutex_init(&j->m, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	j->busy = j->quit = 0;
+	j->pid = getpid();
+	j->alive = !pthread_create(&j->t, NULL, job_main, j);
+	if (!j->alive) {
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->m);
+	}
+	return j->alive ? 0 : -1;
+}
+
+/* A fork (chunkfs-fuse detaching after the mount) leaves the child without
+ * the helper: it gets its own. */
+static int job_here(struct host_job *j)
+{
+	if (j->pid != getpid())
+		job_thread(j);
+	return j->alive;
+}
+
+struct host_job *host_job_new(void)
+{
+	struct host_job *j = calloc(1, sizeof(*j));
+
+	if (j && job_thread(j)) {
+		free(j);
+		j = NULL;
+	}
+	return j;
+}
+
+void host_job_free(struct host_job *j)
+{
+	if (!j)
+		return;
+	if (j->pid == getpid() && j->alive) {
+		pthread_mutex_lock(&j->m);
+		while (j->busy)
+			pthread_cond_wait(&j->cv, &j->m);
+		j->quit = 1;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->m);
+		pthread_join(j->t, NULL);
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->m);
+	}
+	free(j);
+}
+
+void host_job_start(struct host_job *j, void (*fn)(void *arg), void *arg)
+{
+	if (!job_here(j)) {
+		fn(arg);
+		return;
+	}
+	pthread_mutex_lock(&j->m);
+	while (j->busy)
+		pthread_cond_wait(&j->cv, &j->m);
+	j->fn = fn;
+	j->arg = arg;
+	j->busy = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->m);
+}
+
+void host_job_wait(struct host_job *j)
+{
+	if (j->pid != getpid() || !j->alive)
+		return;
+	pthread_mutex_lock(&j->m);
+	while (j->busy)
+		pthread_cond_wait(&j->cv, &j->m);
+	pthread_mutex_unlock(&j->m);
 }
 
 void host_now(s64 *sec, u32 *nsec)

@@ -397,6 +397,12 @@ static void test_damage(u32 no_features)
 	CHECK_EQ(cfs_read(fs, f, 6 * BS, l * BS - 6 * BS, buf),
 		 (s64)(l * BS - 6 * BS));
 	CHECK(!memcmp(buf, data + 6 * BS, l * BS - 6 * BS), "after the damage");
+	/* large reads (their blocks hashed by a helper thread, a window of
+	 * 256 at a time) stop at the damage too, wherever it falls */
+	CHECK_EQ(cfs_read(fs, f, 0, fsize, buf), 5 * BS);
+	CHECK_EQ(cfs_read(fs, f, 6 * BS, fsize - 6 * BS, buf),
+		 (s64)(l * BS - 6 * BS));
+	CHECK(!memcmp(buf, data + 6 * BS, l * BS - 6 * BS), "large read");
 	CHECK_EQ(cfs_read(fs, f, (l + 1) * BS, 2 * BS, buf), 2 * BS);
 	CHECK(!memcmp(buf, data + (l + 1) * BS, 2 * BS), "the last blocks");
 	CHECK_EQ(cfs_read(fs, f, l * BS + 10, 5, buf), -CFS_EIO);
