@@ -230,8 +230,47 @@ static void blocks_sub(struct cfs_inode *ip, u64 n)
 	ip->d.blocks = ip->d.blocks > n ? ip->d.blocks - n : 0;
 }
 
+/* punch_tree's flags: free the blocks; commit between extents when a
+ * chunk's changes fill half its journal (only where the caller's state is
+ * whole between them: a truncate, a punch, the freeing of a file). */
+#define PT_FREE 1
+#define PT_SPLIT 2
+
 static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
 		      struct cfs_inode *origin, u64 start, u64 end, int do_free);
+
+/* Between two rounds of a long operation on file ip (owner: the
+ * continuation the round changed, or NULL): the inodes are written and,
+ * when a chunk's changes fill half its journal, committed (journal.c,
+ * journal_split).  A file with no name left is split only once it is on
+ * its chunk's orphan list, so that a crash between rounds cannot leak it. */
+static int file_split_now(struct cfs_fs *fs, struct cfs_inode *ip,
+			  struct cfs_inode *owner, int now)
+{
+	int err;
+
+	/* a continuation's tree may have grown a node in the round (its
+	 * block count): written before it is let go */
+	if (owner && owner != ip) {
+		err = inode_write(fs, owner);
+		if (err)
+			return err;
+	}
+	if (!(fs->jbig || now) || !fs->journal || fs->rdonly)
+		return 0;
+	if (!ip->d.nlink && !ip->orphan)
+		return 0;
+	err = inode_write(fs, ip);
+	if (!err && now)
+		fs->jbig = 1;
+	return err ? err : journal_split(fs);
+}
+
+static int file_split(struct cfs_fs *fs, struct cfs_inode *ip,
+		      struct cfs_inode *owner)
+{
+	return file_split_now(fs, ip, owner, 0);
+}
 
 /* Remove one extent's overlap [a, b) and keep what lies outside. */
 static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
@@ -244,6 +283,7 @@ static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
 	u64 elen = iscont ? c->len : EXT_LEN(d->len);
 	u64 left = a - k, right = k + elen - b;
 	struct cfs_inode *ci = NULL;
+	u32 pfree = 0;
 	int err = 0;
 
 	if (iscont) {
@@ -253,15 +293,31 @@ static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
 		err = punch_tree(fs, ci, origin, a, b, do_free);
 		if (err)
 			goto out;
-	} else if (do_free) {
+	} else if (do_free & PT_FREE) {
 		if (!dext_ok(t->ch, d))
 			return ext_bad(fs, t->ch, "extent outside the data area");
-		err = free_blocks(fs, t->ch, d->pblk + (u32)left, (u32)(b - a));
+		pfree = d->pblk + (u32)left;
+	}
+	/* The part right of the hole first: the only edit that may need a
+	 * new tree node.  When the chunk has no room for one (ENOSPC),
+	 * nothing of this extent has changed yet: before, its left part was
+	 * cut and its blocks freed first, and a failed insert lost the right
+	 * part's mapping while its blocks stayed allocated (and, for a
+	 * continuation range, the continuation kept extents no range named:
+	 * a later edit there met them, EEXIST). */
+	if (right) {
+		union { struct cfs_dext d; struct cfs_cext c; } r;
+
+		cfs_memcpy(&r, val, len);
+		if (iscont) {
+			r.c.len = (u32)right;
+		} else {
+			r.d.pblk += (u32)(b - k);
+			r.d.len = (u32)right | (d->len & CFS_EXT_UNWRITTEN);
+		}
+		err = bt_insert(t, b, &r, len);
 		if (err)
-			return err;
-		blocks_sub(owner, b - a);
-		if (origin != owner)
-			blocks_sub(origin, b - a);
+			goto out;
 	}
 	if (left) {
 		if (iscont)
@@ -272,18 +328,18 @@ static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
 	} else {
 		err = bt_delete(t, k);
 	}
-	if (err)
+	if (err) {
+		if (right)
+			bt_delete(t, b);
 		goto out;
-	if (right) {
-		if (iscont) {
-			c->len = (u32)right;
-		} else {
-			d->pblk += (u32)(b - k);
-			d->len = (u32)right | (d->len & CFS_EXT_UNWRITTEN);
-		}
-		err = bt_insert(t, b, val, len);
+	}
+	if (pfree) {
+		err = free_blocks(fs, t->ch, pfree, (u32)(b - a));
 		if (err)
 			goto out;
+		blocks_sub(owner, b - a);
+		if (origin != owner)
+			blocks_sub(origin, b - a);
 	}
 	if (iscont) {
 		if (left && right)
@@ -347,6 +403,8 @@ static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
 			return ext_bad(fs, owner->ch, "empty extent");
 		err = punch_one(fs, &t, owner, origin, k, &v, len, k,
 				CFS_MIN(k + elen, end), do_free);
+		if (!err && (do_free & PT_SPLIT))
+			err = file_split(fs, origin, owner);
 		if (err)
 			return err;
 		cur = CFS_MIN(k + elen, end);
@@ -840,6 +898,8 @@ static int file_write_range_done(struct cfs_fs *fs, struct cfs_inode *ip,
 				err = fill_new(fs, m.ch, m.pblk, lblk, got, pos,
 					       end, buf, bpos);
 		}
+		if (!err)
+			err = file_split(fs, ip, m.cont);
 		emap_rel(fs, &m);
 		if (err)
 			break;
@@ -1007,11 +1067,27 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 				keep++;
 			emap_rel(fs, &m);
 		}
-		err = punch_tree(fs, ip, ip, keep, LBLK_END, 1);
-		if (!err && part && keep == (size - tail) >> fs->bshift)
-			err = file_write_range(fs, ip, size - tail, tail, part,
-					       1);
+		/* the new last block first (one round), then the new size,
+		 * then the blocks past it (rounds, committed between them
+		 * when they fill a journal: a crash between leaves the new
+		 * size with blocks past EOF, as fallocate KEEP_SIZE does) */
+		if (part && keep == (size - tail) >> fs->bshift) {
+			err = punch_tree(fs, ip, ip, keep, keep + 1, PT_FREE);
+			if (!err)
+				err = file_write_range(fs, ip, size - tail,
+						       tail, part, 1);
+			keep++;
+		} else {
+			err = 0;
+		}
 		host_free(part);
+		if (!err) {
+			ip->d.size = size;
+			err = inode_write(fs, ip);
+		}
+		if (!err)
+			err = punch_tree(fs, ip, ip, keep, LBLK_END,
+					 PT_FREE | PT_SPLIT);
 		if (err)
 			return err;
 		/* without the journal, the bytes past the new EOF stay as
@@ -1028,7 +1104,7 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip)
 {
 	struct cfs_tree t;
-	int err = punch_tree(fs, ip, ip, 0, LBLK_END, 1);
+	int err = punch_tree(fs, ip, ip, 0, LBLK_END, PT_FREE | PT_SPLIT);
 
 	if (err)
 		return err;
@@ -1216,8 +1292,24 @@ static int unwritten_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 first,
 		} else {
 			err = alloc_hole(fs, ip, lblk, n, CFS_EXT_UNWRITTEN,
 					 &m, &got, 0);
+			/* the chunk is full but blocks punched since the last
+			 * commit come back with it: commit (the rounds so far
+			 * are whole) and allocate again */
+			if (err == -CFS_ENOSPC && fs->npfree) {
+				u64 pf = fs->npfree;
+
+				err = file_split_now(fs, ip, m.cont, 1);
+				if (!err && fs->npfree < pf)
+					err = alloc_hole(fs, ip, lblk, n,
+							 CFS_EXT_UNWRITTEN,
+							 &m, &got, 0);
+				else if (!err)
+					err = -CFS_ENOSPC;
+			}
 			lblk += got;
 		}
+		if (!err)
+			err = file_split(fs, ip, m.cont);
 		emap_rel(fs, &m);
 		if (err)
 			break;
@@ -1263,7 +1355,8 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 		if (!err)
 			err = zero_partial(fs, ip, last << fs->bshift, end);
 		if (!err && last > first)
-			err = punch_tree(fs, ip, ip, first, last, 1);
+			err = punch_tree(fs, ip, ip, first, last,
+					 PT_FREE | PT_SPLIT);
 		break;
 	case CFS_FALLOC_ZERO_RANGE:
 		if (first > last) {
@@ -1285,7 +1378,7 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 			return -CFS_EINVAL;
 		if (end >= ip->d.size)
 			return -CFS_EINVAL;
-		err = punch_tree(fs, ip, ip, first, last, 1);
+		err = punch_tree(fs, ip, ip, first, last, PT_FREE | PT_SPLIT);
 		if (!err)
 			err = shift_tree(fs, ip, last, -(s64)(last - first));
 		if (!err) {

@@ -260,6 +260,9 @@ void buf_init_hdr(const struct cfs_geom *g, u8 *data, u64 blkno, u32 chunk,
  * dirtied CLEAN (unmount). */
 int journal_commit(struct cfs_fs *fs, int final);
 int journal_wants_commit(struct cfs_fs *fs);
+/* A commit between rounds of a long operation, when a chunk's changes
+ * fill half its journal (the filesystem is whole there). */
+int journal_split(struct cfs_fs *fs);
 int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 		   int inmem);
 int journal_in_map(struct cfs_fs *fs, u32 k);
