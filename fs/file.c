@@ -433,7 +433,7 @@ static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
 							: NULL;
 
 		if (ch && ch != ip->ch &&
-		    ch->hdr.free_blocks > chunk_meta_reserve(ch) * 2 &&
+		    chunk_cont_room(ch) &&
 		    (!best || ch->hdr.free_blocks > best->hdr.free_blocks))
 			best = ch;
 		k++;
@@ -483,12 +483,12 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		if (lblk && !bt_find_le(&t, lblk - 1, &k, &pc, sizeof(pc), &len) &&
 		    len == sizeof(pc) && k + pc.len == lblk) {
 			to = chunk_get(fs, pc.chunk);
-			if (to && to->hdr.free_blocks <= chunk_meta_reserve(to) * 2)
+			if (to && !chunk_cont_room(to))
 				to = NULL;
 		}
 		if (!to)
 			to = chunk_most_free(fs, ip->ch, 2);
-		if (!to || to->hdr.free_blocks <= chunk_meta_reserve(to) * 2)
+		if (!to || !chunk_cont_room(to))
 			to = cont_with_room(fs, ip);
 		if (!to)
 			return -CFS_ENOSPC;

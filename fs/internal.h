@@ -369,6 +369,10 @@ int free_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
 /* Blocks kept free in every chunk for metadata (tree nodes). */
 u32 chunk_meta_reserve(const struct cfs_chunk *ch);
 u32 chunk_inode_reserve(const struct cfs_chunk *ch);
+/* Room to continue file data in ch (alloc.c): more than a quarter of its
+ * metadata reserve (at least CFS_CONT_MIN) free above that reserve. */
+#define CFS_CONT_MIN 8
+int chunk_cont_room(const struct cfs_chunk *ch);
 /* Placement: the chunk with the most free blocks, excluding `except`;
  * need_inode 1: with free inodes above the reserve, 2: with any free inode. */
 struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
