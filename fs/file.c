@@ -466,7 +466,8 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	if (lblk && !bt_find_le(&t, lblk - 1, &k, &pd, sizeof(pd), &len) &&
 	    len == sizeof(pd))
 		goal = pd.pblk + EXT_LEN(pd.len);
-	err = alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
+	err = fs->meta_making == ch ? -CFS_ENOSPC :
+	      alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
 			   &first, &n);
 	if (err == -CFS_ENOSPC && cow && ch->npfree && !fs->nospc_retry)
 		return err;
@@ -1499,4 +1500,149 @@ int file_links(struct cfs_fs *fs, struct cfs_inode *ip,
 			}
 		}
 	}
+}
+
+/* ---- room for metadata in a full chunk (issue 16, point 3) ----
+ *
+ * An inode's xattrs, a directory continuation that a hard link or a rename
+ * puts in the inode's chunk, the forward link of a new directory
+ * continuation: metadata that must live in one given chunk.  When file data
+ * filled that chunk, the metadata reserve is all there is; once that is
+ * used up the operation would get ENOSPC while other chunks have room.
+ * Instead, data makes way: the last data extent (up to 1 MiB) of a regular
+ * file whose home is that chunk moves into a continuation in another chunk
+ * (the copy on write path of alloc_hole, told to leave this chunk alone),
+ * and its blocks are free for the metadata at once (metadata may reuse
+ * blocks freed since the last commit: journal.c).  Nothing new on disk: a
+ * continuation like any other.  Before the operation changes anything, so
+ * each move is whole. */
+
+#define MOVE_MAX 256 /* blocks moved at a time */
+#define MOVE_MIN 16  /* smaller extents stay */
+
+/* Move [lblk, lblk + n) of ip (data of its own chunk) to another chunk. */
+static int move_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
+		      u32 n)
+{
+	struct cfs_chunk *from = ip->ch, *saved = fs->meta_making;
+	int retry = fs->nospc_retry, unw;
+	u64 pos = lblk << fs->bshift, end;
+	struct emap m;
+	u8 *buf = NULL;
+	u32 got = 0;
+	int err;
+
+	err = file_map(fs, ip, lblk, &m);
+	if (err)
+		return err;
+	if (m.cont || m.ch != from || (m.kind != M_DATA &&
+				       m.kind != M_UNWRITTEN)) {
+		emap_rel(fs, &m);
+		return -CFS_ENOSPC;
+	}
+	unw = m.kind == M_UNWRITTEN;
+	n = (u32)CFS_MIN((u64)n, m.count);
+	end = pos + ((u64)n << fs->bshift);
+	if (!unw) {
+		/* what the file holds there, verified (a block that does not
+		 * match its checksum is not moved: it would be made good) */
+		s64 r;
+
+		buf = host_alloc((u64)n << fs->bshift);
+		if (!buf) {
+			emap_rel(fs, &m);
+			return -CFS_ENOMEM;
+		}
+		cfs_memset(buf, 0, (u64)n << fs->bshift);
+		r = pos < ip->d.size ?
+		    file_read(fs, ip, pos, CFS_MIN(end, ip->d.size) - pos, buf)
+		    : 0;
+		if (r < 0 || (u64)r != CFS_MIN(end, CFS_MAX(ip->d.size, pos)) -
+		    pos) {
+			host_free(buf);
+			emap_rel(fs, &m);
+			return r < 0 ? (int)r : -CFS_EIO;
+		}
+	}
+	fs->meta_making = from;
+	fs->nospc_retry = 1;
+	err = alloc_hole(fs, ip, lblk, n, unw ? CFS_EXT_UNWRITTEN : 0, &m,
+			 &got, 1);
+	fs->meta_making = saved;
+	fs->nospc_retry = retry;
+	if (!err && !unw) {
+		end = pos + ((u64)got << fs->bshift);
+		chunk_mark_dirty(fs, m.ch);
+		if (dsum_file(fs, ip))
+			err = fill_sums(fs, m.ch, m.pblk, lblk, got, pos, end,
+					buf, pos, 0, 0);
+		else
+			err = fill_new(fs, m.ch, m.pblk, lblk, got, pos, end,
+				       buf, pos);
+	}
+	if (!err)
+		err = file_split(fs, ip, m.cont);
+	emap_rel(fs, &m);
+	host_free(buf);
+	return err;
+}
+
+/* Move some data of a regular file whose home is ch out of ch: 0 when
+ * something moved, -CFS_ENOSPC when there is nothing to move. */
+static int move_some(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	u32 local;
+
+	for (local = 1; local < ch->hdr.ninodes; local++) {
+		union { struct cfs_dext d; struct cfs_cext c; } v;
+		struct cfs_inode *ip;
+		struct cfs_dinode d;
+		struct cfs_tree t;
+		u64 k = LBLK_END;
+		u32 len, look = 0;
+		int err;
+
+		if (inode_peek(fs, ch, local, &d) || !CFS_ISREG(d.mode) ||
+		    (d.flags & CFS_IF_CONT) || !d.nlink ||
+		    d.blocks <= d.nconts)
+			continue;
+		if (inode_get(fs, CFS_MKINO(ch->index, local), &ip))
+			continue;
+		tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+		err = -CFS_ENOSPC;
+		/* its last extent of this chunk of MOVE_MIN blocks or more
+		 * (among its last 64 items), less its first block: small
+		 * files stay whole, and every file keeps data at home */
+		while (look++ < 64 &&
+		       !bt_find_le(&t, k, &k, &v, sizeof(v), &len)) {
+			if (len == sizeof(v.d) && EXT_LEN(v.d.len) >= MOVE_MIN) {
+				u32 n = CFS_MIN(EXT_LEN(v.d.len) - 1, MOVE_MAX);
+
+				err = move_range(fs, ip, k + EXT_LEN(v.d.len) - n,
+						 n);
+				break;
+			}
+			if (!k)
+				break;
+			k--;
+		}
+		inode_put(fs, ip);
+		if (!err)
+			return 0;
+	}
+	return -CFS_ENOSPC;
+}
+
+int file_make_meta_room(struct cfs_fs *fs, struct cfs_chunk *ch, u32 need)
+{
+	/* half the reserve stays for what no one makes room for (a tree
+	 * node a write splits): below that, data makes way */
+	u32 want = chunk_meta_reserve(ch) / 2 + need, tries = 0;
+
+	if (fs->rdonly || fs->meta_making)
+		return 0;
+	while (ch->hdr.free_blocks < want && tries++ < 64)
+		if (move_some(fs, ch))
+			break; /* nothing left to move: the operation tries */
+	return 0;
 }

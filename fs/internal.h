@@ -144,6 +144,8 @@ struct cfs_fs {
 			       * chunk full now continues in another chunk
 			       * (file.c alloc_hole) */
 	u64 npfree;           /* blocks pending free (chunk->pfree) */
+	struct cfs_chunk *meta_making; /* file data is moved out of this chunk
+				* to make room for metadata (file.c) */
 	u8 *jmap;             /* the superblock's journal map (bs - 512) */
 	struct cfs_journal_stats jstat;
 	/* health events (events.c) */
@@ -514,6 +516,11 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 /* ---- files (file.c) ---- */
 int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size);
 int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip);
+/* Before metadata that must live in chunk ch (xattrs, a directory
+ * continuation for a link or a rename, a forward link): when ch has less
+ * than half its metadata reserve plus `need` blocks free, move data of
+ * its files to other chunks (issue 16; file.c). */
+int file_make_meta_room(struct cfs_fs *fs, struct cfs_chunk *ch, u32 need);
 s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 	       const void *buf);
 s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
