@@ -20,6 +20,23 @@ u32 chunk_meta_reserve(const struct cfs_chunk *ch)
 	return 16 + ch->hdr.nblocks / 64;
 }
 
+/* Whether file data may continue into ch: free blocks above its metadata
+ * reserve (data allocations leave that alone) and a quarter of it more (at
+ * least CFS_CONT_MIN): room for the names and continuations that new
+ * inodes placed there will need (a chunk filled to its reserve by another
+ * file's continuation cannot take them: the names of 1,500 new files in a
+ * 40 MiB filesystem got ENOSPC, test_fs).  Once a write gets ENOSPC, at
+ * most that quarter is left in any chunk above the reserve: statfs's
+ * f_bavail is about what could be written (issue 16; before, a chunk had
+ * to hold twice its reserve, up to 1040 blocks of a 256 MiB chunk that
+ * f_bavail showed and no write could use, now 260). */
+int chunk_cont_room(const struct cfs_chunk *ch)
+{
+	u32 keep = chunk_meta_reserve(ch);
+
+	return ch->hdr.free_blocks > keep + CFS_MAX(CFS_CONT_MIN, keep / 4);
+}
+
 /* Inodes kept free in every chunk for continuations, so a hard link or a
  * rename into a directory of another chunk can still grow that directory's
  * continuation here. */

@@ -58,6 +58,20 @@ static int retry_after_commit(struct cfs_fs *fs)
 	return 1;
 }
 
+/* Blocks a name (an entry, its directory continuation, a forward link, a
+ * parent pointer) may take in one chunk, both copies, nodes split. */
+#define META_ROOM 8
+
+/* The new name of ip in dir goes into dir's continuation in ip's chunk,
+ * with a forward link in dir's: room there first (file.c). */
+static void meta_room_for_name(struct cfs_fs *fs, struct cfs_inode *dir,
+			       struct cfs_inode *ip)
+{
+	file_make_meta_room(fs, ip->ch, META_ROOM);
+	if (dir->ch != ip->ch)
+		file_make_meta_room(fs, dir->ch, META_ROOM);
+}
+
 static int name_check(const char *name, u32 len)
 {
 	u32 i;
@@ -623,7 +637,9 @@ int cfs_link(struct cfs_fs *fs, u64 ino, u64 newdir, const char *name,
 		err = dir_find(fs, dir, name, len, &x, &type);
 		if (!err)
 			err = -CFS_EEXIST;
-		else if (err == -CFS_ENOENT)
+		if (err == -CFS_ENOENT)
+			meta_room_for_name(fs, dir, ip);
+		if (err == -CFS_ENOENT)
 			err = dir_add(fs, dir, name, len, ip);
 	}
 	if (!err) {
@@ -835,6 +851,9 @@ int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
 			goto out;
 		}
 	}
+	meta_room_for_name(fs, nd, src);
+	if (dst && (flags & CFS_RENAME_EXCHANGE))
+		meta_room_for_name(fs, od, dst);
 	if (dst && (flags & CFS_RENAME_EXCHANGE)) {
 		if (CFS_ISDIR(dst->d.mode) && odir != ndir) {
 			err = is_ancestor(fs, dst->ino, odir);
@@ -1058,6 +1077,11 @@ int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
 	err = kind && fs->noacl ? -CFS_EOPNOTSUPP :
 	      fs->rdonly ? -CFS_EROFS : get_ino(fs, ino, &ip);
 	if (!err) {
+		/* the value and its item's share of a tree node, each with
+		 * its second copy (DUP) */
+		file_make_meta_room(fs, ip->ch,
+				    2 * ((size + fs->bs - 1) >> fs->bshift) +
+				    META_ROOM);
 		/* an ACL's flags are ignored, as the kernel does */
 		if (kind)
 			err = acl_set(fs, ip, kind, value, size, flags);

@@ -157,6 +157,9 @@ int cfs_read_super(struct cfs_bdev *dev, struct cfs_super *out, u64 *blk);
 int cfs_mount(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	      const char **why);
 int cfs_unmount(struct cfs_fs *fs);   /* writes everything, marks clean */
+/* The same; *js gets the mount's journal activity, its last commit too. */
+struct cfs_journal_stats;
+int cfs_unmount_stats(struct cfs_fs *fs, struct cfs_journal_stats *js);
 int cfs_sync(struct cfs_fs *fs);      /* syncfs */
 /* Journal activity of this mount (docs/DESIGN.md, "Crash consistency"). */
 struct cfs_journal_stats {
@@ -167,6 +170,8 @@ struct cfs_journal_stats {
 	u64 replayed_chunks;  /* at mount */
 	u64 replayed_blocks;
 	u64 replay_failed;    /* chunks whose journal could not be replayed */
+	u64 splits;           /* commits inside a long operation, between its
+			       * rounds (journal_split) */
 };
 void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out);
 

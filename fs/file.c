@@ -230,8 +230,47 @@ static void blocks_sub(struct cfs_inode *ip, u64 n)
 	ip->d.blocks = ip->d.blocks > n ? ip->d.blocks - n : 0;
 }
 
+/* punch_tree's flags: free the blocks; commit between extents when a
+ * chunk's changes fill half its journal (only where the caller's state is
+ * whole between them: a truncate, a punch, the freeing of a file). */
+#define PT_FREE 1
+#define PT_SPLIT 2
+
 static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
 		      struct cfs_inode *origin, u64 start, u64 end, int do_free);
+
+/* Between two rounds of a long operation on file ip (owner: the
+ * continuation the round changed, or NULL): the inodes are written and,
+ * when a chunk's changes fill half its journal, committed (journal.c,
+ * journal_split).  A file with no name left is split only once it is on
+ * its chunk's orphan list, so that a crash between rounds cannot leak it. */
+static int file_split_now(struct cfs_fs *fs, struct cfs_inode *ip,
+			  struct cfs_inode *owner, int now)
+{
+	int err;
+
+	/* a continuation's tree may have grown a node in the round (its
+	 * block count): written before it is let go */
+	if (owner && owner != ip) {
+		err = inode_write(fs, owner);
+		if (err)
+			return err;
+	}
+	if (!(fs->jbig || now) || !fs->journal || fs->rdonly)
+		return 0;
+	if (!ip->d.nlink && !ip->orphan)
+		return 0;
+	err = inode_write(fs, ip);
+	if (!err && now)
+		fs->jbig = 1;
+	return err ? err : journal_split(fs);
+}
+
+static int file_split(struct cfs_fs *fs, struct cfs_inode *ip,
+		      struct cfs_inode *owner)
+{
+	return file_split_now(fs, ip, owner, 0);
+}
 
 /* Remove one extent's overlap [a, b) and keep what lies outside. */
 static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
@@ -244,6 +283,7 @@ static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
 	u64 elen = iscont ? c->len : EXT_LEN(d->len);
 	u64 left = a - k, right = k + elen - b;
 	struct cfs_inode *ci = NULL;
+	u32 pfree = 0;
 	int err = 0;
 
 	if (iscont) {
@@ -253,15 +293,31 @@ static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
 		err = punch_tree(fs, ci, origin, a, b, do_free);
 		if (err)
 			goto out;
-	} else if (do_free) {
+	} else if (do_free & PT_FREE) {
 		if (!dext_ok(t->ch, d))
 			return ext_bad(fs, t->ch, "extent outside the data area");
-		err = free_blocks(fs, t->ch, d->pblk + (u32)left, (u32)(b - a));
+		pfree = d->pblk + (u32)left;
+	}
+	/* The part right of the hole first: the only edit that may need a
+	 * new tree node.  When the chunk has no room for one (ENOSPC),
+	 * nothing of this extent has changed yet: before, its left part was
+	 * cut and its blocks freed first, and a failed insert lost the right
+	 * part's mapping while its blocks stayed allocated (and, for a
+	 * continuation range, the continuation kept extents no range named:
+	 * a later edit there met them, EEXIST). */
+	if (right) {
+		union { struct cfs_dext d; struct cfs_cext c; } r;
+
+		cfs_memcpy(&r, val, len);
+		if (iscont) {
+			r.c.len = (u32)right;
+		} else {
+			r.d.pblk += (u32)(b - k);
+			r.d.len = (u32)right | (d->len & CFS_EXT_UNWRITTEN);
+		}
+		err = bt_insert(t, b, &r, len);
 		if (err)
-			return err;
-		blocks_sub(owner, b - a);
-		if (origin != owner)
-			blocks_sub(origin, b - a);
+			goto out;
 	}
 	if (left) {
 		if (iscont)
@@ -272,18 +328,18 @@ static int punch_one(struct cfs_fs *fs, struct cfs_tree *t,
 	} else {
 		err = bt_delete(t, k);
 	}
-	if (err)
+	if (err) {
+		if (right)
+			bt_delete(t, b);
 		goto out;
-	if (right) {
-		if (iscont) {
-			c->len = (u32)right;
-		} else {
-			d->pblk += (u32)(b - k);
-			d->len = (u32)right | (d->len & CFS_EXT_UNWRITTEN);
-		}
-		err = bt_insert(t, b, val, len);
+	}
+	if (pfree) {
+		err = free_blocks(fs, t->ch, pfree, (u32)(b - a));
 		if (err)
 			goto out;
+		blocks_sub(owner, b - a);
+		if (origin != owner)
+			blocks_sub(origin, b - a);
 	}
 	if (iscont) {
 		if (left && right)
@@ -347,6 +403,8 @@ static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
 			return ext_bad(fs, owner->ch, "empty extent");
 		err = punch_one(fs, &t, owner, origin, k, &v, len, k,
 				CFS_MIN(k + elen, end), do_free);
+		if (!err && (do_free & PT_SPLIT))
+			err = file_split(fs, origin, owner);
 		if (err)
 			return err;
 		cur = CFS_MIN(k + elen, end);
@@ -375,7 +433,7 @@ static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
 							: NULL;
 
 		if (ch && ch != ip->ch &&
-		    ch->hdr.free_blocks > chunk_meta_reserve(ch) * 2 &&
+		    chunk_cont_room(ch) &&
 		    (!best || ch->hdr.free_blocks > best->hdr.free_blocks))
 			best = ch;
 		k++;
@@ -408,7 +466,8 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	if (lblk && !bt_find_le(&t, lblk - 1, &k, &pd, sizeof(pd), &len) &&
 	    len == sizeof(pd))
 		goal = pd.pblk + EXT_LEN(pd.len);
-	err = alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
+	err = fs->meta_making == ch ? -CFS_ENOSPC :
+	      alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
 			   &first, &n);
 	if (err == -CFS_ENOSPC && cow && ch->npfree && !fs->nospc_retry)
 		return err;
@@ -425,12 +484,12 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		if (lblk && !bt_find_le(&t, lblk - 1, &k, &pc, sizeof(pc), &len) &&
 		    len == sizeof(pc) && k + pc.len == lblk) {
 			to = chunk_get(fs, pc.chunk);
-			if (to && to->hdr.free_blocks <= chunk_meta_reserve(to) * 2)
+			if (to && !chunk_cont_room(to))
 				to = NULL;
 		}
 		if (!to)
 			to = chunk_most_free(fs, ip->ch, 2);
-		if (!to || to->hdr.free_blocks <= chunk_meta_reserve(to) * 2)
+		if (!to || !chunk_cont_room(to))
 			to = cont_with_room(fs, ip);
 		if (!to)
 			return -CFS_ENOSPC;
@@ -860,6 +919,8 @@ static int file_write_range_done(struct cfs_fs *fs, struct cfs_inode *ip,
 				err = fill_new(fs, m.ch, m.pblk, lblk, got, pos,
 					       end, buf, bpos);
 		}
+		if (!err)
+			err = file_split(fs, ip, m.cont);
 		emap_rel(fs, &m);
 		if (err)
 			break;
@@ -1027,11 +1088,27 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 				keep++;
 			emap_rel(fs, &m);
 		}
-		err = punch_tree(fs, ip, ip, keep, LBLK_END, 1);
-		if (!err && part && keep == (size - tail) >> fs->bshift)
-			err = file_write_range(fs, ip, size - tail, tail, part,
-					       1);
+		/* the new last block first (one round), then the new size,
+		 * then the blocks past it (rounds, committed between them
+		 * when they fill a journal: a crash between leaves the new
+		 * size with blocks past EOF, as fallocate KEEP_SIZE does) */
+		if (part && keep == (size - tail) >> fs->bshift) {
+			err = punch_tree(fs, ip, ip, keep, keep + 1, PT_FREE);
+			if (!err)
+				err = file_write_range(fs, ip, size - tail,
+						       tail, part, 1);
+			keep++;
+		} else {
+			err = 0;
+		}
 		host_free(part);
+		if (!err) {
+			ip->d.size = size;
+			err = inode_write(fs, ip);
+		}
+		if (!err)
+			err = punch_tree(fs, ip, ip, keep, LBLK_END,
+					 PT_FREE | PT_SPLIT);
 		if (err)
 			return err;
 		/* without the journal, the bytes past the new EOF stay as
@@ -1048,7 +1125,7 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip)
 {
 	struct cfs_tree t;
-	int err = punch_tree(fs, ip, ip, 0, LBLK_END, 1);
+	int err = punch_tree(fs, ip, ip, 0, LBLK_END, PT_FREE | PT_SPLIT);
 
 	if (err)
 		return err;
@@ -1236,8 +1313,24 @@ static int unwritten_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 first,
 		} else {
 			err = alloc_hole(fs, ip, lblk, n, CFS_EXT_UNWRITTEN,
 					 &m, &got, 0);
+			/* the chunk is full but blocks punched since the last
+			 * commit come back with it: commit (the rounds so far
+			 * are whole) and allocate again */
+			if (err == -CFS_ENOSPC && fs->npfree) {
+				u64 pf = fs->npfree;
+
+				err = file_split_now(fs, ip, m.cont, 1);
+				if (!err && fs->npfree < pf)
+					err = alloc_hole(fs, ip, lblk, n,
+							 CFS_EXT_UNWRITTEN,
+							 &m, &got, 0);
+				else if (!err)
+					err = -CFS_ENOSPC;
+			}
 			lblk += got;
 		}
+		if (!err)
+			err = file_split(fs, ip, m.cont);
 		emap_rel(fs, &m);
 		if (err)
 			break;
@@ -1283,7 +1376,8 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 		if (!err)
 			err = zero_partial(fs, ip, last << fs->bshift, end);
 		if (!err && last > first)
-			err = punch_tree(fs, ip, ip, first, last, 1);
+			err = punch_tree(fs, ip, ip, first, last,
+					 PT_FREE | PT_SPLIT);
 		break;
 	case CFS_FALLOC_ZERO_RANGE:
 		if (first > last) {
@@ -1305,7 +1399,7 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 			return -CFS_EINVAL;
 		if (end >= ip->d.size)
 			return -CFS_EINVAL;
-		err = punch_tree(fs, ip, ip, first, last, 1);
+		err = punch_tree(fs, ip, ip, first, last, PT_FREE | PT_SPLIT);
 		if (!err)
 			err = shift_tree(fs, ip, last, -(s64)(last - first));
 		if (!err) {
@@ -1426,4 +1520,149 @@ int file_links(struct cfs_fs *fs, struct cfs_inode *ip,
 			}
 		}
 	}
+}
+
+/* ---- room for metadata in a full chunk (issue 16, point 3) ----
+ *
+ * An inode's xattrs, a directory continuation that a hard link or a rename
+ * puts in the inode's chunk, the forward link of a new directory
+ * continuation: metadata that must live in one given chunk.  When file data
+ * filled that chunk, the metadata reserve is all there is; once that is
+ * used up the operation would get ENOSPC while other chunks have room.
+ * Instead, data makes way: the last data extent (up to 1 MiB) of a regular
+ * file whose home is that chunk moves into a continuation in another chunk
+ * (the copy on write path of alloc_hole, told to leave this chunk alone),
+ * and its blocks are free for the metadata at once (metadata may reuse
+ * blocks freed since the last commit: journal.c).  Nothing new on disk: a
+ * continuation like any other.  Before the operation changes anything, so
+ * each move is whole. */
+
+#define MOVE_MAX 256 /* blocks moved at a time */
+#define MOVE_MIN 16  /* smaller extents stay */
+
+/* Move [lblk, lblk + n) of ip (data of its own chunk) to another chunk. */
+static int move_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
+		      u32 n)
+{
+	struct cfs_chunk *from = ip->ch, *saved = fs->meta_making;
+	int retry = fs->nospc_retry, unw;
+	u64 pos = lblk << fs->bshift, end;
+	struct emap m;
+	u8 *buf = NULL;
+	u32 got = 0;
+	int err;
+
+	err = file_map(fs, ip, lblk, &m);
+	if (err)
+		return err;
+	if (m.cont || m.ch != from || (m.kind != M_DATA &&
+				       m.kind != M_UNWRITTEN)) {
+		emap_rel(fs, &m);
+		return -CFS_ENOSPC;
+	}
+	unw = m.kind == M_UNWRITTEN;
+	n = (u32)CFS_MIN((u64)n, m.count);
+	end = pos + ((u64)n << fs->bshift);
+	if (!unw) {
+		/* what the file holds there, verified (a block that does not
+		 * match its checksum is not moved: it would be made good) */
+		s64 r;
+
+		buf = host_alloc((u64)n << fs->bshift);
+		if (!buf) {
+			emap_rel(fs, &m);
+			return -CFS_ENOMEM;
+		}
+		cfs_memset(buf, 0, (u64)n << fs->bshift);
+		r = pos < ip->d.size ?
+		    file_read(fs, ip, pos, CFS_MIN(end, ip->d.size) - pos, buf)
+		    : 0;
+		if (r < 0 || (u64)r != CFS_MIN(end, CFS_MAX(ip->d.size, pos)) -
+		    pos) {
+			host_free(buf);
+			emap_rel(fs, &m);
+			return r < 0 ? (int)r : -CFS_EIO;
+		}
+	}
+	fs->meta_making = from;
+	fs->nospc_retry = 1;
+	err = alloc_hole(fs, ip, lblk, n, unw ? CFS_EXT_UNWRITTEN : 0, &m,
+			 &got, 1);
+	fs->meta_making = saved;
+	fs->nospc_retry = retry;
+	if (!err && !unw) {
+		end = pos + ((u64)got << fs->bshift);
+		chunk_mark_dirty(fs, m.ch);
+		if (dsum_file(fs, ip))
+			err = fill_sums(fs, m.ch, m.pblk, lblk, got, pos, end,
+					buf, pos, 0, 0);
+		else
+			err = fill_new(fs, m.ch, m.pblk, lblk, got, pos, end,
+				       buf, pos);
+	}
+	if (!err)
+		err = file_split(fs, ip, m.cont);
+	emap_rel(fs, &m);
+	host_free(buf);
+	return err;
+}
+
+/* Move some data of a regular file whose home is ch out of ch: 0 when
+ * something moved, -CFS_ENOSPC when there is nothing to move. */
+static int move_some(struct cfs_fs *fs, struct cfs_chunk *ch)
+{
+	u32 local;
+
+	for (local = 1; local < ch->hdr.ninodes; local++) {
+		union { struct cfs_dext d; struct cfs_cext c; } v;
+		struct cfs_inode *ip;
+		struct cfs_dinode d;
+		struct cfs_tree t;
+		u64 k = LBLK_END;
+		u32 len, look = 0;
+		int err;
+
+		if (inode_peek(fs, ch, local, &d) || !CFS_ISREG(d.mode) ||
+		    (d.flags & CFS_IF_CONT) || !d.nlink ||
+		    d.blocks <= d.nconts)
+			continue;
+		if (inode_get(fs, CFS_MKINO(ch->index, local), &ip))
+			continue;
+		tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+		err = -CFS_ENOSPC;
+		/* its last extent of this chunk of MOVE_MIN blocks or more
+		 * (among its last 64 items), less its first block: small
+		 * files stay whole, and every file keeps data at home */
+		while (look++ < 64 &&
+		       !bt_find_le(&t, k, &k, &v, sizeof(v), &len)) {
+			if (len == sizeof(v.d) && EXT_LEN(v.d.len) >= MOVE_MIN) {
+				u32 n = CFS_MIN(EXT_LEN(v.d.len) - 1, MOVE_MAX);
+
+				err = move_range(fs, ip, k + EXT_LEN(v.d.len) - n,
+						 n);
+				break;
+			}
+			if (!k)
+				break;
+			k--;
+		}
+		inode_put(fs, ip);
+		if (!err)
+			return 0;
+	}
+	return -CFS_ENOSPC;
+}
+
+int file_make_meta_room(struct cfs_fs *fs, struct cfs_chunk *ch, u32 need)
+{
+	/* half the reserve stays for what no one makes room for (a tree
+	 * node a write splits): below that, data makes way */
+	u32 want = chunk_meta_reserve(ch) / 2 + need, tries = 0;
+
+	if (fs->rdonly || fs->meta_making)
+		return 0;
+	while (ch->hdr.free_blocks < want && tries++ < 64)
+		if (move_some(fs, ch))
+			break; /* nothing left to move: the operation tries */
+	return 0;
 }

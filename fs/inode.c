@@ -150,6 +150,12 @@ static void inode_unhash(struct cfs_fs *fs, struct cfs_inode *ip)
  * chunk's orphan list (in the link index, with the change that unlinked
  * it), so that a crash before its last user goes leaves a listed orphan
  * that the next mount frees, not a leaked inode. */
+/* Regular files up to this many blocks in their own chunk, and with no
+ * continuation, are freed at once when their last name and user go: too
+ * few extents to fill half a journal.  Bigger ones through the orphan
+ * list (inode_evict_if_unused). */
+#define CFS_FREE_NOW_BLOCKS 32
+
 static void orphan_add(struct cfs_fs *fs, struct cfs_inode *ip)
 {
 	struct cfs_link l = { CFS_LINK_ORPHAN, 0, 0, ip->d.gen };
@@ -165,6 +171,23 @@ int inode_evict_if_unused(struct cfs_fs *fs, struct cfs_inode *ip)
 		    !(ip->d.flags & CFS_IF_CONT))
 			orphan_add(fs, ip);
 		return 0;
+	}
+	if (!ip->d.nlink && !(ip->d.flags & CFS_IF_CONT) && !fs->rdonly &&
+	    ip->d.mode && !fs->checking && !ip->orphan && fs->journal &&
+	    fs->orphans_on && CFS_ISREG(ip->d.mode) &&
+	    (ip->d.nconts || ip->d.blocks > CFS_FREE_NOW_BLOCKS)) {
+		/* A big file is freed in rounds committed between them
+		 * (file.c, file_split), which the operation that dropped its
+		 * last name may not be whole for: it goes on its chunk's
+		 * orphan list now and is freed between operations
+		 * (orphans_process, from fs_unlock). */
+		orphan_add(fs, ip);
+		if (ip->orphan) {
+			orphans_queue(fs, ip->ch->index);
+			inode_unhash(fs, ip);
+			host_free(ip);
+			return 1;
+		}
 	}
 	if (!ip->d.nlink && !(ip->d.flags & CFS_IF_CONT) && !fs->rdonly &&
 	    ip->d.mode && !fs->checking) {

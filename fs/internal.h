@@ -146,6 +146,8 @@ struct cfs_fs {
 			       * chunk full now continues in another chunk
 			       * (file.c alloc_hole) */
 	u64 npfree;           /* blocks pending free (chunk->pfree) */
+	struct cfs_chunk *meta_making; /* file data is moved out of this chunk
+				* to make room for metadata (file.c) */
 	u8 *jmap;             /* the superblock's journal map (bs - 512) */
 	struct cfs_journal_stats jstat;
 	/* health events (events.c) */
@@ -262,6 +264,9 @@ void buf_init_hdr(const struct cfs_geom *g, u8 *data, u64 blkno, u32 chunk,
  * dirtied CLEAN (unmount). */
 int journal_commit(struct cfs_fs *fs, int final);
 int journal_wants_commit(struct cfs_fs *fs);
+/* A commit between rounds of a long operation, when a chunk's changes
+ * fill half its journal (the filesystem is whole there). */
+int journal_split(struct cfs_fs *fs);
 int journal_replay(struct cfs_fs *fs, struct cfs_chunk *ch, int named,
 		   int inmem);
 int journal_in_map(struct cfs_fs *fs, u32 k);
@@ -368,6 +373,10 @@ int free_inode_nr(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
 /* Blocks kept free in every chunk for metadata (tree nodes). */
 u32 chunk_meta_reserve(const struct cfs_chunk *ch);
 u32 chunk_inode_reserve(const struct cfs_chunk *ch);
+/* Room to continue file data in ch (alloc.c): more than a quarter of its
+ * metadata reserve (at least CFS_CONT_MIN) free above that reserve. */
+#define CFS_CONT_MIN 8
+int chunk_cont_room(const struct cfs_chunk *ch);
 /* Placement: the chunk with the most free blocks, excluding `except`;
  * need_inode 1: with free inodes above the reserve, 2: with any free inode. */
 struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
@@ -542,6 +551,11 @@ void dsum_check_done(struct dsum_check *dc);
 /* ---- files (file.c) ---- */
 int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size);
 int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip);
+/* Before metadata that must live in chunk ch (xattrs, a directory
+ * continuation for a link or a rename, a forward link): when ch has less
+ * than half its metadata reserve plus `need` blocks free, move data of
+ * its files to other chunks (issue 16; file.c). */
+int file_make_meta_room(struct cfs_fs *fs, struct cfs_chunk *ch, u32 need);
 s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 	       const void *buf);
 s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,

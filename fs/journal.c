@@ -414,6 +414,20 @@ int journal_wants_commit(struct cfs_fs *fs)
 	       (fs->sync_mode && fs->ndirty && fs->op_writes);
 }
 
+/* Between two rounds of a long operation (a punch, truncate or zero range
+ * over many extents, a big write, the freeing of a huge file): each round
+ * leaves the filesystem whole (the caller wrote its inodes), so when a
+ * chunk's changes fill half its journal the rounds so far are committed
+ * here, and no transaction outgrows its journal (the in-place path stays
+ * for what no split can help: one round bigger than half a journal). */
+int journal_split(struct cfs_fs *fs)
+{
+	if (!fs->journal || fs->rdonly || !fs->jbig)
+		return 0;
+	fs->jstat.splits++;
+	return journal_commit(fs, 0);
+}
+
 void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out)
 {
 	host_mutex_lock(fs->lock);

@@ -1391,6 +1391,11 @@ static void evict_all(struct cfs_fs *fs)
 
 int cfs_unmount(struct cfs_fs *fs)
 {
+	return cfs_unmount_stats(fs, NULL);
+}
+
+int cfs_unmount_stats(struct cfs_fs *fs, struct cfs_journal_stats *js)
+{
 	s64 sec;
 	u32 ns, i;
 	int err = 0;
@@ -1399,6 +1404,12 @@ int cfs_unmount(struct cfs_fs *fs)
 	if (fs->journal)
 		orphans_process(fs);
 	evict_all(fs);
+	if (fs->journal && fs->norphan_q) {
+		/* files whose last name went with the eviction: freed in
+		 * rounds through the orphan list (inode_evict_if_unused) */
+		orphans_process(fs);
+		evict_all(fs);
+	}
 	if (fs->journal) {
 		err = commit_clean(fs);
 	} else if (!fs->rdonly) {
@@ -1439,6 +1450,8 @@ int cfs_unmount(struct cfs_fs *fs)
 		if (!err)
 			err = fs->dev->ops->flush(fs->dev);
 	}
+	if (js)
+		*js = fs->jstat;
 	host_mutex_unlock(fs->lock);
 	fs_free(fs);
 	return err;

@@ -196,16 +196,18 @@ int ck_add_link(struct ck *c, u32 peer, u32 local, const struct cfs_link *l)
 {
 	u32 i;
 
-	for (i = c->nlinks; i-- > 0; ) {
-		if (c->links[i].peer == peer && c->links[i].local == local) {
+	/* Links of one inode are added together: look back over all of
+	 * them (not a fixed window: a file's range items may name the same
+	 * continuation thousands of items apart, and counting it twice made
+	 * a right index look wrong; issue 16). */
+	for (i = c->nlinks; i-- > 0 && c->links[i].local == local; ) {
+		if (c->links[i].peer == peer) {
 			if (c->links[i].l.kind == l->kind &&
 			    c->links[i].l.peer_ino == l->peer_ino &&
 			    c->links[i].l.peer_gen == l->peer_gen)
 				return 0;   /* the same link again */
 			return 1;           /* a conflicting second link */
 		}
-		if (i + 64 < c->nlinks)
-			break;      /* links of one inode are added together */
 	}
 	if (c->nlinks == c->caplinks) {
 		u32 cap = c->caplinks ? c->caplinks * 2 : 64;

@@ -284,6 +284,22 @@ stop_holders() {
 	done
 }
 
+# journal_fit LOG...: every unmount the daemon logs recorded says that no
+# chunk transaction outgrew its journal ("journal: C commits, S splits,
+# 0 in place"; issue 16); at least one such line must be there.
+journal_fit() {
+	_n=0
+	for _l in "$@"; do
+		[ -f "$_l" ] || continue
+		_n=$((_n + $(grep -c 'journal: [0-9]* commits, [0-9]* splits, [0-9]* in place' "$_l")))
+		if grep 'journal: [0-9]* commits' "$_l" | grep -v ', 0 in place$' >&2; then
+			fail "a transaction did not fit its journal (written in place): $_l"
+		fi
+	done
+	[ "$_n" -gt 0 ] || fail "no journal line in the daemon logs ($*)"
+	note "journal: $_n unmounts, no transaction written in place"
+}
+
 # py_part NAME [ARGS...] <<'EOF' ... EOF: like py, but a failure is recorded
 # and the test goes on (so that one finding does not hide the others);
 # finish reports all of them and fails.

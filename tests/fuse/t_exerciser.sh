@@ -7,7 +7,8 @@
 # with remounts in the middle (the daemon's exit status is checked at every
 # unmount) and a final check after one more remount; then fsck.chunkfs -fn
 # of the image must be clean (parent pointers, format v2, through every
-# namespace operation: issue 14).
+# namespace operation: issue 14), and no mount may have written a chunk in
+# place for want of journal room (issue 16).
 #   CFS_EXERCISER_OPS   operations per run (default 1500)
 #   CFS_EXERCISER_REMOUNT_EVERY   steps between remounts (default OPS/3)
 # Files touched by a step are hashed on both sides after every step; all
@@ -106,6 +107,9 @@ run_exerciser() { # TAG SEED
 		fail "exerciser run '$tag' (seed $seed): the trees differ after the final remount"
 	sh "$T/umount.sh" "$mnt" || fail "unmounting $img failed"
 	if is_chunkfs; then
+		# no transaction outgrew its journal at any of the mounts
+		# (issue 16: the daemon's unmount line says 0 in place)
+		journal_fit "$T"/daemon-x*.log
 		# every name's parent pointer and its backup (format v2) agree
 		# with the entries, after every namespace operation the
 		# exerciser made (issue 14): the checker's pass of its own
