@@ -1080,9 +1080,17 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 			emap_rel(fs, &m);
 		}
 		err = punch_tree(fs, ip, ip, keep, LBLK_END, 1);
-		if (!err && part && keep == (size - tail) >> fs->bshift)
+		if (!err && part && keep == (size - tail) >> fs->bshift) {
+			/* the block is a hole now: its new block may not
+			 * wait for a commit (ENOSPC here would lose it), so
+			 * it continues elsewhere if it must (nospc_retry) */
+			int retry = fs->nospc_retry;
+
+			fs->nospc_retry = 1;
 			err = file_write_range(fs, ip, size - tail, tail, part,
 					       1);
+			fs->nospc_retry = retry;
+		}
 		host_free(part);
 		if (err)
 			return err;
