@@ -202,10 +202,13 @@ static int ext_add(struct cfs_tree *t, u64 lblk, u32 pblk, u32 n, u32 flags)
 	return bt_insert(t, lblk, &d, sizeof(d));
 }
 
+/* Map [lblk, lblk+n) of the origin's tree t to continuation c: the item
+ * that ends at lblk grows, and the one that starts at lblk+n joins it, when
+ * they name c (so refilling the holes of a range leaves one item). */
 static int cext_add(struct cfs_fs *fs, struct cfs_tree *t, u64 lblk, u32 n,
 		    struct cfs_inode *c)
 {
-	struct cfs_cext e;
+	struct cfs_cext e, nx;
 	u64 k;
 	u32 len;
 	int err;
@@ -214,14 +217,27 @@ static int cext_add(struct cfs_fs *fs, struct cfs_tree *t, u64 lblk, u32 n,
 	    len == sizeof(e) && k + e.len == lblk && e.chunk == c->ch->index &&
 	    e.ino == c->local && (u64)e.len + n <= EXT_MAXLEN) {
 		e.len += n;
-		return bt_update(t, k, &e, sizeof(e));
+		err = bt_update(t, k, &e, sizeof(e));
+	} else {
+		k = lblk;
+		e = (struct cfs_cext){ n, c->ch->index, c->local, c->d.gen };
+		err = bt_insert(t, lblk, &e, sizeof(e));
+		if (!err)
+			c->d.nlink++;
 	}
-	e = (struct cfs_cext){ n, c->ch->index, c->local, c->d.gen };
-	err = bt_insert(t, lblk, &e, sizeof(e));
-	if (!err) {
-		c->d.nlink++;
+	if (!err && !bt_lookup(t, lblk + n, &nx, sizeof(nx), &len) &&
+	    len == sizeof(nx) && nx.chunk == e.chunk && nx.ino == e.ino &&
+	    nx.gen == e.gen && (u64)e.len + nx.len <= EXT_MAXLEN) {
+		err = bt_delete(t, lblk + n);
+		if (!err) {
+			e.len += nx.len;
+			err = bt_update(t, k, &e, sizeof(e));
+		}
+		if (!err && c->d.nlink > 1)
+			c->d.nlink--;
+	}
+	if (!err)
 		err = inode_write(fs, c);
-	}
 	return err;
 }
 
@@ -435,6 +451,13 @@ static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
 	to = cont_next_to(fs, &t, lblk, 1);
 	if (!to || to == full)
 		to = cont_next_to(fs, &t, end, 0);
+	if ((!to || to == full) && ip->cont_hint) {
+		/* where the last range went: found without a walk over
+		 * every extent of the file (cont_with_room) */
+		to = chunk_get(fs, ip->cont_hint - 1);
+		if (to && (to == full || to == ip->ch || !cont_room(to, 0)))
+			to = NULL;
+	}
 	if (!to || to == full)
 		to = cont_with_room(fs, ip, full, 0);
 	if (!to) {
@@ -561,6 +584,8 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		m->pblk = first;
 		*got = n;
 		dsum_fresh_mark(fs, to, first, n);
+		if (c)
+			ip->cont_hint = to->index + 1;
 	}
 	if (c) {
 		if (!c->d.nlink) /* nothing refers to it (error path) */
