@@ -10,7 +10,10 @@
 # holes and data, fallocate (default, KEEP_SIZE, PUNCH_HOLE with partial
 # blocks, ZERO_RANGE over holes), an extending truncate with a partial last
 # block, and appends to a small file of chunk 0 must succeed; the content
-# is right after a remount and fsck.chunkfs -fn finds nothing.
+# is right after a remount and fsck.chunkfs -fn finds nothing.  Then the
+# same with every other chunk only a few blocks above its reserve (f_bavail
+# still covers it), and last an overwrite of the full continuation's range
+# once chunk 0 has room again: no new continuation, blocks come home.
 . "$(dirname "$0")/lib.sh"
 need_programs
 is_chunkfs || { note "chunkfs only"; exit 0; }
@@ -77,6 +80,21 @@ def model_writer(mnt, model):
         data[off:off + n] = b
     return fd, data, w
 EOF
+
+# check_after DIRS...: remount; /f and the fillers in DIRS read back right
+check_after() {
+	remount_fs "$IMG" "$MNT"
+	py "$MNT" "$T/model" "$@" <<'EOF'
+import sys
+from fill_util import verify
+verify(sys.argv[1], sys.argv[2], sys.argv[3:])
+EOF
+	umount_fs "$MNT"
+}
+fsck_clean() {
+	"$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.out" 2>&1 ||
+		{ cat "$T/fsck.out"; fail "fsck.chunkfs -fn found problems"; }
+}
 
 mkimg "$IMG" 32M -C 4M
 mount_fs "$IMG" "$MNT"
@@ -199,8 +217,7 @@ eq(read_file(mnt + "/small"), b"s" * 1000 + b"t" * (64 << 10),
    "small after remount")
 EOF
 umount_fs "$MNT"
-"$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.out" 2>&1 ||
-	{ cat "$T/fsck.out"; fail "fsck.chunkfs -fn found problems"; }
+fsck_clean
 
 # Now every other chunk too is filled, then given back only a few blocks
 # above its metadata reserve: f_bavail still covers what follows, so it
@@ -245,11 +262,11 @@ v = os.statvfs(mnt)
 log("f_bavail %d blocks" % v.f_bavail)
 fd, data, w = model_writer(mnt, model)
 end = len(data) - len(data) % bs
-# 20 holes of the continuation's range, 10 of chunk 0's, fallocate over
-# 8 holes, an extending truncate: about 60 blocks
+# 20 blocks of the continuation's range, 10 holes of chunk 0's, fallocate
+# over 16 blocks, an extending truncate: about 60 blocks
 for blk in range(end // bs - 402, end // bs - 442, -2):
-    w(blk * bs, bs, "write into a hole of the continuation's range")
-for blk in range(1001, 1021, 2):
+    w(blk * bs, bs, "write into the continuation's range")
+for blk in range(600, 620, 2):
     w(blk * bs, bs, "write into a hole of chunk 0's range")
 fallocate(fd, FALLOC_FL_KEEP_SIZE, end - 500 * bs, 16 * bs)
 os.ftruncate(fd, len(data) + 10 * bs)
@@ -260,13 +277,60 @@ os.fsync(fd)
 os.close(fd)
 open(model, "wb").write(data)
 EOF
-remount_fs "$IMG" "$MNT"
-py "$MNT" "$T/model" <<'EOF'
-import sys
-from fill_util import verify
-verify(sys.argv[1], sys.argv[2], ("fill", "fill2"))
+check_after fill fill2
+fsck_clean
+
+# Last, chunk 0 gets room back (its fillers go) while X stays full: an
+# overwrite of f's continuation range (a copy on write, DATASUM) comes home
+# to chunk 0 and makes no new continuation elsewhere (once the copies have
+# freed blocks in X, a commit gives them back and the rest stays in X).
+mount_fs "$IMG" "$MNT"
+py "$MNT" <<'EOF'
+import os, sys
+mnt = sys.argv[1]
+for d in ("fill", "fill2"):
+    for n in os.listdir(mnt + "/" + d):
+        if os.stat(mnt + "/" + d + "/" + n).st_ino >> 32 == 0:
+            os.unlink(mnt + "/" + d + "/" + n)
 EOF
 umount_fs "$MNT"
-"$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck.out" 2>&1 ||
-	{ cat "$T/fsck.out"; fail "fsck.chunkfs -fn found problems"; }
+"$CFS_BIN/chunkfs" stat --json "$IMG" /f >"$T/stat.json" || fail "stat"
+python3 - "$T/stat.json" "$X" >"$T/before" <<'EOF' || fail "the third fill is not as intended"
+import json, sys
+from fill_util import chunks
+cs, res = chunks(sys.argv[1])
+x = int(sys.argv[2])
+assert cs[x]["free_blocks"] <= res(cs[x]) + 8, "chunk %d is not full" % x
+assert cs[0]["free_blocks"] >= res(cs[0]) + 100, "chunk 0 has no room"
+print(json.load(open(sys.argv[1]))["paths"][0]["continuations"],
+      cs[0]["free_blocks"])
+EOF
+cat "$T/before"
+mount_fs "$IMG" "$MNT"
+py "$MNT" "$T/model" <<'EOF'
+import os, sys
+from cfs_util import *
+from fill_util import model_writer
+mnt, model = sys.argv[1], sys.argv[2]
+bs = 4096
+fd, data, w = model_writer(mnt, model)
+for blk in range(len(data) // bs - 300, len(data) // bs - 236):
+    w(blk * bs, bs, "overwrite of the continuation's range")
+os.fsync(fd)
+os.close(fd)
+open(model, "wb").write(data)
+EOF
+check_after fill fill2
+"$CFS_BIN/chunkfs" stat --json "$IMG" /f | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = d["paths"][0]
+n0, free0 = [int(v) for v in sys.argv[1].split()[-2:]]
+free = d["chunks"][0]["free_blocks"]
+print("/f: %d continuations (%d before); chunk 0: %d free blocks (%d before)"
+      % (p["continuations"], n0, free, free0))
+assert p["continuations"] == n0, "a new continuation"
+assert free < free0, "no block came to chunk 0"
+' "$(tail -n 1 "$T/before")" || fail "the overwrite did not come home to chunk 0"
+fsck_clean
 note "ok"
