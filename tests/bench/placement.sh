@@ -479,12 +479,13 @@ if cref:
 age = [r for r in rows if r["kind"] == "age"]
 if age:
     print("chunkfs after `chunkfs age%s` (chunkfs stat):\n" % (" " + sys.argv[6] if sys.argv[6] else ""))
-    print("| chunk size | fill | used | files | with continuations | share | most on one file | dirs with cont. | links | space for links | s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| chunk size | fill | used | files | with continuations | share | most on one file | 99th pct | files over 10/GiB + 2 | dirs with cont. | links | space for links | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in age:
-        print("| %s | %s%% | %s%% | %s | %s | %.3f%% | %s | %s of %s | %s | %.1f MiB (%.3f%%) | %s |" % (
+        print("| %s | %s%% | %s%% | %s | %s | %.3f%% | %s | %s | %s | %s of %s | %s | %.1f MiB (%.3f%%) | %s |" % (
               size(r["chunk_size"]), r["fill_target"], r["used_pct"], r["files"], r["files_with_links"],
-              float(r["share_pct"]), r["max_per_file"], r["dirs_with_links"], r["dirs"], r["links"],
+              float(r["share_pct"]), r["max_per_file"], r["p99_per_file"], r["over_bound"],
+              r["dirs_with_links"], r["dirs"], r["links"],
               int(r["overhead_bytes"]) / 1048576.0, float(r["overhead_pct"]), r["seconds"]))
 wl = [r for r in rows if r["kind"] in ("punch-refill", "fsx", "uneven-fill")]
 if wl:
