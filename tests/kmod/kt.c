@@ -1547,7 +1547,6 @@ int main(int argc, char **argv)
 		       n_err, n_bytes);
 		return 0;
 	}
-	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|mix|mmapevict|pcheck|mmapfull|hog|ioctl|paths|fanwait|fuzz|seqwrite|seqread|as|setacl|getacl|op|euid ...
-");
+	fprintf(stderr, "usage: kt xget|xlist|statfs|mmapcmp|walk|xset|xrm|rename|fops|mix|mmapevict|pcheck|mmapfull|hog|ioctl|paths|fanwait|fuzz|seqwrite|seqread|as|setacl|getacl|op|euid ...\n");
 	return 2;
 }
