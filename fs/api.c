@@ -425,8 +425,11 @@ static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir)
 	ch = dir_cont_chunk_with_room(fs, dir);
 	if (ch)
 		return ch;
+	/* an inode takes no data block, and its entry and tree nodes may
+	 * use the metadata reserve: file data fills chunks down to that
+	 * reserve (file.c, cont_target), a create must still succeed */
 	ch = chunk_most_free(fs, NULL, 1);
-	if (ch && ch->hdr.free_blocks > chunk_meta_reserve(ch))
+	if (ch && ch->hdr.free_blocks >= chunk_meta_reserve(ch))
 		return ch;
 	return NULL;
 }

@@ -202,10 +202,13 @@ static int ext_add(struct cfs_tree *t, u64 lblk, u32 pblk, u32 n, u32 flags)
 	return bt_insert(t, lblk, &d, sizeof(d));
 }
 
+/* Map [lblk, lblk+n) of the origin's tree t to continuation c: the item
+ * that ends at lblk grows, and the one that starts at lblk+n joins it, when
+ * they name c (so refilling the holes of a range leaves one item). */
 static int cext_add(struct cfs_fs *fs, struct cfs_tree *t, u64 lblk, u32 n,
 		    struct cfs_inode *c)
 {
-	struct cfs_cext e;
+	struct cfs_cext e, nx;
 	u64 k;
 	u32 len;
 	int err;
@@ -214,14 +217,27 @@ static int cext_add(struct cfs_fs *fs, struct cfs_tree *t, u64 lblk, u32 n,
 	    len == sizeof(e) && k + e.len == lblk && e.chunk == c->ch->index &&
 	    e.ino == c->local && (u64)e.len + n <= EXT_MAXLEN) {
 		e.len += n;
-		return bt_update(t, k, &e, sizeof(e));
+		err = bt_update(t, k, &e, sizeof(e));
+	} else {
+		k = lblk;
+		e = (struct cfs_cext){ n, c->ch->index, c->local, c->d.gen };
+		err = bt_insert(t, lblk, &e, sizeof(e));
+		if (!err)
+			c->d.nlink++;
 	}
-	e = (struct cfs_cext){ n, c->ch->index, c->local, c->d.gen };
-	err = bt_insert(t, lblk, &e, sizeof(e));
-	if (!err) {
-		c->d.nlink++;
+	if (!err && !bt_lookup(t, lblk + n, &nx, sizeof(nx), &len) &&
+	    len == sizeof(nx) && nx.chunk == e.chunk && nx.ino == e.ino &&
+	    nx.gen == e.gen && (u64)e.len + nx.len <= EXT_MAXLEN) {
+		err = bt_delete(t, lblk + n);
+		if (!err) {
+			e.len += nx.len;
+			err = bt_update(t, k, &e, sizeof(e));
+		}
+		if (!err && c->d.nlink > 1)
+			c->d.nlink--;
+	}
+	if (!err)
 		err = inode_write(fs, c);
-	}
 	return err;
 }
 
@@ -416,9 +432,23 @@ static int punch_tree(struct cfs_fs *fs, struct cfs_inode *owner,
 
 /* ---- allocation of a hole ---- */
 
+/* Whether data may continue into ch: usable, with more free blocks than
+ * its metadata reserve plus slack (twice the reserve while choosing; a
+ * quarter of it, chunk_cont_room, as the last resort, so a write succeeds
+ * while statfs's f_bavail says there is room). */
+static int cont_room(const struct cfs_chunk *ch, int last_resort)
+{
+	u32 res = chunk_meta_reserve(ch);
+
+	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
+	       ch->hdr.state != CFS_CHUNK_SUSPECT &&
+	       (last_resort ? chunk_cont_room(ch) : ch->hdr.free_blocks > res * 2);
+}
+
 /* The chunk of one of ip's continuations with the most free blocks (no new
- * inode is needed there), or NULL. */
-static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
+ * inode is needed there), not full, or NULL. */
+static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip,
+					struct cfs_chunk *full, int last_resort)
 {
 	struct cfs_chunk *best = NULL;
 	struct cfs_tree t;
@@ -432,8 +462,8 @@ static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
 		struct cfs_chunk *ch = len == sizeof(c) ? chunk_get(fs, c.chunk)
 							: NULL;
 
-		if (ch && ch != ip->ch &&
-		    chunk_cont_room(ch) &&
+		if (ch && ch != ip->ch && ch != full &&
+		    cont_room(ch, last_resort) &&
 		    (!best || ch->hdr.free_blocks > best->hdr.free_blocks))
 			best = ch;
 		k++;
@@ -441,20 +471,89 @@ static struct cfs_chunk *cont_with_room(struct cfs_fs *fs, struct cfs_inode *ip)
 	return best;
 }
 
+/* The chunk of the continuation extent of ip's tree that ends at lblk
+ * (left) or starts at lblk (!left), if it may take data. */
+static struct cfs_chunk *cont_next_to(struct cfs_fs *fs, struct cfs_tree *t,
+				      u64 lblk, int left)
+{
+	struct cfs_chunk *ch;
+	struct cfs_cext c;
+	u64 k;
+	u32 len;
+
+	if (left ? !lblk || bt_find_le(t, lblk - 1, &k, &c, sizeof(c), &len) ||
+		   len != sizeof(c) || k + c.len != lblk
+		 : bt_lookup(t, lblk, &c, sizeof(c), &len) || len != sizeof(c))
+		return NULL;
+	ch = chunk_get(fs, c.chunk);
+	return ch && cont_room(ch, 0) ? ch : NULL;
+}
+
+/* Where the blocks [lblk, end) of ip go when the chunk they would use
+ * (full) has no room: the file's own chunk when the range was another
+ * chunk's (inside a continuation extent); else the chunk of the
+ * continuation next to the range (the extent then grows, no new item);
+ * else a chunk where the file already continues (no new inode, no new
+ * link); else the chunk with the most free blocks; at last any of those
+ * with a block above its reserve.  So a file that fills holes, grows or is
+ * rewritten in place keeps the few continuations it has.  NULL: ENOSPC. */
+static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
+				     struct cfs_chunk *full, u64 lblk, u64 end)
+{
+	struct cfs_chunk *to;
+	struct cfs_tree t;
+
+	if (full != ip->ch && cont_room(ip->ch, 0))
+		return ip->ch;
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+	to = cont_next_to(fs, &t, lblk, 1);
+	if (!to || to == full)
+		to = cont_next_to(fs, &t, end, 0);
+	if ((!to || to == full) && ip->cont_hint) {
+		/* where the last range went: found without a walk over
+		 * every extent of the file (cont_with_room) */
+		to = chunk_get(fs, ip->cont_hint - 1);
+		if (to && (to == full || to == ip->ch || !cont_room(to, 0)))
+			to = NULL;
+	}
+	if (!to || to == full)
+		to = cont_with_room(fs, ip, full, 0);
+	if (!to) {
+		to = chunk_most_free(fs, ip->ch, 2);
+		if (to && (to == full || !cont_room(to, 0)))
+			to = NULL;
+	}
+	if (!to && full != ip->ch && cont_room(ip->ch, 1))
+		to = ip->ch;
+	if (!to)
+		to = cont_with_room(fs, ip, full, 1);
+	if (!to) {
+		to = chunk_most_free(fs, ip->ch, 2);
+		if (to && (to == full || !cont_room(to, 1)))
+			to = NULL;
+	}
+	return to;
+}
+
 /* Allocate up to want blocks for the hole at lblk described by m (which
  * file_map returned).  Adds the extent (written or unwritten).  Returns the
  * chunk and local block of the new run in m, count in *got.  cow: the
  * range is mapped (m, M_DATA) and is to be replaced by the new blocks
  * (copy on write, DATASUM): the old blocks are freed (pending until the
- * commit); when the chunk is full but such blocks would come back with a
- * commit, ENOSPC (the caller commits and tries again, nospc_retry set)
- * rather than a continuation; on that second try a continuation. */
+ * commit).  The blocks come from the chunk the range lives in (the file's,
+ * or that of the continuation whose extent covers it); when that chunk is
+ * full but blocks freed since the last commit would come back with a
+ * commit, ENOSPC (the caller commits and tries again, nospc_retry set);
+ * else (and on that second try) from another chunk (cont_target): the
+ * range, cut out of the continuation extent that covered it, then names
+ * that chunk's continuation, or the file's own chunk. */
 static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		      u64 want, u32 flags, struct emap *m, u32 *got, int cow)
 {
 	struct cfs_inode *owner = m->cont ? m->cont : ip;
-	struct cfs_chunk *ch = owner->ch;
-	struct cfs_tree t;
+	struct cfs_chunk *ch = owner->ch, *to;
+	struct cfs_inode *c = NULL;
+	struct cfs_tree t, ct;
 	struct cfs_dext pd;
 	u32 goal = 0, first, len, n;
 	u64 k;
@@ -469,91 +568,89 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	err = fs->meta_making == ch ? -CFS_ENOSPC :
 	      alloc_blocks(fs, ch, goal, (u32)want, chunk_meta_reserve(ch), 1,
 			   &first, &n);
-	if (err == -CFS_ENOSPC && cow && ch->npfree && !fs->nospc_retry)
-		return err;
-	/* a copy may leave a continuation's chunk too: the origin's range
-	 * then names another continuation */
-	if (err == -CFS_ENOSPC && (!m->cont || cow)) {
-		/* the file's chunk is full: continue in another chunk */
-		struct cfs_cext pc;
-		struct cfs_chunk *to = NULL;
-		struct cfs_inode *c;
-		struct cfs_tree ct;
-
-		tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t); /* the origin's */
-		if (lblk && !bt_find_le(&t, lblk - 1, &k, &pc, sizeof(pc), &len) &&
-		    len == sizeof(pc) && k + pc.len == lblk) {
-			to = chunk_get(fs, pc.chunk);
-			if (to && !chunk_cont_room(to))
-				to = NULL;
+	if (!err) {
+		if (cow)
+			err = punch_tree(fs, owner, ip, lblk, lblk + n, 1);
+		if (!err)
+			err = ext_add(&t, lblk, first, n, flags);
+		if (err) {
+			free_blocks(fs, ch, first, n);
+			return err;
 		}
-		if (!to)
-			to = chunk_most_free(fs, ip->ch, 2);
-		if (!to || !chunk_cont_room(to))
-			to = cont_with_room(fs, ip);
-		if (!to)
-			return -CFS_ENOSPC;
+		dsum_fresh_mark(fs, ch, first, n);
+		owner->d.blocks += n;
+		if (owner != ip) {
+			ip->d.blocks += n;
+			inode_write(fs, owner);
+		}
+		err = inode_write(fs, ip);
+		m->ch = ch;
+		m->pblk = first;
+		*got = n;
+		return err;
+	}
+	if (err != -CFS_ENOSPC)
+		return err;
+	if (ch->npfree && ch->hdr.free_blocks > chunk_meta_reserve(ch) &&
+	    !fs->nospc_retry)
+		return err; /* a commit gives blocks back here */
+
+	/* the chunk is full: the range continues in another chunk */
+	to = cont_target(fs, ip, ch, lblk, lblk + want);
+	if (!to)
+		return -CFS_ENOSPC;
+	if (to != ip->ch) {
 		err = cont_get(fs, ip, to, 1, &c);
 		if (err)
 			return err;
 		tree_of_inode(fs, c, CFS_TREE_EXTENT, &ct);
-		goal = 0;
-		if (lblk && !bt_find_le(&ct, lblk - 1, &k, &pd, sizeof(pd), &len) &&
-		    len == sizeof(pd))
-			goal = pd.pblk + EXT_LEN(pd.len);
-		err = alloc_blocks(fs, to, goal, (u32)want,
-				   chunk_meta_reserve(to), 1, &first, &n);
-		if (!err && cow) {
-			err = punch_tree(fs, ip, ip, lblk, lblk + n, 1);
-			if (err)
-				free_blocks(fs, to, first, n);
-		}
-		if (!err) {
-			err = cext_add(fs, &t, lblk, n, c);
-			if (err)
-				free_blocks(fs, to, first, n);
-		}
-		if (!err) {
-			err = ext_add(&ct, lblk, first, n, flags);
-			if (err)
-				free_blocks(fs, to, first, n);
-			/* the cext stays; it maps a hole now */
-		}
-		if (!err) {
+	} else {
+		tree_of_inode(fs, ip, CFS_TREE_EXTENT, &ct);
+	}
+	goal = 0;
+	if (lblk && !bt_find_le(&ct, lblk - 1, &k, &pd, sizeof(pd), &len) &&
+	    len == sizeof(pd))
+		goal = pd.pblk + EXT_LEN(pd.len);
+	err = alloc_blocks(fs, to, goal, (u32)want, chunk_meta_reserve(to), 1,
+			   &first, &n);
+	/* the range leaves the extent that maps it (freeing the blocks a
+	 * copy replaces) or the continuation extent that covers it */
+	if (!err && (cow || m->cont)) {
+		err = punch_tree(fs, ip, ip, lblk, lblk + n, 1);
+		if (err)
+			free_blocks(fs, to, first, n);
+	}
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t); /* the origin's */
+	if (!err && c) {
+		err = cext_add(fs, &t, lblk, n, c);
+		if (err)
+			free_blocks(fs, to, first, n);
+	}
+	if (!err) {
+		err = ext_add(c ? &ct : &t, lblk, first, n, flags);
+		if (err)
+			free_blocks(fs, to, first, n);
+		/* the cext stays; it maps a hole now */
+	}
+	if (!err) {
+		ip->d.blocks += n;
+		if (c) {
 			c->d.blocks += n;
-			ip->d.blocks += n;
 			inode_write(fs, c);
-			err = inode_write(fs, ip);
-			m->ch = to;
-			m->pblk = first;
-			*got = n;
-			dsum_fresh_mark(fs, to, first, n);
 		}
+		err = inode_write(fs, ip);
+		m->ch = to;
+		m->pblk = first;
+		*got = n;
+		dsum_fresh_mark(fs, to, first, n);
+		if (c)
+			ip->cont_hint = to->index + 1;
+	}
+	if (c) {
 		if (!c->d.nlink) /* nothing refers to it (error path) */
 			cont_remove(fs, ip, c);
 		inode_put(fs, c);
-		return err;
 	}
-	if (err)
-		return err;
-	if (cow)
-		err = punch_tree(fs, owner, ip, lblk, lblk + n, 1);
-	if (!err)
-		err = ext_add(&t, lblk, first, n, flags);
-	if (err) {
-		free_blocks(fs, ch, first, n);
-		return err;
-	}
-	dsum_fresh_mark(fs, ch, first, n);
-	owner->d.blocks += n;
-	if (owner != ip) {
-		ip->d.blocks += n;
-		inode_write(fs, owner);
-	}
-	err = inode_write(fs, ip);
-	m->ch = ch;
-	m->pblk = first;
-	*got = n;
 	return err;
 }
 
@@ -1094,9 +1191,18 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 		 * size with blocks past EOF, as fallocate KEEP_SIZE does) */
 		if (part && keep == (size - tail) >> fs->bshift) {
 			err = punch_tree(fs, ip, ip, keep, keep + 1, PT_FREE);
-			if (!err)
+			if (!err) {
+				/* the block is a hole now: its new block may
+				 * not wait for a commit (ENOSPC here would
+				 * lose it), so it continues elsewhere if it
+				 * must (nospc_retry) */
+				int retry = fs->nospc_retry;
+
+				fs->nospc_retry = 1;
 				err = file_write_range(fs, ip, size - tail,
 						       tail, part, 1);
+				fs->nospc_retry = retry;
+			}
 			keep++;
 		} else {
 			err = 0;
@@ -1476,50 +1582,51 @@ int file_bmap(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk, u64 *pblk,
 	return 0;
 }
 
-/* Continuations of a file: count, chunks and blocks. */
+/* Continuations of a file: count, chunks and blocks.  Each continuation
+ * counts once, however many of the file's ranges name it. */
 int file_links(struct cfs_fs *fs, struct cfs_inode *ip,
 	       struct cfs_ino_links *out)
 {
+	u8 *seen = host_alloc(fs->nchunks / 8 + 1);
 	struct cfs_tree t;
 	struct cfs_cext c;
 	u64 k = 0;
-	u32 len, i;
+	u32 len;
 	int err;
 
+	if (!seen)
+		return -CFS_ENOMEM;
+	cfs_memset(seen, 0, fs->nchunks / 8 + 1);
 	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
 	for (;;) {
-		int seen = 0;
+		struct cfs_inode *ci;
+		struct cfs_tree ct;
+		u64 nb;
 
 		err = bt_find_ge(&t, k, &k, &c, sizeof(c), &len);
-		if (err == -CFS_ENOENT)
-			return 0;
-		if (err)
-			return err;
+		if (err) {
+			if (err == -CFS_ENOENT)
+				err = 0;
+			break;
+		}
 		k++;
-		if (len != sizeof(c))
+		if (len != sizeof(c) || c.chunk >= fs->nchunks ||
+		    (seen[c.chunk / 8] & (1u << (c.chunk % 8))))
 			continue;
-		for (i = 0; i < CFS_MIN(out->nconts, 64u); i++)
-			if (out->chunks[i] == c.chunk)
-				seen = 1;
-		if (seen)
-			continue;
+		seen[c.chunk / 8] |= (u8)(1u << (c.chunk % 8));
 		if (out->nconts < 64)
 			out->chunks[out->nconts] = c.chunk;
 		out->nconts++;
-		{
-			struct cfs_inode *ci;
-			struct cfs_tree ct;
-			u64 nb;
-
-			if (!cont_of(fs, ip, &c, &ci)) {
-				out->cont_blocks += ci->d.blocks;
-				tree_of_inode(fs, ci, CFS_TREE_EXTENT, &ct);
-				if (!bt_count_blocks(&ct, &nb))
-					out->cont_tree_blocks += nb;
-				inode_put(fs, ci);
-			}
+		if (!cont_of(fs, ip, &c, &ci)) {
+			out->cont_blocks += ci->d.blocks;
+			tree_of_inode(fs, ci, CFS_TREE_EXTENT, &ct);
+			if (!bt_count_blocks(&ct, &nb))
+				out->cont_tree_blocks += nb;
+			inode_put(fs, ci);
 		}
 	}
+	host_free(seen);
+	return err;
 }
 
 /* ---- room for metadata in a full chunk (issue 16, point 3) ----

@@ -73,6 +73,8 @@ struct cfs_inode {
 	u64 nlookup;          /* front-end references (cfs_forget) */
 	u32 refs;             /* internal pins */
 	int orphan;           /* on its chunk's orphan list (link 0, in use) */
+	u32 cont_hint;        /* 1 + the chunk file data last continued in
+				 * (0: none; a hint only, file.c) */
 	struct cfs_dinode d;
 	struct cfs_inode *hnext;
 };

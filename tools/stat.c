@@ -106,6 +106,9 @@ struct report {
 	u64 files, regular, symlinks, others, dirs, bytes;
 	u64 files_with_conts, dirs_with_conts, conts, cont_tree_blocks;
 	u64 max_file_conts, max_dir_conts;
+	u64 over_bound;        /* files with more than 10/GiB + 2 */
+	u32 *fconts;           /* continuations of each regular file */
+	size_t nf, capf;
 	char *max_file_path, *max_dir_path;
 	u64 entries;
 	int errors;
@@ -134,6 +137,22 @@ static void note_max(u64 *max, char **where, u64 n, const char *path)
 	}
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The 99th percentile of the regular files' continuation counts. */
+static u32 p99_conts(struct report *r)
+{
+	if (!r->nf)
+		return 0;
+	qsort(r->fconts, r->nf, sizeof(*r->fconts), cmp_u32);
+	return r->fconts[(r->nf * 99 + 99) / 100 - 1];
+}
+
 static void count_links(struct report *r, const struct cfs_attr *a,
 			const char *path)
 {
@@ -150,6 +169,21 @@ static void count_links(struct report *r, const struct cfs_attr *a,
 	}
 	r->conts += l.nconts;
 	r->cont_tree_blocks += l.cont_tree_blocks;
+	if (CFS_ISREG(a->mode)) {
+		/* the bound of issue 16: 10 per GiB of the file, plus 2 */
+		if ((u64)l.nconts > a->size * 10 / (1ULL << 30) + 2)
+			r->over_bound++;
+		if (r->nf == r->capf) {
+			r->capf = r->capf ? r->capf * 2 : 1024;
+			r->fconts = realloc(r->fconts,
+					    r->capf * sizeof(*r->fconts));
+			if (!r->fconts) {
+				tool_err("out of memory");
+				exit(1);
+			}
+		}
+		r->fconts[r->nf++] = l.nconts;
+	}
 	if (l.nconts && CFS_ISREG(a->mode)) {
 		r->files_with_conts++;
 		note_max(&r->max_file_conts, &r->max_file_path, l.nconts, path);
@@ -358,6 +392,7 @@ int cmd_stat(int argc, char **argv)
 		free(r.max_file_path);
 		free(r.max_dir_path);
 		free(r.seen.v);
+	free(r.fconts);
 		tool_close(&t);
 		return 1;
 	}
@@ -396,6 +431,9 @@ int cmd_stat(int argc, char **argv)
 		       stat_pct(r.files_with_conts, r.regular),
 		       (unsigned long long)r.max_file_conts);
 		json_str(stdout, r.max_file_path ? r.max_file_path : "");
+		printf(",\n  \"p99_continuations_per_file\": %u,\n"
+		       "  \"files_over_continuation_bound\": %llu",
+		       p99_conts(&r), (unsigned long long)r.over_bound);
 		printf(",\n  \"max_continuations_per_directory\": %llu,\n"
 		       "  \"max_continuations_directory\": ",
 		       (unsigned long long)r.max_dir_conts);
@@ -470,6 +508,9 @@ int cmd_stat(int argc, char **argv)
 		       (unsigned long long)r.max_file_conts,
 		       r.max_file_path ? " " : "",
 		       r.max_file_path ? r.max_file_path : "");
+		printf("Per file: 99th percentile:      %u; over 10/GiB + 2: "
+		       "%llu\n", p99_conts(&r),
+		       (unsigned long long)r.over_bound);
 		printf("Directories with continuations: %llu\n",
 		       r.dirs_with_conts);
 		printf("Continuations:                  %llu\n", r.conts);
@@ -525,6 +566,7 @@ int cmd_stat(int argc, char **argv)
 	free(ci);
 	free(lib);
 	free(r.seen.v);
+	free(r.fconts);
 	free(r.max_file_path);
 	free(r.max_dir_path);
 	if (tool_close(&t) < 0)

@@ -32,7 +32,21 @@
 #     `fsck.chunkfs -fn` (must be clean) and `chunkfs stat --json`: the
 #     share of files with continuations, the most on one file, the space
 #     the links take;
-#  3. prints a Markdown table of both, writes it to --out, every figure to
+#  3. workloads (issue 16), for every chunk size S and filesystem size Z of
+#     --wl-fs: punch-and-refill (a 100 MiB file written, a hole punched in
+#     every other 4 KiB block, the file written again start to end; with
+#     chunks above 64 MiB a preallocated file first leaves chunk 0 only
+#     60 MiB, so the file straddles two chunks) and uneven fill (a file of
+#     1.5 chunks with every other block punched, the filesystem filled to
+#     ENOSPC with 1 MiB files, those outside chunk 0 deleted: then the file's holes refilled and new
+#     1 MiB files written until ENOSPC, the bytes written against the free
+#     space df showed; filesystems up to 4 GiB: it writes them whole);
+#     `chunkfs stat --json`: continuations per file (max,
+#     99th percentile, files over 10 per GiB + 2), space for links, and
+#     fsck.chunkfs -fn must be clean; and fsx: 3000 random operations
+#     (writes, truncates, every fallocate mode) on one file of 2 chunks
+#     (256 MiB at most), written whole first, seeded by --seed;
+#  4. prints a Markdown table of all, writes it to --out, every figure to
 #     --raw (CSV), and with gnuplot a plot (PNG) of the share of files with
 #     continuations against the chunk size to --plot.
 #
@@ -59,7 +73,11 @@
 #   --tree DIR       tree for the ext4 image (default /usr)
 #   --ext4-image F   use (or make, if missing) this ext4 image for cref
 #   --ext4-dir DIR   where to make the ext4 image (default /var/tmp)
-#   --no-cref, --no-age   skip one part
+#   --wl-fs LIST     filesystem sizes of the workloads (default "1G 16G
+#                    256G"; 1T works too: a sparse image, mkfs writes
+#                    about 0.3% of it with 64 MiB chunks)
+#   --workloads LIST which workloads (default "punch-refill fsx uneven-fill")
+#   --no-cref, --no-age, --no-workloads   skip one part
 #   --rev REV        the allocator of revision REV (see above)
 #   --dir DIR        where the chunkfs images live (default /dev/shm)
 #   --out FILE       also write the Markdown report to FILE
@@ -83,7 +101,7 @@ CMDLINE="tests/bench/placement.sh${*:+ $*}"
 . "$BENCH_DIR/lib.sh"
 
 SIZES="64M 256M 1G 4G" FILLS="80 95" FS_GB=6 ROUNDS=4 SEED=1 MAXF=256M AGE_ARGS=""
-TREE=/usr EXT4="" EXT4_DIR=/var/tmp CREF=1 AGE=1 REV="" DIR=/dev/shm
+TREE=/usr EXT4="" EXT4_DIR=/var/tmp CREF=1 AGE=1 WL=1 WL_FS="1G 16G 256G" WLS="punch-refill fsx uneven-fill" REV="" DIR=/dev/shm
 OUT="" RAW="" PLOT="" KEEP=0
 
 usage() {
@@ -107,6 +125,9 @@ while [ $# -gt 0 ]; do
 	--ext4-dir) EXT4_DIR=${2:?}; shift ;;
 	--no-cref) CREF=0 ;;
 	--no-age) AGE=0 ;;
+	--no-workloads) WL=0 ;;
+	--wl-fs) WL_FS=${2:?}; shift ;;
+	--workloads) WLS=${2:?}; shift ;;
 	--rev) REV=${2:?}; shift ;;
 	--dir) DIR=${2:?}; shift ;;
 	--out) OUT=${2:?}; shift ;;
@@ -164,7 +185,7 @@ s = sys.argv[1]; m = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 print(int(s[:-1]) * m[s[-1]] if s[-1] in m else int(s))' "$1"; }
 
 CSV=$W/figures.csv
-echo "kind,chunk_size,fill_target,used_pct,files,files_with_links,share_pct,max_per_file,dirs,dirs_with_links,links,overhead_bytes,overhead_pct,seconds" >"$CSV"
+echo "kind,chunk_size,fill_target,used_pct,files,files_with_links,share_pct,max_per_file,dirs,dirs_with_links,links,overhead_bytes,overhead_pct,seconds,p99_per_file,over_bound,fs_size,written_pct,fsck_clean" >"$CSV"
 
 # ---------------------------------------------------------------- cref
 if [ "$CREF" = 1 ]; then
@@ -184,7 +205,7 @@ if [ "$CREF" = 1 ]; then
 		python3 - "$W/cref-$s.json" "$s" "$(bytes_of "$s")" "$t0" "$t1" >>"$CSV" <<'EOF'
 import json, sys
 j = json.load(open(sys.argv[1]))
-print("cref,%s,,,%d,%d,%.4f,%d,%d,%d,%d,,,%.2f" % (sys.argv[3], j["regular_files"], j["files_with_links"],
+print("cref,%s,,,%d,%d,%.4f,%d,%d,%d,%d,,,%.2f,,,,," % (sys.argv[3], j["regular_files"], j["files_with_links"],
       j["files_with_links_pct"], j["max_links_per_file"], j["directories"], j["directories_with_links"],
       j["cross_chunk_links"], float(sys.argv[5]) - float(sys.argv[4])))
 EOF
@@ -225,12 +246,212 @@ if [ "$AGE" = 1 ]; then
 			python3 - "$W/stat-$s-$f.json" "$W/age-$s-$f.json" "$cb" "$f" >>"$CSV" <<'EOF'
 import json, sys
 s, a = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-print("age,%s,%s,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%.1f" % (sys.argv[3], sys.argv[4], a["used_pct"],
+print("age,%s,%s,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%.1f,%s,%s,,,yes" % (sys.argv[3], sys.argv[4], a["used_pct"],
       s["regular_files"], s["files_with_continuations"], s["files_with_continuations_pct"],
       s["max_continuations_per_file"], s["directories"], s["directories_with_continuations"],
-      s["cross_chunk_links"], s["link_overhead_bytes"], s["link_overhead_pct"], a["seconds"]))
+      s["cross_chunk_links"], s["link_overhead_bytes"], s["link_overhead_pct"], a["seconds"],
+      s.get("p99_continuations_per_file", ""), s.get("files_over_continuation_bound", "")))
 EOF
 			tail -n 1 "$CSV" >&2
+			rm -f "$img"
+		done
+	done
+fi
+
+# ---------------------------------------------------------------- workloads
+# wl_mount IMG LOGNAME / wl_umount: the FUSE mount of a workload
+wl_mount() {
+	"$FUSE" -f "$1" "$MNT" >"$W/log/fuse-$2.log" 2>&1 &
+	DAEMON=$!
+	local n=0
+	until mountpoint -q "$MNT"; do
+		kill -0 "$DAEMON" 2>/dev/null || { cat "$W/log/fuse-$2.log" >&2; die "chunkfs-fuse died"; }
+		n=$((n + 1)); [ $n -lt 600 ] || die "mount timeout"; sleep 0.1
+	done
+}
+wl_umount() {
+	fusermount3 -u "$MNT" || die "fusermount3 -u failed"
+	wait "$DAEMON" || die "chunkfs-fuse exited with an error"
+	DAEMON=""
+}
+# wl_report KIND IMG CHUNK FS SECONDS [WRITTEN_PCT]: fsck, stat, a CSV row
+wl_report() {
+	local clean=yes
+	if ! "$FSCK" -fn "$2" >"$W/log/fsck-$1-$3-$4.log" 2>&1; then
+		# reported, and the run fails at its end (a "before" run of
+		# an old allocator still gives its figures)
+		tail -n 5 "$W/log/fsck-$1-$3-$4.log" >&2
+		log "fsck.chunkfs -fn found problems after $1 ($3, $4)"
+		clean=no FSCK_BAD=1
+	fi
+	"$TOOL" stat --json "$2" >"$W/stat-$1-$3-$4.json" || die "chunkfs stat failed"
+	python3 - "$W/stat-$1-$3-$4.json" "$1" "$3" "$4" "$5" "${6:-}" "$clean" >>"$CSV" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("%s,%s,,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%s,%s,%s,%s,%s,%s" % (sys.argv[2], sys.argv[3],
+      100.0 * s["used_blocks"] / s["total_blocks"], s["regular_files"], s["files_with_continuations"],
+      s["files_with_continuations_pct"], s["max_continuations_per_file"], s["directories"],
+      s["directories_with_continuations"], s["cross_chunk_links"], s["link_overhead_bytes"],
+      s["link_overhead_pct"], sys.argv[5], s.get("p99_continuations_per_file", ""),
+      s.get("files_over_continuation_bound", ""), sys.argv[4], sys.argv[6], sys.argv[7]))
+EOF
+	tail -n 1 "$CSV" >&2
+}
+FSCK_BAD=0
+if [ "$WL" = 1 ]; then
+	cat >"$W/wl_util.py" <<'EOF'
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+def fa(fd, mode, off, n):
+    if libc.fallocate(fd, mode, off, n):
+        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
+def write_punch(fd, n, buf):
+    """n bytes of buf (1 MiB) over and over, a hole in every other block"""
+    for i in range(n >> 20):
+        os.pwrite(fd, buf, i << 20)
+    os.fsync(fd)
+    for off in range(0, n, 8192):
+        fa(fd, 3, off, 4096)
+    os.fsync(fd)
+EOF
+	export PYTHONPATH=$W${PYTHONPATH:+:$PYTHONPATH}
+	for s in $SIZES; do
+		cb=$(bytes_of "$s")
+		for z in $WL_FS; do
+			zb=$(bytes_of "$z")
+			[ "$zb" -ge $((2 * cb)) ] || { log "workloads: $s chunks need more than $z"; continue; }
+			img=$W/img
+			wl_on() { case " $WLS " in *" $1 "*) return 0 ;; esac; return 1; }
+			# punch-and-refill
+			if wl_on punch-refill; then
+			rm -f "$img"; truncate -s "$zb" "$img" || die "truncate $img"
+			log "punch-and-refill: $s chunks, $z"
+			"$MKFS" -q -C "$s" "$img" || die "mkfs.chunkfs -C $s $z failed"
+			wl_mount "$img" "pr-$s-$z"
+			t0=$(date +%s.%N)
+			python3 - "$MNT" "$cb" <<'EOF' || die "punch-and-refill failed ($s, $z)"
+import os, sys
+from wl_util import fa, write_punch
+mnt, cb = sys.argv[1], int(sys.argv[2])
+n, bs = 100 << 20, 4096
+fd = os.open(mnt + "/f", os.O_CREAT | os.O_RDWR, 0o644)
+if cb > (64 << 20): # chunk 0 keeps only 60 MiB
+    st = os.statvfs(mnt)
+    pad = min(cb, st.f_bavail * st.f_frsize) - (100 << 20)
+    if pad > 0:
+        p = os.open(mnt + "/pad", os.O_CREAT | os.O_RDWR, 0o644)
+        fa(p, 0, 0, pad)
+        os.close(p)
+buf = os.urandom(1 << 20)
+write_punch(fd, n, buf)
+for i in range(n >> 20):
+    os.pwrite(fd, buf, i << 20)
+os.fsync(fd)
+EOF
+			t1=$(date +%s.%N)
+			wl_umount
+			wl_report punch-refill "$img" "$cb" "$zb" "$(python3 -c "print('%.1f' % ($t1 - $t0))")"
+			fi
+			# fsx: random operations on one file of 2 chunks (at most
+			# 256 MiB), written whole first: writes, punches, ZERO_RANGE, fallocate,
+			# truncates, collapse and insert, of 1 byte to 4 MiB
+			if wl_on fsx; then
+			rm -f "$img"; truncate -s "$zb" "$img" || die "truncate $img"
+			log "fsx: $s chunks, $z"
+			"$MKFS" -q -C "$s" "$img" || die "mkfs.chunkfs -C $s $z failed"
+			wl_mount "$img" "fsx-$s-$z"
+			t0=$(date +%s.%N)
+			python3 - "$MNT" "$cb" "$SEED" <<'EOF' || die "fsx failed ($s, $z)"
+import os, random, sys
+from wl_util import libc
+mnt, cb, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rnd = random.Random(seed)
+top = min(2 * cb, 256 << 20)
+fd = os.open(mnt + "/f", os.O_CREAT | os.O_RDWR, 0o644)
+buf = os.urandom(4 << 20)
+for off in range(0, top, 4 << 20): # written whole first
+    os.pwrite(fd, buf, off)
+for i in range(3000):
+    size = os.fstat(fd).st_size
+    off = rnd.randrange(0, top)
+    n = min(rnd.choice([1, 4096, 65536, 1 << 20, 4 << 20, rnd.randrange(1, 4 << 20)]), top - off)
+    op = rnd.randrange(24)
+    if op < 12:
+        os.pwrite(fd, buf[:n], off)
+    elif op == 12:
+        os.ftruncate(fd, off)
+    else:
+        mode = [0x3, 0x3, 0x10, 0x10, 0x1, 0x1, 0x0, 0x0, 0x8, 0x20, 0x20][op - 13]
+        if mode in (0x8, 0x20):
+            off, n = off & ~4095, max(4096, n & ~4095)
+        if mode == 0x20 and size + n > top:
+            continue
+        libc.fallocate(fd, mode, off, n) # (EINVAL for some: as fsx)
+os.fsync(fd)
+EOF
+			t1=$(date +%s.%N)
+			wl_umount
+			wl_report fsx "$img" "$cb" "$zb" "$(python3 -c "print('%.1f' % ($t1 - $t0))")"
+			fi
+			wl_on uneven-fill || continue
+			# uneven fill
+			rm -f "$img"; truncate -s "$zb" "$img" || die "truncate $img"
+			# (it writes the whole filesystem: in RAM on /dev/shm)
+			[ "$zb" -le $((4 << 30)) ] || { log "uneven fill: only up to 4 GiB, $z skipped"; rm -f "$img"; continue; }
+			log "uneven fill: $s chunks, $z"
+			"$MKFS" -q -C "$s" "$img" || die "mkfs.chunkfs -C $s $z failed"
+			wl_mount "$img" "uf-$s-$z"
+			t0=$(date +%s.%N)
+			python3 - "$MNT" "$cb" >"$W/pct" <<'EOF' || die "uneven fill failed ($s, $z)"
+import errno, os, sys
+from wl_util import write_punch
+mnt, cb = sys.argv[1], int(sys.argv[2])
+bs, mib = 4096, os.urandom(1 << 20)
+n = (cb * 3 // 2) >> 20 << 20
+fd = os.open(mnt + "/f", os.O_CREAT | os.O_RDWR, 0o644)
+write_punch(fd, n, mib)
+def fill(d):
+    os.makedirs(d, exist_ok=True)
+    i, done = 0, 0
+    while True:
+        try:
+            g = os.open("%s/%d" % (d, i), os.O_CREAT | os.O_WRONLY, 0o644)
+        except OSError as e:
+            assert e.errno == errno.ENOSPC, e
+            return done
+        try:
+            done += os.pwrite(g, mib, 0)
+            os.fsync(g)
+        except OSError as e:
+            assert e.errno == errno.ENOSPC, e
+            os.close(g)
+            return done
+        os.close(g)
+        i += 1
+fill(mnt + "/fill")
+# chunk 0 (/f's) stays full: the fillers elsewhere go
+for nm in os.listdir(mnt + "/fill"):
+    p = mnt + "/fill/" + nm
+    if os.stat(p).st_ino >> 32:
+        os.unlink(p)
+os.sync()
+st = os.statvfs(mnt)
+free = st.f_bavail * st.f_frsize
+done = 0
+for off in range(0, n, 2 * bs):
+    try:
+        done += os.pwrite(fd, mib[:bs], off)
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
+        break
+os.fsync(fd)
+done += fill(mnt + "/fill2")
+print("%.2f" % (100.0 * done / free))
+EOF
+			t1=$(date +%s.%N)
+			wl_umount
+			wl_report uneven-fill "$img" "$cb" "$zb" "$(python3 -c "print('%.1f' % ($t1 - $t0))")" "$(cat "$W/pct")"
 			rm -f "$img"
 		done
 	done
@@ -258,13 +479,25 @@ if cref:
 age = [r for r in rows if r["kind"] == "age"]
 if age:
     print("chunkfs after `chunkfs age%s` (chunkfs stat):\n" % (" " + sys.argv[6] if sys.argv[6] else ""))
-    print("| chunk size | fill | used | files | with continuations | share | most on one file | dirs with cont. | links | space for links | s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| chunk size | fill | used | files | with continuations | share | most on one file | 99th pct | files over 10/GiB + 2 | dirs with cont. | links | space for links | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in age:
-        print("| %s | %s%% | %s%% | %s | %s | %.3f%% | %s | %s of %s | %s | %.1f MiB (%.3f%%) | %s |" % (
+        print("| %s | %s%% | %s%% | %s | %s | %.3f%% | %s | %s | %s | %s of %s | %s | %.1f MiB (%.3f%%) | %s |" % (
               size(r["chunk_size"]), r["fill_target"], r["used_pct"], r["files"], r["files_with_links"],
-              float(r["share_pct"]), r["max_per_file"], r["dirs_with_links"], r["dirs"], r["links"],
+              float(r["share_pct"]), r["max_per_file"], r["p99_per_file"], r["over_bound"],
+              r["dirs_with_links"], r["dirs"], r["links"],
               int(r["overhead_bytes"]) / 1048576.0, float(r["overhead_pct"]), r["seconds"]))
+wl = [r for r in rows if r["kind"] in ("punch-refill", "fsx", "uneven-fill")]
+if wl:
+    print("\nWorkloads of issue 16 (chunkfs stat after each; bound: 10 continuations per GiB of a file + 2):\n")
+    print("| workload | chunk size | fs size | used | continuations per file: max | 99th pct | files over the bound | space for links | written / df free | fsck -fn | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in wl:
+        print("| %s | %s | %s | %s%% | %s | %s | %s | %.1f MiB (%.3f%%) | %s | %s | %s |" % (
+              r["kind"], size(r["chunk_size"]), size(r["fs_size"]), r["used_pct"], r["max_per_file"],
+              r["p99_per_file"], r["over_bound"], int(r["overhead_bytes"]) / 1048576.0,
+              float(r["overhead_pct"]), (r["written_pct"] + "%") if r["written_pct"] else "",
+              "clean" if r["fsck_clean"] == "yes" else "PROBLEMS", r["seconds"]))
 EOF
 cat "$REPORT"
 [ -z "$OUT" ] || cp "$REPORT" "$OUT" || die "cannot write $OUT"
@@ -298,5 +531,6 @@ EOF
 	log "plot written to $PLOT"
 fi
 
+[ "$FSCK_BAD" = 0 ] || die "fsck.chunkfs -fn found problems after a workload (see the table)"
 exit 0
 }
