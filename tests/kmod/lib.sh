@@ -117,6 +117,11 @@ vm_check() {
 		[ "$VM_RC" = 137 ] && { echo "timeout: the VM did not finish in ${KMOD_TIMEOUT}s"; tail -n 30 "$W/$1.txt"; _bad=1; }
 		grep -q '^KT END' "$W/$1.txt" || { echo "no final marker (KT END)"; tail -n 30 "$W/$1.txt"; _bad=1; }
 	fi
-	grep -q '^KT FAIL' "$W/$1.txt" && _bad=1
+	if grep -q '^KT FAIL' "$W/$1.txt"; then
+		# what the VM printed before each failure (its echo lines)
+		echo "console before each failure:"
+		grep -B 8 '^KT FAIL' "$W/$1.txt" | grep -v '^KT PASS'
+		_bad=1
+	fi
 	return $_bad
 }
