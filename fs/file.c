@@ -1675,12 +1675,11 @@ static int move_range(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		 * match its checksum is not moved: it would be made good) */
 		s64 r;
 
-		buf = host_alloc((u64)n << fs->bshift);
+		buf = host_alloc((u64)n << fs->bshift); /* zeroed */
 		if (!buf) {
 			emap_rel(fs, &m);
 			return -CFS_ENOMEM;
 		}
-		cfs_memset(buf, 0, (u64)n << fs->bshift);
 		r = pos < ip->d.size ?
 		    file_read(fs, ip, pos, CFS_MIN(end, ip->d.size) - pos, buf)
 		    : 0;

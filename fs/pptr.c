@@ -149,19 +149,27 @@ static int rec_del(struct cfs_tree *t, u64 key, u64 parent, const char *name,
 	return bt_update(t, key, buf, vlen - sz);
 }
 
+/* The tree of ch's parent pointers, or with backup its name backup, and
+ * a block-sized scratch buffer for its items (NULL: out of memory). */
+static u8 *rec_tree(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
+		    struct cfs_tree *t)
+{
+	if (backup)
+		nbak_tree(fs, ch, t);
+	else
+		pptr_tree(fs, ch, t);
+	return host_alloc(fs->bs);
+}
+
 int pptr_rec_put(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 		 const struct cfs_pptr *p, const char *name)
 {
 	struct cfs_tree t;
-	u8 *buf = host_alloc(fs->bs);
+	u8 *buf = rec_tree(fs, ch, backup, &t);
 	int err;
 
 	if (!buf)
 		return -CFS_ENOMEM;
-	if (backup)
-		nbak_tree(fs, ch, &t);
-	else
-		pptr_tree(fs, ch, &t);
 	err = rec_put(&t, key, p, name, buf);
 	host_free(buf);
 	return err;
@@ -171,15 +179,11 @@ int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 		 u64 parent, const char *name, u32 len)
 {
 	struct cfs_tree t;
-	u8 *buf = host_alloc(fs->bs);
+	u8 *buf = rec_tree(fs, ch, backup, &t);
 	int err;
 
 	if (!buf)
 		return -CFS_ENOMEM;
-	if (backup)
-		nbak_tree(fs, ch, &t);
-	else
-		pptr_tree(fs, ch, &t);
 	err = rec_del(&t, key, parent, name, len, buf);
 	host_free(buf);
 	return err;
