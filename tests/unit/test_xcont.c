@@ -42,20 +42,11 @@ static void report(void *ctx, const struct cfs_problem_report *r)
 
 static u32 check_all(struct membdev *m, u32 mode)
 {
-	struct cfs_fs *fs;
-	const char *why;
-	u32 k, found = 0;
+	unsigned fixed;
+	long long found = membdev_check_all(m, mode, report, NULL, &fixed);
 
-	CHECK_OK(cfs_mount_check(&m->bdev, mode == CFS_CHECK_NOFIX ?
-				 CFS_MOUNT_RDONLY : 0, &fs, &why));
-	for (k = 0; k < cfs_nchunks(fs); k++) {
-		struct cfs_check_result r;
-
-		CHECK_OK(cfs_check_chunk(fs, k, mode, report, NULL, &r));
-		found += r.found;
-	}
-	CHECK_OK(cfs_unmount(fs));
-	return found;
+	CHECK(found >= 0, "check of every chunk: error %lld", found);
+	return found < 0 ? 0 : (u32)found;
 }
 
 static void val(u8 *v, u32 i)
