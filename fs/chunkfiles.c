@@ -116,7 +116,8 @@ static void chunk_file(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local,
 		if (oc && oc != ch)
 			err = inode_peek(fs, oc, d->back_ino, &od);
 
-		f->parts = CFS_ISDIR(d->mode) ? CHUNKFS_PART_ENTRIES :
+		f->parts = (d->flags & CFS_IF_XCONT) ? CHUNKFS_PART_XATTRS :
+			   CFS_ISDIR(d->mode) ? CHUNKFS_PART_ENTRIES :
 			   CHUNKFS_PART_DATA;
 		if (!err && !(od.flags & CFS_IF_CONT) &&
 		    od.gen == d->back_gen) {

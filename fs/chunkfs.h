@@ -141,6 +141,7 @@ struct cfs_mkfs_opts {
 #define CFS_MKFS_NO_DUP 0x2     /* -m single */
 #define CFS_MKFS_NO_DATASUM 0x4 /* -O ^datasum: file data not checksummed */
 #define CFS_MKFS_NO_PPTR 0x8    /* -O ^pptr */
+#define CFS_MKFS_NO_XCONT 0x10  /* -O ^xcont: xattrs never spill */
 #define CFS_MKFS_V1 0xff
 /* Checks the options against the device; on error *why names the problem. */
 int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,

@@ -188,6 +188,8 @@ struct chunkfs_events {
 #define CHUNKFS_PART_ENTRIES 0x4  /* directory entries are in the chunk */
 #define CHUNKFS_PART_ORPHAN 0x8   /* a continuation whose file is gone:
 				   * `ino` is the continuation's own */
+#define CHUNKFS_PART_XATTRS 0x10  /* some of its xattrs are in the chunk
+				   * (an xattr continuation) */
 #define CHUNKFS_CF_END 0x1        /* out: the whole table was read */
 #define CHUNKFS_CF_INCOMPLETE 0x2 /* out: a block of the table could not
 				   * be read; its inodes are not listed */

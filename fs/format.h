@@ -50,10 +50,14 @@
 #define CFS_FEAT_INCOMPAT_METAGEN 0x2u /* generations in every reference */
 #define CFS_FEAT_INCOMPAT_DUP 0x4u     /* second copies of metadata */
 #define CFS_FEAT_INCOMPAT_DATASUM 0x8u /* a checksum of every data block */
+#define CFS_FEAT_INCOMPAT_XCONT 0x10u  /* xattr continuations (FORMAT.md
+					* 10.3.2): an inode's xattrs spill
+					* into another chunk */
 #define CFS_FEAT_INCOMPAT_SUPP (CFS_FEAT_INCOMPAT_JOURNAL | \
 				CFS_FEAT_INCOMPAT_METAGEN | \
 				CFS_FEAT_INCOMPAT_DUP | \
-				CFS_FEAT_INCOMPAT_DATASUM)
+				CFS_FEAT_INCOMPAT_DATASUM | \
+				CFS_FEAT_INCOMPAT_XCONT)
 /* Features that need METAGEN. */
 #define CFS_FEAT_INCOMPAT_NEED_MG (CFS_FEAT_INCOMPAT_DUP | \
 				   CFS_FEAT_INCOMPAT_DATASUM)
@@ -209,6 +213,8 @@ CFS_STATIC_ASSERT(sizeof(struct cfs_jentry2) == 16, "jentry2 size");
 /* Inode flags */
 #define CFS_IF_CONT 0x1       /* continuation inode (has a back link) */
 #define CFS_IF_INLINE_LINK 0x2 /* symlink target stored in i_root */
+#define CFS_IF_XCONT 0x4      /* with CFS_IF_CONT: an xattr continuation
+			       * (XCONT), holding some of its origin's xattrs */
 
 #define CFS_IROOT_SIZE 144
 #define CFS_IROOT_SIZE_MG 128  /* METAGEN: the root area's last 16 bytes
@@ -359,6 +365,10 @@ struct cfs_dcont {
  * item (CFS_XATTR_EXT) is stored in the items key+1, key+2, ... each as full
  * as an item can be; the record then holds no value bytes itself. */
 #define CFS_XATTR_EXT 0x1
+/* XCONT: keys CFS_XKEY_CONT | chunk of an origin's xattr tree hold a
+ * cfs_dcont (chunk, ino, gen): the forward link to its xattr continuation in
+ * that chunk (name hashes use bits 8-62 only). */
+#define CFS_XKEY_CONT (1ULL << 63)
 #define CFS_XATTR_MAX_VALUE 65536
 struct cfs_xattr {
 	u8 namelen;
@@ -379,6 +389,13 @@ CFS_STATIC_ASSERT(sizeof(struct cfs_xattr) == 8, "xattr record");
 			       * freed when its last user goes or, after a
 			       * crash, by the next mount that uses the chunk */
 #define CFS_ORPHAN_PEER 0xffffffffu
+/* XCONT (FORMAT.md 10.3.2): an xattr continuation's links.  The forward
+ * entry's key has CFS_LINK_XLOCAL set in its local part (locals are below
+ * 2^31), so an origin keeps one xattr link and one file or directory link
+ * per peer chunk. */
+#define CFS_LINK_FWD_XATTR 6  /* local origin -> xattr continuation in peer */
+#define CFS_LINK_BACK_XATTR 7 /* local xattr continuation -> origin in peer */
+#define CFS_LINK_XLOCAL 0x80000000u
 struct cfs_link {
 	u32 kind;
 	u32 peer_ino;

@@ -93,6 +93,7 @@ struct cfs_fs {
 	int dup;              /* second copies */
 	int pptr;             /* parent pointers and the name backup */
 	int datasum;          /* data checksums (FORMAT.md 16.6, file.c) */
+	int xcont;            /* xattr continuations (FORMAT.md 10.3.2) */
 	u32 iroot_size;       /* inline root bytes: 144, or 128 with METAGEN */
 	u64 gen;              /* METAGEN: generation of what is modified now
 			       * (the group of the next commit) */
@@ -463,6 +464,12 @@ int link_add(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local,
 	     const struct cfs_link *l);
 int link_del(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local);
 /* Make (or find) the continuation of origin `ip` in chunk `to`. */
+/* A new continuation inode of ip in chunk to with its back link, written
+ * (the caller adds the index entries and the forward link); discarded
+ * (freed) if they cannot be made. */
+int cont_alloc(struct cfs_fs *fs, struct cfs_inode *ip, struct cfs_chunk *to,
+	       u32 mode, u16 flags, struct cfs_inode **out);
+void cont_discard(struct cfs_fs *fs, struct cfs_inode *c);
 int cont_get(struct cfs_fs *fs, struct cfs_inode *ip, struct cfs_chunk *to,
 	     int create, struct cfs_inode **out);
 int cont_remove(struct cfs_fs *fs, struct cfs_inode *origin,

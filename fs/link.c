@@ -88,6 +88,36 @@ static int cont_matches(const struct cfs_inode *origin,
 	       (c->d.mode & CFS_S_IFMT) == (origin->d.mode & CFS_S_IFMT);
 }
 
+int cont_alloc(struct cfs_fs *fs, struct cfs_inode *ip, struct cfs_chunk *to,
+	       u32 mode, u16 flags, struct cfs_inode **out)
+{
+	struct cfs_inode *c;
+	int err = inode_alloc(fs, to, mode, &c);
+
+	if (err)
+		return err;
+	c->d.flags = flags;
+	c->d.back_chunk = ip->ch->index;
+	c->d.back_ino = ip->local;
+	c->d.back_gen = ip->d.gen;
+	c->d.uid = ip->d.uid;
+	c->d.gid = ip->d.gid;
+	err = inode_write(fs, c);
+	if (err) {
+		cont_discard(fs, c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void cont_discard(struct cfs_fs *fs, struct cfs_inode *c)
+{
+	c->d.flags = 0;
+	c->d.nlink = 0;
+	inode_put(fs, c); /* nlink 0, not a continuation: freed */
+}
+
 int cont_get(struct cfs_fs *fs, struct cfs_inode *ip, struct cfs_chunk *to,
 	     int create, struct cfs_inode **out)
 {
@@ -117,18 +147,9 @@ int cont_get(struct cfs_fs *fs, struct cfs_inode *ip, struct cfs_chunk *to,
 		return err;
 	if (ip->ch == to)
 		return -CFS_EINVAL;
-	err = inode_alloc(fs, to, ip->d.mode & CFS_S_IFMT, &c);
+	err = cont_alloc(fs, ip, to, ip->d.mode & CFS_S_IFMT, CFS_IF_CONT, &c);
 	if (err)
 		return err;
-	c->d.flags = CFS_IF_CONT;
-	c->d.back_chunk = ip->ch->index;
-	c->d.back_ino = ip->local;
-	c->d.back_gen = ip->d.gen;
-	c->d.uid = ip->d.uid;
-	c->d.gid = ip->d.gid;
-	err = inode_write(fs, c);
-	if (err)
-		goto undo_inode;
 	back = (struct cfs_link){ isdir ? CFS_LINK_BACK_DIR : CFS_LINK_BACK_FILE,
 				  ip->local, ip->d.gen, c->d.gen };
 	err = link_add(fs, to, ip->ch->index, c->local, &back);
@@ -159,9 +180,7 @@ undo_fwd:
 undo_back:
 	link_del(fs, to, ip->ch->index, c->local);
 undo_inode:
-	c->d.flags = 0;
-	c->d.nlink = 0;
-	inode_put(fs, c); /* nlink 0, not a continuation: freed */
+	cont_discard(fs, c);
 	return err;
 }
 

@@ -177,6 +177,8 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		g->feat_ro_compat |= CFS_FEAT_RO_COMPAT_PPTR;
 	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_DATASUM)))
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_DATASUM;
+	if (!(o->no_features & CFS_MKFS_NO_XCONT))
+		g->feat_incompat |= CFS_FEAT_INCOMPAT_XCONT;
 	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
 	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
 		*why = "device too small for one chunk";
@@ -291,6 +293,7 @@ static void fs_features(struct cfs_fs *fs)
 		   (fs->g->feat_ro_compat & CFS_FEAT_RO_COMPAT_PPTR);
 	fs->ev_path = fs->pptr ? pptr_path_any : NULL; /* events name files */
 	fs->datasum = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DATASUM);
+	fs->xcont = !!(inc & CFS_FEAT_INCOMPAT_XCONT);
 	fs->iroot_size = fs->metagen ? CFS_IROOT_SIZE_MG : CFS_IROOT_SIZE;
 }
 

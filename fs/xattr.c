@@ -4,6 +4,14 @@
  * the inode's chunk (xattr_root), keyed by a hash of the name; an item holds
  * the cfs_xattr records whose names share the hash.  Values up to 64 KiB:
  * one too large for the item goes into the following keys (CFS_XATTR_EXT).
+ *
+ * XCONT (FORMAT.md 10.3.2): when the inode's chunk has no room left for a
+ * value (after data made way, file_make_meta_room), the xattr goes into an
+ * xattr continuation: a continuation inode (CFS_IF_CONT | CFS_IF_XCONT) in
+ * another chunk whose own xattr tree holds it, joined like any continuation
+ * by a two-ended, indexed link (forward: a CFS_XKEY_CONT | chunk item in the
+ * origin's xattr tree and a FWD_XATTR index entry; back: the continuation's
+ * back link and a BACK_XATTR entry).  A name lives in exactly one place.
  */
 #include "internal.h"
 
@@ -146,19 +154,15 @@ static int xa_store_item(struct xa_ctx *x, int existed)
 	return bt_insert(&x->t, x->key, x->buf, x->blen);
 }
 
-int xattr_set(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
-	      const void *value, u32 size, u32 flags)
+/* Set name in ip's own tree (flags: CFS_XATTR_CREATE, _REPLACE). */
+static int one_set(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+		   u32 len, const void *value, u32 size, u32 flags)
 {
 	struct xa_ctx x;
 	struct cfs_xattr *r;
-	u32 len, i, ext;
+	u32 i, ext;
 	int err, existed;
 
-	err = name_check(name, &len);
-	if (err)
-		return err;
-	if (size > CFS_XATTR_MAX_VALUE)
-		return -CFS_E2BIG;
 	err = xa_load(fs, ip, name, len, !(flags & CFS_XATTR_REPLACE), &x);
 	if (err)
 		goto out;
@@ -213,18 +217,15 @@ out:
 	return err;
 }
 
-s64 xattr_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
-	      void *value, u32 size)
+static s64 one_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+		   u32 len, void *value, u32 size)
 {
 	const struct cfs_xattr *r;
 	struct xa_ctx x;
-	u32 len, i, got;
+	u32 i, got;
 	s64 ret;
 	int err;
 
-	err = name_check(name, &len);
-	if (err)
-		return err == -CFS_ERANGE ? -CFS_ENODATA : err;
 	err = xa_load(fs, ip, name, len, 0, &x);
 	if (!err && x.off < 0)
 		err = x.off;
@@ -257,10 +258,12 @@ s64 xattr_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
 	return ret;
 }
 
-s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size)
+/* List the names of ip's own tree after the *total bytes already listed. */
+static int one_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list,
+		    u32 size, u64 *total_io)
 {
 	struct cfs_tree t;
-	u64 k = 0, total = 0;
+	u64 k = 0, total = *total_io;
 	u32 blen, max;
 	u8 *buf;
 	int err;
@@ -278,8 +281,8 @@ s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size)
 		u32 off = 0;
 
 		err = bt_find_ge(&t, k, &k, buf, max, &blen);
-		if (err == -CFS_ENOENT) {
-			err = 0;
+		if (err == -CFS_ENOENT || (!err && k >= CFS_XKEY_CONT)) {
+			err = 0; /* (forward links to xattr continuations) */
 			break;
 		}
 		if (err)
@@ -314,18 +317,16 @@ s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size)
 		k++;
 	}
 	host_free(buf);
-	return err ? err : (s64)total;
+	*total_io = total;
+	return err;
 }
 
-int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name)
+static int one_remove(struct cfs_fs *fs, struct cfs_inode *ip,
+		      const char *name, u32 len)
 {
 	struct xa_ctx x;
-	u32 len;
 	int err;
 
-	err = name_check(name, &len);
-	if (err)
-		return err == -CFS_ERANGE ? -CFS_ENODATA : err;
 	err = xa_load(fs, ip, name, len, 0, &x);
 	if (!err && x.off < 0)
 		err = x.off;
@@ -337,11 +338,417 @@ int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name)
 	return err;
 }
 
+/* ---- xattr continuations (XCONT) ---- */
+
+/* Room the value may take, as cfs_setxattr makes it: its parts and their
+ * share of tree nodes, each with its second copy. */
+#define XC_META_ROOM 8
+static u32 xc_need(const struct cfs_fs *fs, u32 size)
+{
+	return 2 * ((size + fs->bs - 1) >> fs->bshift) + XC_META_ROOM;
+}
+
+/* The origin's own chunk keeps half its metadata reserve (what
+ * file_make_meta_room leaves for tree splits and forward links). */
+static int home_room(const struct cfs_chunk *ch, u32 need)
+{
+	return ch->hdr.free_blocks >= chunk_meta_reserve(ch) / 2 + need;
+}
+
+/* Another chunk gives room above its whole reserve (it is not the chunk
+ * that has to hold this inode's metadata). */
+static int cont_room(const struct cfs_chunk *ch, u32 need)
+{
+	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
+	       ch->hdr.state != CFS_CHUNK_SUSPECT &&
+	       ch->hdr.free_blocks >= chunk_meta_reserve(ch) + need;
+}
+
+/* The first forward link of ip to an xattr continuation in a chunk >=
+ * from: 0, -ENOENT (none) or an error. */
+static int xc_next(struct cfs_fs *fs, struct cfs_inode *ip, u32 from,
+		   struct cfs_dcont *dc)
+{
+	struct cfs_tree t;
+	u64 k;
+	u32 len;
+	int err;
+
+	if (!fs->xcont || (ip->d.flags & CFS_IF_CONT) || !ip->d.xattr_root)
+		return -CFS_ENOENT;
+	tree_of_inode(fs, ip, CFS_TREE_XATTR, &t);
+	err = bt_find_ge(&t, CFS_XKEY_CONT | from, &k, dc, sizeof(*dc), &len);
+	if (err)
+		return err;
+	if (len != sizeof(*dc) || dc->chunk != (u32)k ||
+	    dc->chunk >= fs->nchunks || dc->chunk == ip->ch->index) {
+		chunk_mark_suspect(fs, ip->ch, "bad xattr continuation link");
+		return -CFS_EIO;
+	}
+	return 0;
+}
+
+/* The xattr continuation the forward link dc names, checked against its
+ * back link (both ends must agree). */
+static int xc_get(struct cfs_fs *fs, struct cfs_inode *ip,
+		  const struct cfs_dcont *dc, struct cfs_inode **out)
+{
+	struct cfs_inode *c;
+	int err = inode_get(fs, CFS_MKINO(dc->chunk, dc->ino), &c);
+
+	if (err)
+		return err == -CFS_ENOENT ? -CFS_EIO : err;
+	if ((c->d.flags & (CFS_IF_CONT | CFS_IF_XCONT)) !=
+	    (CFS_IF_CONT | CFS_IF_XCONT) || c->d.back_chunk != ip->ch->index ||
+	    c->d.back_ino != ip->local || c->d.back_gen != ip->d.gen ||
+	    c->d.gen != dc->gen) {
+		chunk_mark_suspect(fs, c->ch, "xattr continuation disagrees "
+				   "with its forward link");
+		inode_put(fs, c);
+		return -CFS_EIO;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Whether name is in ip's own tree: 1, 0 or an error. */
+static int one_has(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+		   u32 len)
+{
+	struct xa_ctx x;
+	int err = xa_load(fs, ip, name, len, 0, &x);
+
+	host_free(x.buf);
+	if (err == -CFS_ENODATA)
+		return 0;
+	return err ? err : x.off >= 0;
+}
+
+/* ip's own tree holds no xattr (and no forward link). */
+static int one_empty(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_tree t;
+	u64 k;
+
+	if (!ip->d.xattr_root)
+		return 1;
+	tree_of_inode(fs, ip, CFS_TREE_XATTR, &t);
+	return bt_find_ge(&t, 0, &k, NULL, 0, NULL) == -CFS_ENOENT;
+}
+
+/* Where name lives: *owner = ip, one of its xattr continuations (a
+ * reference the caller puts), or NULL. */
+static int xa_where(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+		    u32 len, struct cfs_inode **owner)
+{
+	struct cfs_dcont dc;
+	struct cfs_inode *c;
+	u32 from;
+	int err, r, bad = 0;
+
+	*owner = NULL;
+	r = one_has(fs, ip, name, len);
+	if (r) {
+		if (r > 0)
+			*owner = ip;
+		return r < 0 ? r : 0;
+	}
+	for (from = 0; !(err = xc_next(fs, ip, from, &dc)); from = dc.chunk + 1) {
+		err = xc_get(fs, ip, &dc, &c);
+		if (err) {
+			bad = err; /* (the others may still hold it) */
+			continue;
+		}
+		r = one_has(fs, c, name, len);
+		if (r > 0) {
+			*owner = c;
+			return 0;
+		}
+		inode_put(fs, c);
+		if (r < 0)
+			bad = r;
+	}
+	if (err != -CFS_ENOENT)
+		return err;
+	return bad;
+}
+
+/* The inode holding an existing xattr name (getxattr, removexattr): ip,
+ * or one of its xattr continuations, which the caller puts. */
+static int xa_owner(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+		    u32 *len, struct cfs_inode **owner)
+{
+	int err = name_check(name, len);
+
+	if (err)
+		return err == -CFS_ERANGE ? -CFS_ENODATA : err;
+	err = xa_where(fs, ip, name, *len, owner);
+	if (!err && !*owner)
+		err = -CFS_ENODATA;
+	return err;
+}
+
+/* A new xattr continuation of ip in chunk to: the continuation with its
+ * back link, its index entry, then the forward link's index entry and
+ * item (an orphan continuation, if a crash comes between, is what the
+ * check of its chunk removes). */
+static int xc_new(struct cfs_fs *fs, struct cfs_inode *ip,
+		  struct cfs_chunk *to, struct cfs_inode **out)
+{
+	struct cfs_dcont dc;
+	struct cfs_link l;
+	struct cfs_inode *c;
+	struct cfs_tree t;
+	int err;
+
+	err = cont_alloc(fs, ip, to, CFS_S_IFREG, CFS_IF_CONT | CFS_IF_XCONT,
+			 &c);
+	if (err)
+		return err;
+	l = (struct cfs_link){ CFS_LINK_BACK_XATTR, ip->local, ip->d.gen,
+			       c->d.gen };
+	err = link_add(fs, to, ip->ch->index, c->local, &l);
+	if (err)
+		goto undo_inode;
+	l = (struct cfs_link){ CFS_LINK_FWD_XATTR, c->local, c->d.gen,
+			       ip->d.gen };
+	err = link_add(fs, ip->ch, to->index, ip->local | CFS_LINK_XLOCAL, &l);
+	if (err)
+		goto undo_back;
+	dc = (struct cfs_dcont){ to->index, c->local, c->d.gen, 0 };
+	err = xattr_tree(fs, ip, 1, &t);
+	if (!err)
+		err = bt_insert(&t, CFS_XKEY_CONT | to->index, &dc, sizeof(dc));
+	if (err)
+		goto undo_fwd;
+	*out = c;
+	return 0;
+undo_fwd:
+	link_del(fs, ip->ch, to->index, ip->local | CFS_LINK_XLOCAL);
+undo_back:
+	link_del(fs, to, ip->ch->index, c->local);
+undo_inode:
+	cont_discard(fs, c);
+	return err;
+}
+
+/* Cut the link to xattr continuation c (forward end first) and free c with
+ * its tree; puts c. */
+static int xc_drop(struct cfs_fs *fs, struct cfs_inode *ip,
+		   struct cfs_inode *c)
+{
+	struct cfs_tree t;
+	int err = 0, e;
+
+	tree_of_inode(fs, ip, CFS_TREE_XATTR, &t);
+	e = bt_delete(&t, CFS_XKEY_CONT | c->ch->index);
+	if (e && e != -CFS_ENOENT)
+		err = e;
+	e = link_del(fs, ip->ch, c->ch->index, ip->local | CFS_LINK_XLOCAL);
+	if (e && e != -CFS_ENOENT && !err)
+		err = e;
+	e = link_del(fs, c->ch, ip->ch->index, c->local);
+	if (e && e != -CFS_ENOENT && !err)
+		err = e;
+	/* now an ordinary unlinked inode: freed with its tree */
+	c->d.flags = 0;
+	c->d.nlink = 0;
+	e = inode_free(fs, c);
+	if (!e)
+		c->d.mode = 0;
+	inode_put(fs, c);
+	return err ? err : e;
+}
+
+/* A continuation with room for need more blocks: an existing one, or a
+ * new one in the chunk with the most free blocks; NULL if none. */
+static struct cfs_inode *xc_pick(struct cfs_fs *fs, struct cfs_inode *ip,
+				 u32 need)
+{
+	struct cfs_dcont dc;
+	struct cfs_inode *c;
+	struct cfs_chunk *to;
+	struct cfs_tree t;
+	u32 from;
+
+	for (from = 0; !xc_next(fs, ip, from, &dc); from = dc.chunk + 1) {
+		if (xc_get(fs, ip, &dc, &c))
+			continue;
+		if (cont_room(c->ch, need))
+			return c;
+		inode_put(fs, c);
+	}
+	to = chunk_most_free(fs, ip->ch, 2);
+	if (!to || !cont_room(to, need))
+		return NULL;
+	/* (the most free chunk holds one already: it has no room) */
+	link_tree(fs, ip->ch, &t);
+	if (bt_lookup(&t, ((u64)to->index << 32) | ip->local | CFS_LINK_XLOCAL,
+		      NULL, 0, NULL) != -CFS_ENOENT)
+		return NULL;
+	return xc_new(fs, ip, to, &c) ? NULL : c;
+}
+
+/* Free every xattr continuation of origin ip (its eviction). */
+static int xc_free_all(struct cfs_fs *fs, struct cfs_inode *ip)
+{
+	struct cfs_dcont dc;
+	struct cfs_inode *c;
+	int err;
+
+	while (!(err = xc_next(fs, ip, 0, &dc))) {
+		err = xc_get(fs, ip, &dc, &c);
+		if (!err) {
+			err = xc_drop(fs, ip, c);
+		} else {
+			/* a continuation that does not answer: the link
+			 * goes, the check of its chunk frees the orphan */
+			struct cfs_tree t;
+
+			tree_of_inode(fs, ip, CFS_TREE_XATTR, &t);
+			err = bt_delete(&t, CFS_XKEY_CONT | dc.chunk);
+			link_del(fs, ip->ch, dc.chunk,
+				 ip->local | CFS_LINK_XLOCAL);
+		}
+		if (err)
+			return err;
+	}
+	return err == -CFS_ENOENT ? 0 : err;
+}
+
+/* ---- the operations ---- */
+
+int xattr_set(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+	      const void *value, u32 size, u32 flags)
+{
+	struct cfs_inode *owner, *target;
+	u32 len, need;
+	int err, e;
+
+	err = name_check(name, &len);
+	if (err)
+		return err;
+	if (size > CFS_XATTR_MAX_VALUE)
+		return -CFS_E2BIG;
+	if (!fs->xcont || (ip->d.flags & CFS_IF_CONT))
+		return one_set(fs, ip, name, len, value, size, flags);
+	err = xa_where(fs, ip, name, len, &owner);
+	if (err)
+		return err;
+	if (owner && (flags & CFS_XATTR_CREATE))
+		err = -CFS_EEXIST;
+	else if (!owner && (flags & CFS_XATTR_REPLACE))
+		err = -CFS_ENODATA;
+	if (err)
+		goto out;
+	need = xc_need(fs, size);
+	if (owner && owner != ip && cont_room(owner->ch, need))
+		target = owner;
+	else if (home_room(ip->ch, need))
+		target = ip;
+	else
+		target = xc_pick(fs, ip, need);
+	if (!target)
+		target = ip; /* no room anywhere: the home tries */
+	/* the new value first, then the old one goes: a failure keeps it */
+	err = one_set(fs, target, name, len, value, size, 0);
+	if (target != ip && (e = inode_write(fs, target)) && !err)
+		err = e; /* (its block count) */
+	if (!err && owner && owner != target) {
+		err = one_remove(fs, owner, name, len);
+		if (owner != ip && (e = inode_write(fs, owner)) && !err)
+			err = e;
+	}
+	if (owner && owner != ip && owner != target) {
+		e = one_empty(fs, owner) ? xc_drop(fs, ip, owner) : 0;
+		if (!e)
+			owner = NULL; /* (dropped and put) */
+		if (e && !err)
+			err = e;
+	}
+	if (target != ip && target != owner) {
+		if (err && one_empty(fs, target))
+			xc_drop(fs, ip, target);
+		else
+			inode_put(fs, target);
+	}
+out:
+	if (owner && owner != ip)
+		inode_put(fs, owner);
+	return err;
+}
+
+s64 xattr_get(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
+	      void *value, u32 size)
+{
+	struct cfs_inode *owner;
+	u32 len;
+	s64 ret;
+	int err;
+
+	err = xa_owner(fs, ip, name, &len, &owner);
+	if (err)
+		return err;
+	ret = one_get(fs, owner, name, len, value, size);
+	if (owner != ip)
+		inode_put(fs, owner);
+	return ret;
+}
+
+s64 xattr_list(struct cfs_fs *fs, struct cfs_inode *ip, char *list, u32 size)
+{
+	struct cfs_dcont dc;
+	struct cfs_inode *c;
+	u64 total = 0;
+	u32 from;
+	int err;
+
+	err = one_list(fs, ip, list, size, &total);
+	for (from = 0; !err && !(err = xc_next(fs, ip, from, &dc));
+	     from = dc.chunk + 1) {
+		err = xc_get(fs, ip, &dc, &c);
+		if (err)
+			break;
+		err = one_list(fs, c, list, size, &total);
+		inode_put(fs, c);
+	}
+	if (err == -CFS_ENOENT)
+		err = 0;
+	return err ? err : (s64)total;
+}
+
+int xattr_remove(struct cfs_fs *fs, struct cfs_inode *ip, const char *name)
+{
+	struct cfs_inode *owner;
+	u32 len;
+	int err;
+
+	err = xa_owner(fs, ip, name, &len, &owner);
+	if (err)
+		return err;
+	err = one_remove(fs, owner, name, len);
+	if (owner != ip) {
+		int e = inode_write(fs, owner); /* (its block count) */
+
+		if (e && !err)
+			err = e;
+		/* the last spilled xattr there: the continuation goes */
+		if (!err && one_empty(fs, owner))
+			err = xc_drop(fs, ip, owner);
+		else
+			inode_put(fs, owner);
+	}
+	return err;
+}
+
 int xattr_free_all(struct cfs_fs *fs, struct cfs_inode *ip)
 {
 	struct cfs_tree t;
 	int err;
 
+	err = xc_free_all(fs, ip);
+	if (err)
+		return err;
 	if (!ip->d.xattr_root)
 		return 0;
 	tree_of_inode(fs, ip, CFS_TREE_XATTR, &t);

@@ -44,8 +44,9 @@ static void usage(FILE *f)
 		"       device-or-file [size]\n"
 		"Features (-O): metagen (generations in every reference), dup (second\n"
 		"copies of metadata, also -m dup), pptr (parent pointers and the name\n"
-		"backup), datasum (a checksum of every data block), v1 (none of the\n"
-		"format v2 features); ^name leaves one out.\n");
+		"backup), datasum (a checksum of every data block), xcont (an inode's\n"
+		"xattrs spill into another chunk when its own is full), v1 (none of\n"
+		"these); ^name leaves one out.\n");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -93,9 +94,14 @@ static void parse_features(const char *arg, u32 *no)
 			else
 				*no &= ~(CFS_MKFS_NO_DATASUM |
 					 CFS_MKFS_NO_METAGEN);
+		} else if (!strcmp(n, "xcont")) {
+			if (off)
+				*no |= CFS_MKFS_NO_XCONT;
+			else
+				*no &= ~CFS_MKFS_NO_XCONT;
 		} else {
 			die("unknown feature '%s' (-O): known are metagen, dup, "
-			    "pptr, datasum and v1", n);
+			    "pptr, datasum, xcont and v1", n);
 		}
 	}
 	free(s);
@@ -103,10 +109,11 @@ static void parse_features(const char *arg, u32 *no)
 
 static void print_features(const struct cfs_geom *g)
 {
-	printf("Features:             journal%s%s%s%s\n",
+	printf("Features:             journal%s%s%s%s%s\n",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ? " metagen" : "",
 	       g->feat_ro_compat & CFS_FEAT_RO_COMPAT_PPTR ? " pptr" : "",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_DATASUM ? " datasum" : "",
+	       g->feat_incompat & CFS_FEAT_INCOMPAT_XCONT ? " xcont" : "",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_DUP ?
 	       " dup (two copies of metadata)" :
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ?

@@ -125,11 +125,12 @@ static const char *type_name(u32 mode)
 
 static void parts_str(u32 parts, char *buf, size_t size)
 {
-	static const char *names[] = { "inode", "data", "entries", "orphan" };
+	static const char *names[] = { "inode", "data", "entries", "orphan",
+				       "xattrs" };
 	size_t o = 0, i;
 
 	buf[0] = 0;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if (parts & (1u << i))
 			o += (size_t)snprintf(buf + o, size - o, "%s%s",
 					      o ? "," : "", names[i]);
@@ -170,11 +171,11 @@ static int get_names(struct src *s, struct file *f, struct chunkfs_path *p)
 static void print_text(const char *source, u32 k, const struct file *v,
 		       size_t n, int pptr, int incomplete)
 {
-	size_t i, npart[4] = { 0 };
+	size_t i, npart[5] = { 0 };
 	u32 j, b;
 
 	for (i = 0; i < n; i++)
-		for (b = 0; b < 4; b++)
+		for (b = 0; b < 5; b++)
 			npart[b] += !!(v[i].parts & (1u << b));
 	printf("Chunk %u of %s: %zu file%s with a part in it (what losing "
 	       "it would cost)\n", k, source, n, n == 1 ? "" : "s");
@@ -208,7 +209,8 @@ static void print_json(const char *source, int mounted, u32 k, u32 nchunks,
 		       const struct file *v, size_t n, int pptr,
 		       int incomplete)
 {
-	static const char *names[] = { "inode", "data", "entries", "orphan" };
+	static const char *names[] = { "inode", "data", "entries", "orphan",
+				       "xattrs" };
 	size_t i;
 	u32 j, b;
 
@@ -225,7 +227,7 @@ static void print_json(const char *source, int mounted, u32 k, u32 nchunks,
 		       "\"parts\": [", i ? "," : "",
 		       (unsigned long long)v[i].ino, type_name(v[i].mode),
 		       v[i].mode);
-		for (b = 0; b < 4; b++)
+		for (b = 0; b < 5; b++)
 			if (v[i].parts & (1u << b))
 				printf("%s\"%s\"", o++ ? ", " : "", names[b]);
 		printf("], \"paths\": [");

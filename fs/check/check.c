@@ -53,7 +53,8 @@ const char *ck_path(struct ck *c, u64 ino)
 		for (i = 0; i < c->nlinks; i++)
 			if (c->links[i].local == CFS_LOCAL(ino) &&
 			    (c->links[i].l.kind == CFS_LINK_BACK_FILE ||
-			     c->links[i].l.kind == CFS_LINK_BACK_DIR))
+			     c->links[i].l.kind == CFS_LINK_BACK_DIR ||
+			     c->links[i].l.kind == CFS_LINK_BACK_XATTR))
 				break;
 		if (i < c->nlinks)
 			n = pptr_path(fs, CFS_MKINO(c->links[i].peer,

@@ -82,6 +82,26 @@ static void del_own_entry(struct ck *c, u32 peer, u32 local)
 	}
 }
 
+/* The inode `local` of this chunk and the other end of its link (peer,
+ * peer_ino), NULL if that is free: 1; or 0 (the link cannot be judged:
+ * unreadable) or -ENOMEM, nothing held. */
+static int link_ends(struct ck *c, u32 local, u32 peer, u32 peer_ino,
+		     struct cfs_inode **mine, struct cfs_inode **other)
+{
+	int err = inode_get(c->fs, ck_ino(c, local), mine);
+
+	if (err)
+		return err == -CFS_ENOMEM ? err : 0;
+	err = inode_get(c->fs, CFS_MKINO(peer, peer_ino), other);
+	if (err && err != -CFS_ENOENT) {
+		inode_put(c->fs, *mine);
+		return err == -CFS_ENOMEM ? err : 0;
+	}
+	if (err)
+		*other = NULL;
+	return 1;
+}
+
 /* Count the cfs_cext items of origin naming (chunk, ino, gen); *last_end
  * gets the end of the file's last extent of any kind. */
 static int count_cexts(struct cfs_fs *fs, struct cfs_inode *o, u32 chunk,
@@ -320,19 +340,12 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 		      const struct cfs_link *l)
 {
 	struct cfs_chunk *pc = chunk_get(c->fs, peer); /* loaded by the caller */
-	struct cfs_inode *ct, *o = NULL;
+	struct cfs_inode *ct, *o;
 	int dir = l->kind == CFS_LINK_BACK_DIR, n = 0, err, basic = 0;
 
-	err = inode_get(c->fs, ck_ino(c, local), &ct);
-	if (err)
-		return err == -CFS_ENOMEM ? err : 0;
-	err = inode_get(c->fs, CFS_MKINO(peer, l->peer_ino), &o);
-	if (err && err != -CFS_ENOENT) {
-		inode_put(c->fs, ct);
-		return err == -CFS_ENOMEM ? err : 0;
-	}
-	if (err)
-		o = NULL;
+	err = link_ends(c, local, peer, l->peer_ino, &ct, &o);
+	if (err <= 0)
+		return err;
 	if (o)
 		basic = !(o->d.flags & CFS_IF_CONT) && o->d.nlink &&
 			(o->d.mode & CFS_S_IFMT) == (ct->d.mode & CFS_S_IFMT);
@@ -414,6 +427,132 @@ static int cross_back(struct ck *c, u32 peer, u32 local,
 	return 0;
 }
 
+/* ---- xattr continuations (XCONT, FORMAT.md 10.3.2) ---- */
+
+/* ct is the xattr continuation of origin (k, local, gen) with generation
+ * cgen. */
+static int xcont_agrees(const struct cfs_inode *ct, u32 k, u32 local, u32 gen,
+			u32 cgen)
+{
+	return (ct->d.flags & (CFS_IF_CONT | CFS_IF_XCONT)) ==
+	       (CFS_IF_CONT | CFS_IF_XCONT) && ct->d.back_chunk == k &&
+	       ct->d.back_ino == local && ct->d.back_gen == gen &&
+	       ct->d.gen == cgen;
+}
+
+/* The forward link of origin `local` to its xattr continuation in peer.
+ * Repair when the continuation is missing or does not name the origin:
+ * the link is cut (the xattrs there are lost; the report says so). */
+static int cross_fwd_xattr(struct ck *c, u32 peer, u32 local,
+			   const struct cfs_link *l)
+{
+	struct cfs_chunk *pc = chunk_get(c->fs, peer);
+	struct cfs_inode *o, *ct = NULL;
+	int ok = 0, err;
+
+	err = link_ends(c, local, peer, l->peer_ino, &o, &ct);
+	if (err <= 0)
+		return err;
+	if (ct)
+		ok = xcont_agrees(ct, c->k, local, o->d.gen, l->peer_gen);
+	if (ok) {
+		struct cfs_link back = { CFS_LINK_BACK_XATTR, local, o->d.gen,
+					 ct->d.gen };
+
+		fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), &back);
+	} else if (ck_problem(c, PR_LOST_XATTR, o->ino, 0, NULL)) {
+		struct cfs_tree t;
+
+		if (o->d.xattr_root) {
+			tree_of_inode(c->fs, o, CFS_TREE_XATTR, &t);
+			bt_delete(&t, CFS_XKEY_CONT | peer);
+			inode_write(c->fs, o);
+		}
+		del_own_entry(c, peer, local | CFS_LINK_XLOCAL);
+		ck_recheck(c, peer); /* (its continuation is an orphan now) */
+		if (!ct || !(ct->d.flags & CFS_IF_CONT) ||
+		    ct->d.back_chunk != c->k || ct->d.back_ino != local)
+			fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
+	}
+	if (ct)
+		inode_put(c->fs, ct);
+	inode_put(c->fs, o);
+	return 0;
+}
+
+/* The back link of xattr continuation `local` to its origin in peer.  The
+ * origin's forward item is trusted (a damaged back link is rewritten from
+ * it); a continuation no origin names is freed (its xattrs have no owner). */
+static int cross_back_xattr(struct ck *c, u32 peer, u32 local,
+			    const struct cfs_link *l)
+{
+	struct cfs_chunk *pc = chunk_get(c->fs, peer);
+	struct cfs_inode *ct, *o;
+	struct cfs_dcont dc;
+	int named = 0, err;
+
+	err = link_ends(c, local, peer, l->peer_ino, &ct, &o);
+	if (err <= 0)
+		return err;
+	if (o && !(o->d.flags & CFS_IF_CONT) && o->d.xattr_root &&
+	    ct->d.back_ino == o->local) {
+		struct cfs_tree t;
+
+		tree_of_inode(c->fs, o, CFS_TREE_XATTR, &t);
+		named = !bt_lookup(&t, CFS_XKEY_CONT | c->k, &dc, sizeof(dc),
+				   NULL) && dc.chunk == c->k && dc.ino == local;
+	}
+	if (named && dc.gen != ct->d.gen &&
+	    ck_problem(c, PR_BACK_FIXED, ct->ino, 0,
+		       "generation restored from the forward link")) {
+		ct->d.gen = dc.gen;
+		inode_write(c->fs, ct);
+	}
+	named = named && dc.gen == ct->d.gen;
+	if (named && ct->d.back_gen != o->d.gen &&
+	    ck_problem(c, PR_BACK_FIXED, ct->ino, 0, NULL)) {
+		ct->d.back_gen = o->d.gen;
+		inode_write(c->fs, ct);
+	}
+	if (named && ct->d.back_gen == o->d.gen) {
+		struct cfs_link fwd = { CFS_LINK_FWD_XATTR, local, ct->d.gen,
+					o->d.gen };
+		struct cfs_link back = { CFS_LINK_BACK_XATTR, o->local,
+					 o->d.gen, ct->d.gen };
+
+		if (cfs_memcmp(&back, l, sizeof(back))) {
+			del_own_entry(c, peer, local);
+			link_add(c->fs, c->ch, peer, local, &back);
+		}
+		fix_peer_entry(c, pc, lkey(c->k, o->local | CFS_LINK_XLOCAL),
+			       &fwd);
+	} else if (ck_problem(c, PR_CONT_ORPHAN, ct->ino, 0, "xattrs")) {
+		struct cfs_link pe;
+		struct cfs_tree pt;
+		u32 plen;
+
+		del_own_entry(c, peer, local);
+		link_tree(c->fs, pc, &pt);
+		if (!bt_lookup(&pt, lkey(c->k, l->peer_ino | CFS_LINK_XLOCAL),
+			       &pe, sizeof(pe), &plen) && plen == sizeof(pe) &&
+		    pe.peer_ino == local)
+			fix_peer_entry(c, pc,
+				       lkey(c->k, l->peer_ino | CFS_LINK_XLOCAL),
+				       NULL);
+		/* nobody's xattrs: freed with its tree */
+		ct->d.flags = 0;
+		ct->d.nlink = 0;
+		ct->d.back_chunk = ct->d.back_ino = ct->d.back_gen = 0;
+		c->ino[local].cont = 0;
+		if (!inode_free(c->fs, ct))
+			c->ino[local].state = CI_FREE;
+	}
+	if (o)
+		inode_put(c->fs, o);
+	inode_put(c->fs, ct);
+	return 0;
+}
+
 static const struct ck_link *find_link(struct ck *c, u32 peer, u32 local)
 {
 	u64 key = lkey(peer, local);
@@ -447,11 +586,19 @@ static void scan_peer(struct ck *c, u32 p)
 	link_tree(c->fs, pc, &t);
 	while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
 	       (k >> 32) == c->k) {
-		u32 pl = (u32)k;
-		const struct ck_link *m = find_link(c, p, l.peer_ino);
+		u32 pl = (u32)k & ~CFS_LINK_XLOCAL;
+		int xa = l.kind == CFS_LINK_FWD_XATTR ||
+			 l.kind == CFS_LINK_BACK_XATTR;
+		const struct ck_link *m =
+			find_link(c, p, l.peer_ino |
+				  (l.kind == CFS_LINK_BACK_XATTR ?
+				   CFS_LINK_XLOCAL : 0));
 		int fwd = l.kind == CFS_LINK_FWD_FILE || l.kind == CFS_LINK_FWD_DIR;
 		int match = m && m->l.peer_ino == pl &&
-			    ((fwd && (m->l.kind == CFS_LINK_BACK_FILE ||
+			    (xa ? m->l.kind == (l.kind == CFS_LINK_FWD_XATTR ?
+						CFS_LINK_BACK_XATTR :
+						CFS_LINK_FWD_XATTR) :
+			     (fwd && (m->l.kind == CFS_LINK_BACK_FILE ||
 				      m->l.kind == CFS_LINK_BACK_DIR)) ||
 			     (!fwd && (m->l.kind == CFS_LINK_FWD_FILE ||
 				       m->l.kind == CFS_LINK_FWD_DIR)));
@@ -500,14 +647,20 @@ int check_cross(struct ck *c)
 
 	for (i = 0; i < c->nexp; i++) {
 		struct ck_link *L = &c->links[i];
+		u32 loc = L->local & ~CFS_LINK_XLOCAL;
 
 		struct cfs_chunk *pc = chunk_get(c->fs, L->peer);
 
 		if (!pc || pc->hdr_bad == 3)
 			continue;
-		if (L->local < c->ninodes && c->ino[L->local].state != CI_INUSE)
+		if (loc < c->ninodes && c->ino[loc].state != CI_INUSE)
 			continue;
-		if (L->l.kind == CFS_LINK_FWD_FILE || L->l.kind == CFS_LINK_FWD_DIR)
+		if (L->l.kind == CFS_LINK_FWD_XATTR)
+			err = cross_fwd_xattr(c, L->peer, loc, &L->l);
+		else if (L->l.kind == CFS_LINK_BACK_XATTR)
+			err = cross_back_xattr(c, L->peer, L->local, &L->l);
+		else if (L->l.kind == CFS_LINK_FWD_FILE ||
+			 L->l.kind == CFS_LINK_FWD_DIR)
 			err = cross_fwd(c, L->peer, L->local, &L->l);
 		else
 			err = cross_back(c, L->peer, L->local, &L->l);

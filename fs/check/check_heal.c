@@ -35,6 +35,17 @@
 
 /* ---- 2b: forward links written again ---- */
 
+static int has_fwd_kind(const struct ck *c, u32 peer, u32 local, u32 kind)
+{
+	u32 i;
+
+	for (i = 0; i < c->nlinks; i++)
+		if (c->links[i].peer == peer && c->links[i].local == local &&
+		    c->links[i].l.kind == kind)
+			return 1;
+	return 0;
+}
+
 static int has_fwd(const struct ck *c, u32 peer, u32 local)
 {
 	u32 i;
@@ -84,6 +95,49 @@ static int add_dcont(struct ck *c, struct cfs_inode *home, u32 peer, u32 ino,
 	return err;
 }
 
+/* XCONT: an origin's forward item to its xattr continuation lost (a
+ * damaged xattr tree leaf), while the index names the continuation and
+ * the continuation names the origin exactly: the item is written again. */
+static void heal_xattr_link(struct ck *c, u32 peer, u32 local,
+			    const struct cfs_link *l)
+{
+	struct cfs_dcont dc = { peer, l->peer_ino, l->peer_gen, 0 };
+	struct cfs_inode *home, *ct;
+	struct cfs_tree t;
+	int ok, err;
+
+	if (!c->fs->xcont || local >= c->ninodes ||
+	    c->ino[local].state != CI_INUSE || c->ino[local].cont ||
+	    peer >= c->fs->nchunks || peer == c->k ||
+	    has_fwd_kind(c, peer, local | CFS_LINK_XLOCAL, CFS_LINK_FWD_XATTR))
+		return;
+	if (inode_get(c->fs, ck_ino(c, local), &home))
+		return;
+	ok = home->d.xattr_root && home->d.gen == l->local_gen &&
+	     !inode_get(c->fs, CFS_MKINO(peer, l->peer_ino), &ct);
+	if (ok) {
+		ok = (ct->d.flags & (CFS_IF_CONT | CFS_IF_XCONT)) ==
+		     (CFS_IF_CONT | CFS_IF_XCONT) && ct->d.back_chunk == c->k &&
+		     ct->d.back_ino == local && ct->d.back_gen == home->d.gen &&
+		     ct->d.gen == l->peer_gen;
+		inode_put(c->fs, ct);
+	}
+	if (ok && ck_problem(c, PR_FWD_RESTORED, home->ino, 0, "xattrs")) {
+		tree_of_inode(c->fs, home, CFS_TREE_XATTR, &t);
+		err = bt_insert(&t, CFS_XKEY_CONT | peer, &dc, sizeof(dc));
+		if (err == -CFS_EEXIST)
+			err = bt_update(&t, CFS_XKEY_CONT | peer, &dc,
+					sizeof(dc));
+		if (!err)
+			err = inode_write(c->fs, home);
+		if (!err && ck_add_link(c, peer, local | CFS_LINK_XLOCAL, l) < 0)
+			err = -CFS_ENOMEM;
+		if (err)
+			ck_fix_failed(c, home->ino, err);
+	}
+	inode_put(c->fs, home);
+}
+
 int check_heal_links(struct ck *c)
 {
 	struct cfs_tree t;
@@ -101,6 +155,13 @@ int check_heal_links(struct ck *c)
 		struct cfs_inode *home;
 
 		k++;
+		if (len == sizeof(l) && l.kind == CFS_LINK_FWD_XATTR &&
+		    (local & CFS_LINK_XLOCAL)) {
+			heal_xattr_link(c, peer, local & ~CFS_LINK_XLOCAL, &l);
+			if (k == 0)
+				break;
+			continue;
+		}
 		if (len != sizeof(l) || l.kind != CFS_LINK_FWD_DIR ||
 		    peer == CFS_ORPHAN_PEER || local >= c->ninodes ||
 		    c->ino[local].state != CI_INUSE ||
@@ -217,7 +278,8 @@ static int gather_links(struct rs *s)
 		while (!bt_find_ge(&t, k, &k, &l, sizeof(l), &len) &&
 		       (k >> 32) == c->k) {
 			c->res->peers++;
-			if (len == sizeof(l) && pl_add(s, p, (u32)k, &l))
+			if (len == sizeof(l) &&
+			    pl_add(s, p, (u32)k & ~CFS_LINK_XLOCAL, &l))
 				return -CFS_ENOMEM;
 			k++;
 		}
@@ -477,7 +539,8 @@ static void resurrect(struct rs *s)
 		int n;
 
 		if ((p->l.kind != CFS_LINK_FWD_FILE &&
-		     p->l.kind != CFS_LINK_FWD_DIR) ||
+		     p->l.kind != CFS_LINK_FWD_DIR &&
+		     p->l.kind != CFS_LINK_FWD_XATTR) ||
 		    !((s->lost_here[p->l.peer_ino / 8] >>
 		       (p->l.peer_ino % 8)) & 1))
 			continue;
@@ -486,6 +549,7 @@ static void resurrect(struct rs *s)
 			cfs_format(path, sizeof(path), "inode %llu",
 				   (unsigned long long)origin);
 		report_path(c, p->l.kind == CFS_LINK_FWD_FILE ? PR_LOST_DATA :
+			    p->l.kind == CFS_LINK_FWD_XATTR ? PR_LOST_XATTR :
 			    PR_DIR_PART_LOST, origin, path);
 	}
 }

@@ -24,7 +24,7 @@ static void sort_links(struct ck *c)
 	u32 n = 0, i, j, gap;
 
 	for (i = 0; i < c->nlinks; i++) {
-		u32 loc = c->links[i].local;
+		u32 loc = c->links[i].local & ~CFS_LINK_XLOCAL;
 
 		if (loc < c->ninodes && c->ino[loc].state == CI_INUSE &&
 		    !(c->links[i].l.kind == CFS_LINK_ORPHAN &&

@@ -138,11 +138,40 @@ static int iw_dir(void *ctx, u64 key, const u8 *val, u32 len)
 	return 0;
 }
 
+/* XCONT: a forward link to an xattr continuation (FORMAT.md 10.3.2). */
+static int iw_xcont(struct iw *w, u64 key, const u8 *val, u32 len)
+{
+	struct ck *c = w->c;
+	struct cfs_dcont dc;
+	struct cfs_link l;
+	int r;
+
+	if (!c->fs->xcont || (w->ip->d.flags & CFS_IF_CONT) ||
+	    len != sizeof(dc)) {
+		w->xattr_bad = 1;
+		return 0;
+	}
+	cfs_memcpy(&dc, val, sizeof(dc));
+	if (dc.chunk != (u32)key || (key >> 32) != (CFS_XKEY_CONT >> 32) ||
+	    dc.chunk >= c->fs->nchunks || dc.chunk == c->k || !dc.ino) {
+		w->xattr_bad = 1;
+		return 0;
+	}
+	l = (struct cfs_link){ CFS_LINK_FWD_XATTR, dc.ino, dc.gen,
+			       w->ip->d.gen };
+	r = ck_add_link(c, dc.chunk, w->ip->local | CFS_LINK_XLOCAL, &l);
+	if (r > 0)
+		w->xattr_bad = 1;
+	return r < 0 ? r : 0;
+}
+
 static int iw_xattr(void *ctx, u64 key, const u8 *val, u32 len)
 {
 	struct iw *w = ctx;
 	u32 off = 0;
 
+	if (key >= CFS_XKEY_CONT)
+		return iw_xcont(w, key, val, len);
 	if (key & 0xff)
 		return 0; /* a part of a large value */
 	while (off < len) {
@@ -173,8 +202,11 @@ static const char *inode_invalid(struct ck *c, const struct cfs_dinode *d)
 	    t != CFS_S_IFCHR && t != CFS_S_IFBLK && t != CFS_S_IFIFO &&
 	    t != CFS_S_IFSOCK)
 		return "unknown file type";
-	if (d->flags & ~(CFS_IF_CONT | CFS_IF_INLINE_LINK))
+	if (d->flags & ~(CFS_IF_CONT | CFS_IF_INLINE_LINK | CFS_IF_XCONT))
 		return "unknown flags";
+	if ((d->flags & CFS_IF_XCONT) &&
+	    (!c->fs->xcont || !(d->flags & CFS_IF_CONT) || t != CFS_S_IFREG))
+		return "bad xattr continuation flags";
 	if ((d->flags & CFS_IF_INLINE_LINK) &&
 	    (t != CFS_S_IFLNK || !d->size || d->size > c->fs->iroot_size))
 		return "bad inline symlink";
@@ -229,6 +261,7 @@ static void walk_xattr(struct ck *c, struct iw *w)
 	u32 blk = ip->d.xattr_root, blk2;
 	struct cfs_tree t;
 	u64 nodes_before;
+	u32 links_before;
 	int bad = 0;
 
 	if (!blk)
@@ -240,6 +273,7 @@ static void walk_xattr(struct ck *c, struct iw *w)
 			      blk2 >= chunk_data_end(c->ch) || blk2 == blk)) ||
 	      bt_root_read(&t);
 	nodes_before = w->nodes;
+	links_before = c->nlinks;
 
 	if (!bad) {
 		ck_mark(c, blk);
@@ -262,6 +296,9 @@ static void walk_xattr(struct ck *c, struct iw *w)
 		}
 		inode_write(c->fs, ip);
 		w->nodes = nodes_before;
+		/* its forward links to xattr continuations went with it
+		 * (their orphans are for their chunks' checks) */
+		c->nlinks = links_before;
 	}
 }
 
@@ -311,7 +348,9 @@ static int check_one(struct ck *c, u32 local, struct cfs_dinode *di,
 	ci->local_blocks = local_blocks;
 	ci->data_blocks = w.data;
 	if (ci->cont) {
-		struct cfs_link l = { CFS_ISDIR(ip->d.mode) ? CFS_LINK_BACK_DIR :
+		struct cfs_link l = { (ip->d.flags & CFS_IF_XCONT) ?
+				      CFS_LINK_BACK_XATTR :
+				      CFS_ISDIR(ip->d.mode) ? CFS_LINK_BACK_DIR :
 				      CFS_LINK_BACK_FILE, ip->d.back_ino,
 				      ip->d.back_gen, ip->d.gen };
 

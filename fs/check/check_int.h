@@ -85,6 +85,7 @@
 #define PR_LOST_DATA 0x0a09
 #define PR_DIR_PART_LOST 0x0a0a
 #define PR_CONT_REMADE 0x0a0b
+#define PR_LOST_XATTR 0x0a0c
 
 enum { CI_FREE, CI_INUSE, CI_CLEARED, CI_UNKNOWN };
 

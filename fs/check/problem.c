@@ -65,6 +65,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_LOST_DATA, "lost_data", "file's data in this chunk lost with it (the range becomes a hole)", CFS_FIX_ASK, CFS_BLAST_CONTENT },
 	{ PR_DIR_PART_LOST, "dir_part_lost", "directory's entries in this chunk lost with it (the names of files lost here)", CFS_FIX_ASK, CFS_BLAST_NAMES },
 	{ PR_CONT_REMADE, "cont_remade", "directory continuation lost with its inode; recreated at its number for the names that come back to it", CFS_FIX_PREEN, 0 },
+	{ PR_LOST_XATTR, "lost_xattr", "inode's extended attributes in another chunk (its xattr continuation) lost; the link to them cut, the inode and its other attributes kept", CFS_FIX_ASK, CFS_BLAST_ATTRS },
 	{ PR_COPY_BAD, "copy_bad", "a copy of a metadata block is bad (unreadable, corrupt, misdirected or stale); rewritten from its good copy (a corrected error, not a problem)", CFS_FIX_PREEN, 0 },
 	{ CFS_PROBLEM_DATA_SUM, "data_checksum", "file data does not match its checksum: the bytes are lost (read gets EIO); restore the file from a backup", CFS_FIX_ASK, CFS_BLAST_CONTENT },
 };

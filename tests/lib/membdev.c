@@ -5,6 +5,36 @@
 #include <string.h>
 
 #include "membdev.h"
+#include "../../fs/check.h"
+
+long long membdev_check_all(struct membdev *m, unsigned mode,
+			    void (*fn)(void *, const struct cfs_problem_report *),
+			    void *ctx, unsigned *fixed)
+{
+	struct cfs_fs *fs;
+	const char *why;
+	long long found = 0;
+	u32 k;
+	int err;
+
+	*fixed = 0;
+	err = cfs_mount_check(&m->bdev, mode == CFS_CHECK_NOFIX ?
+			      CFS_MOUNT_RDONLY : 0, &fs, &why);
+	if (err)
+		return err;
+	for (k = 0; k < cfs_nchunks(fs) && !err; k++) {
+		struct cfs_check_result r;
+
+		err = cfs_check_chunk(fs, k, mode, fn, ctx, &r);
+		if (!err) {
+			found += r.found;
+			*fixed += r.fixed;
+		}
+	}
+	if (cfs_unmount(fs) && !err)
+		err = -EIO;
+	return err ? err : found;
+}
 
 static int md_read(struct cfs_bdev *d, u64 off, void *buf, u64 len)
 {

@@ -41,5 +41,13 @@ int membdev_apply(struct membdev *m, unsigned long long off,
 /* Restore everything written since undoing was set, and empty the log. */
 void membdev_undo(struct membdev *m);
 void membdev_log_free(struct membdev *m);
+/* Mount the filesystem on m (read-only for CFS_CHECK_NOFIX) and check every
+ * chunk in mode, reporting through fn: the problems found (*fixed: how
+ * many were fixed), or a negative errno if a mount, check or unmount
+ * failed. */
+struct cfs_problem_report;
+long long membdev_check_all(struct membdev *m, unsigned mode,
+			    void (*fn)(void *, const struct cfs_problem_report *),
+			    void *ctx, unsigned *fixed);
 
 #endif

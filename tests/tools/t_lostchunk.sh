@@ -35,30 +35,6 @@ SEEDS=${CFS_LOSTCHUNK_SEEDS:-"1 2 5"}
 	{ echo "FATAL: needs chunkfs-fuse, fsck.chunkfs, /dev/fuse, fusermount3"; exit 1; }
 mkdir -p "$MNT"
 
-die() { fail "$@"; exit 1; }
-mount_img() { # IMG [OPTS]: mount read-write with chunkfs-fuse, wait for it
-	"$FUSE" -f ${2:+-o "$2"} "$1" "$MNT" >"$W/fuse.log" 2>&1 &
-	PID=$!
-	BGPIDS="$BGPIDS $PID"
-	i=0
-	until mountpoint -q "$MNT"; do
-		kill -0 "$PID" 2>/dev/null ||
-			die "chunkfs-fuse died: $(tail -5 "$W/fuse.log")"
-		i=$((i + 1))
-		[ $i -lt 300 ] || die "mount timed out"
-		sleep 0.1
-	done
-}
-umount_img() { # the daemon writes everything, exits 0, no sanitizer report
-	fusermount3 -u "$MNT" || die "fusermount3 -u"
-	wait "$PID" || die "chunkfs-fuse exit status $?: $(tail -5 "$W/fuse.log")"
-	BGPIDS=""
-	PID=""
-	if grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$W/fuse.log"; then
-		fail "sanitizer report in chunkfs-fuse"
-	fi
-}
-
 cat >"$W/lc.py" <<'PY'
 import hashlib, json, os, random, re, stat, sys
 

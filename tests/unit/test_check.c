@@ -98,22 +98,10 @@ static struct membdev *build(void)
 
 static u32 check_all(struct membdev *m, u32 mode, u32 *fixed)
 {
-	struct cfs_fs *fs;
-	const char *why;
-	u32 k, found = 0;
+	long long found = membdev_check_all(m, mode, report, NULL, fixed);
 
-	*fixed = 0;
-	CHECK_OK(cfs_mount_check(&m->bdev, mode == CFS_CHECK_NOFIX ?
-				 CFS_MOUNT_RDONLY : 0, &fs, &why));
-	for (k = 0; k < cfs_nchunks(fs); k++) {
-		struct cfs_check_result r;
-
-		CHECK_OK(cfs_check_chunk(fs, k, mode, report, NULL, &r));
-		found += r.found;
-		*fixed += r.fixed;
-	}
-	CHECK_OK(cfs_unmount(fs));
-	return found;
+	CHECK(found >= 0, "check of every chunk: error %lld", found);
+	return found < 0 ? 0 : (u32)found;
 }
 
 /* ---- damage helpers: raw edits of the memory device ---- */
