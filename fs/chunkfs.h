@@ -190,6 +190,8 @@ void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out);
 int cfs_scrub(struct cfs_fs *fs, struct chunkfs_scrub *s);
 int cfs_health(struct cfs_fs *fs, struct chunkfs_health *h);
 int cfs_events(struct cfs_fs *fs, struct chunkfs_events *e);
+/* CHUNKFS_IOC_JOURNAL: cfs_journal_stats in the ioctl's structure. */
+int cfs_journal_info(struct cfs_fs *fs, struct chunkfs_journal *j);
 void cfs_set_event_hook(struct cfs_fs *fs,
 			void (*fn)(void *ctx, const struct chunkfs_event *e),
 			void *ctx);

@@ -231,6 +231,27 @@ struct chunkfs_path {
 };
 #define CHUNKFS_IOC_PATH _IOWR(CHUNKFS_IOC_TYPE, 5, struct chunkfs_path)
 
+/* ---- journal activity of the mount: CHUNKFS_IOC_JOURNAL ----
+ * The counts since the filesystem was mounted (docs/DESIGN.md, "Crash
+ * consistency").  `overflows` counts the chunk transactions written in
+ * place because they did not fit their journal: no operation should make
+ * one (issue 16), so anything but 0 is worth a report.  For anyone who
+ * can open a file of the mount; nothing is input. */
+struct chunkfs_journal {
+	u64 commits;          /* journal commits */
+	u64 splits;           /* of which inside a long operation, between
+			       * its rounds */
+	u64 overflows;        /* chunk transactions written in place */
+	u64 flushes;          /* device flushes the commits issued */
+	u64 journal_writes;   /* blocks written to journals */
+	u64 replayed_chunks;  /* at mount: journals replayed */
+	u64 replayed_blocks;
+	u64 replay_failed;    /* chunks whose journal could not be replayed */
+	u64 reserved[8];      /* 0 */
+};
+#define CHUNKFS_IOC_JOURNAL \
+	_IOWR(CHUNKFS_IOC_TYPE, 6, struct chunkfs_journal)
+
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_scrub) == 64, "scrub size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_health) == 72, "health size");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_health) == 32 + 72 * 128, "health");
@@ -240,5 +261,6 @@ CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_file) == 16, "chunk file");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_chunk_files) == 24 + 16 * 1000,
 		  "chunk files");
 CFS_STATIC_ASSERT(sizeof(struct chunkfs_path) == 4096, "path size");
+CFS_STATIC_ASSERT(sizeof(struct chunkfs_journal) == 128, "journal size");
 
 #endif

@@ -435,6 +435,23 @@ void cfs_journal_stats(struct cfs_fs *fs, struct cfs_journal_stats *out)
 	host_mutex_unlock(fs->lock);
 }
 
+int cfs_journal_info(struct cfs_fs *fs, struct chunkfs_journal *j)
+{
+	struct cfs_journal_stats js;
+
+	cfs_journal_stats(fs, &js);
+	cfs_memset(j, 0, sizeof(*j));
+	j->commits = js.commits;
+	j->splits = js.splits;
+	j->overflows = js.overflows;
+	j->flushes = js.flushes;
+	j->journal_writes = js.journal_writes;
+	j->replayed_chunks = js.replayed_chunks;
+	j->replayed_blocks = js.replayed_blocks;
+	j->replay_failed = js.replay_failed;
+	return 0;
+}
+
 /* ---- replay ---- */
 
 /*

@@ -1440,8 +1440,8 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
  * Restricted ioctls: the kernel copies _IOC_SIZE(cmd) bytes in and out.
  * Scrubbing, and listing a chunk's files or naming an inode (names from
  * every directory), need uid 0 (the FUSE request carries no
- * capabilities); health and events are for anyone who can open a file of
- * the mount. */
+ * capabilities); health, events and journal activity are for anyone who
+ * can open a file of the mount. */
 
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		     void *arg, struct fuse_file_info *fi, unsigned flags,
@@ -1460,6 +1460,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	case CHUNKFS_IOC_SCRUB:
 	case CHUNKFS_IOC_HEALTH:
 	case CHUNKFS_IOC_EVENTS:
+	case CHUNKFS_IOC_JOURNAL:
 	case CFUSE_IOC_REMOUNT:
 		break;
 	case CHUNKFS_IOC_CHUNK_FILES:
@@ -1517,6 +1518,9 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		break;
 	case CHUNKFS_IOC_PATH:
 		r = cfs_path_name(FS(req), buf);
+		break;
+	case CHUNKFS_IOC_JOURNAL:
+		r = cfs_journal_info(FS(req), buf);
 		break;
 	default: /* CHUNKFS_IOC_EVENTS */
 		r = cfs_events(FS(req), buf);

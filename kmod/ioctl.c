@@ -28,6 +28,7 @@ long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case CHUNKFS_IOC_SCRUB:
 	case CHUNKFS_IOC_HEALTH:
 	case CHUNKFS_IOC_EVENTS:
+	case CHUNKFS_IOC_JOURNAL:
 		break;
 	case CHUNKFS_IOC_CHUNK_FILES:
 	case CHUNKFS_IOC_PATH:
@@ -68,6 +69,9 @@ long cfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case CHUNKFS_IOC_PATH:
 		err = cfs_path_name(fs, buf);
+		break;
+	case CHUNKFS_IOC_JOURNAL:
+		err = cfs_journal_info(fs, buf);
 		break;
 	default: /* CHUNKFS_IOC_EVENTS */
 		err = cfs_events(fs, buf);

@@ -17,8 +17,9 @@ const char *tool_prog = "chunkfs";
 static int cmd_help(int argc, char **argv);
 
 static const struct tool_cmd cmds[] = {
-	{ "stat", cmd_stat, "[--json] IMAGE [PATH...]",
-	  "report files, directories, continuations and per-chunk usage" },
+	{ "stat", cmd_stat, "[--json] IMAGE [PATH...]|MOUNT",
+	  "report files, directories, continuations and per-chunk usage "
+	  "(a mount: its journal activity)" },
 	{ "inject", cmd_inject,
 	  "IMAGE --chunk N --what KIND [--seed S] [--block LOCAL] "
 	  "[--json] [--dry-run] [--force]",

@@ -56,6 +56,13 @@ int tool_health_all(int fd, struct chunkfs_health *first,
 /* Where image is mounted (fuse.chunkfs by its fsname, or the kernel
  * module's chunkfs by its device): 1 and dir set. */
 int tool_find_mount(const char *image, char *dir, size_t size);
+/* What path names, for the subcommands that take a MOUNT or an IMAGE: a
+ * directory of a mount, an image that is mounted or a file on a mount:
+ * the fd (as tool_mount_open) and in dir the mount point (or the file);
+ * -ENODEV: none of those (an image to open, or nothing there: opening
+ * it says so); another negative errno: a message was printed. */
+int tool_mount_find(const char *path, char *dir, size_t size,
+		    struct chunkfs_health *h);
 const char *tool_errors_policy(unsigned policy);
 /* SIGINT and SIGTERM set tool_stop (the signal) instead of killing. */
 extern volatile sig_atomic_t tool_stop;

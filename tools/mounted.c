@@ -86,6 +86,30 @@ int tool_health_all(int fd, struct chunkfs_health *first,
 	return (int)got;
 }
 
+int tool_mount_find(const char *path, char *dir, size_t size,
+		    struct chunkfs_health *h)
+{
+	struct stat sb;
+	int fd;
+
+	if (stat(path, &sb) < 0)
+		return -ENODEV;  /* (opening it as an image says why) */
+	if (S_ISDIR(sb.st_mode)) {
+		fd = tool_mount_open(path, h, 0);
+		if (fd >= 0 && !realpath(path, dir))
+			snprintf(dir, size, "%s", path);
+		return fd;
+	}
+	if (tool_find_mount(path, dir, size))  /* a mounted image */
+		return tool_mount_open(dir, h, 0);
+	fd = tool_mount_open(path, h, 1);
+	if (fd >= 0) {  /* a file on a mount */
+		snprintf(dir, size, "%s", path);
+		return fd;
+	}
+	return -ENODEV;
+}
+
 /* /proc/self/mounts escapes space, tab, newline and backslash as \ooo. */
 static void unescape(char *s)
 {

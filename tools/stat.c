@@ -2,13 +2,19 @@
 /*
  * stat.c - "chunkfs stat [--json] IMAGE [PATH...]": walks the whole tree of
  * an unmounted image (read-only) and reports files, directories,
- * continuations, cross-chunk links and per-chunk usage.
+ * continuations, cross-chunk links and per-chunk usage.  "chunkfs stat
+ * MOUNT" (or a mounted image): the mount's journal activity, its
+ * transactions written in place (issue 16) among them.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "chunkfs.h"
@@ -270,7 +276,64 @@ struct path_report {
 
 static void stat_usage(FILE *f)
 {
-	fprintf(f, "Usage: %s stat [--json] IMAGE [PATH...]\n", tool_prog);
+	fprintf(f, "Usage: %s stat [--json] IMAGE [PATH...]\n"
+		"       %s stat [--json] MOUNT\n", tool_prog, tool_prog);
+}
+
+/* A mounted filesystem (fd from tool_mount_find): what its mount says,
+ * the journal's activity with it (CHUNKFS_IOC_JOURNAL). */
+static int stat_mount(int fd, const char *dir, const struct chunkfs_health *h,
+		      int json)
+{
+	struct chunkfs_journal j;
+
+	memset(&j, 0, sizeof(j));
+	if (ioctl(fd, CHUNKFS_IOC_JOURNAL, &j) < 0) {
+		tool_err("%s: reading the journal's activity: %s", dir,
+			 strerror(errno));
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	if (json) {
+		printf("{\n  \"mount\": ");
+		json_str(stdout, dir);
+		printf(",\n  \"nchunks\": %u,\n  \"block_size\": %u,\n"
+		       "  \"mount_gen\": %llu,\n  \"read_only\": %s,\n"
+		       "  \"journal\": {\"commits\": %llu, \"splits\": %llu, "
+		       "\"in_place\": %llu, \"flushes\": %llu, "
+		       "\"blocks_written\": %llu, \"replayed_chunks\": %llu, "
+		       "\"replayed_blocks\": %llu, \"replay_failed\": %llu}\n"
+		       "}\n", h->nchunks, h->block_size,
+		       (unsigned long long)h->mount_gen,
+		       (h->flags & CHUNKFS_HEALTH_RDONLY) ? "true" : "false",
+		       (unsigned long long)j.commits,
+		       (unsigned long long)j.splits,
+		       (unsigned long long)j.overflows,
+		       (unsigned long long)j.flushes,
+		       (unsigned long long)j.journal_writes,
+		       (unsigned long long)j.replayed_chunks,
+		       (unsigned long long)j.replayed_blocks,
+		       (unsigned long long)j.replay_failed);
+		return 0;
+	}
+	printf("Mount:            %s%s\n", dir,
+	       (h->flags & CHUNKFS_HEALTH_RDONLY) ? " (read-only)" : "");
+	printf("Chunks:           %u, block size %u, mount count %llu\n",
+	       h->nchunks, h->block_size, (unsigned long long)h->mount_gen);
+	printf("Journal commits:  %llu (%llu between the rounds of long "
+	       "operations)\n", (unsigned long long)j.commits,
+	       (unsigned long long)j.splits);
+	printf("Written in place: %llu (transactions too big for their "
+	       "journal; should be 0)\n", (unsigned long long)j.overflows);
+	printf("Journal writes:   %llu blocks, %llu device flushes\n",
+	       (unsigned long long)j.journal_writes,
+	       (unsigned long long)j.flushes);
+	printf("Replayed:         %llu chunks, %llu blocks, %llu failed "
+	       "(at mount)\n", (unsigned long long)j.replayed_chunks,
+	       (unsigned long long)j.replayed_blocks,
+	       (unsigned long long)j.replay_failed);
+	return 0;
 }
 
 int cmd_stat(int argc, char **argv)
@@ -309,6 +372,28 @@ int cmd_stat(int argc, char **argv)
 		tool_err("stat: no image given");
 		stat_usage(stderr);
 		return 1;
+	}
+	{
+		struct chunkfs_health *h = malloc(sizeof(*h));
+		char dir[PATH_MAX];
+		int fd;
+
+		if (!h) {
+			tool_err("out of memory");
+			return 1;
+		}
+		fd = tool_mount_find(argv[optind], dir, sizeof(dir), h);
+		if (fd >= 0 && optind + 1 < argc) {
+			close(fd);
+			tool_err("stat: PATH arguments need an image that is "
+				 "not mounted");
+			fd = -EINVAL;
+		} else if (fd >= 0) {
+			ret = stat_mount(fd, dir, h, json);
+		}
+		free(h);
+		if (fd != -ENODEV)
+			return fd < 0 ? 1 : ret;
 	}
 	if (tool_open(&t, argv[optind], TOOL_RDONLY) < 0)
 		return 1;

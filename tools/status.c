@@ -434,14 +434,11 @@ static void print_json(const struct status *st)
 	printf("%s]}\n", st->n ? "\n" : "");
 }
 
-/* From a mount (path is any file of it). */
-static int from_mount(struct status *st, const char *path)
+/* From a mount: fd from tool_mount_find. */
+static int from_mount(struct status *st, int fd)
 {
-	int fd = tool_mount_open(path, &st->h, 0), n;
+	int n = tool_health_all(fd, &st->h, &st->c);
 
-	if (fd < 0)
-		return -1;
-	n = tool_health_all(fd, &st->h, &st->c);
 	close(fd);
 	if (n < 0)
 		return -1;
@@ -501,32 +498,17 @@ out:
  * is mounted or not) into st; with ident, its UUID and label too. */
 static int status_of(struct status *st, const char *path, int ident)
 {
-	struct stat sb;
 	char src[PATH_MAX];
-	int r;
+	int r, fd;
 
 	st->source = path;
-	if (stat(path, &sb) < 0) {
-		tool_err("cannot stat %s: %s", path, strerror(errno));
-		return 1;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		r = from_mount(st, path);
-		if (!r && !realpath(path, st->mountdir))
-			snprintf(st->mountdir, sizeof(st->mountdir), "%s", path);
-	} else if (tool_find_mount(path, st->mountdir, sizeof(st->mountdir))) {
-		r = from_mount(st, st->mountdir); /* a mounted image */
-	} else {
-		int fd = tool_mount_open(path, &st->h, 1);
-
-		if (fd >= 0) { /* a file on a mount */
-			close(fd);
-			r = from_mount(st, path);
-			snprintf(st->mountdir, sizeof(st->mountdir), "%s", path);
-		} else {
-			r = from_image(st, path);
-		}
-	}
+	fd = tool_mount_find(path, st->mountdir, sizeof(st->mountdir), &st->h);
+	if (fd >= 0)
+		r = from_mount(st, fd);
+	else if (fd == -ENODEV)
+		r = from_image(st, path);
+	else
+		r = -1;
 	if (r) {
 		free(st->c);
 		st->c = NULL;

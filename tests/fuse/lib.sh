@@ -23,6 +23,8 @@
 #   py_as UID GID GROUPS [ARGS...]  the same as UID/GID with supplementary
 #                          GROUPS (comma-separated, "-" for none)
 #   cfs_stat IMG KEY       a number from `chunkfs stat --json IMG`
+#   journal_fit LOG...     no transaction written in place (daemon logs)
+#   journal_live DIR       the same on a live mount (chunkfs stat DIR)
 # Temp dir: $T (under /dev/shm, mode 0755), default image $T/img, mount
 # point $T/mnt.
 
@@ -298,6 +300,21 @@ journal_fit() {
 	done
 	[ "$_n" -gt 0 ] || fail "no journal line in the daemon logs ($*)"
 	note "journal: $_n unmounts, no transaction written in place"
+}
+
+# journal_live DIR: the same on a live mount, from `chunkfs stat --json
+# DIR` (CHUNKFS_IOC_JOURNAL): no transaction written in place so far, and
+# the text report says the same number.
+journal_live() {
+	"$CFS_BIN/chunkfs" stat --json "$1" >"$T/jlive.json" 2>"$T/jlive.err" ||
+		{ cat "$T/jlive.err" >&2; fail "chunkfs stat --json $1 (a mount) failed"; }
+	_jl=$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1]))["journal"]; print(j["commits"], j["splits"], j["in_place"])' \
+		"$T/jlive.json") || { cat "$T/jlive.json" >&2; fail "no journal in chunkfs stat --json $1"; }
+	set -- "$1" $_jl
+	"$CFS_BIN/chunkfs" stat "$1" | grep -qx "Written in place: $4 (.*)" ||
+		fail "chunkfs stat $1 does not say $4 in place"
+	[ "$4" = 0 ] || fail "live mount: $4 transactions written in place ($2 commits, $3 splits)"
+	note "live mount: $2 commits, $3 splits, 0 in place"
 }
 
 # py_part NAME [ARGS...] <<'EOF' ... EOF: like py, but a failure is recorded

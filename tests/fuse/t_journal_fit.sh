@@ -79,6 +79,7 @@ pat = bytes((i * 7) & 255 for i in range(256)) * 4096
 u.eq(u.read_file(m + "/f"), pat + pat[:123], "content after remount")
 u.eq(os.listdir(m).count("g"), 0, "g unlinked")
 EOF
+journal_live "$MNT"
 umount_fs "$MNT"
 journal_fit "$T"/daemon-*.log
 "$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck-a.out" 2>&1 ||
@@ -126,6 +127,7 @@ for i in range(0, size, MB):
     u.eq(got == bytes(want), True, "content at %d" % i)
 os.close(fd)
 EOF
+journal_live "$MNT"
 umount_fs "$MNT"
 journal_fit "$T"/daemon-*.log
 "$CFS_BIN/fsck.chunkfs" -fn "$IMGB" >"$T/fsck-b.out" 2>&1 ||
@@ -249,6 +251,7 @@ open(model, "wb").write(ref)
 EOF
 remount_fs "$IMGC" "$MNT"
 cmp "$MNT/fsx" "$T/model" || fail "c: the file differs from the model after remount (seed $FSX_SEED)"
+journal_live "$MNT"
 umount_fs "$MNT"
 journal_fit "$T"/daemon-*.log
 "$CFS_BIN/fsck.chunkfs" -fn "$IMGC" >"$T/fsck-c.out" 2>&1 ||

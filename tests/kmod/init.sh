@@ -139,6 +139,12 @@ if umount /mnt; then pass umount; else fail umount; fi
 . /perm.sh
 . /posix.sh
 . /heal.sh
+# every read-write unmount so far logged its journal's activity: none of
+# them wrote a transaction in place (too big for its journal; issue 16)
+nj=$(dmesg | grep -c 'chunkfs (.*): journal: [0-9]* commits, [0-9]* splits, [0-9]* in place$')
+dmesg | grep 'chunkfs (.*): journal: [0-9]* commits' | grep -v ', 0 in place$' >/tmp/jbad
+[ "$nj" -ge 3 ] && [ ! -s /tmp/jbad ] && pass "journal: $nj read-write unmounts, none wrote in place" ||
+	fail "journal: $nj unmount lines; in place: $(head -n 3 /tmp/jbad)"
 
 # fuzzed images: a mount failure or EIO is fine; an oops is not (the
 # runner reads the console)

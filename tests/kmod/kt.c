@@ -34,7 +34,7 @@
  *                            that finds no space, the pages before it kept
  *   kt hog                   memory pressure: most of MemAvailable taken
  *                            and given back
- *   kt ioctl health|events|scrub[-repair] PATH [CHUNK]
+ *   kt ioctl health|events|journal|scrub[-repair] PATH [CHUNK]
  *                            the chunkfs ioctls (fs/chunkfs_ioctl.h)
  *   kt paths PATH CHUNK      the files with a part in CHUNK
  *                            (CHUNKFS_IOC_CHUNK_FILES), one line per name
@@ -986,6 +986,7 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 		struct chunkfs_health h;
 		struct chunkfs_events e;
 		struct chunkfs_scrub s;
+		struct chunkfs_journal j;
 	} u;
 	int fd = open(path, O_RDONLY);
 	unsigned long cmd;
@@ -1001,6 +1002,8 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 		cmd = CHUNKFS_IOC_HEALTH;
 	} else if (!strcmp(what, "events")) {
 		cmd = CHUNKFS_IOC_EVENTS;
+	} else if (!strcmp(what, "journal")) {
+		cmd = CHUNKFS_IOC_JOURNAL;
 	} else if (!strcmp(what, "scrub") || !strcmp(what, "scrub-repair")) {
 		cmd = CHUNKFS_IOC_SCRUB;
 		u.s.chunk = chunk;
@@ -1044,6 +1047,12 @@ static int do_ioctl(const char *what, const char *path, unsigned int chunk)
 			}
 			close(fd);
 		}
+	} else if (cmd == CHUNKFS_IOC_JOURNAL) {
+		/* as the unmount line of chunkfs-fuse and the module */
+		printf("journal: %llu commits, %llu splits, %llu in place\n",
+		       (unsigned long long)u.j.commits,
+		       (unsigned long long)u.j.splits,
+		       (unsigned long long)u.j.overflows);
 	} else {
 		printf("scrub: chunk %u found %u fixed %u state %u lost_found %u\n",
 		       u.s.chunk, u.s.found, u.s.fixed, u.s.state,

@@ -153,4 +153,15 @@ echo "KTPCHUNKS $oc $dchunk"
 	elif [ -d "$p" ]; then echo "KTD $p"
 	else echo "KTO $p $(stat -c %F "$p")"; fi
 done)
+# no transaction outgrew its journal (issue 16): asked on the live mount
+# (CHUNKFS_IOC_JOURNAL), then the module's unmount line in the kernel log
+j=$(/bin/kt ioctl journal $W); echo "$j"
+set -- $j
+jc=${2:-0}
+[ "$#" = 8 ] && [ "$2" -gt 0 ] && [ "$6" = 0 ] && pass "journal ioctl: $2 commits, $4 splits, none in place" ||
+	fail "journal ioctl: $j"
 umount $W && pass "final umount" || fail "final umount"
+j=$(dmesg | grep -o 'chunkfs (vdc): journal: .*' | tail -n 1); echo "$j"
+set -- $j
+[ "$#" = 10 ] && [ "$4" -ge "$jc" ] && [ "$8" = 0 ] && pass "unmount line: $4 commits, none in place" ||
+	fail "unmount line: $j"
