@@ -1257,13 +1257,47 @@ int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip)
 	return bt_destroy(&t);
 }
 
-/* ---- shifting (COLLAPSE_RANGE / INSERT_RANGE) ---- */
+/* ---- shifting (COLLAPSE_RANGE / INSERT_RANGE) ----
+ * In rounds (issue 16): each moves a slice of the keys past the point,
+ * at most SHIFT_ROUND extents (the file's and its continuations'), by
+ * the shift, and leaves the file whole between rounds (file_split): a
+ * collapse moves its slices first to last, down into the range it
+ * punched; an insert last to first, up into the range the slices above
+ * vacated.  A slice ends between two extents; a continuation range with
+ * more extents than a round is cut at one of them (split_at). */
+#define SHIFT_ROUND 32
 
 struct shift_ent {
 	u64 key;
 	u32 len;
 	u8 val[16];
 };
+
+static u64 shift_elen(const struct shift_ent *x)
+{
+	return x->len == sizeof(struct cfs_cext) ?
+	       ((const struct cfs_cext *)x->val)->len :
+	       EXT_LEN(((const struct cfs_dext *)x->val)->len);
+}
+
+/* The entry of owner's tree next to key: the first at or after it (up),
+ * else the last at or before it. */
+static int shift_next(struct cfs_fs *fs, struct cfs_inode *owner, u64 key,
+		      int up, struct shift_ent *x)
+{
+	struct cfs_tree t;
+	int err;
+
+	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
+	err = up ? bt_find_ge(&t, key, &x->key, x->val, sizeof(x->val),
+			      &x->len) :
+		   bt_find_le(&t, key, &x->key, x->val, sizeof(x->val),
+			      &x->len);
+	if (!err && x->len != sizeof(struct cfs_dext) &&
+	    x->len != sizeof(struct cfs_cext))
+		err = ext_bad(fs, owner->ch, "bad extent size");
+	return err;
+}
 
 /* Split the extent of owner's tree that straddles lblk, if any. */
 static int split_at(struct cfs_fs *fs, struct cfs_inode *owner, u64 lblk)
@@ -1318,31 +1352,26 @@ static int split_at(struct cfs_fs *fs, struct cfs_inode *owner, u64 lblk)
 	}
 }
 
-/* Move every key >= from of owner's tree by delta (signed) blocks, and the
- * same keys of the continuations those extents name. */
-static int shift_tree(struct cfs_fs *fs, struct cfs_inode *owner, u64 from,
-		      s64 delta)
+/* Move every key in [lo, hi) of owner's tree by delta (signed) blocks, and
+ * the same keys of the continuations those extents name. */
+static int shift_slice(struct cfs_fs *fs, struct cfs_inode *owner, u64 lo,
+		       u64 hi, s64 delta)
 {
 	struct shift_ent *e = NULL;
-	u64 n = 0, cap = 0, k = from, i, j;
+	u64 n = 0, cap = 0, k = lo, i;
 	struct cfs_tree t;
 	int err = 0;
 
-	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
 	for (;;) {
 		struct shift_ent x;
 
-		err = bt_find_ge(&t, k, &x.key, x.val, sizeof(x.val), &x.len);
-		if (err == -CFS_ENOENT) {
+		err = shift_next(fs, owner, k, 1, &x);
+		if (err == -CFS_ENOENT || (!err && x.key >= hi)) {
 			err = 0;
 			break;
 		}
 		if (err)
 			goto out;
-		if (x.len != 8 && x.len != 16) {
-			err = ext_bad(fs, owner->ch, "bad extent size");
-			goto out;
-		}
 		if (n == cap) {
 			struct shift_ent *ne;
 
@@ -1360,10 +1389,14 @@ static int shift_tree(struct cfs_fs *fs, struct cfs_inode *owner, u64 from,
 		e[n++] = x;
 		k = x.key + 1;
 	}
-	/* continuations first (each once) */
+	/* the continuations' keys in the slice first, each continuation
+	 * once (its extent may run on past the end of one of its ranges into
+	 * the next: its key decides where it moves); its tree may grow a
+	 * node: written before it is let go */
 	for (i = 0; i < n; i++) {
 		struct cfs_cext *c = (struct cfs_cext *)e[i].val;
 		struct cfs_inode *ci;
+		u64 j;
 		int seen = 0;
 
 		if (e[i].len != sizeof(*c))
@@ -1377,11 +1410,14 @@ static int shift_tree(struct cfs_fs *fs, struct cfs_inode *owner, u64 from,
 		err = cont_of(fs, owner, c, &ci);
 		if (err)
 			goto out;
-		err = shift_tree(fs, ci, from, delta);
+		err = shift_slice(fs, ci, lo, hi, delta);
+		if (!err)
+			err = inode_write(fs, ci);
 		inode_put(fs, ci);
 		if (err)
 			goto out;
 	}
+	tree_of_inode(fs, owner, CFS_TREE_EXTENT, &t);
 	for (i = 0; i < n; i++) {
 		err = bt_delete(&t, e[i].key);
 		if (err)
@@ -1396,6 +1432,125 @@ static int shift_tree(struct cfs_fs *fs, struct cfs_inode *owner, u64 from,
 out:
 	host_free(e);
 	return err;
+}
+
+/* A slice's weight: 1 for an extent; for a continuation range, its
+ * continuation's extents in it.  When a range [lo, hi) alone weighs more
+ * than room, *cut gets the key of one of its extents where a slice of
+ * weight room ends (up: [lo, cut); else [cut, hi)); else *cut = 0. */
+static int shift_weigh(struct cfs_fs *fs, struct cfs_inode *owner,
+		       const struct shift_ent *x, int up, u32 room, u32 *w,
+		       u64 *cut)
+{
+	u64 lo = x->key, hi = x->key + shift_elen(x), k;
+	struct cfs_inode *ci;
+	struct shift_ent y;
+	int err;
+
+	*w = 1;
+	*cut = 0;
+	if (x->len != sizeof(struct cfs_cext))
+		return 0;
+	err = cont_of(fs, owner, (const struct cfs_cext *)x->val, &ci);
+	if (err)
+		return err;
+	*w = 0;
+	k = up ? lo : hi - 1;
+	for (;;) {
+		err = shift_next(fs, ci, k, up, &y);
+		if (err == -CFS_ENOENT || (!err && (y.key < lo || y.key >= hi))) {
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		if (up && *w == room) {
+			*cut = y.key;       /* [lo, y.key) weighs room */
+			break;
+		}
+		++*w;
+		if (!up && *w == room && y.key > lo) {
+			/* [y.key, hi) weighs room: more below? */
+			struct shift_ent z;
+
+			err = y.key ? shift_next(fs, ci, y.key - 1, 0, &z) :
+				      -CFS_ENOENT;
+			if (!err && z.key >= lo)
+				*cut = y.key;
+			if (err == -CFS_ENOENT)
+				err = 0;
+			break;
+		}
+		if (!up && !y.key)
+			break;
+		k = up ? y.key + 1 : y.key - 1;
+	}
+	if (*w == 0)
+		*w = 1;
+	inode_put(fs, ci);
+	return err;
+}
+
+/* Move every key >= from of ip's tree (and its continuations') by delta,
+ * in rounds. */
+static int shift_file(struct cfs_fs *fs, struct cfs_inode *ip, u64 from,
+		      s64 delta)
+{
+	int up = delta < 0, err = 0;
+	u64 cur = up ? from : ~0ULL;   /* the moved part's edge */
+
+	for (;;) {
+		u64 lo = cur, hi = cur, k = cur;
+		u32 weight = 0;
+
+		for (;;) {
+			struct shift_ent x;
+			u64 cut;
+			u32 w;
+
+			if ((!up && k == from) || weight >= SHIFT_ROUND)
+				break;
+			err = shift_next(fs, ip, up ? k : k - 1, up, &x);
+			if (err == -CFS_ENOENT || (!err && x.key < from)) {
+				err = 0;
+				break;
+			}
+			if (!err)
+				err = shift_weigh(fs, ip, &x, up,
+						  SHIFT_ROUND - weight, &w,
+						  &cut);
+			if (err)
+				return err;
+			if (weight + w > SHIFT_ROUND && weight)
+				break;
+			if (cut) {
+				/* a continuation range heavier than a
+				 * round: cut it there */
+				err = split_at(fs, ip, cut);
+				if (err)
+					return err;
+				if (up)
+					hi = cut;
+				else
+					lo = cut;
+				weight = SHIFT_ROUND;
+				break;
+			}
+			weight += w;
+			if (up)
+				k = hi = x.key + shift_elen(&x);
+			else
+				k = lo = x.key;
+		}
+		if (!weight)
+			return 0;
+		err = shift_slice(fs, ip, lo, hi, delta);
+		if (!err)
+			err = file_split(fs, ip, NULL);
+		if (err)
+			return err;
+		cur = up ? hi : lo;
+	}
 }
 
 /* ---- fallocate ---- */
@@ -1525,7 +1680,7 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 			return -CFS_EINVAL;
 		err = punch_tree(fs, ip, ip, first, last, PT_FREE | PT_SPLIT);
 		if (!err)
-			err = shift_tree(fs, ip, last, -(s64)(last - first));
+			err = shift_file(fs, ip, last, -(s64)(last - first));
 		if (!err) {
 			ip->d.size -= len;
 			keep = 1;
@@ -1540,12 +1695,12 @@ int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,
 			return -CFS_EINVAL;
 		if (ip->d.size + len > CFS_MAX_FILE_BYTES)
 			return -CFS_EFBIG;
+		/* the size first: no extent lies past it between rounds */
 		err = split_at(fs, ip, first);
-		if (!err)
-			err = shift_tree(fs, ip, first, (s64)(last - first));
 		if (!err) {
 			ip->d.size += len;
 			keep = 1;
+			err = shift_file(fs, ip, first, (s64)(last - first));
 		}
 		break;
 	default:

@@ -32,6 +32,9 @@
  *   kt pcheck FILE SIZE SEED  FILE is that pattern
  *   kt mmapfull FILE PAGES   on a full filesystem: SIGBUS at the write fault
  *                            that finds no space, the pages before it kept
+ *   kt shift FILE MIB        COLLAPSE_RANGE / INSERT_RANGE on a new file of
+ *                            MIB MiB with every other block punched,
+ *                            against a model: "shift: N operations ok SIZE"
  *   kt hog                   memory pressure: most of MemAvailable taken
  *                            and given back
  *   kt ioctl health|events|journal|scrub[-repair] PATH [CHUNK]
@@ -595,6 +598,105 @@ static int drop_caches(const char *what)
 	r = write(dc, what, strlen(what)) == (ssize_t)strlen(what) ? 0 : -1;
 	close(dc);
 	return r;
+}
+
+/* ---- shift: COLLAPSE_RANGE / INSERT_RANGE on a fragmented file ----
+ * FILE written anew (MIB MiB of pat(3)), every other block punched (one
+ * extent per block kept), then collapses and inserts near its start (every
+ * extent past the point moves) and seeded ones anywhere, each checked
+ * against a model, the page cache dropped before the last check (issue
+ * 16: no such operation may make a transaction its journal cannot hold;
+ * the caller asks CHUNKFS_IOC_JOURNAL).  Prints "shift: N operations ok
+ * SIZE" or what differs. */
+static int shift_check(int fd, const unsigned char *m, size_t size,
+		       const char *what, int step)
+{
+	unsigned char *b = malloc(size + 1);
+	ssize_t n;
+	size_t i;
+
+	if (!b)
+		return 1;
+	n = pread(fd, b, size + 1, 0);
+	if (n != (ssize_t)size || memcmp(b, m, size)) {
+		for (i = 0; n > 0 && i < (size_t)n && i < size && b[i] == m[i]; i++)
+			;
+		printf("shift: step %d (%s): read %zd of %zu, differs at %zu\n",
+		       step, what, n, size, i);
+		free(b);
+		return 1;
+	}
+	free(b);
+	return 0;
+}
+
+static int do_shift(const char *path, unsigned long mib)
+{
+	size_t max = (mib << 20) * 2, size = mib << 20, off, len, i;
+	unsigned char *m = calloc(1, max);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644), step = 0, done = 0;
+
+	if (fd < 0 || !m) {
+		perror(path);
+		return 1;
+	}
+	for (i = 0; i < size; i++)
+		m[i] = pat(3, i);
+	if (pwrite(fd, m, size, 0) != (ssize_t)size) {
+		perror("shift: write");
+		return 1;
+	}
+	for (off = BLK; off < size; off += 2 * BLK) {
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)off, BLK)) {
+			perror("shift: punch");
+			return 1;
+		}
+		memset(m + off, 0, BLK);
+	}
+	fsync(fd);
+	rs = 16;
+	for (step = 0; step < 16; step++) {
+		int ins = step % 2;
+		size_t nb = size / BLK;
+
+		if (step < 4) {         /* near the start: everything moves */
+			off = (size_t)(step + 1) * 3 * BLK;
+			len = (size_t)(step + 2) * 5 * BLK;
+		} else {
+			off = rnd(nb - 1) * BLK;
+			len = (1 + rnd(step % 3 ? 64 : nb / 4)) * BLK;
+		}
+		if (ins ? size + len > max : off + len >= size)
+			continue;
+		if (fallocate(fd, ins ? FALLOC_FL_INSERT_RANGE :
+			      FALLOC_FL_COLLAPSE_RANGE, (off_t)off,
+			      (off_t)len)) {
+			printf("shift: step %d: %s %zu+%zu: %s\n", step,
+			       ins ? "insert" : "collapse", off, len,
+			       strerrorname_np(errno));
+			return 1;
+		}
+		if (ins) {
+			memmove(m + off + len, m + off, size - off);
+			memset(m + off, 0, len);
+			size += len;
+		} else {
+			memmove(m + off, m + off + len, size - off - len);
+			size -= len;
+		}
+		if (shift_check(fd, m, size, ins ? "insert" : "collapse",
+				step))
+			return 1;
+		done++;
+	}
+	fsync(fd);
+	if (drop_caches("3") || shift_check(fd, m, size, "reread", step))
+		return 1;
+	close(fd);
+	free(m);
+	printf("shift: %d operations ok %zu\n", done, size);
+	return 0;
 }
 
 /* Memory pressure: most of the free memory (MemAvailable less 40 MiB)
@@ -1547,6 +1649,8 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "mix"))
 		return mix(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]),
 			   argv[5]);
+	if (argc == 4 && !strcmp(argv[1], "shift"))
+		return do_shift(argv[2], strtoul(argv[3], NULL, 0));
 	if (argc == 2 && !strcmp(argv[1], "hog"))
 		return hog() != 0;
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ioctl"))

@@ -130,6 +130,12 @@ dd if=/dev/zero of=$W/fill bs=1M 2>/tmp/dderr
 grep -q 'No space left' /tmp/dderr && pass "ENOSPC to the writer ($(stat -c %s $W/fill) bytes written)" || fail "ENOSPC: $(cat /tmp/dderr)"
 rm $W/fill && sync && echo room >$W/after-full && [ "$(cat $W/after-full)" = room ] && pass "writable after ENOSPC" || fail "writable after ENOSPC"
 
+# ---- COLLAPSE_RANGE / INSERT_RANGE on a fragmented file (issue 16): in
+# rounds, none bigger than a journal (asked below, CHUNKFS_IOC_JOURNAL);
+# the file stays for the host to read through chunkfs-fuse ----
+r=$(/bin/kt shift $W/shifted 24); echo "$r"
+case "$r" in "shift: "*" operations ok "*) pass "collapse/insert on a fragmented file" ;; *) fail "collapse/insert on a fragmented file: $r" ;; esac
+
 # ---- what losing a chunk would cost: CHUNKFS_IOC_CHUNK_FILES and _PATH,
 # printed for the host to compare with `chunkfs paths` of the image ----
 oc=
