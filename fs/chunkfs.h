@@ -136,12 +136,15 @@ struct cfs_mkfs_opts {
 	s64 now_sec;          /* creation time */
 	u32 no_features;      /* CFS_MKFS_NO_*: format v2 features left out
 			       * (all of them: a v1 filesystem) */
+	u32 dir_hash_bits;    /* tests only: 0, or directory hashes of 1..34
+			       * bits (HASHBITS: names collide at will) */
 };
 #define CFS_MKFS_NO_METAGEN 0x1 /* and with it every v2 feature */
 #define CFS_MKFS_NO_DUP 0x2     /* -m single */
 #define CFS_MKFS_NO_DATASUM 0x4 /* -O ^datasum: file data not checksummed */
 #define CFS_MKFS_NO_PPTR 0x8    /* -O ^pptr */
 #define CFS_MKFS_NO_XCONT 0x10  /* -O ^xcont: xattrs never spill */
+#define CFS_MKFS_NO_DIROVF 0x20 /* -O ^dirovf: a hash's names in one item */
 #define CFS_MKFS_V1 0xff
 /* Checks the options against the device; on error *why names the problem. */
 int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,

@@ -18,12 +18,65 @@
 
 #define HASH_MASK ((1ULL << CFS_HASH_BITS) - 1)
 #define DIRENT_MAX (sizeof(struct cfs_dirent) + CFS_NAME_MAX)
+/* Overflow items (DIROVF): key of item seq (1 .. 255) of hash h. */
+#define OVF_KEY(h, seq) (CFS_DKEY_OVF | (h) << 8 | (u64)(seq))
+#define OVF_SEQ_MAX 255u
+/* Names one hash may have in one directory part: the readdir cookie
+ * counts them in 8 bits. */
+#define HASH_NAMES_MAX 256u
 
 u64 dir_hash(const struct cfs_fs *fs, const char *name, u32 len)
 {
 	u64 h = cfs_fnv1a(0xcbf29ce484222325ULL ^ fs->g->hash_seed, name, len);
 
-	return (h ^ (h >> 35)) & HASH_MASK;
+	return (h ^ (h >> 35)) & fs->hash_mask;
+}
+
+/* The items of hash h in tree t, in order: *seq 0 the hash's own item, then
+ * its overflow items.  Call with *seq = 0 for the first; each call reads
+ * the next into buf (up to bt_max_item) and sets *seq to it; -ENOENT
+ * after the last. */
+static int item_next(struct cfs_fs *fs, struct cfs_tree *t, u64 h, u32 *seq,
+		     int first, u8 *buf, u32 *blen)
+{
+	u64 k;
+	int err;
+
+	if (first) {
+		*seq = 0;
+		err = bt_lookup(t, h, buf, bt_max_item(t), blen);
+	} else {
+		if (!fs->dirovf || *seq >= OVF_SEQ_MAX)
+			return -CFS_ENOENT;
+		err = bt_find_ge(t, OVF_KEY(h, *seq + 1), &k, buf,
+				 bt_max_item(t), blen);
+		if (!err && k > OVF_KEY(h, OVF_SEQ_MAX))
+			err = -CFS_ENOENT;
+		if (!err)
+			*seq = (u32)(k & 0xff);
+	}
+	if (!err && *blen > bt_max_item(t))
+		err = -CFS_EUCLEAN;
+	return err;
+}
+
+static u64 item_key(u64 h, u32 seq)
+{
+	return seq ? OVF_KEY(h, seq) : h;
+}
+
+/* Entries in one item (-EUCLEAN if it does not parse). */
+static int item_count(const u8 *buf, u32 blen)
+{
+	u32 off = 0;
+	int n = 0;
+
+	while (off + sizeof(struct cfs_dirent) <= blen) {
+		off += (u32)sizeof(struct cfs_dirent) +
+		       ((const struct cfs_dirent *)(buf + off))->namelen;
+		n++;
+	}
+	return off == blen ? n : -CFS_EUCLEAN;
 }
 
 /* The directory part (home or continuation) in chunk ch; pinned. */
@@ -61,19 +114,19 @@ static int part_find(struct cfs_fs *fs, struct cfs_inode *part, u64 h,
 		     const char *name, u32 len, u64 *ino, u32 *type, u8 *buf)
 {
 	struct cfs_tree t;
-	u32 blen;
-	int err, off;
+	u32 blen, seq;
+	int err, off, first = 1;
 
 	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
-	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
-	if (err)
-		return err;
-	if (blen > bt_max_item(&t))
-		return -CFS_EUCLEAN;
-	off = item_find(buf, blen, name, len);
+	do {
+		err = item_next(fs, &t, h, &seq, first, buf, &blen);
+		if (err)
+			return err;
+		first = 0;
+		off = item_find(buf, blen, name, len);
+	} while (off == -CFS_ENOENT);
 	if (off < 0) {
-		if (off == -CFS_EUCLEAN)
-			chunk_mark_suspect(fs, part->ch, "bad directory item");
+		chunk_mark_suspect(fs, part->ch, "bad directory item");
 		return off;
 	}
 	if (ino) {
@@ -83,6 +136,98 @@ static int part_find(struct cfs_fs *fs, struct cfs_inode *part, u64 h,
 		*type = de->type;
 	}
 	return 0;
+}
+
+int dir_item_put(struct cfs_fs *fs, struct cfs_tree *t, u64 h, u32 ino,
+		 u8 type, const char *name, u32 len, u8 *buf)
+{
+	u32 max = bt_max_item(t), sz = (u32)sizeof(struct cfs_dirent) + len;
+	u32 seq, blen, used[(OVF_SEQ_MAX + 1) / 32], room = ~0u, n = 0;
+	struct cfs_dirent *de;
+	int err, c, first = 1;
+	u64 key;
+
+	cfs_memset(used, 0, sizeof(used));
+	for (;; first = 0) {
+		err = item_next(fs, t, h, &seq, first, buf, &blen);
+		if (err == -CFS_ENOENT)
+			break;
+		if (err)
+			return err;
+		c = item_count(buf, blen);
+		if (c < 0)
+			return c;
+		if (item_find(buf, blen, name, len) >= 0)
+			return -CFS_EEXIST;
+		n += (u32)c;
+		used[seq / 32] |= 1u << (seq % 32);
+		if (room == ~0u && blen + sz <= max)
+			room = seq;
+	}
+	/* names sharing one hash: at most 256 (readdir cookies) */
+	if (n >= HASH_NAMES_MAX)
+		return -CFS_ENOSPC;
+	blen = 0;
+	if (room != ~0u) {
+		key = item_key(h, room);
+		err = bt_lookup(t, key, buf, max, &blen);
+		if (err)
+			return err;
+	} else if (!(used[0] & 1)) {
+		key = h;
+	} else {
+		if (!fs->dirovf)
+			return -CFS_ENOSPC;
+		for (seq = 1; seq <= OVF_SEQ_MAX; seq++)
+			if (!(used[seq / 32] & (1u << (seq % 32))))
+				break;
+		if (seq > OVF_SEQ_MAX)
+			return -CFS_ENOSPC;
+		key = OVF_KEY(h, seq);
+	}
+	de = (struct cfs_dirent *)(buf + blen);
+	de->ino = ino;
+	de->type = type;
+	de->namelen = (u8)len;
+	cfs_memcpy(de->name, name, len);
+	err = blen ? bt_update(t, key, buf, blen + sz)
+		   : bt_insert(t, key, buf, sz);
+	return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
+}
+
+/* Remove name from the items of hash h in tree t (-ENOENT: none has it).
+ * An emptied item goes; the hash's own item, emptied, takes the content
+ * of its first overflow item instead (overflow items exist only beside
+ * it).  buf: bt_max_item bytes. */
+static int item_remove(struct cfs_fs *fs, struct cfs_tree *t, u64 h,
+		       const char *name, u32 len, u8 *buf)
+{
+	u32 seq, blen, sz, olen, oseq = 0;
+	int err, off, first = 1;
+
+	do {
+		err = item_next(fs, t, h, &seq, first, buf, &blen);
+		if (err)
+			return err;
+		first = 0;
+		off = item_find(buf, blen, name, len);
+	} while (off == -CFS_ENOENT);
+	if (off < 0)
+		return off;
+	sz = (u32)sizeof(struct cfs_dirent) +
+	     ((struct cfs_dirent *)(buf + off))->namelen;
+	if (sz != blen) {
+		cfs_memmove(buf + off, buf + off + sz, blen - (u32)off - sz);
+		return bt_update(t, item_key(h, seq), buf, blen - sz);
+	}
+	if (seq)
+		return bt_delete(t, OVF_KEY(h, seq));
+	err = item_next(fs, t, h, &oseq, 0, buf, &olen);
+	if (err == -CFS_ENOENT)
+		return bt_delete(t, h);
+	if (!err)
+		err = bt_update(t, h, buf, olen);
+	return err ? err : bt_delete(t, OVF_KEY(h, oseq));
 }
 
 /* Next continuation after chunk `after` (-1 for the first): its dcont. */
@@ -168,35 +313,19 @@ int dir_part_has(struct cfs_fs *fs, struct cfs_inode *part, const char *name,
 int dir_part_insert(struct cfs_fs *fs, struct cfs_inode *part,
 		    const char *name, u32 len, struct cfs_inode *ip)
 {
-	u64 h = dir_hash(fs, name, len);
-	struct cfs_dirent *de;
 	struct cfs_tree t;
-	u32 blen = 0;
 	u8 *buf = host_alloc(fs->bs + DIRENT_MAX);
 	int err;
 
 	if (!buf)
 		return -CFS_ENOMEM;
 	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
-	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
-	if (!err && blen > bt_max_item(&t))
-		err = -CFS_EUCLEAN;
-	if (!err || err == -CFS_ENOENT) {
-		de = (struct cfs_dirent *)(buf + (err ? 0 : blen));
-		de->ino = ip->local;
-		de->type = (u8)mode_to_ft(ip->d.mode);
-		de->namelen = (u8)len;
-		cfs_memcpy(de->name, name, len);
-		if (err)
-			err = bt_insert(&t, h, buf, (u32)sizeof(*de) + len);
-		else
-			err = bt_update(&t, h, buf,
-					blen + (u32)sizeof(*de) + len);
-	}
+	err = dir_item_put(fs, &t, dir_hash(fs, name, len), ip->local,
+			   (u8)mode_to_ft(ip->d.mode), name, len, buf);
 	if (!err)
 		err = inode_write(fs, part);
 	host_free(buf);
-	return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
+	return err;
 }
 
 int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
@@ -204,9 +333,7 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 {
 	u64 h = dir_hash(fs, name, len);
 	struct cfs_inode *part;
-	struct cfs_dirent *de;
 	struct cfs_tree t;
-	u32 blen = 0;
 	u8 *buf;
 	int err;
 
@@ -217,39 +344,8 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	if (err)
 		goto out_free;
 	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
-	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
-	if (err && err != -CFS_ENOENT)
-		goto out;
-	if (!err && blen > bt_max_item(&t)) {
-		err = -CFS_EUCLEAN;
-		goto out;
-	}
-	if (!err) {
-		/* names sharing one hash: at most 256 (readdir cookies) */
-		u32 off = 0, n = 0;
-
-		while (off + sizeof(struct cfs_dirent) <= blen) {
-			off += (u32)sizeof(struct cfs_dirent) +
-			       ((struct cfs_dirent *)(buf + off))->namelen;
-			n++;
-		}
-		if (n >= 256) {
-			err = -CFS_ENOSPC;
-			goto out;
-		}
-	}
-	de = (struct cfs_dirent *)(buf + (err ? 0 : blen));
-	de->ino = ip->local;
-	de->type = (u8)mode_to_ft(ip->d.mode);
-	de->namelen = (u8)len;
-	cfs_memcpy(de->name, name, len);
-	if (err) {
-		err = bt_insert(&t, h, buf, (u32)sizeof(*de) + len);
-	} else {
-		err = bt_update(&t, h, buf, blen + (u32)sizeof(*de) + len);
-	}
-	if (err == -CFS_E2BIG)
-		err = -CFS_ENOSPC;
+	err = dir_item_put(fs, &t, h, ip->local, (u8)mode_to_ft(ip->d.mode),
+			   name, len, buf);
 	if (err)
 		goto out;
 	if (CFS_ISDIR(ip->d.mode)) {
@@ -265,20 +361,7 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	/* its parent pointer, in the same transaction (format v2) */
 	err = pptr_add(fs, dir, name, len, ip);
 	if (err) { /* no name without it: the entry goes again */
-		int e = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
-		int off = e ? -1 : item_find(buf, blen, name, len);
-
-		if (off >= 0) {
-			u32 sz = (u32)sizeof(struct cfs_dirent) + len;
-
-			if (sz == blen) {
-				bt_delete(&t, h);
-			} else {
-				cfs_memmove(buf + off, buf + off + sz,
-					    blen - (u32)off - sz);
-				bt_update(&t, h, buf, blen - sz);
-			}
-		}
+		item_remove(fs, &t, h, name, len, buf);
 		if (CFS_ISDIR(ip->d.mode)) {
 			if (part != dir && part->d.nlink)
 				part->d.nlink--;
@@ -317,9 +400,8 @@ int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	u64 h = dir_hash(fs, name, len);
 	struct cfs_inode *part;
 	struct cfs_tree t;
-	u32 blen, sz;
 	u8 *buf;
-	int err, off;
+	int err;
 
 	buf = host_alloc(fs->bs);
 	if (!buf)
@@ -328,22 +410,7 @@ int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	if (err)
 		goto out_free;
 	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
-	err = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
-	if (err)
-		goto out;
-	off = item_find(buf, CFS_MIN(blen, bt_max_item(&t)), name, len);
-	if (off < 0) {
-		err = off;
-		goto out;
-	}
-	sz = (u32)sizeof(struct cfs_dirent) +
-	     ((struct cfs_dirent *)(buf + off))->namelen;
-	if (sz == blen) {
-		err = bt_delete(&t, h);
-	} else {
-		cfs_memmove(buf + off, buf + off + sz, blen - off - sz);
-		err = bt_update(&t, h, buf, blen - sz);
-	}
+	err = item_remove(fs, &t, h, name, len, buf);
 	if (err)
 		goto out;
 	if (CFS_ISDIR(ip->d.mode)) {
@@ -437,39 +504,51 @@ static int part_readdir(struct cfs_fs *fs, struct cfs_inode *part, u64 pcode,
 	int err;
 
 	tree_of_inode(fs, part, CFS_TREE_DIR, &t);
-	for (;;) {
-		u32 blen, off = 0, idx = 0;
+	for (;; k++) {
+		u32 blen, seq, idx = 0;
+		int first = 1;
 
-		err = bt_find_ge(&t, k, &k, buf, bt_max_item(&t), &blen);
-		if (err == -CFS_ENOENT || (!err && k >= CFS_DKEY_CONT))
+		err = bt_find_ge(&t, k, &k, NULL, 0, NULL);
+		if (err == -CFS_ENOENT || (!err && k >= CFS_DKEY_OVF))
 			return 0;
 		if (err)
 			return err;
-		blen = CFS_MIN(blen, bt_max_item(&t));
-		while (off + sizeof(struct cfs_dirent) <= blen) {
-			struct cfs_dirent *de = (void *)(buf + off);
-			u32 sz = (u32)sizeof(*de) + de->namelen;
+		/* the hash's item, then its overflow items: idx counts
+		 * the names of the hash */
+		for (;; first = 0) {
+			u32 off = 0;
 
-			if (off + sz > blen || idx > 255) {
+			err = item_next(fs, &t, k, &seq, first, buf, &blen);
+			if (err == -CFS_ENOENT)
+				break;
+			if (err && err != -CFS_EUCLEAN)
+				return err;
+			if (err || item_count(buf, blen) < 0 ||
+			    idx + (u32)item_count(buf, blen) > HASH_NAMES_MAX) {
 				chunk_mark_suspect(fs, part->ch,
 						   "bad directory item");
 				return -CFS_EIO;
 			}
-			if (k != h0 || idx >= idx0) {
-				u64 ck = 3 + ((pcode << CK_PART_SHIFT) |
-					       (k << 8) | idx);
+			while (off < blen) {
+				struct cfs_dirent *de = (void *)(buf + off);
 
-				if (rs->fn(rs->ctx, de->name, de->namelen,
-					   CFS_MKINO(part->ch->index, de->ino),
-					   de->type, ck)) {
-					rs->stopped = 1;
-					return 0;
+				if (k != h0 || idx >= idx0) {
+					u64 ck = 3 + ((pcode << CK_PART_SHIFT) |
+						       (k << 8) | idx);
+
+					if (rs->fn(rs->ctx, de->name,
+						   de->namelen,
+						   CFS_MKINO(part->ch->index,
+							     de->ino),
+						   de->type, ck)) {
+						rs->stopped = 1;
+						return 0;
+					}
 				}
+				off += (u32)sizeof(*de) + de->namelen;
+				idx++;
 			}
-			off += sz;
-			idx++;
 		}
-		k++;
 	}
 }
 

@@ -53,11 +53,17 @@
 #define CFS_FEAT_INCOMPAT_XCONT 0x10u  /* xattr continuations (FORMAT.md
 					* 10.3.2): an inode's xattrs spill
 					* into another chunk */
+#define CFS_FEAT_INCOMPAT_DIROVF 0x20u /* directory hash items continue in
+					* overflow items (CFS_DKEY_OVF) */
+#define CFS_FEAT_INCOMPAT_HASHBITS 0x40u /* tests only: directory hashes of
+					  * g.dir_hash_bits bits */
 #define CFS_FEAT_INCOMPAT_SUPP (CFS_FEAT_INCOMPAT_JOURNAL | \
 				CFS_FEAT_INCOMPAT_METAGEN | \
 				CFS_FEAT_INCOMPAT_DUP | \
 				CFS_FEAT_INCOMPAT_DATASUM | \
-				CFS_FEAT_INCOMPAT_XCONT)
+				CFS_FEAT_INCOMPAT_XCONT | \
+				CFS_FEAT_INCOMPAT_DIROVF | \
+				CFS_FEAT_INCOMPAT_HASHBITS)
 /* Features that need METAGEN. */
 #define CFS_FEAT_INCOMPAT_NEED_MG (CFS_FEAT_INCOMPAT_DUP | \
 				   CFS_FEAT_INCOMPAT_DATASUM)
@@ -96,7 +102,8 @@ struct cfs_geom {
 	char label[64];
 	s64 mkfs_time;
 	u32 reserve_pct;      /* placement reserve, percent of a chunk */
-	u32 reserved0;
+	u32 dir_hash_bits;    /* HASHBITS (tests): bits of the directory
+			       * hashes, 1 .. 34; else 0 (35 bits) */
 	u8 reserved[64];
 };
 CFS_STATIC_ASSERT(sizeof(struct cfs_geom) == 208, "geom size");
@@ -333,10 +340,15 @@ struct cfs_cext {             /* forward link: this range lives in a continuatio
 CFS_STATIC_ASSERT(sizeof(struct cfs_dext) == 8, "dext");
 CFS_STATIC_ASSERT(sizeof(struct cfs_cext) == 16, "cext");
 
-/* Directory tree: keys below CFS_DKEY_CONT are 35-bit name hashes whose
+/* Directory tree: keys below CFS_DKEY_OVF are 35-bit name hashes whose
  * value is one or more packed cfs_dirent; keys CFS_DKEY_CONT | chunk hold a
- * cfs_dcont forward link to the directory's continuation in that chunk. */
+ * cfs_dcont forward link to the directory's continuation in that chunk.
+ * DIROVF: the names of hash h that do not fit its item continue in
+ * overflow items, keys CFS_DKEY_OVF | h << 8 | seq (seq 1 .. 255, gaps
+ * allowed), each of packed cfs_dirent too; they exist only beside the
+ * item of key h. */
 #define CFS_DKEY_CONT (1ULL << 63)
+#define CFS_DKEY_OVF (1ULL << 62)
 #define CFS_HASH_BITS 35
 struct cfs_dirent {
 	u32 ino;              /* local inode: always in this tree's chunk */

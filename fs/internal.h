@@ -94,6 +94,8 @@ struct cfs_fs {
 	int pptr;             /* parent pointers and the name backup */
 	int datasum;          /* data checksums (FORMAT.md 16.6, file.c) */
 	int xcont;            /* xattr continuations (FORMAT.md 10.3.2) */
+	int dirovf;           /* directory overflow items (dir.c) */
+	u64 hash_mask;        /* of the directory hashes (dir_hash) */
 	u32 iroot_size;       /* inline root bytes: 144, or 128 with METAGEN */
 	u64 gen;              /* METAGEN: generation of what is modified now
 			       * (the group of the next commit) */
@@ -615,6 +617,12 @@ int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 int dir_is_empty(struct cfs_fs *fs, struct cfs_inode *dir);
 int dir_part_has(struct cfs_fs *fs, struct cfs_inode *part, const char *name,
 		 u32 len);
+/* Put the entry under hash h of directory tree t: into the first of the
+ * hash's items with room, else a new overflow item (DIROVF).  -EEXIST:
+ * the name is there; -ENOSPC: 256 names of the hash in this part, or no
+ * room.  buf: block size + the largest entry. */
+int dir_item_put(struct cfs_fs *fs, struct cfs_tree *t, u64 h, u32 ino,
+		 u8 type, const char *name, u32 len, u8 *buf);
 int dir_part_insert(struct cfs_fs *fs, struct cfs_inode *part,
 		    const char *name, u32 len, struct cfs_inode *ip);
 int dir_free_all(struct cfs_fs *fs, struct cfs_inode *dir);

@@ -179,6 +179,16 @@ int cfs_mkfs_check(const struct cfs_bdev *dev, const struct cfs_mkfs_opts *o,
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_DATASUM;
 	if (!(o->no_features & CFS_MKFS_NO_XCONT))
 		g->feat_incompat |= CFS_FEAT_INCOMPAT_XCONT;
+	if (!(o->no_features & (CFS_MKFS_NO_METAGEN | CFS_MKFS_NO_DIROVF)))
+		g->feat_incompat |= CFS_FEAT_INCOMPAT_DIROVF;
+	if (o->dir_hash_bits) {
+		if (o->dir_hash_bits >= CFS_HASH_BITS) {
+			*why = "directory hash bits: 1 to 34";
+			return -CFS_EINVAL;
+		}
+		g->feat_incompat |= CFS_FEAT_INCOMPAT_HASHBITS;
+		g->dir_hash_bits = o->dir_hash_bits;
+	}
 	g->reserve_pct = o->reserve_pct ? o->reserve_pct : 10;
 	if (devblocks < CFS_FIRST_CHUNK_BLOCK + (u64)g->chunk_blocks) {
 		*why = "device too small for one chunk";
@@ -294,6 +304,11 @@ static void fs_features(struct cfs_fs *fs)
 	fs->ev_path = fs->pptr ? pptr_path_any : NULL; /* events name files */
 	fs->datasum = fs->metagen && (inc & CFS_FEAT_INCOMPAT_DATASUM);
 	fs->xcont = !!(inc & CFS_FEAT_INCOMPAT_XCONT);
+	fs->dirovf = !!(inc & CFS_FEAT_INCOMPAT_DIROVF);
+	fs->hash_mask = (1ULL << CFS_HASH_BITS) - 1;
+	if ((inc & CFS_FEAT_INCOMPAT_HASHBITS) && fs->g->dir_hash_bits &&
+	    fs->g->dir_hash_bits < CFS_HASH_BITS)
+		fs->hash_mask = (1ULL << fs->g->dir_hash_bits) - 1;
 	fs->iroot_size = fs->metagen ? CFS_IROOT_SIZE_MG : CFS_IROOT_SIZE;
 }
 

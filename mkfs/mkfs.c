@@ -45,8 +45,9 @@ static void usage(FILE *f)
 		"Features (-O): metagen (generations in every reference), dup (second\n"
 		"copies of metadata, also -m dup), pptr (parent pointers and the name\n"
 		"backup), datasum (a checksum of every data block), xcont (an inode's\n"
-		"xattrs spill into another chunk when its own is full), v1 (none of\n"
-		"these); ^name leaves one out.\n");
+		"xattrs spill into another chunk when its own is full), dirovf (names\n"
+		"sharing a hash continue in overflow items), v1 (none of these); ^name\n"
+		"leaves one out.\n");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -60,6 +61,10 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	fputc('\n', stderr);
 	exit(1);
 }
+
+/* -O test_hash_bits=N (tests only, not in the usage): directory hashes of
+ * N bits, so that names collide at will (HASHBITS, FORMAT.md 16) */
+static u32 test_hash_bits;
 
 /* -O: format v2 features by name, ^name to leave one out (FORMAT.md 16) */
 static void parse_features(const char *arg, u32 *no)
@@ -88,6 +93,19 @@ static void parse_features(const char *arg, u32 *no)
 				*no |= CFS_MKFS_NO_DUP;
 			else
 				*no &= ~(CFS_MKFS_NO_DUP | CFS_MKFS_NO_METAGEN);
+		} else if (!strcmp(n, "dirovf")) {
+			if (off)
+				*no |= CFS_MKFS_NO_DIROVF;
+			else
+				*no &= ~(CFS_MKFS_NO_DIROVF |
+					 CFS_MKFS_NO_METAGEN);
+		} else if (!off && !strncmp(n, "test_hash_bits=", 15)) {
+			char *end;
+			unsigned long b = strtoul(n + 15, &end, 10);
+
+			if (*end || b < 1 || b >= CFS_HASH_BITS)
+				die("test_hash_bits: 1 to %d", CFS_HASH_BITS - 1);
+			test_hash_bits = (u32)b;
 		} else if (!strcmp(n, "datasum")) {
 			if (off)
 				*no |= CFS_MKFS_NO_DATASUM;
@@ -101,7 +119,7 @@ static void parse_features(const char *arg, u32 *no)
 				*no &= ~CFS_MKFS_NO_XCONT;
 		} else {
 			die("unknown feature '%s' (-O): known are metagen, dup, "
-			    "pptr, datasum, xcont and v1", n);
+			    "pptr, datasum, xcont, dirovf and v1", n);
 		}
 	}
 	free(s);
@@ -109,11 +127,12 @@ static void parse_features(const char *arg, u32 *no)
 
 static void print_features(const struct cfs_geom *g)
 {
-	printf("Features:             journal%s%s%s%s%s\n",
+	printf("Features:             journal%s%s%s%s%s%s\n",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ? " metagen" : "",
 	       g->feat_ro_compat & CFS_FEAT_RO_COMPAT_PPTR ? " pptr" : "",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_DATASUM ? " datasum" : "",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_XCONT ? " xcont" : "",
+	       g->feat_incompat & CFS_FEAT_INCOMPAT_DIROVF ? " dirovf" : "",
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_DUP ?
 	       " dup (two copies of metadata)" :
 	       g->feat_incompat & CFS_FEAT_INCOMPAT_METAGEN ?
@@ -966,6 +985,7 @@ int main(int argc, char **argv)
 	o.chunk_bytes = chunk;
 	o.inode_ratio = (u32)iratio;
 	o.no_features = no_features;
+	o.dir_hash_bits = test_hash_bits;
 	o.root_uid = getuid();
 	o.root_gid = getgid();
 	o.now_sec = time(NULL);

@@ -34,8 +34,84 @@ struct dw {
 	struct cfs_inode *ip;
 	struct upd *upds;
 	struct rehash *moves;
+	struct upd *ovf;      /* hashes with overflow items (key = hash) */
 	int err;
 };
+
+/* Note a hash with overflow items, once (its own item must exist). */
+static int ovf_note(struct dw *w, u64 hash)
+{
+	struct upd *u;
+
+	for (u = w->ovf; u; u = u->next)
+		if (u->key == hash)
+			return 0;
+	u = host_alloc(sizeof(*u));
+	if (!u) {
+		w->err = -CFS_ENOMEM;
+		return 1;
+	}
+	cfs_memset(u, 0, sizeof(*u));
+	u->key = hash;
+	u->next = w->ovf;
+	w->ovf = u;
+	return 0;
+}
+
+/* Overflow items of a hash without its own item: lookups do not see
+ * them.  Their names go back under the hash (as misfiled ones do). */
+static int ovf_orphans(struct dw *w, struct cfs_tree *t)
+{
+	u32 max = bt_max_item(t), len, off;
+	u8 *buf = host_alloc(max);
+	struct upd *u;
+	u64 k;
+	int err = 0;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	for (u = w->ovf; u && !err; u = u->next) {
+		if (bt_lookup(t, u->key, NULL, 0, NULL) != -CFS_ENOENT)
+			continue;
+		if (!ck_problem(w->c, PR_DIR_ITEM, w->ip->ino, 0,
+				"overflow items without their hash's item"))
+			continue;
+		while (!err && !bt_find_ge(t, CFS_DKEY_OVF | u->key << 8, &k,
+					   buf, max, &len) &&
+		       k <= (CFS_DKEY_OVF | u->key << 8 | 0xff)) {
+			for (off = 0; off + sizeof(struct cfs_dirent) <= len;) {
+				struct cfs_dirent *de = (void *)(buf + off);
+				struct rehash *m;
+
+				if (off + sizeof(*de) + de->namelen > len)
+					break;
+				m = host_alloc(sizeof(*m));
+				if (!m) {
+					err = -CFS_ENOMEM;
+					break;
+				}
+				m->ino = de->ino;
+				m->type = de->type;
+				m->namelen = de->namelen;
+				cfs_memcpy(m->name, de->name, de->namelen);
+				m->next = w->moves;
+				w->moves = m;
+				w->c->ino[de->ino].refs--;
+				if (w->c->ino[de->ino].ft == CFS_FT_DIR &&
+				    w->c->ino[de->ino].entry_part ==
+				    w->ip->local) {
+					w->c->ino[de->ino].entry_part = 0;
+					w->c->ino[w->ip->local].subdirs--;
+				}
+				off += (u32)sizeof(*de) + de->namelen;
+			}
+			if (!err)
+				err = bt_delete(t, k);
+		}
+	}
+	host_free(buf);
+	return err;
+}
 
 static int dw_node(void *ctx, u32 blk, u32 blk2)
 {
@@ -140,12 +216,24 @@ static int entry_keep(struct dw *w, u64 key, struct cfs_dirent *de,
 static int dw_item(void *ctx, u64 key, const u8 *val, u32 len)
 {
 	struct dw *w = ctx;
+	u64 hash = key;
 	u32 off = 0, klen = 0;
 	int changed = 0;
 	u8 *kept;
 
 	if (key >= CFS_DKEY_CONT)
 		return 0;
+	/* an overflow item (DIROVF): its names have the hash in its key;
+	 * without the feature every name of it is misfiled */
+	if (key >= CFS_DKEY_OVF) {
+		u64 hm = (1ULL << CFS_HASH_BITS) - 1;
+
+		hash = w->c->fs->dirovf && (key & 0xff) &&
+		       !(key & ~(CFS_DKEY_OVF | hm << 8 | 0xff)) ?
+		       (key >> 8) & hm : ~0ULL;
+		if (hash != ~0ULL && ovf_note(w, hash))
+			return 0;
+	}
 	kept = host_alloc(len + 1);
 	if (!kept) {
 		w->err = -CFS_ENOMEM;
@@ -166,7 +254,7 @@ static int dw_item(void *ctx, u64 key, const u8 *val, u32 len)
 		}
 		sz = (u32)sizeof(*de) + ((const struct cfs_dirent *)(val + off))->namelen;
 		cfs_memcpy(de, val + off, sz);
-		if (entry_keep(w, key, de, kept, klen)) {
+		if (entry_keep(w, hash, de, kept, klen)) {
 			if (cfs_memcmp(de, val + off, sz))
 				changed = 1;
 			klen += sz;
@@ -194,48 +282,30 @@ static int dw_item(void *ctx, u64 key, const u8 *val, u32 len)
 	return 0;
 }
 
-/* Put a misfiled entry under its own hash. */
+/* Put a misfiled entry under its own hash (in an overflow item if its
+ * item is full, as dir_add). */
 static int move_entry(struct dw *w, struct cfs_tree *t, struct rehash *m)
 {
 	struct ck *c = w->c;
-	u64 key = dir_hash(c->fs, m->name, m->namelen);
-	u32 max = bt_max_item(t), blen = 0;
-	u8 *buf = host_alloc(max + sizeof(struct cfs_dirent) + CFS_NAME_MAX);
-	struct cfs_dirent *de;
+	u8 *buf = host_alloc(bt_max_item(t) + sizeof(struct cfs_dirent) +
+			     CFS_NAME_MAX);
 	struct ck_ino *ti = &c->ino[m->ino];
 	int err;
 
 	if (!buf)
 		return -CFS_ENOMEM;
-	err = bt_lookup(t, key, buf, max, &blen);
-	if (err && err != -CFS_ENOENT)
-		goto out;
-	if (!err && has_name(buf, CFS_MIN(blen, max), m->name, m->namelen)) {
+	err = dir_item_put(c->fs, t, dir_hash(c->fs, m->name, m->namelen),
+			   m->ino, m->type, m->name, m->namelen, buf);
+	if (err == -CFS_EEXIST) {
 		ck_problem(c, PR_DIRENT_DUP, w->ip->ino, 0, NULL);
 		err = 0;
-		goto out;
-	}
-	if (!err)
-		blen = CFS_MIN(blen, max);
-	if (blen + sizeof(*de) + m->namelen > max) {
-		err = -CFS_ENOSPC;
-		goto out;
-	}
-	de = (struct cfs_dirent *)(buf + blen);
-	de->ino = m->ino;
-	de->type = m->type;
-	de->namelen = m->namelen;
-	cfs_memcpy(de->name, m->name, m->namelen);
-	err = err ? bt_insert(t, key, buf, blen + (u32)sizeof(*de) + m->namelen)
-		  : bt_update(t, key, buf, blen + (u32)sizeof(*de) + m->namelen);
-	if (!err) {
+	} else if (!err) {
 		ti->refs++;
 		if (ti->ft == CFS_FT_DIR && !ti->entry_part) {
 			ti->entry_part = w->ip->local;
 			c->ino[w->ip->local].subdirs++;
 		}
 	}
-out:
 	host_free(buf);
 	return err;
 }
@@ -271,6 +341,12 @@ static int check_part(struct ck *c, u32 local)
 		host_free(u->buf);
 		host_free(u);
 	}
+	if (w.ovf) {
+		int e = ovf_orphans(&w, &t);
+
+		if (e && !err)
+			err = e;
+	}
 	while (w.moves) {
 		struct rehash *m = w.moves;
 		int e;
@@ -286,6 +362,12 @@ static int check_part(struct ck *c, u32 local)
 		err = 0;
 	}
 out:
+	while (w.ovf) {
+		struct upd *u = w.ovf;
+
+		w.ovf = u->next;
+		host_free(u);
+	}
 	while (w.upds) {
 		struct upd *u = w.upds;
 
