@@ -24,7 +24,7 @@
 #                          GROUPS (comma-separated, "-" for none)
 #   cfs_stat IMG KEY       a number from `chunkfs stat --json IMG`
 #   journal_fit LOG...     no transaction written in place (daemon logs)
-#   journal_live DIR       the same on a live mount (chunkfs stat DIR)
+#   journal_live DIR [MIN] the same on a live mount (chunkfs stat DIR)
 # Temp dir: $T (under /dev/shm, mode 0755), default image $T/img, mount
 # point $T/mnt.
 
@@ -302,10 +302,11 @@ journal_fit() {
 	note "journal: $_n unmounts, no transaction written in place"
 }
 
-# journal_live DIR: the same on a live mount, from `chunkfs stat --json
-# DIR` (CHUNKFS_IOC_JOURNAL): no transaction written in place so far, and
-# the text report says the same number.
+# journal_live DIR [MIN]: the same on a live mount, from `chunkfs stat
+# --json DIR` (CHUNKFS_IOC_JOURNAL): no transaction written in place so
+# far, at least MIN commits (0), and the text report says the same.
 journal_live() {
+	_jmin=${2:-0}
 	"$CFS_BIN/chunkfs" stat --json "$1" >"$T/jlive.json" 2>"$T/jlive.err" ||
 		{ cat "$T/jlive.err" >&2; fail "chunkfs stat --json $1 (a mount) failed"; }
 	_jl=$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1]))["journal"]; print(j["commits"], j["splits"], j["in_place"])' \
@@ -314,6 +315,7 @@ journal_live() {
 	"$CFS_BIN/chunkfs" stat "$1" | grep -qx "Written in place: $4 (.*)" ||
 		fail "chunkfs stat $1 does not say $4 in place"
 	[ "$4" = 0 ] || fail "live mount: $4 transactions written in place ($2 commits, $3 splits)"
+	[ "$2" -ge "$_jmin" ] || fail "live mount: $2 commits, expected at least $_jmin"
 	note "live mount: $2 commits, $3 splits, 0 in place"
 }
 

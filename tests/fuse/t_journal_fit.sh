@@ -45,6 +45,7 @@ for i in range(100):
 u.eq(os.fstat(fd).st_size, 100 * MB, "size")
 os.close(fd)
 EOF
+journal_live "$MNT" 1
 remount_fs "$IMG" "$MNT"
 note "a: written again, truncated to 1 MiB; a second fragmented file unlinked"
 py "$MNT" <<'EOF'
@@ -71,6 +72,7 @@ os.fsync(g)
 os.close(g)
 os.unlink(m + "/g")
 EOF
+journal_live "$MNT" 2
 remount_fs "$IMG" "$MNT"
 py "$MNT" <<'EOF'
 import os, sys, cfs_util as u
@@ -79,7 +81,6 @@ pat = bytes((i * 7) & 255 for i in range(256)) * 4096
 u.eq(u.read_file(m + "/f"), pat + pat[:123], "content after remount")
 u.eq(os.listdir(m).count("g"), 0, "g unlinked")
 EOF
-journal_live "$MNT"
 umount_fs "$MNT"
 journal_fit "$T"/daemon-*.log
 "$CFS_BIN/fsck.chunkfs" -fn "$IMG" >"$T/fsck-a.out" 2>&1 ||
@@ -127,7 +128,7 @@ for i in range(0, size, MB):
     u.eq(got == bytes(want), True, "content at %d" % i)
 os.close(fd)
 EOF
-journal_live "$MNT"
+journal_live "$MNT" 1
 umount_fs "$MNT"
 journal_fit "$T"/daemon-*.log
 "$CFS_BIN/fsck.chunkfs" -fn "$IMGB" >"$T/fsck-b.out" 2>&1 ||
@@ -249,9 +250,9 @@ u.log("fsx: ENOSPC (known limit) in %s" % (nospc or "no operation"))
 os.close(fd)
 open(model, "wb").write(ref)
 EOF
+journal_live "$MNT" 2
 remount_fs "$IMGC" "$MNT"
 cmp "$MNT/fsx" "$T/model" || fail "c: the file differs from the model after remount (seed $FSX_SEED)"
-journal_live "$MNT"
 umount_fs "$MNT"
 journal_fit "$T"/daemon-*.log
 "$CFS_BIN/fsck.chunkfs" -fn "$IMGC" >"$T/fsck-c.out" 2>&1 ||
