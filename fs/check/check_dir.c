@@ -315,7 +315,7 @@ static int check_part(struct ck *c, u32 local)
 	struct bt_walk_ops ops = { dw_node, dw_item, dw_bad, dw_dropped };
 	struct cfs_tree t;
 	struct dw w;
-	int err;
+	int err, changed;
 
 	cfs_memset(&w, 0, sizeof(w));
 	w.c = c;
@@ -329,6 +329,7 @@ static int check_part(struct ck *c, u32 local)
 		goto out;
 	}
 	err = 0;
+	changed = w.upds != NULL;
 	while (w.upds) {
 		struct upd *u = w.upds;
 		int e;
@@ -347,6 +348,7 @@ static int check_part(struct ck *c, u32 local)
 		if (e && !err)
 			err = e;
 	}
+	changed |= w.moves != NULL;
 	while (w.moves) {
 		struct rehash *m = w.moves;
 		int e;
@@ -356,6 +358,13 @@ static int check_part(struct ck *c, u32 local)
 		if (e && !err)
 			err = e;
 		host_free(m);
+	}
+	/* the tree may have grown or lost a node: its block count */
+	if (changed && !c->fs->rdonly) {
+		int e = inode_write(c->fs, w.ip);
+
+		if (e && !err)
+			err = e;
 	}
 	if (err && err != -CFS_ENOMEM) {
 		ck_fix_failed(c, w.ip->ino, err);

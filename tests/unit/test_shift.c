@@ -17,6 +17,7 @@
 
 #include "../../fs/chunkfs.h"
 #include "../../fs/check.h"
+#include "../lib/chunkimg.h"
 #include "../lib/membdev.h"
 #include "../lib/tap.h"
 
@@ -51,24 +52,6 @@ static void report(void *ctx, const struct cfs_problem_report *r)
 	fprintf(stderr, "# problem: chunk %u code %u block %llu %s\n",
 		r->chunk, r->code, (unsigned long long)r->blk,
 		r->detail ? r->detail : "");
-}
-
-static u32 check_all(struct membdev *m)
-{
-	struct cfs_fs *fs;
-	const char *why;
-	u32 k, found = 0;
-
-	CHECK_OK(cfs_mount_check(&m->bdev, CFS_MOUNT_RDONLY, &fs, &why));
-	for (k = 0; k < cfs_nchunks(fs); k++) {
-		struct cfs_check_result r;
-
-		CHECK_OK(cfs_check_chunk(fs, k, CFS_CHECK_NOFIX, report, NULL,
-					 &r));
-		found += r.found;
-	}
-	CHECK_OK(cfs_unmount(fs));
-	return found;
 }
 
 struct file {
@@ -186,14 +169,14 @@ static void test_geo(const struct geo *g)
 	       (unsigned long long)js.overflows);
 	CHECK(js.overflows == 0, "%s: %llu transactions written in place",
 	      name, (unsigned long long)js.overflows);
-	CHECK_EQ(check_all(m), 0);
+	CHECK_EQ(ci_offline_problems(m, report), 0);
 	f.fs = do_mount(m);
 	compare(&f, "after remount");
 	CHECK_OK(cfs_unlink(f.fs, CFS_ROOT_INO, "f", 1));
 	CHECK_OK(cfs_unmount_stats(f.fs, &js));
 	CHECK(js.overflows == 0, "%s: unlink: %llu transactions written in "
 	      "place", name, (unsigned long long)js.overflows);
-	CHECK_EQ(check_all(m), 0);
+	CHECK_EQ(ci_offline_problems(m, report), 0);
 	free(f.model);
 	free(f.buf);
 	membdev_free(m);
