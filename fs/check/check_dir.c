@@ -73,7 +73,7 @@ static int ovf_orphans(struct dw *w, struct cfs_tree *t)
 	for (u = w->ovf; u && !err; u = u->next) {
 		if (bt_lookup(t, u->key, NULL, 0, NULL) != -CFS_ENOENT)
 			continue;
-		if (!ck_problem(w->c, PR_DIR_ITEM, w->ip->ino, 0,
+		if (!ck_problem(w->c, PR_DIRENT_HASH, w->ip->ino, 0,
 				"overflow items without their hash's item"))
 			continue;
 		while (!err && !bt_find_ge(t, CFS_DKEY_OVF | u->key << 8, &k,
