@@ -3,7 +3,7 @@
  * stat.c - "chunkfs stat [--json] IMAGE [PATH...]": walks the whole tree of
  * an unmounted image (read-only) and reports files, directories,
  * continuations, cross-chunk links and per-chunk usage.  "chunkfs stat
- * MOUNT" (or a mounted image): the mount's journal activity, its
+ * MOUNT" (a directory of a mount): the mount's journal activity, its
  * transactions written in place (issue 16) among them.
  */
 #define _GNU_SOURCE
@@ -382,7 +382,10 @@ int cmd_stat(int argc, char **argv)
 			tool_err("out of memory");
 			return 1;
 		}
-		fd = tool_mount_find(argv[optind], dir, sizeof(dir), h);
+		/* (an image that is mounted is refused, below: the tree
+		 * walk needs it unmounted) */
+		fd = tool_find_mount(argv[optind], dir, sizeof(dir)) ? -ENODEV :
+		     tool_mount_find(argv[optind], dir, sizeof(dir), h);
 		if (fd >= 0 && optind + 1 < argc) {
 			close(fd);
 			tool_err("stat: PATH arguments need an image that is "
