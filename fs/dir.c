@@ -202,6 +202,13 @@ int dir_part_insert(struct cfs_fs *fs, struct cfs_inode *part,
 int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	    u32 len, struct cfs_inode *ip)
 {
+	return dir_add_from(fs, dir, name, len, ip, NULL, NULL, 0);
+}
+
+int dir_add_from(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		 u32 len, struct cfs_inode *ip, struct cfs_inode *odir,
+		 const char *oname, u32 olen)
+{
 	u64 h = dir_hash(fs, name, len);
 	struct cfs_inode *part;
 	struct cfs_dirent *de;
@@ -263,7 +270,10 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 		inode_write(fs, dir);
 	}
 	/* its parent pointer, in the same transaction (format v2) */
-	err = pptr_add(fs, dir, name, len, ip);
+	if (odir)
+		err = pptr_move(fs, odir, oname, olen, dir, name, len, ip);
+	else
+		err = pptr_add(fs, dir, name, len, ip);
 	if (err) { /* no name without it: the entry goes again */
 		int e = bt_lookup(&t, h, buf, bt_max_item(&t), &blen);
 		int off = e ? -1 : item_find(buf, blen, name, len);
@@ -314,6 +324,12 @@ static int part_is_empty(struct cfs_fs *fs, struct cfs_inode *part)
 int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	       u32 len, struct cfs_inode *ip)
 {
+	return dir_remove_pp(fs, dir, name, len, ip, 1);
+}
+
+int dir_remove_pp(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		  u32 len, struct cfs_inode *ip, int pptr)
+{
 	u64 h = dir_hash(fs, name, len);
 	struct cfs_inode *part;
 	struct cfs_tree t;
@@ -353,7 +369,8 @@ int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 			dir->d.nlink--;
 		inode_write(fs, dir);
 	}
-	err = pptr_remove(fs, dir, name, len, ip);
+	if (pptr)
+		err = pptr_remove(fs, dir, name, len, ip);
 	if (part != dir) {
 		inode_write(fs, part);
 		if (!err && part_is_empty(fs, part) == 1)
