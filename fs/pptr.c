@@ -283,19 +283,47 @@ static int rec_del_rest(struct cfs_tree *t, int err, u64 key, u64 parent,
 	return err;
 }
 
+/* The part in the leaf (l lives only in these frames, not under the tree
+ * functions that may follow: noinline, for the kernel's stack): the
+ * leaf's result, and in *e bt_leaf_put's. */
+static __attribute__((noinline)) int put_in_leaf(struct cfs_tree *t, u64 key,
+						 const struct cfs_pptr *p,
+						 const char *name, int *e)
+{
+	struct bt_leaf l;
+	int err = bt_leaf_get(t, key, &l);
+
+	*e = 0;
+	if (err)
+		return err;
+	err = leaf_rec_put(&l, key, p, name);
+	*e = bt_leaf_put(&l);
+	return err;
+}
+
+static __attribute__((noinline)) int del_in_leaf(struct cfs_tree *t, u64 key,
+						 u64 parent, const char *name,
+						 u32 len, int *e)
+{
+	struct bt_leaf l;
+	int err = bt_leaf_get(t, key, &l);
+
+	*e = 0;
+	if (err)
+		return err;
+	err = leaf_rec_del(&l, key, parent, name, len);
+	*e = bt_leaf_put(&l);
+	return err;
+}
+
 int pptr_rec_put(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 		 const struct cfs_pptr *p, const char *name)
 {
-	struct bt_leaf l;
 	struct cfs_tree t;
 	int err, e;
 
 	rec_tree(fs, ch, backup, &t);
-	err = bt_leaf_get(&t, key, &l);
-	if (err)
-		return err;
-	err = leaf_rec_put(&l, key, p, name);
-	e = bt_leaf_put(&l);
+	err = put_in_leaf(&t, key, p, name, &e);
 	err = rec_put_rest(&t, err, key, p, name);
 	return err ? err : e;
 }
@@ -303,37 +331,28 @@ int pptr_rec_put(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 		 u64 parent, const char *name, u32 len)
 {
-	struct bt_leaf l;
 	struct cfs_tree t;
 	int err, e;
 
 	rec_tree(fs, ch, backup, &t);
-	err = bt_leaf_get(&t, key, &l);
-	if (err)
-		return err;
-	err = leaf_rec_del(&l, key, parent, name, len);
-	e = bt_leaf_put(&l);
+	err = del_in_leaf(&t, key, parent, name, len, &e);
 	err = rec_del_rest(&t, err, key, parent, name, len);
 	return err ? err : e;
 }
 
-/* A name changed (a rename): the record (oparent, oname) under okey
- * becomes p with nname under nkey, in one leaf when both keys are there
- * (the usual case: an inode's keys are next to each other).  A missing
- * old record is no error (as in pptr_remove); on an error the new record
- * is not there. */
-static int rec_move(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
-		    u64 okey, u64 oparent, const char *oname, u32 olen,
-		    u64 nkey, const struct cfs_pptr *p, const char *nname)
+/* A rename's part in the leaf of nkey: the new record's result (0, an
+ * error, or what is left to rec_put_rest); *del the old record's. */
+static __attribute__((noinline)) int move_in_leaf(struct cfs_tree *t,
+	u64 okey, u64 oparent, const char *oname, u32 olen, u64 nkey,
+	const struct cfs_pptr *p, const char *nname, int *del, int *e)
 {
 	struct bt_leaf l;
-	struct cfs_tree t;
 	u32 vlen = 0;
 	u8 *v;
-	int put, del = BT_LEAF_NO, e;
+	int put = bt_leaf_get(t, nkey, &l);
 
-	rec_tree(fs, ch, backup, &t);
-	put = bt_leaf_get(&t, nkey, &l);
+	*del = BT_LEAF_NO;
+	*e = 0;
 	if (put)
 		return put;
 	/* the old name the only record under its key, the new key free and
@@ -345,13 +364,31 @@ static int rec_move(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
 		cfs_memcpy(v, p, PP_HDR);
 		cfs_memcpy(v + PP_HDR, nname, olen);
 		put = 0;
-		del = 0;
+		*del = 0;
 	} else {
 		put = leaf_rec_put(&l, nkey, p, nname);
 		if (!put)
-			del = leaf_rec_del(&l, okey, oparent, oname, olen);
+			*del = leaf_rec_del(&l, okey, oparent, oname, olen);
 	}
-	e = bt_leaf_put(&l);
+	*e = bt_leaf_put(&l);
+	return put;
+}
+
+/* A name changed (a rename): the record (oparent, oname) under okey
+ * becomes p with nname under nkey, in one leaf when both keys are there
+ * (the usual case: an inode's keys are next to each other).  A missing
+ * old record is no error (as in pptr_remove); on an error the new record
+ * is not there. */
+static int rec_move(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
+		    u64 okey, u64 oparent, const char *oname, u32 olen,
+		    u64 nkey, const struct cfs_pptr *p, const char *nname)
+{
+	struct cfs_tree t;
+	int put, del, e;
+
+	rec_tree(fs, ch, backup, &t);
+	put = move_in_leaf(&t, okey, oparent, oname, olen, nkey, p, nname,
+			   &del, &e);
 	put = rec_put_rest(&t, put, nkey, p, nname);
 	if (put)
 		return put;
