@@ -340,63 +340,75 @@ int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 	return err ? err : e;
 }
 
-/* A rename's part in the leaf of nkey: the new record's result (0, an
- * error, or what is left to rec_put_rest); *del the old record's. */
+/* A rename's part in the leaf of nkey: an error if nothing changed, else
+ * 0 with each record's result in *put and *del (0 done, -CFS_ENOENT for
+ * an old record missing, an error, or what is left to rec_put_rest and
+ * rec_del_rest).  The old record goes first: its room may be what the new
+ * one needs (leaves filled in key order are full). */
 static __attribute__((noinline)) int move_in_leaf(struct cfs_tree *t,
-	u64 okey, u64 oparent, const char *oname, u32 olen, u64 nkey,
-	const struct cfs_pptr *p, const char *nname, int *del, int *e)
+	u64 okey, const struct cfs_pptr *op, const char *oname, u64 nkey,
+	const struct cfs_pptr *p, const char *nname, int *put, int *del,
+	int *e)
 {
 	struct bt_leaf l;
-	u32 vlen = 0;
+	u32 vlen = 0, olen = op->namelen;
 	u8 *v;
-	int put = bt_leaf_get(t, nkey, &l);
+	int err = bt_leaf_get(t, nkey, &l);
 
-	*del = BT_LEAF_NO;
 	*e = 0;
-	if (put)
-		return put;
+	if (err)
+		return err;
 	/* the old name the only record under its key, the new key free and
 	 * the record as long as before: only the key and fields change */
 	if (okey != nkey && p->namelen == olen &&
 	    !bt_leaf_find(&l, okey, &v, &vlen) && vlen == PP_HDR + olen &&
-	    !pptr_find(v, vlen, oparent, oname, olen) &&
+	    !pptr_find(v, vlen, op->parent, oname, olen) &&
 	    !bt_leaf_rekey(&l, okey, nkey)) {
 		cfs_memcpy(v, p, PP_HDR);
 		cfs_memcpy(v + PP_HDR, nname, olen);
-		put = 0;
+		*put = 0;
 		*del = 0;
 	} else {
-		put = leaf_rec_put(&l, nkey, p, nname);
-		if (!put)
-			*del = leaf_rec_del(&l, okey, oparent, oname, olen);
+		*del = leaf_rec_del(&l, okey, op->parent, oname, olen);
+		if (*del < 0 && *del != -CFS_ENOENT) {
+			bt_leaf_put(&l);
+			return *del;
+		}
+		*put = leaf_rec_put(&l, nkey, p, nname);
 	}
 	*e = bt_leaf_put(&l);
-	return put;
+	return 0;
 }
 
-/* A name changed (a rename): the record (oparent, oname) under okey
+/* A name changed (a rename): the record op with oname under okey
  * becomes p with nname under nkey, in one leaf when both keys are there
  * (the usual case: an inode's keys are next to each other).  A missing
- * old record is no error (as in pptr_remove); on an error the new record
- * is not there. */
+ * old record is no error (as in pptr_remove); on an error the records
+ * are as they were (as far as they can be put back). */
 static int rec_move(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
-		    u64 okey, u64 oparent, const char *oname, u32 olen,
+		    u64 okey, const struct cfs_pptr *op, const char *oname,
 		    u64 nkey, const struct cfs_pptr *p, const char *nname)
 {
 	struct cfs_tree t;
-	int put, del, e;
+	int put = BT_LEAF_NO, del = BT_LEAF_NO, e, err;
 
 	rec_tree(fs, ch, backup, &t);
-	put = move_in_leaf(&t, okey, oparent, oname, olen, nkey, p, nname,
-			   &del, &e);
-	put = rec_put_rest(&t, put, nkey, p, nname);
-	if (put)
-		return put;
-	del = rec_del_rest(&t, del, okey, oparent, oname, olen);
-	if (del && del != -CFS_ENOENT) { /* (the new record goes again) */
-		pptr_rec_del(fs, ch, backup, nkey, p->parent, nname,
-			     p->namelen);
+	err = move_in_leaf(&t, okey, op, oname, nkey, p, nname, &put, &del,
+			   &e);
+	if (err)
+		return err;
+	del = rec_del_rest(&t, del, okey, op->parent, oname, op->namelen);
+	if (del && del != -CFS_ENOENT) {
+		if (!put) /* (the new record goes again) */
+			pptr_rec_del(fs, ch, backup, nkey, p->parent, nname,
+				     p->namelen);
 		return del;
+	}
+	put = rec_put_rest(&t, put, nkey, p, nname);
+	if (put) {
+		if (!del) /* (the old record back) */
+			pptr_rec_put(fs, ch, backup, okey, op, oname);
+		return put;
 	}
 	return e;
 }
@@ -442,21 +454,18 @@ int pptr_move(struct cfs_fs *fs, struct cfs_inode *odir, const char *oname,
 	if (!fs->pptr)
 		return 0;
 	pptr_fill(&p, ip, dir->ino, dir->d.gen, len);
+	pptr_fill(&op, ip, odir->ino, odir->d.gen, olen);
 	key = pptr_key(ip->local, dir->ino, name, len);
 	okey = pptr_key(ip->local, odir->ino, oname, olen);
-	err = rec_move(fs, ip->ch, 0, okey, odir->ino, oname, olen, key, &p,
-		       name);
+	err = rec_move(fs, ip->ch, 0, okey, &op, oname, key, &p, name);
 	if (err)
 		return err;
 	bk = nbak_chunk(fs, ip->ch->index);
 	if (bk && bk->hdr.nbak_root) {
-		err = rec_move(fs, bk, 1, okey, odir->ino, oname, olen, key,
-			       &p, name);
-		if (err) { /* the old name's record back */
-			pptr_fill(&op, ip, odir->ino, odir->d.gen, olen);
-			rec_move(fs, ip->ch, 0, key, dir->ino, name, len, okey,
-				 &op, oname);
-		}
+		err = rec_move(fs, bk, 1, okey, &op, oname, key, &p, name);
+		if (err) /* the old name's record back */
+			rec_move(fs, ip->ch, 0, key, &p, name, okey, &op,
+				 oname);
 	}
 	return err;
 }
