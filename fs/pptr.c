@@ -286,9 +286,9 @@ static int rec_del_rest(struct cfs_tree *t, int err, u64 key, u64 parent,
 /* The part in the leaf (l lives only in these frames, not under the tree
  * functions that may follow: noinline, for the kernel's stack): the
  * leaf's result, and in *e bt_leaf_put's. */
-static __attribute__((noinline)) int put_in_leaf(struct cfs_tree *t, u64 key,
-						 const struct cfs_pptr *p,
-						 const char *name, int *e)
+static __attribute__((__noinline__))
+int put_in_leaf(struct cfs_tree *t, u64 key, const struct cfs_pptr *p,
+		const char *name, int *e)
 {
 	struct bt_leaf l;
 	int err = bt_leaf_get(t, key, &l);
@@ -301,9 +301,9 @@ static __attribute__((noinline)) int put_in_leaf(struct cfs_tree *t, u64 key,
 	return err;
 }
 
-static __attribute__((noinline)) int del_in_leaf(struct cfs_tree *t, u64 key,
-						 u64 parent, const char *name,
-						 u32 len, int *e)
+static __attribute__((__noinline__))
+int del_in_leaf(struct cfs_tree *t, u64 key, u64 parent, const char *name,
+		u32 len, int *e)
 {
 	struct bt_leaf l;
 	int err = bt_leaf_get(t, key, &l);
@@ -345,10 +345,10 @@ int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
  * an old record missing, an error, or what is left to rec_put_rest and
  * rec_del_rest).  The old record goes first: its room may be what the new
  * one needs (leaves filled in key order are full). */
-static __attribute__((noinline)) int move_in_leaf(struct cfs_tree *t,
-	u64 okey, const struct cfs_pptr *op, const char *oname, u64 nkey,
-	const struct cfs_pptr *p, const char *nname, int *put, int *del,
-	int *e)
+static __attribute__((__noinline__))
+int move_in_leaf(struct cfs_tree *t, u64 okey, const struct cfs_pptr *op,
+		 const char *oname, u64 nkey, const struct cfs_pptr *p,
+		 const char *nname, int *put, int *del, int *e)
 {
 	struct bt_leaf l;
 	u32 vlen = 0, olen = op->namelen;
