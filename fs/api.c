@@ -892,15 +892,19 @@ int cfs_rename(struct cfs_fs *fs, u64 odir, const char *oname, u32 olen,
 		if (err)
 			goto out;
 	}
-	err = dir_add(fs, nd, nname, nlen, src);
+	/* src's parent pointer record moves with its name (one change of
+	 * each tree instead of an insert and a delete) */
+	err = dir_add_from(fs, nd, nname, nlen, src, od, oname, olen);
 	if (err) {
 		if (dst)
 			dir_add(fs, nd, nname, nlen, dst);
 		goto out;
 	}
-	err = dir_remove(fs, od, oname, olen, src);
+	err = dir_remove_pp(fs, od, oname, olen, src, 0);
 	if (err) {
 		host_log(CFS_LOG_ERR, "rename: old name not removed (%d)", err);
+		/* both names stay: the old one's record again */
+		pptr_add(fs, od, oname, olen, src);
 		goto out;
 	}
 	if (dst) {

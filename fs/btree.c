@@ -16,20 +16,9 @@
  */
 #include "internal.h"
 
-#define BT_MAXDEPTH 12
 #define NH(p) ((struct cfs_node_hdr *)(p))
 #define ITEM_SZ ((u32)sizeof(struct cfs_item))
 #define NODE_HDR ((u32)sizeof(struct cfs_node_hdr))
-
-struct bt_node {
-	u8 *p;
-	u32 size;
-	struct cfs_buf *b;    /* NULL: the inline root */
-	u32 blk;              /* block, or 0 for an inline root */
-	u32 blk2;             /* its second copy (DUP), or 0 */
-	struct bt_node *parent; /* the node whose kptr names it; NULL for
-				 * the root (and where nothing is modified) */
-};
 
 /* ---- internal node entries: cfs_kptr, or cfs_kptr2 with METAGEN (the
  * child's second copy and generation: FORMAT.md 16.3) ---- */
@@ -446,13 +435,15 @@ static int node_search(const struct cfs_tree *t, const u8 *p, u64 key)
 
 /* ---- leaf editing ---- */
 
+/* (val NULL: the value is left for the caller to fill) */
 static void leaf_insert_at(u8 *p, u32 pos, u64 key, const void *val, u32 len)
 {
 	struct cfs_node_hdr *h = NH(p);
 	struct cfs_item it;
 
 	h->data_start -= len;
-	cfs_memcpy(p + h->data_start, val, len);
+	if (val)
+		cfs_memcpy(p + h->data_start, val, len);
 	cfs_memmove(p + NODE_HDR + (pos + 1) * ITEM_SZ,
 		    p + NODE_HDR + pos * ITEM_SZ, (h->nitems - pos) * ITEM_SZ);
 	it.key = key;
@@ -462,22 +453,69 @@ static void leaf_insert_at(u8 *p, u32 pos, u64 key, const void *val, u32 len)
 	h->nitems++;
 }
 
+/* The values below offset `below` moved by delta bytes: their items'
+ * offsets follow (only the offset fields are read: one pass, no copies). */
+static void leaf_shift_offs(u8 *p, u32 below, u32 delta)
+{
+	u8 *e = p + NODE_HDR + __builtin_offsetof(struct cfs_item, off);
+	u8 *end = e + NH(p)->nitems * ITEM_SZ;
+
+	if (below <= NH(p)->data_start)
+		return; /* (no value is below it) */
+	for (; e < end; e += ITEM_SZ) {
+		u16 o;
+
+		cfs_memcpy(&o, e, 2);
+		if (o < below) {
+			o = (u16)(o + delta);
+			cfs_memcpy(e, &o, 2);
+		}
+	}
+}
+
+/* The item whose value is the lowest (at data_start, not empty), or -1.
+ * Searched from the last item: the value stored last is usually the
+ * greatest key's (a new inode's, a new extent's). */
+static int leaf_lowest(const u8 *p)
+{
+	const u8 *a = p + NODE_HDR;
+	int i;
+
+	for (i = NH(p)->nitems - 1; i >= 0; i--) {
+		u16 o, l;
+
+		cfs_memcpy(&o, a + (u32)i * ITEM_SZ + 8, 2);
+		cfs_memcpy(&l, a + (u32)i * ITEM_SZ + 10, 2);
+		if (o == NH(p)->data_start && l)
+			return i;
+	}
+	return -1;
+}
+
 static void leaf_remove_at(u8 *p, u32 pos)
 {
 	struct cfs_node_hdr *h = NH(p);
 	struct cfs_item it = item_get(p, pos);
-	u32 i;
+	int low = it.len && it.off != h->data_start ? leaf_lowest(p) : -1;
 
+	if (low >= 0 && item_get(p, (u32)low).len == it.len) {
+		/* the lowest value, as long, fills the hole (values may be
+		 * in any order): no other value moves */
+		struct cfs_item lo = item_get(p, (u32)low);
+
+		cfs_memmove(p + it.off, p + lo.off, it.len);
+		lo.off = it.off;
+		item_put(p, (u32)low, &lo);
+		h->data_start += it.len;
+		cfs_memmove(p + NODE_HDR + pos * ITEM_SZ,
+			    p + NODE_HDR + (pos + 1) * ITEM_SZ,
+			    (h->nitems - pos - 1) * ITEM_SZ);
+		h->nitems--;
+		return;
+	}
 	cfs_memmove(p + h->data_start + it.len, p + h->data_start,
 		    it.off - h->data_start);
-	for (i = 0; i < h->nitems; i++) {
-		struct cfs_item o = item_get(p, i);
-
-		if (o.off < it.off) {
-			o.off += it.len;
-			item_put(p, i, &o);
-		}
-	}
+	leaf_shift_offs(p, it.off, it.len);
 	h->data_start += it.len;
 	cfs_memmove(p + NODE_HDR + pos * ITEM_SZ,
 		    p + NODE_HDR + (pos + 1) * ITEM_SZ,
@@ -744,9 +782,11 @@ out:
 	return err;
 }
 
-/* Descend to the leaf that would hold key; path[0..*depth] loaded. */
+/* Descend to the leaf that would hold key; path[0..*depth] loaded.  With
+ * l, also the range of keys that leaf may hold (its parents' separators:
+ * none below the first separator of a node, which bt_insert would lower). */
 static int descend(struct cfs_tree *t, u64 key, struct bt_node *path,
-		   int *depth)
+		   int *depth, struct bt_leaf *l)
 {
 	int err = node_root(t, &path[0]), pos;
 
@@ -763,6 +803,19 @@ static int descend(struct cfs_tree *t, u64 key, struct bt_node *path,
 		pos = node_search(t, n->p, key);
 		if (pos < 0)
 			pos = 0;
+		if (l) {
+			u64 k = kp_key(t, n->p, (u32)pos);
+
+			if (!l->lo_set || k > l->lo)
+				l->lo = k;
+			l->lo_set = 1;
+			if ((u32)pos + 1 < NH(n->p)->nitems) {
+				k = kp_key(t, n->p, (u32)pos + 1);
+				if (!l->hi_set || k < l->hi)
+					l->hi = k;
+				l->hi_set = 1;
+			}
+		}
 		err = node_load(t, n, (u32)pos, &path[*depth + 1]);
 		if (err)
 			return err;
@@ -794,7 +847,7 @@ int bt_lookup(struct cfs_tree *t, u64 key, void *val, u32 max, u32 *len)
 	struct bt_node path[BT_MAXDEPTH];
 	int depth, err, pos;
 
-	err = descend(t, key, path, &depth);
+	err = descend(t, key, path, &depth, NULL);
 	if (!err) {
 		u8 *p = path[depth].p;
 
@@ -905,7 +958,7 @@ int bt_delete(struct cfs_tree *t, u64 key)
 	struct bt_node path[BT_MAXDEPTH];
 	int depth, err, pos, d;
 
-	err = descend(t, key, path, &depth);
+	err = descend(t, key, path, &depth, NULL);
 	if (err)
 		goto out;
 	pos = node_search(t, path[depth].p, key);
@@ -950,7 +1003,7 @@ int bt_update(struct cfs_tree *t, u64 key, const void *val, u32 len)
 
 	if (len > bt_max_item(t))
 		return -CFS_E2BIG;
-	err = descend(t, key, path, &depth);
+	err = descend(t, key, path, &depth, NULL);
 	if (!err) {
 		u8 *p = path[depth].p;
 		struct cfs_item it;
@@ -978,6 +1031,177 @@ int bt_update(struct cfs_tree *t, u64 key, const void *val, u32 len)
 		if (!err)
 			err = bt_insert(t, key, val, len);
 	}
+	return err;
+}
+
+/* ---- one leaf held for changes in place (internal.h) ---- */
+
+int bt_leaf_get(struct cfs_tree *t, u64 key, struct bt_leaf *l)
+{
+	int err;
+
+	l->t = t;
+	l->dirty = 0;
+	l->lo_set = 0;
+	l->hi_set = 0;
+	l->lo = 0;
+	l->hi = 0;
+	l->spos_ok = 0;
+	err = descend(t, key, l->path, &l->depth, l);
+	if (err)
+		path_rel(t, l->path, l->depth);
+	return err;
+}
+
+/* Where key is (0) or would go (-CFS_ENOENT): *pos, the last item below
+ * it (-1: none); BT_LEAF_NO: not a key of this leaf. */
+static int leaf_pos(struct bt_leaf *l, u64 key, int *pos)
+{
+	u8 *p = l->path[l->depth].p;
+
+	if ((l->lo_set && key < l->lo) || (l->hi_set && key >= l->hi))
+		return BT_LEAF_NO;
+	if (!l->spos_ok || l->skey != key) { /* (else: as the last time) */
+		l->spos = node_search(l->t, p, key);
+		l->sfound = l->spos >= 0 &&
+			    item_get(p, (u32)l->spos).key == key;
+		l->skey = key;
+		l->spos_ok = 1;
+	}
+	*pos = l->spos;
+	return l->sfound ? 0 : -CFS_ENOENT;
+}
+
+int bt_leaf_find(struct bt_leaf *l, u64 key, u8 **val, u32 *len)
+{
+	u8 *p = l->path[l->depth].p;
+	int pos, err = leaf_pos(l, key, &pos);
+
+	if (!err) {
+		struct cfs_item it = item_get(p, (u32)pos);
+
+		*val = p + it.off;
+		*len = it.len;
+	}
+	return err;
+}
+
+int bt_leaf_insert(struct bt_leaf *l, u64 key, u32 len, u8 **val)
+{
+	u8 *p = l->path[l->depth].p;
+	int pos, err = leaf_pos(l, key, &pos);
+
+	if (!err)
+		return -CFS_EEXIST;
+	if (err != -CFS_ENOENT)
+		return err;
+	if (len > bt_max_item(l->t))
+		return -CFS_E2BIG;
+	if (leaf_free(p) < ITEM_SZ + len)
+		return BT_LEAF_NO;
+	leaf_insert_at(p, (u32)(pos + 1), key, NULL, len);
+	*val = p + NH(p)->data_start;
+	l->dirty = 1;
+	l->spos_ok = 0;
+	return 0;
+}
+
+int bt_leaf_resize(struct bt_leaf *l, u64 key, u32 len, u8 **val)
+{
+	u8 *p = l->path[l->depth].p;
+	struct cfs_node_hdr *h = NH(p);
+	struct cfs_item it;
+	int pos, err = leaf_pos(l, key, &pos);
+	u32 d;
+
+	if (err)
+		return err;
+	if (len > bt_max_item(l->t))
+		return -CFS_E2BIG;
+	it = item_get(p, (u32)pos);
+	if (len > it.len) {
+		/* the values from data_start to its end move down d bytes */
+		d = len - it.len;
+		if (leaf_free(p) < d)
+			return BT_LEAF_NO;
+		cfs_memmove(p + h->data_start - d, p + h->data_start,
+			    (u32)it.off + it.len - h->data_start);
+		leaf_shift_offs(p, it.off, (u32)0 - d);
+		h->data_start -= d;
+		it.off -= d;
+	} else if (len < it.len) {
+		/* ... its first len bytes and the values below it up d */
+		d = it.len - len;
+		cfs_memmove(p + h->data_start + d, p + h->data_start,
+			    (u32)it.off + len - h->data_start);
+		leaf_shift_offs(p, it.off, d);
+		h->data_start += d;
+		it.off += d;
+	}
+	it.len = (u16)len;
+	item_put(p, (u32)pos, &it);
+	*val = p + it.off;
+	l->dirty = 1;
+	return 0;
+}
+
+int bt_leaf_delete(struct bt_leaf *l, u64 key)
+{
+	u8 *p = l->path[l->depth].p;
+	int pos, err = leaf_pos(l, key, &pos);
+
+	if (err)
+		return err;
+	if (l->depth && NH(p)->nitems == 1)
+		return BT_LEAF_NO; /* (an empty leaf goes: bt_delete) */
+	leaf_remove_at(p, (u32)pos);
+	l->dirty = 1;
+	l->spos_ok = 0;
+	return 0;
+}
+
+int bt_leaf_rekey(struct bt_leaf *l, u64 okey, u64 nkey)
+{
+	u8 *p = l->path[l->depth].p, *a = p + NODE_HDR;
+	struct cfs_item it;
+	int i, j, err = leaf_pos(l, okey, &i);
+
+	if (err)
+		return err;
+	err = leaf_pos(l, nkey, &j);
+	if (!err)
+		return -CFS_EEXIST;
+	if (err != -CFS_ENOENT)
+		return err;
+	/* j: the last item below nkey; the item goes right after it */
+	it = item_get(p, (u32)i);
+	if (j >= i) { /* the items between move down one place */
+		cfs_memmove(a + (u32)i * ITEM_SZ, a + (u32)(i + 1) * ITEM_SZ,
+			    (u32)(j - i) * ITEM_SZ);
+	} else {
+		cfs_memmove(a + (u32)(j + 2) * ITEM_SZ,
+			    a + (u32)(j + 1) * ITEM_SZ,
+			    (u32)(i - j - 1) * ITEM_SZ);
+		j++;
+	}
+	it.key = nkey;
+	item_put(p, (u32)j, &it);
+	l->dirty = 1;
+	l->spos_ok = 0;
+	return 0;
+}
+
+void bt_leaf_mark(struct bt_leaf *l)
+{
+	l->dirty = 1;
+}
+
+int bt_leaf_put(struct bt_leaf *l)
+{
+	int err = l->dirty ? node_dirty(l->t, &l->path[l->depth]) : 0;
+
+	path_rel(l->t, l->path, l->depth);
+	l->dirty = 0;
 	return err;
 }
 

@@ -331,6 +331,13 @@ int dir_part_insert(struct cfs_fs *fs, struct cfs_inode *part,
 int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	    u32 len, struct cfs_inode *ip)
 {
+	return dir_add_from(fs, dir, name, len, ip, NULL, NULL, 0);
+}
+
+int dir_add_from(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		 u32 len, struct cfs_inode *ip, struct cfs_inode *odir,
+		 const char *oname, u32 olen)
+{
 	u64 h = dir_hash(fs, name, len);
 	struct cfs_inode *part;
 	struct cfs_tree t;
@@ -359,7 +366,10 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 		inode_write(fs, dir);
 	}
 	/* its parent pointer, in the same transaction (format v2) */
-	err = pptr_add(fs, dir, name, len, ip);
+	if (odir)
+		err = pptr_move(fs, odir, oname, olen, dir, name, len, ip);
+	else
+		err = pptr_add(fs, dir, name, len, ip);
 	if (err) { /* no name without it: the entry goes again */
 		item_remove(fs, &t, h, name, len, buf);
 		if (CFS_ISDIR(ip->d.mode)) {
@@ -397,6 +407,12 @@ static int part_is_empty(struct cfs_fs *fs, struct cfs_inode *part)
 int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	       u32 len, struct cfs_inode *ip)
 {
+	return dir_remove_pp(fs, dir, name, len, ip, 1);
+}
+
+int dir_remove_pp(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		  u32 len, struct cfs_inode *ip, int pptr)
+{
 	u64 h = dir_hash(fs, name, len);
 	struct cfs_inode *part;
 	struct cfs_tree t;
@@ -420,7 +436,8 @@ int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 			dir->d.nlink--;
 		inode_write(fs, dir);
 	}
-	err = pptr_remove(fs, dir, name, len, ip);
+	if (pptr)
+		err = pptr_remove(fs, dir, name, len, ip);
 	if (part != dir) {
 		inode_write(fs, part);
 		if (!err && part_is_empty(fs, part) == 1)

@@ -460,6 +460,48 @@ struct bt_walk_ops {
 int bt_walk(struct cfs_tree *t, const struct bt_walk_ops *ops, void *ctx,
 	    int fix);
 
+/* One leaf held for changes in place (bt_leaf_get .. bt_leaf_put): a few
+ * changes to keys close together for one descent of the tree, without a
+ * copy of the values.  Each change that the leaf cannot take in place (a
+ * key outside the range the leaf may hold, no room, a leaf that would be
+ * left empty) returns BT_LEAF_NO and changes nothing: the caller puts the
+ * leaf and uses the tree functions (bt_insert ...) instead. */
+#define BT_MAXDEPTH 12
+#define BT_LEAF_NO 1
+struct bt_node {
+	u8 *p;
+	u32 size;
+	struct cfs_buf *b;    /* NULL: the inline root */
+	u32 blk;              /* block, or 0 for an inline root */
+	u32 blk2;             /* its second copy (DUP), or 0 */
+	struct bt_node *parent; /* the node whose kptr names it; NULL for
+				 * the root (and where nothing is modified) */
+};
+struct bt_leaf {
+	struct cfs_tree *t;
+	int depth, dirty;
+	int lo_set, hi_set;   /* the keys it may hold: lo <= key < hi */
+	u64 lo, hi;
+	u64 skey;             /* the last key searched (when spos_ok): */
+	int spos, sfound, spos_ok; /* its place, found or not */
+	struct bt_node path[BT_MAXDEPTH];
+};
+/* The leaf that holds (or would hold) key: 0, or an error (nothing held). */
+int bt_leaf_get(struct cfs_tree *t, u64 key, struct bt_leaf *l);
+/* Key's value in the leaf (changes written through *val stay in the leaf:
+ * bt_leaf_mark): 0, -CFS_ENOENT, or BT_LEAF_NO (not a key of this leaf). */
+int bt_leaf_find(struct bt_leaf *l, u64 key, u8 **val, u32 *len);
+/* A new item of len bytes (for the caller to fill through *val). */
+int bt_leaf_insert(struct bt_leaf *l, u64 key, u32 len, u8 **val);
+/* Item key to len bytes, keeping its first bytes; *val: where it is now. */
+int bt_leaf_resize(struct bt_leaf *l, u64 key, u32 len, u8 **val);
+int bt_leaf_delete(struct bt_leaf *l, u64 key);
+/* Item okey under the key nkey (absent), its value kept. */
+int bt_leaf_rekey(struct bt_leaf *l, u64 okey, u64 nkey);
+void bt_leaf_mark(struct bt_leaf *l);  /* a value was changed in place */
+/* The end of the changes: the leaf is dirtied if changed, then released. */
+int bt_leaf_put(struct bt_leaf *l);
+
 /* ---- links (link.c) ---- */
 void link_tree(struct cfs_fs *fs, struct cfs_chunk *ch, struct cfs_tree *t);
 int link_add(struct cfs_fs *fs, struct cfs_chunk *ch, u32 peer, u32 local,
@@ -614,6 +656,14 @@ int dir_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	    u32 len, struct cfs_inode *ip);
 int dir_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	       u32 len, struct cfs_inode *ip);
+/* A rename's new entry, its parent pointer moved from (odir, oname)
+ * rather than added; the old entry then goes with pptr 0 (its record has
+ * moved already). */
+int dir_add_from(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		 u32 len, struct cfs_inode *ip, struct cfs_inode *odir,
+		 const char *oname, u32 olen);
+int dir_remove_pp(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
+		  u32 len, struct cfs_inode *ip, int pptr);
 int dir_is_empty(struct cfs_fs *fs, struct cfs_inode *dir);
 int dir_part_has(struct cfs_fs *fs, struct cfs_inode *part, const char *name,
 		 u32 len);
@@ -688,6 +738,9 @@ int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 		 u64 parent, const char *name, u32 len);
 int pptr_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 	     u32 len, struct cfs_inode *ip);
+int pptr_move(struct cfs_fs *fs, struct cfs_inode *odir, const char *oname,
+	      u32 olen, struct cfs_inode *dir, const char *name, u32 len,
+	      struct cfs_inode *ip);
 int pptr_remove(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 		u32 len, struct cfs_inode *ip);
 int pptr_set_attrs(struct cfs_fs *fs, struct cfs_inode *ip);

@@ -98,95 +98,319 @@ static void pptr_fill(struct cfs_pptr *p, struct cfs_inode *ip, u64 parent,
 	}
 }
 
+/* ---- one record put or deleted: in the leaf, in place, when it can
+ * (one descent of the tree, no copy); else through the tree functions
+ * (a new item, a deleted one), with a block-sized copy of the item when
+ * it holds other records too ---- */
+
+#define PP_INSERT 2
+#define PP_DELETE 3
+
+/* A new item of one record. */
+static int rec_insert(struct cfs_tree *t, u64 key, const struct cfs_pptr *p,
+		      const char *name)
+{
+	u8 rec[sizeof(struct cfs_pptr) + 255];
+	int err;
+
+	cfs_memcpy(rec, p, PP_HDR);
+	cfs_memcpy(rec + PP_HDR, name, p->namelen);
+	err = bt_insert(t, key, rec, PP_HDR + p->namelen);
+	return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
+}
+
 /* Add (or replace) one record in tree t under its key. */
-static int rec_put(struct cfs_tree *t, u64 key, const struct cfs_pptr *p,
-		   const char *name, u8 *buf)
+static int rec_put_copy(struct cfs_tree *t, u64 key, const struct cfs_pptr *p,
+			const char *name)
 {
 	u32 max = bt_max_item(t), vlen = 0, sz = PP_HDR + p->namelen;
-	int err = bt_lookup(t, key, buf, max, &vlen), off;
+	u8 *buf = host_alloc(t->fs->bs);
+	int err, off;
 
-	if (err && err != -CFS_ENOENT)
-		return err;
-	if (err) {
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = bt_lookup(t, key, buf, max, &vlen);
+	if (err == -CFS_ENOENT) {
 		cfs_memcpy(buf, p, PP_HDR);
 		cfs_memcpy(buf + PP_HDR, name, p->namelen);
 		err = bt_insert(t, key, buf, sz);
-		return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
+		goto out;
 	}
+	if (err)
+		goto out;
+	err = -CFS_EUCLEAN;
 	if (vlen > max)
-		return -CFS_EUCLEAN;
+		goto out;
 	off = pptr_find(buf, vlen, p->parent, name, p->namelen);
 	if (off == -2)
-		return -CFS_EUCLEAN;
+		goto out;
 	if (off >= 0) { /* the same name again: its fields replaced */
 		cfs_memcpy(buf + off, p, PP_HDR);
-		return bt_update(t, key, buf, vlen);
+		err = bt_update(t, key, buf, vlen);
+		goto out;
 	}
+	err = -CFS_ENOSPC;
 	if (vlen + sz > max)
-		return -CFS_ENOSPC;
+		goto out;
 	cfs_memcpy(buf + vlen, p, PP_HDR);
 	cfs_memcpy(buf + vlen + PP_HDR, name, p->namelen);
-	return bt_update(t, key, buf, vlen + sz);
+	err = bt_update(t, key, buf, vlen + sz);
+out:
+	host_free(buf);
+	return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
 }
 
-static int rec_del(struct cfs_tree *t, u64 key, u64 parent, const char *name,
-		   u32 len, u8 *buf)
+/* ... in leaf l: 0, an error, or nothing done and BT_LEAF_NO
+ * (rec_put_copy does it) or PP_INSERT (the key is free: rec_insert). */
+static int leaf_rec_put(struct bt_leaf *l, u64 key, const struct cfs_pptr *p,
+			const char *name)
+{
+	u32 max = bt_max_item(l->t), vlen = 0, sz = PP_HDR + p->namelen;
+	u8 *v;
+	int err = bt_leaf_find(l, key, &v, &vlen), off;
+
+	if (err == -CFS_ENOENT) {
+		err = bt_leaf_insert(l, key, sz, &v);
+		if (err == BT_LEAF_NO) /* (no room: the key is free) */
+			return PP_INSERT;
+		vlen = 0;
+	} else if (!err) {
+		if (vlen > max)
+			return -CFS_EUCLEAN;
+		off = pptr_find(v, vlen, p->parent, name, p->namelen);
+		if (off == -2)
+			return -CFS_EUCLEAN;
+		if (off >= 0) { /* the same name again: its fields replaced */
+			cfs_memcpy(v + off, p, PP_HDR);
+			bt_leaf_mark(l);
+			return 0;
+		}
+		if (vlen + sz > max)
+			return -CFS_ENOSPC;
+		err = bt_leaf_resize(l, key, vlen + sz, &v);
+	}
+	if (err)
+		return err == -CFS_E2BIG ? -CFS_ENOSPC : err;
+	cfs_memcpy(v + vlen, p, PP_HDR);
+	cfs_memcpy(v + vlen + PP_HDR, name, p->namelen);
+	return 0;
+}
+
+static int rec_del_copy(struct cfs_tree *t, u64 key, u64 parent,
+			const char *name, u32 len)
 {
 	u32 max = bt_max_item(t), vlen = 0, sz;
-	int err = bt_lookup(t, key, buf, max, &vlen), off;
+	u8 *buf = host_alloc(t->fs->bs);
+	int err, off;
+
+	if (!buf)
+		return -CFS_ENOMEM;
+	err = bt_lookup(t, key, buf, max, &vlen);
+	if (err)
+		goto out;
+	err = -CFS_EUCLEAN;
+	if (vlen > max)
+		goto out;
+	off = pptr_find(buf, vlen, parent, name, len);
+	if (off < 0) {
+		err = off == -2 ? -CFS_EUCLEAN : -CFS_ENOENT;
+		goto out;
+	}
+	sz = PP_HDR + ((struct cfs_pptr *)(buf + off))->namelen;
+	if (sz == vlen) {
+		err = bt_delete(t, key);
+		goto out;
+	}
+	cfs_memmove(buf + off, buf + off + sz, vlen - (u32)off - sz);
+	err = bt_update(t, key, buf, vlen - sz);
+out:
+	host_free(buf);
+	return err;
+}
+
+/* ... in leaf l: 0, an error, or nothing done and BT_LEAF_NO
+ * (rec_del_copy does it) or PP_DELETE (the item goes: bt_delete). */
+static int leaf_rec_del(struct bt_leaf *l, u64 key, u64 parent,
+			const char *name, u32 len)
+{
+	u32 max = bt_max_item(l->t), vlen = 0, sz;
+	u8 *v;
+	int err = bt_leaf_find(l, key, &v, &vlen), off;
 
 	if (err)
 		return err;
 	if (vlen > max)
 		return -CFS_EUCLEAN;
-	off = pptr_find(buf, vlen, parent, name, len);
+	off = pptr_find(v, vlen, parent, name, len);
 	if (off < 0)
 		return off == -2 ? -CFS_EUCLEAN : -CFS_ENOENT;
-	sz = PP_HDR + ((struct cfs_pptr *)(buf + off))->namelen;
-	if (sz == vlen)
-		return bt_delete(t, key);
-	cfs_memmove(buf + off, buf + off + sz, vlen - (u32)off - sz);
-	return bt_update(t, key, buf, vlen - sz);
+	sz = PP_HDR + ((struct cfs_pptr *)(v + off))->namelen;
+	if (sz == vlen) /* (the leaf's last item: bt_delete frees it) */
+		return bt_leaf_delete(l, key) == BT_LEAF_NO ? PP_DELETE : 0;
+	/* (a smaller item always fits: the resize cannot fail after this) */
+	cfs_memmove(v + off, v + off + sz, vlen - (u32)off - sz);
+	return bt_leaf_resize(l, key, vlen - sz, &v);
 }
 
-/* The tree of ch's parent pointers, or with backup its name backup, and
- * a block-sized scratch buffer for its items (NULL: out of memory). */
-static u8 *rec_tree(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
-		    struct cfs_tree *t)
+/* The tree of ch's parent pointers, or with backup its name backup. */
+static void rec_tree(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
+		     struct cfs_tree *t)
 {
 	if (backup)
 		nbak_tree(fs, ch, t);
 	else
 		pptr_tree(fs, ch, t);
-	return host_alloc(fs->bs);
+}
+
+/* What the leaf left to the tree functions (leaf_rec_put's err). */
+static int rec_put_rest(struct cfs_tree *t, int err, u64 key,
+			const struct cfs_pptr *p, const char *name)
+{
+	if (err == BT_LEAF_NO)
+		return rec_put_copy(t, key, p, name);
+	if (err == PP_INSERT)
+		return rec_insert(t, key, p, name);
+	return err;
+}
+
+static int rec_del_rest(struct cfs_tree *t, int err, u64 key, u64 parent,
+			const char *name, u32 len)
+{
+	if (err == BT_LEAF_NO)
+		return rec_del_copy(t, key, parent, name, len);
+	if (err == PP_DELETE)
+		return bt_delete(t, key);
+	return err;
+}
+
+/* The part in the leaf (l lives only in these frames, not under the tree
+ * functions that may follow: noinline, for the kernel's stack): the
+ * leaf's result, and in *e bt_leaf_put's. */
+static __attribute__((__noinline__))
+int put_in_leaf(struct cfs_tree *t, u64 key, const struct cfs_pptr *p,
+		const char *name, int *e)
+{
+	struct bt_leaf l;
+	int err = bt_leaf_get(t, key, &l);
+
+	*e = 0;
+	if (err)
+		return err;
+	err = leaf_rec_put(&l, key, p, name);
+	*e = bt_leaf_put(&l);
+	return err;
+}
+
+static __attribute__((__noinline__))
+int del_in_leaf(struct cfs_tree *t, u64 key, u64 parent, const char *name,
+		u32 len, int *e)
+{
+	struct bt_leaf l;
+	int err = bt_leaf_get(t, key, &l);
+
+	*e = 0;
+	if (err)
+		return err;
+	err = leaf_rec_del(&l, key, parent, name, len);
+	*e = bt_leaf_put(&l);
+	return err;
 }
 
 int pptr_rec_put(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 		 const struct cfs_pptr *p, const char *name)
 {
 	struct cfs_tree t;
-	u8 *buf = rec_tree(fs, ch, backup, &t);
-	int err;
+	int err, e;
 
-	if (!buf)
-		return -CFS_ENOMEM;
-	err = rec_put(&t, key, p, name, buf);
-	host_free(buf);
-	return err;
+	rec_tree(fs, ch, backup, &t);
+	err = put_in_leaf(&t, key, p, name, &e);
+	err = rec_put_rest(&t, err, key, p, name);
+	return err ? err : e;
 }
 
 int pptr_rec_del(struct cfs_fs *fs, struct cfs_chunk *ch, int backup, u64 key,
 		 u64 parent, const char *name, u32 len)
 {
 	struct cfs_tree t;
-	u8 *buf = rec_tree(fs, ch, backup, &t);
-	int err;
+	int err, e;
 
-	if (!buf)
-		return -CFS_ENOMEM;
-	err = rec_del(&t, key, parent, name, len, buf);
-	host_free(buf);
-	return err;
+	rec_tree(fs, ch, backup, &t);
+	err = del_in_leaf(&t, key, parent, name, len, &e);
+	err = rec_del_rest(&t, err, key, parent, name, len);
+	return err ? err : e;
+}
+
+/* A rename's part in the leaf of nkey: an error if nothing changed, else
+ * 0 with each record's result in *put and *del (0 done, -CFS_ENOENT for
+ * an old record missing, an error, or what is left to rec_put_rest and
+ * rec_del_rest).  The old record goes first: its room may be what the new
+ * one needs (leaves filled in key order are full). */
+static __attribute__((__noinline__))
+int move_in_leaf(struct cfs_tree *t, u64 okey, const struct cfs_pptr *op,
+		 const char *oname, u64 nkey, const struct cfs_pptr *p,
+		 const char *nname, int *put, int *del, int *e)
+{
+	struct bt_leaf l;
+	u32 vlen = 0, olen = op->namelen;
+	u8 *v;
+	int err = bt_leaf_get(t, nkey, &l);
+
+	*e = 0;
+	if (err)
+		return err;
+	/* the old name the only record under its key, the new key free and
+	 * the record as long as before: only the key and fields change */
+	if (okey != nkey && p->namelen == olen &&
+	    !bt_leaf_find(&l, okey, &v, &vlen) && vlen == PP_HDR + olen &&
+	    !pptr_find(v, vlen, op->parent, oname, olen) &&
+	    !bt_leaf_rekey(&l, okey, nkey)) {
+		cfs_memcpy(v, p, PP_HDR);
+		cfs_memcpy(v + PP_HDR, nname, olen);
+		*put = 0;
+		*del = 0;
+	} else {
+		*del = leaf_rec_del(&l, okey, op->parent, oname, olen);
+		if (*del < 0 && *del != -CFS_ENOENT) {
+			bt_leaf_put(&l);
+			return *del;
+		}
+		*put = leaf_rec_put(&l, nkey, p, nname);
+	}
+	*e = bt_leaf_put(&l);
+	return 0;
+}
+
+/* A name changed (a rename): the record op with oname under okey
+ * becomes p with nname under nkey, in one leaf when both keys are there
+ * (the usual case: an inode's keys are next to each other).  A missing
+ * old record is no error (as in pptr_remove); on an error the records
+ * are as they were (as far as they can be put back). */
+static int rec_move(struct cfs_fs *fs, struct cfs_chunk *ch, int backup,
+		    u64 okey, const struct cfs_pptr *op, const char *oname,
+		    u64 nkey, const struct cfs_pptr *p, const char *nname)
+{
+	struct cfs_tree t;
+	int put = BT_LEAF_NO, del = BT_LEAF_NO, e, err;
+
+	rec_tree(fs, ch, backup, &t);
+	err = move_in_leaf(&t, okey, op, oname, nkey, p, nname, &put, &del,
+			   &e);
+	if (err)
+		return err;
+	del = rec_del_rest(&t, del, okey, op->parent, oname, op->namelen);
+	if (del && del != -CFS_ENOENT) {
+		if (!put) /* (the new record goes again) */
+			pptr_rec_del(fs, ch, backup, nkey, p->parent, nname,
+				     p->namelen);
+		return del;
+	}
+	put = rec_put_rest(&t, put, nkey, p, nname);
+	if (put) {
+		if (!del) /* (the old record back) */
+			pptr_rec_put(fs, ch, backup, okey, op, oname);
+		return put;
+	}
+	return e;
 }
 
 /* ip got the name (dir, name): record it in ip's chunk and its backup. */
@@ -211,6 +435,37 @@ int pptr_add(struct cfs_fs *fs, struct cfs_inode *dir, const char *name,
 		if (err) /* (the record stays without its backup: the check
 			  * of ip's chunk rewrites the backup) */
 			pptr_rec_del(fs, ip->ch, 0, key, dir->ino, name, len);
+	}
+	return err;
+}
+
+/* ip's name (odir, oname) became (dir, name) (a rename): its record
+ * changes, in ip's chunk and in the backup.  On an error the records are
+ * as they were (as far as they can be put back). */
+int pptr_move(struct cfs_fs *fs, struct cfs_inode *odir, const char *oname,
+	      u32 olen, struct cfs_inode *dir, const char *name, u32 len,
+	      struct cfs_inode *ip)
+{
+	struct cfs_chunk *bk;
+	struct cfs_pptr p, op;
+	u64 key, okey;
+	int err;
+
+	if (!fs->pptr)
+		return 0;
+	pptr_fill(&p, ip, dir->ino, dir->d.gen, len);
+	pptr_fill(&op, ip, odir->ino, odir->d.gen, olen);
+	key = pptr_key(ip->local, dir->ino, name, len);
+	okey = pptr_key(ip->local, odir->ino, oname, olen);
+	err = rec_move(fs, ip->ch, 0, okey, &op, oname, key, &p, name);
+	if (err)
+		return err;
+	bk = nbak_chunk(fs, ip->ch->index);
+	if (bk && bk->hdr.nbak_root) {
+		err = rec_move(fs, bk, 1, okey, &op, oname, key, &p, name);
+		if (err) /* the old name's record back */
+			rec_move(fs, ip->ch, 0, key, &p, name, okey, &op,
+				 oname);
 	}
 	return err;
 }

@@ -18,6 +18,11 @@
  *    before: rebuilt from that chunk's records.
  * 5. A parent pointer record changed behind the filesystem's back: fsck
  *    rewrites it from the entry.
+ * 6. Many names in one chunk (parent pointer and backup trees of many
+ *    leaves): every file renamed into another directory (its record moved
+ *    to a new key, in the leaf or, at a leaf's edge, through the tree
+ *    functions), then half of them unlinked: paths from the parent
+ *    pointers right and fsck -fn clean after each.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -497,6 +502,87 @@ static int leaf_of_dir(struct membdev *m, u64 dir, u32 *k, u32 *blk, u32 *blk2)
 	return ok;
 }
 
+/* ---- 6. renames and unlinks in trees of many leaves ---- */
+
+/* The paths of files first, first + step, ... (of n) from cfs_path. */
+static void paths_right(struct cfs_fs *fs, const u64 *ino, u32 n,
+			const char *dir, u32 first, u32 step)
+{
+	char want[64], got[PL];
+	u32 i, bad = 0;
+
+	for (i = first; i < n; i += step) {
+		snprintf(want, sizeof(want), "%s/g%u-%u", dir, i, i * 7 % 100);
+		if (cfs_path(fs, ino[i], got, sizeof(got)) < 0 ||
+		    strcmp(got, want))
+			bad++;
+	}
+	CHECK(!bad, "%u paths from parent pointers wrong", bad);
+}
+
+static void many_names(void)
+{
+	enum { N = 2500 };
+	struct membdev *m = membdev_new(DEV);
+	struct cfs_mkfs_opts o;
+	struct cfs_fs *fs;
+	struct cfs_attr a;
+	const char *why;
+	static u64 ino[N];
+	u64 da, db;
+	char on[32], nn[32];
+	u32 i, j, fixed, found;
+
+	memset(&o, 0, sizeof(o));
+	o.chunk_bytes = 16 << 20; /* (4 chunks: a backup in the next one) */
+	CHECK_OK(cfs_mkfs(&m->bdev, &o));
+	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
+	CHECK_OK(cfs_mknod(fs, CFS_ROOT_INO, "a", 1, CFS_S_IFDIR | 0755, 0,
+			   &cr, &a));
+	cfs_forget(fs, a.ino, 1);
+	da = a.ino;
+	CHECK_OK(cfs_mknod(fs, CFS_ROOT_INO, "b", 1, CFS_S_IFDIR | 0755, 0,
+			   &cr, &a));
+	cfs_forget(fs, a.ino, 1);
+	db = a.ino;
+	for (i = 0; i < N && !tap_fail; i++) {
+		snprintf(on, sizeof(on), "f%u", i);
+		CHECK_OK(cfs_mknod(fs, da, on, strlen(on), CFS_S_IFREG | 0644,
+				   0, &cr, &a));
+		cfs_forget(fs, a.ino, 1);
+		ino[i] = a.ino;
+	}
+	/* names of other lengths and of the same (the record rewritten
+	 * where it is) */
+	for (i = 0; i < N && !tap_fail; i++) {
+		snprintf(on, sizeof(on), "f%u", i);
+		snprintf(nn, sizeof(nn), "g%u-%u", i, i * 7 % 100);
+		CHECK_OK(cfs_rename(fs, da, on, strlen(on), db, nn, strlen(nn),
+				    0));
+	}
+	paths_right(fs, ino, N, "/b", 0, 1);
+	CHECK_OK(cfs_unmount(fs));
+	found = fsck_all(m, CFS_CHECK_NOFIX, &fixed, 1);
+	CHECK(!found, "after the renames fsck -fn found %u problems", found);
+	/* half, then the rest (leaves emptied: freed by bt_delete) */
+	for (j = 0; j < 2; j++) {
+		CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
+		for (i = j; i < N && !tap_fail; i += 2) {
+			snprintf(nn, sizeof(nn), "g%u-%u", i, i * 7 % 100);
+			CHECK_OK(cfs_unlink(fs, db, nn, strlen(nn)));
+		}
+		if (!j)
+			paths_right(fs, ino, N, "/b", 1, 2);
+		CHECK_OK(cfs_unmount(fs));
+		found = fsck_all(m, CFS_CHECK_NOFIX, &fixed, 1);
+		CHECK(!found, "after unlink round %u fsck -fn found %u "
+		      "problems", j, found);
+	}
+	printf("# %u files renamed in trees of many leaves, unlinked in two "
+	       "halves: paths right, fsck clean\n", N);
+	membdev_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	struct membdev *m = membdev_new(DEV);
@@ -626,6 +712,8 @@ int main(int argc, char **argv)
 	}
 	membdev_free(m);
 	free(snap);
+	/* ---- 6. ---- */
+	many_names();
 	if (tap_fail) {
 		printf("test_pptr: %d checks failed\n", tap_fail);
 		return 1;
