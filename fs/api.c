@@ -413,9 +413,11 @@ int cfs_set_atime(struct cfs_fs *fs, u64 ino, s64 sec, u32 ns)
 	return atime_common(fs, ino, 0, sec, ns);
 }
 
-/* Pick the chunk for a new inode: the parent's while it has room above the
- * reserve; else a chunk where the parent already continues (no new
- * cross-chunk link); else the chunk with the most free space. */
+/* Pick the chunk for a new inode: the parent's while it has room
+ * (chunk_has_room); else a chunk where the parent already continues (no
+ * new cross-chunk link); else the fullest chunk with room for a few tree
+ * nodes more (best fit: the roomy chunks stay for large files, issue 16);
+ * else the chunk with the most free space. */
 static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir)
 {
 	struct cfs_chunk *ch;
@@ -428,7 +430,9 @@ static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir)
 	/* an inode takes no data block, and its entry and tree nodes may
 	 * use the metadata reserve: file data fills chunks down to that
 	 * reserve (file.c, cont_target), a create must still succeed */
-	ch = chunk_most_free(fs, NULL, 1);
+	ch = chunk_best_fit(fs, NULL, NULL, 1, 2 * chunk_meta_reserve(dir->ch));
+	if (!ch)
+		ch = chunk_most_free(fs, NULL, 1);
 	if (ch && ch->hdr.free_blocks >= chunk_meta_reserve(ch))
 		return ch;
 	return NULL;
