@@ -385,7 +385,6 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 	u32 per = dc->bufsize >> fs->bshift, len;
 	u64 k = 0, ino = ip->ino;
 	int err = 0, slot = 0, have = 0;
-	u32 mine;
 
 	if (!CFS_ISREG(ip->d.mode) && !CFS_ISLNK(ip->d.mode))
 		return 0;
@@ -402,7 +401,6 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 		/* without a helper (the kernel module, out of memory) one
 		 * buffer, hashed by the caller */
 		dc->job = dsum_job_new();
-		dc->share = 8;
 		if (dc->job && dc->job->hj)
 			dc->buf2 = host_alloc(dc->bufsize);
 	}
@@ -432,20 +430,7 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 			rerr = fs->dev->ops->read(fs->dev, cfs_abs(ch, w.pb) <<
 						  fs->bshift, b,
 						  (u64)w.n << fs->bshift);
-			/* the hash is slower than the read: the reader hashes
-			 * the tail of the window it read while the helper
-			 * still hashes the last, a share that grows while it
-			 * finds the helper busy and shrinks while idle */
-			mine = job && !rerr ? w.n * dc->share / 64 : 0;
-			if (mine)
-				dsum_many_start(fs, NULL, b + ((u64)(w.n - mine)
-						<< fs->bshift), mine,
-						w.sums + (w.n - mine));
 			if (have) {
-				if (job && host_job_busy(job->hj))
-					dc->share += dc->share < 48;
-				else if (job)
-					dc->share -= dc->share > 0;
 				dsum_many_wait(job);
 				have = 0;
 				err = check_win(fs, ch, dc, &cur, ino, &prev,
@@ -455,7 +440,7 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 				err = -CFS_EIO;
 			if (err)
 				break;
-			dsum_many_start(fs, job, b, w.n - mine, w.sums);
+			dsum_many_start(fs, job, b, w.n, w.sums);
 			prev = w;
 			have = 1;
 			if (job)

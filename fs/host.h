@@ -114,9 +114,6 @@ struct host_job *host_job_new(void);
 void host_job_free(struct host_job *j); /* NULL is fine; waits first */
 void host_job_start(struct host_job *j, void (*fn)(void *arg), void *arg);
 void host_job_wait(struct host_job *j);
-/* 1 while the job started last is not done yet (a hint: it may end the
- * moment after); 0 with no helper */
-int host_job_busy(struct host_job *j);
 
 /* ---- time: wall clock, nanoseconds since the epoch ---- */
 void host_now(s64 *sec, u32 *nsec);

@@ -621,9 +621,6 @@ struct dsum_check {
 	u8 *buf2;
 	u32 *sums;
 	struct dsum_job *job;
-	u32 share;            /* of each window, the 64ths the reader hashes
-			       * itself (dsum_check_inode: balanced with the
-			       * helper's) */
 	void (*fn)(void *ctx, u32 chunk, u64 ino, u64 off, u64 len, u64 blk);
 	void *ctx;
 	u64 nread, nbad;      /* blocks verified, of which bad */

@@ -313,11 +313,6 @@ void host_job_wait(struct host_job *j)
 {
 }
 
-int host_job_busy(struct host_job *j)
-{
-	return 0;
-}
-
 /* ---- logging ----
  * The library's levels are syslog's, as the kernel's are.  Rate-limited:
  * a damaged image read in a loop must not flood the log (the event ring

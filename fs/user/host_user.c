@@ -175,18 +175,6 @@ void host_job_wait(struct host_job *j)
 	pthread_mutex_unlock(&j->m);
 }
 
-int host_job_busy(struct host_job *j)
-{
-	int busy;
-
-	if (j->pid != getpid() || !j->alive)
-		return 0;
-	pthread_mutex_lock(&j->m);
-	busy = j->busy;
-	pthread_mutex_unlock(&j->m);
-	return busy;
-}
-
 void host_now(s64 *sec, u32 *nsec)
 {
 	struct timespec ts;
