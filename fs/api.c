@@ -956,8 +956,7 @@ static int get_reg(struct cfs_fs *fs, u64 ino, struct cfs_inode **out,
 	return err;
 }
 
-static s64 read_locked(struct cfs_fs *fs, u64 ino, u64 off, u64 len,
-			void *buf, struct dsum_defer *d)
+s64 cfs_read(struct cfs_fs *fs, u64 ino, u64 off, u64 len, void *buf)
 {
 	struct cfs_inode *ip;
 	s64 ret;
@@ -965,43 +964,10 @@ static s64 read_locked(struct cfs_fs *fs, u64 ino, u64 off, u64 len,
 	fs_lock(fs);
 	ret = get_reg(fs, ino, &ip, -CFS_EINVAL);
 	if (!ret) {
-		fs->defer = d;
 		ret = file_read(fs, ip, off, len, buf);
-		fs->defer = NULL;
 		inode_put(fs, ip);
 	}
 	fs_unlock(fs);
-	return ret;
-}
-
-/* Reads of many whole blocks with checksums hash them after the lock:
- * the hash is most of such a read's time, and another read (the
- * kernel's readahead sends the next window while this one is served)
- * takes the lock meanwhile.  Data and sums were one snapshot; a
- * mismatch reads again under the lock, which verifies, reports and
- * answers EIO as every read does (a write between the two reads makes
- * the second read the newer data, as it would have read anyway). */
-#define DEFER_MIN 8           /* fewer blocks: hashed under the lock */
-
-s64 cfs_read(struct cfs_fs *fs, u64 ino, u64 off, u64 len, void *buf)
-{
-	struct dsum_defer d;
-	s64 ret;
-	int ok;
-
-	if (!fs->datasum || (len >> fs->bshift) < DEFER_MIN ||
-	    len > (1u << 24))
-		return read_locked(fs, ino, off, len, buf, NULL);
-	d.n = 0;
-	d.max = (u32)(len >> fs->bshift);
-	d.b = host_alloc((u64)d.max * sizeof(*d.b));
-	if (!d.b)
-		return read_locked(fs, ino, off, len, buf, NULL);
-	ret = read_locked(fs, ino, off, len, buf, &d);
-	ok = ret <= 0 || dsum_defer_ok(fs, &d);
-	host_free(d.b);
-	if (!ok)
-		ret = read_locked(fs, ino, off, len, buf, NULL);
 	return ret;
 }
 

@@ -88,57 +88,6 @@ void dsum_many_wait(struct dsum_job *j)
 		host_job_wait(j->hj);
 }
 
-static int defer_bad(const struct dsum_defer *d, u32 from, u32 to)
-{
-	u32 i;
-
-	for (i = from; i < to; i++)
-		if ((u32)host_xxh64(d->b[i].p, 1ull << d->bshift, 0) !=
-		    d->b[i].want)
-			return 1;
-	return 0;
-}
-
-static void defer_run(void *arg)
-{
-	struct dsum_defer *d = arg;
-
-	d->bad = defer_bad(d, d->from, d->to);
-}
-
-int dsum_defer_ok(struct cfs_fs *fs, struct dsum_defer *d)
-{
-	struct dsum_job *j = NULL;
-	int bad;
-
-	d->bshift = fs->bshift;
-	if (d->n >= 2 * DSUM_ASYNC_MIN && fs->rjob_lock) {
-		host_mutex_lock(fs->rjob_lock);
-		if (!fs->rjob_busy) {
-			if (!fs->rjob)
-				fs->rjob = dsum_job_new();
-			if (fs->rjob && fs->rjob->hj) {
-				j = fs->rjob;
-				fs->rjob_busy = 1;
-			}
-		}
-		host_mutex_unlock(fs->rjob_lock);
-	}
-	if (!j)
-		return !defer_bad(d, 0, d->n);
-	/* the helper the second half, the caller the first */
-	d->from = d->n / 2;
-	d->to = d->n;
-	d->bad = 0;
-	host_job_start(j->hj, defer_run, d);
-	bad = defer_bad(d, 0, d->n / 2);
-	host_job_wait(j->hj);
-	host_mutex_lock(fs->rjob_lock);
-	fs->rjob_busy = 0;
-	host_mutex_unlock(fs->rjob_lock);
-	return !bad && !d->bad;
-}
-
 void dsum_many(const struct cfs_fs *fs, struct dsum_job *j, const u8 *data,
 	       u32 n, u32 *out)
 {

@@ -894,24 +894,6 @@ static int read_sums(struct cfs_fs *fs, struct cfs_inode *ip, struct emap *m,
 				err = data_read_err(fs, m->ch);
 				break;
 			}
-			if (fs->defer && fs->defer->max - fs->defer->n >= nf) {
-				/* cfs_read hashes them after the lock */
-				for (j = 0; j < nf && !err; j++) {
-					struct dsum_dblk *d =
-						&fs->defer->b[fs->defer->n];
-
-					d->p = out + done + (j << fs->bshift);
-					err = dsum_get(fs, &cur, m->ch,
-						       pb + (u32)j, &d->want);
-					if (!err)
-						fs->defer->n++;
-				}
-				if (err)
-					break;
-				done += nf << fs->bshift;
-				i += nf;
-				continue;
-			}
 			for (j = 0; j < nf && !err; j++) {
 				u8 *p = out + done;
 				u32 *sums = sj ? sj->sums : NULL;

@@ -138,12 +138,6 @@ struct cfs_fs {
 	u8 *hdrbuf;           /* one block for chunk_load(), under lock */
 	struct dsum_job *dsj; /* DATASUM: hashing beside the file I/O, and
 			       * its DSUM_WIN sums (datasum.c), under lock */
-	struct dsum_defer *defer; /* DATASUM: cfs_read's whole blocks are
-				   * hashed after the lock (api.c) */
-	struct host_mutex *rjob_lock; /* guards rjob_busy */
-	struct dsum_job *rjob; /* a helper for that hashing, one reader at
-				* a time (rjob_busy) */
-	int rjob_busy;
 	/* journal (journal.c) */
 	int journal;          /* metadata goes through the chunk journals */
 	int sync_mode;        /* -o sync: commit after every changing op */
@@ -543,24 +537,6 @@ struct dsum_job {
 	u32 sums[DSUM_WIN];   /* fs->dsj's (file.c), under lock */
 };
 struct dsum_job *dsum_job_new(void);  /* NULL when out of memory */
-/* Whole blocks read under the lock whose hash is compared after it
- * (cfs_read): the data and its expected sum are one snapshot, so a
- * mismatch found later is one found under the lock; the read is then
- * done again under the lock, which reports it (api.c). */
-struct dsum_dblk {
-	u8 *p;                /* the block in the caller's buffer */
-	u32 want;             /* its checksum entry */
-};
-struct dsum_defer {
-	u32 n, max;
-	struct dsum_dblk *b;
-	u32 from, to;         /* the helper's share */
-	int bad;              /* the helper's share has a mismatch */
-	u32 bshift;
-};
-/* 1 when every block of d matches its sum (called without the lock: the
- * helper fs->rjob takes half when it is free) */
-int dsum_defer_ok(struct cfs_fs *fs, struct dsum_defer *d);
 void dsum_job_free(struct dsum_job *j);
 void dsum_many_start(const struct cfs_fs *fs, struct dsum_job *j,
 		     const u8 *data, u32 n, u32 *out);

@@ -859,9 +859,6 @@ static void fs_free(struct cfs_fs *fs)
 	host_free(fs->copybuf);
 	host_free(fs->dbuf);
 	dsum_job_free(fs->dsj);
-	dsum_job_free(fs->rjob);
-	if (fs->rjob_lock)
-		host_mutex_free(fs->rjob_lock);
 	host_free(fs->jmap);
 	host_free(fs->ev);
 	host_free(fs->orphan_q);
@@ -1094,7 +1091,6 @@ static int mount_common(struct cfs_bdev *dev, u32 flags, struct cfs_fs **out,
 	 * journal, this session: FORMAT.md 16.1) */
 	fs->gen = fs->sb.commit_group + 1;
 	fs->lock = host_mutex_new();
-	fs->rjob_lock = host_mutex_new(); /* NULL: reads hash alone */
 	fs->zero = host_alloc(fs->bs);
 	fs->scratch = host_alloc(fs->bs);
 	fs->hdrbuf = host_alloc(fs->bs);
