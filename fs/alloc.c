@@ -5,7 +5,7 @@
  *
  * Each chunk has its own block bitmap and inode bitmap (metadata blocks with
  * the usual header; bits start after it).  Nothing here looks outside the
- * chunk it is given, except chunk_most_free() and chunk_best_fit(), which
+ * chunk it is given, except chunk_most_free() and chunk_has_room(), which
  * read only the in-memory free counts of the other chunks.
  */
 #include "internal.h"
@@ -78,55 +78,29 @@ struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
 	return scan_chunks(fs, except, need_inode, ~0ULL);
 }
 
-/* Best fit (issue 16): the usable chunk (not except nor also; with free
- * inodes above the reserve for need_inode 1, any for 2) with the fewest
- * free blocks that still has need blocks above twice its metadata
- * reserve, or NULL.  What is small goes where it fits tightest, and the
- * chunks with the most room stay for large files (chunk_most_free). */
-struct cfs_chunk *chunk_best_fit(struct cfs_fs *fs, struct cfs_chunk *except,
-				 struct cfs_chunk *also, int need_inode, u64 need)
-{
-	struct cfs_chunk *best = NULL;
-	u32 i;
-
-	for (i = 0; i < fs->nchunks; i++) {
-		struct cfs_chunk *ch = chunk_get(fs, i);
-
-		if (!ch || ch == except || ch == also ||
-		    ch->hdr.state == CFS_CHUNK_DAMAGED ||
-		    ch->hdr.state == CFS_CHUNK_SUSPECT ||
-		    (need_inode == 1 &&
-		     ch->hdr.free_inodes <= chunk_inode_reserve(ch)) ||
-		    (need_inode == 2 && !ch->hdr.free_inodes) ||
-		    ch->hdr.free_blocks < 2 * (u64)chunk_meta_reserve(ch) + need)
-			continue;
-		if (!best || ch->hdr.free_blocks < best->hdr.free_blocks)
-			best = ch;
-	}
-	return best;
-}
-
 /* Whether a new inode may go to ch (the chunk of its directory, or of a
- * continuation of it): usable, with free inodes above the inode reserve
- * and more than twice its metadata reserve of free blocks.  Above the
- * placement reserve (reserve_pct) that is all; below it too (issue 16):
- * the first version (issue 7) sent new inodes away from a chunk below the
- * reserve as soon as another had twice its free blocks, to the chunk with
- * the most free blocks, so every chunk was filled down to the reserve and
- * past about 90% full the free space was a few MiB in every chunk, where a
- * large file written then continued into dozens of chunks (48 on one file
- * after aging to 95% with 64 MiB chunks).  Filling a directory's chunk
- * before leaving it, and leaving it for the fullest chunk with room
- * (chunk_best_fit, api.c place_inode), keeps the space freed by deleted
- * large files whole for the next ones (docs/BENCHMARKS.md, "Issue 16:
- * aging"). */
+ * continuation of it).  Above the placement reserve, yes.  Below it, still
+ * yes while no usable chunk has twice ch's free blocks: elsewhere, the
+ * inode would cost a link (its directory continues there) and buy little
+ * room.  So a filesystem whose chunks are all past the reserve (more than
+ * about 90% full) does not scatter every directory over the chunks: after
+ * aging to 95%, 17-31% fewer links (issue 7, docs/BENCHMARKS.md). */
 int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch)
 {
-	(void)fs;
-	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
-	       ch->hdr.state != CFS_CHUNK_SUSPECT &&
-	       ch->hdr.free_inodes > chunk_inode_reserve(ch) &&
-	       ch->hdr.free_blocks > 2 * chunk_meta_reserve(ch);
+	u64 reserve = (u64)ch->hdr.nblocks * fs->g->reserve_pct / 100;
+	u64 twice = 2 * (u64)ch->hdr.free_blocks;
+	struct cfs_chunk *best;
+
+	if (ch->hdr.state == CFS_CHUNK_DAMAGED ||
+	    ch->hdr.state == CFS_CHUNK_SUSPECT ||
+	    ch->hdr.free_inodes <= chunk_inode_reserve(ch))
+		return 0;
+	if (ch->hdr.free_blocks > reserve + chunk_meta_reserve(ch))
+		return 1;
+	if (ch->hdr.free_blocks <= 2 * chunk_meta_reserve(ch))
+		return 0;
+	best = scan_chunks(fs, ch, 1, twice);
+	return !best || best->hdr.free_blocks < twice;
 }
 
 /* Find the first bit equal to 0 at or after `from` and below `end` in a

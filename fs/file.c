@@ -494,13 +494,9 @@ static struct cfs_chunk *cont_next_to(struct cfs_fs *fs, struct cfs_tree *t,
  * chunk's (inside a continuation extent); else the chunk of the
  * continuation next to the range (the extent then grows, no new item);
  * else a chunk where the file already continues (no new inode, no new
- * link); else, for a small file (fewer blocks than its chunk's metadata
- * reserve), the chunk with the fewest free blocks that holds the range and
- * that reserve again (best fit), for a larger one the chunk with the most
- * free blocks; at last any of those with a block above its reserve.  So a
- * file that fills holes, grows or is rewritten in place keeps the few
- * continuations it has, and small files leave the roomy chunks to large
- * ones (issue 16).  NULL: ENOSPC. */
+ * link); else the chunk with the most free blocks; at last any of those
+ * with a block above its reserve.  So a file that fills holes, grows or is
+ * rewritten in place keeps the few continuations it has.  NULL: ENOSPC. */
 static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
 				     struct cfs_chunk *full, u64 lblk, u64 end)
 {
@@ -522,12 +518,6 @@ static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
 	}
 	if (!to || to == full)
 		to = cont_with_room(fs, ip, full, 0);
-	if (!to && ip->d.blocks < chunk_meta_reserve(ip->ch))
-		/* a small file: the tightest chunk that holds the range
-		 * (best fit), the roomy ones stay for large files */
-		to = chunk_best_fit(fs, ip->ch, full, 2,
-				    CFS_MAX(end - lblk,
-					    chunk_meta_reserve(ip->ch)));
 	if (!to) {
 		to = chunk_most_free(fs, ip->ch, 2);
 		if (to && (to == full || !cont_room(to, 0)))
