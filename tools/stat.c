@@ -113,6 +113,11 @@ struct report {
 	u64 files_with_conts, dirs_with_conts, conts, cont_tree_blocks;
 	u64 max_file_conts, max_dir_conts;
 	u64 over_bound;        /* files with more than 10/GiB + 2 */
+	struct over_file {     /* the first 32 of them */
+		char *path;
+		u64 size;
+		u32 conts;
+	} over[32];
 	u32 *fconts;           /* continuations of each regular file */
 	size_t nf, capf;
 	char *max_file_path, *max_dir_path;
@@ -159,6 +164,39 @@ static u32 p99_conts(struct report *r)
 	return r->fconts[(r->nf * 99 + 99) / 100 - 1];
 }
 
+/* JSON: how many regular files have each count of continuations (after
+ * p99_conts sorted them), as [count, files] pairs; and the first files
+ * over the bound. */
+static void json_distribution(struct report *r)
+{
+	size_t i, j;
+	u64 k;
+
+	printf(",\n  \"continuations_per_file_histogram\": [");
+	for (i = 0; i < r->nf; i = j) {
+		for (j = i; j < r->nf && r->fconts[j] == r->fconts[i]; j++)
+			;
+		printf("%s[%u, %llu]", i ? ", " : "", r->fconts[i],
+		       (unsigned long long)(j - i));
+	}
+	printf("],\n  \"files_over_continuation_bound_list\": [");
+	for (k = 0; k < r->over_bound && k < sizeof(r->over) / sizeof(r->over[0]); k++) {
+		printf("%s\n    {\"path\": ", k ? "," : "");
+		json_str(stdout, r->over[k].path);
+		printf(", \"size\": %llu, \"continuations\": %u}",
+		       (unsigned long long)r->over[k].size, r->over[k].conts);
+	}
+	printf("%s]", k ? "\n  " : "");
+}
+
+static void free_over(struct report *r)
+{
+	u64 k;
+
+	for (k = 0; k < r->over_bound && k < sizeof(r->over) / sizeof(r->over[0]); k++)
+		free(r->over[k].path);
+}
+
 static void count_links(struct report *r, const struct cfs_attr *a,
 			const char *path)
 {
@@ -177,8 +215,18 @@ static void count_links(struct report *r, const struct cfs_attr *a,
 	r->cont_tree_blocks += l.cont_tree_blocks;
 	if (CFS_ISREG(a->mode)) {
 		/* the bound of issue 16: 10 per GiB of the file, plus 2 */
-		if ((u64)l.nconts > a->size * 10 / (1ULL << 30) + 2)
-			r->over_bound++;
+		if ((u64)l.nconts > a->size * 10 / (1ULL << 30) + 2 &&
+		    r->over_bound++ < sizeof(r->over) / sizeof(r->over[0])) {
+			struct over_file *o = &r->over[r->over_bound - 1];
+
+			o->path = strdup(path);
+			if (!o->path) {
+				tool_err("out of memory");
+				exit(1);
+			}
+			o->size = a->size;
+			o->conts = l.nconts;
+		}
 		if (r->nf == r->capf) {
 			r->capf = r->capf ? r->capf * 2 : 1024;
 			r->fconts = realloc(r->fconts,
@@ -480,7 +528,8 @@ int cmd_stat(int argc, char **argv)
 		free(r.max_file_path);
 		free(r.max_dir_path);
 		free(r.seen.v);
-	free(r.fconts);
+		free(r.fconts);
+		free_over(&r);
 		tool_close(&t);
 		return 1;
 	}
@@ -522,6 +571,7 @@ int cmd_stat(int argc, char **argv)
 		printf(",\n  \"p99_continuations_per_file\": %u,\n"
 		       "  \"files_over_continuation_bound\": %llu",
 		       p99_conts(&r), (unsigned long long)r.over_bound);
+		json_distribution(&r);
 		printf(",\n  \"max_continuations_per_directory\": %llu,\n"
 		       "  \"max_continuations_directory\": ",
 		       (unsigned long long)r.max_dir_conts);
@@ -655,6 +705,7 @@ int cmd_stat(int argc, char **argv)
 	free(lib);
 	free(r.seen.v);
 	free(r.fconts);
+	free_over(&r);
 	free(r.max_file_path);
 	free(r.max_dir_path);
 	if (tool_close(&t) < 0)

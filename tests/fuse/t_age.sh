@@ -5,7 +5,9 @@
 # hard links, directories, bytes); after unmounting, fsck.chunkfs -fn finds
 # nothing, and chunkfs stat agrees with both: the same files, directories
 # and bytes, a continuation for every file larger than a chunk, the per-chunk
-# link counts adding up to twice the links, and the space figures adding up.
+# link counts adding up to twice the links, and the space figures adding up;
+# its distribution of continuations per file (the histogram, the files over
+# the bound and their list) agrees with every file's own chunkfs stat PATH.
 . "$(dirname "$0")/lib.sh"
 is_chunkfs || { echo "SKIP is not PASS: t_age needs the chunkfs backend"; exit 1; }
 
@@ -39,6 +41,16 @@ eq(sum(inos.values()), a["bytes"], "bytes on the mount")
 check(names > len(inos), "some hard links survived")
 big = sum(1 for s in inos.values() if s > 4 << 20)
 open(os.path.join(os.path.dirname(sys.argv[2]), "big"), "w").write(str(big))
+# one name of every regular file, for chunkfs stat PATH... below
+seen, paths = set(), []
+for root, ds, fs in os.walk(os.path.join(M, a["top"])):
+    for f in fs:
+        p = os.path.join(root, f)
+        st = os.lstat(p)
+        if st.st_ino not in seen:
+            seen.add(st.st_ino)
+            paths.append(p[len(M):])
+open(os.path.join(os.path.dirname(sys.argv[2]), "paths"), "w").write("\n".join(sorted(paths)) + "\n")
 log("%d files, %d names, %d directories, %d bytes; %d files larger than a chunk" %
     (len(inos), names, dirs, sum(inos.values()), big))
 EOF
@@ -90,6 +102,30 @@ log("stat: %d of %d files with continuations (%.2f%%), most %d on %s, %d links, 
     (s["files_with_continuations"], s["regular_files"], s["files_with_continuations_pct"],
      s["max_continuations_per_file"], s["max_continuations_file"], s["cross_chunk_links"],
      s["link_overhead_bytes"]))
+EOF
+
+note "chunkfs stat: the distribution of continuations per file"
+# every regular file's own count (chunkfs stat IMAGE PATH...) against the
+# histogram, the count over the bound and the list of those files
+xargs "$CFS_BIN/chunkfs" stat --json "$IMG" <"$T/paths" >"$T/paths.json" || fail "chunkfs stat --json IMAGE PATH... failed"
+py "$T/stat.json" "$T/paths.json" <<'EOF'
+import json, sys
+from cfs_util import *
+s, p = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["paths"]
+eq(len(p), s["regular_files"], "one stat per regular file")
+count = {}
+for f in p:
+    count[f["continuations"]] = count.get(f["continuations"], 0) + 1
+eq([tuple(x) for x in s["continuations_per_file_histogram"]], sorted(count.items()), "the histogram")
+over = {f["path"]: f for f in p if f["continuations"] > f["size"] * 10 // (1 << 30) + 2}
+eq(s["files_over_continuation_bound"], len(over), "files over the bound")
+lst = s["files_over_continuation_bound_list"]
+eq(len(lst), min(len(over), 32), "the list of files over the bound")
+for o in lst:
+    check(o["path"] in over, "%s is over the bound" % o["path"])
+    eq((o["size"], o["continuations"]), (over[o["path"]]["size"], over[o["path"]]["continuations"]),
+       "%s: size and continuations" % o["path"])
+log("histogram %s; %d files over the bound" % (s["continuations_per_file_histogram"], len(over)))
 EOF
 
 note "errors"
