@@ -325,6 +325,16 @@ static u64 lookup_path(struct cfs_fs *fs, const char *path)
 
 static u32 lf_outside, rounds_total, trials;
 
+/* Chunk k lost: all its blocks zeroed (the last chunk may be shorter:
+ * placement may put a directory there, issue 16's best fit prefers the
+ * chunk with the fewest free blocks). */
+static void lose_chunk(struct membdev *m, u32 k)
+{
+	u64 first = (u64)2 + (u64)k * CB, n = CFS_MIN((u64)CB, DEV / BS - first);
+
+	memset(m->mem + first * BS, 0, n * BS);
+}
+
 /* Before any repair: with chunk K (a part of /spread, not its home) lost,
  * a lookup still finds every name of /spread held in its other parts,
  * also those in parts after K's (a part that cannot be read hides nothing
@@ -358,7 +368,7 @@ static void lookup_past_lost_part(struct membdev *m, const u8 *snap)
 		return;
 	}
 	memcpy(m->mem, snap, DEV);
-	memset(m->mem + ((u64)2 + (u64)k * CB) * BS, 0, (u64)CB * BS);
+	lose_chunk(m, k);
 	if (cfs_mount(&m->bdev, 0, &fs, &why)) {
 		CHECK(0, "mount with chunk %u lost: %s", k, why);
 		return;
@@ -412,7 +422,7 @@ static void trial(struct membdev *m, const u8 *snap, u32 k, const char *what)
 	u32 i, j, found, missing = 0, wrong = 0, extra = 0, notrep = 0;
 
 	memcpy(m->mem, snap, DEV);
-	memset(m->mem + ((u64)2 + (u64)k * CB) * BS, 0, (u64)CB * BS);
+	lose_chunk(m, k);
 	found = one_round(m, k, b);
 	if (getenv("LOST_VERBOSE")) {
 		struct cfs_fs *f2;
