@@ -46,7 +46,10 @@
 #     fsck.chunkfs -fn must be clean; and fsx: 3000 random operations
 #     (writes, truncates, every fallocate mode) on one file of 2 chunks
 #     (256 MiB at most), written whole first, seeded by --seed;
-#  4. prints a Markdown table of all, writes it to --out, every figure to
+#  4. prints a Markdown table of all (continuations per file: the most,
+#     the 99th percentile, the files over the bound) and each run's
+#     distribution (how many files have 0, 1, 2, ... continuations: chunkfs
+#     stat's histogram), writes it to --out, every figure to
 #     --raw (CSV), and with gnuplot a plot (PNG) of the share of files with
 #     continuations against the chunk size to --plot.
 #
@@ -185,7 +188,7 @@ s = sys.argv[1]; m = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 print(int(s[:-1]) * m[s[-1]] if s[-1] in m else int(s))' "$1"; }
 
 CSV=$W/figures.csv
-echo "kind,chunk_size,fill_target,used_pct,files,files_with_links,share_pct,max_per_file,dirs,dirs_with_links,links,overhead_bytes,overhead_pct,seconds,p99_per_file,over_bound,fs_size,written_pct,fsck_clean" >"$CSV"
+echo "kind,chunk_size,fill_target,used_pct,files,files_with_links,share_pct,max_per_file,dirs,dirs_with_links,links,overhead_bytes,overhead_pct,seconds,p99_per_file,over_bound,fs_size,written_pct,fsck_clean,histogram" >"$CSV"
 
 # ---------------------------------------------------------------- cref
 if [ "$CREF" = 1 ]; then
@@ -246,11 +249,12 @@ if [ "$AGE" = 1 ]; then
 			python3 - "$W/stat-$s-$f.json" "$W/age-$s-$f.json" "$cb" "$f" >>"$CSV" <<'EOF'
 import json, sys
 s, a = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-print("age,%s,%s,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%.1f,%s,%s,,,yes" % (sys.argv[3], sys.argv[4], a["used_pct"],
+print("age,%s,%s,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%.1f,%s,%s,,,yes,%s" % (sys.argv[3], sys.argv[4], a["used_pct"],
       s["regular_files"], s["files_with_continuations"], s["files_with_continuations_pct"],
       s["max_continuations_per_file"], s["directories"], s["directories_with_continuations"],
       s["cross_chunk_links"], s["link_overhead_bytes"], s["link_overhead_pct"], a["seconds"],
-      s.get("p99_continuations_per_file", ""), s.get("files_over_continuation_bound", "")))
+      s.get("p99_continuations_per_file", ""), s.get("files_over_continuation_bound", ""),
+      " ".join("%d:%d" % (c, n) for c, n in s.get("continuations_per_file_histogram", []))))
 EOF
 			tail -n 1 "$CSV" >&2
 			rm -f "$img"
@@ -288,12 +292,13 @@ wl_report() {
 	python3 - "$W/stat-$1-$3-$4.json" "$1" "$3" "$4" "$5" "${6:-}" "$clean" >>"$CSV" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
-print("%s,%s,,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%s,%s,%s,%s,%s,%s" % (sys.argv[2], sys.argv[3],
+print("%s,%s,,%.2f,%d,%d,%.4f,%d,%d,%d,%d,%d,%.4f,%s,%s,%s,%s,%s,%s,%s" % (sys.argv[2], sys.argv[3],
       100.0 * s["used_blocks"] / s["total_blocks"], s["regular_files"], s["files_with_continuations"],
       s["files_with_continuations_pct"], s["max_continuations_per_file"], s["directories"],
       s["directories_with_continuations"], s["cross_chunk_links"], s["link_overhead_bytes"],
       s["link_overhead_pct"], sys.argv[5], s.get("p99_continuations_per_file", ""),
-      s.get("files_over_continuation_bound", ""), sys.argv[4], sys.argv[6], sys.argv[7]))
+      s.get("files_over_continuation_bound", ""), sys.argv[4], sys.argv[6], sys.argv[7],
+      " ".join("%d:%d" % (c, n) for c, n in s.get("continuations_per_file_histogram", []))))
 EOF
 	tail -n 1 "$CSV" >&2
 }
@@ -466,6 +471,13 @@ def size(b):
     b = int(b)
     return "%d GiB" % (b >> 30) if b >= 1 << 30 else "%d MiB" % (b >> 20)
 print("`%s`, %s.\n" % (sys.argv[2], sys.argv[3]))
+def dist(rs):
+    """the distribution: continuations per regular file (count: files)"""
+    print("\nContinuations per regular file (continuations: files):\n")
+    for r in rs:
+        print("- %s%s, %s chunks%s: %s" % (r["kind"], " %s%%" % r["fill_target"] if r["fill_target"] else "",
+              size(r["chunk_size"]), ", %s" % size(r["fs_size"]) if r["fs_size"] else "",
+              ", ".join(r["histogram"].split()) or "(none)"))
 cref = [r for r in rows if r["kind"] == "cref"]
 if cref:
     print("cref on `%s` (ext4 image of %s):\n" % (sys.argv[4], sys.argv[5]))
@@ -487,6 +499,7 @@ if age:
               float(r["share_pct"]), r["max_per_file"], r["p99_per_file"], r["over_bound"],
               r["dirs_with_links"], r["dirs"], r["links"],
               int(r["overhead_bytes"]) / 1048576.0, float(r["overhead_pct"]), r["seconds"]))
+    dist(age)
 wl = [r for r in rows if r["kind"] in ("punch-refill", "fsx", "uneven-fill")]
 if wl:
     print("\nWorkloads of issue 16 (chunkfs stat after each; bound: 10 continuations per GiB of a file + 2):\n")
@@ -498,6 +511,7 @@ if wl:
               r["p99_per_file"], r["over_bound"], int(r["overhead_bytes"]) / 1048576.0,
               float(r["overhead_pct"]), (r["written_pct"] + "%") if r["written_pct"] else "",
               "clean" if r["fsck_clean"] == "yes" else "PROBLEMS", r["seconds"]))
+    dist(wl)
 EOF
 cat "$REPORT"
 [ -z "$OUT" ] || cp "$REPORT" "$OUT" || die "cannot write $OUT"
