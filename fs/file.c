@@ -547,6 +547,12 @@ static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
  * else (and on that second try) from another chunk (cont_target): the
  * range, cut out of the continuation extent that covered it, then names
  * that chunk's continuation, or the file's own chunk. */
+/* Blocks two changes of one extent tree may take: a range cut out of an
+ * extent (one item more) and its new extent or continuation extent (one
+ * more), each splitting a leaf and its parents on the way (extent trees
+ * of a chunk are at most 4 deep), both copies. */
+#define TREE_MOVE_ROOM (2 * 5 * 2)
+
 static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		      u64 want, u32 flags, struct emap *m, u32 *got, int cow)
 {
@@ -595,7 +601,15 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	    !fs->nospc_retry)
 		return err; /* a commit gives blocks back here */
 
-	/* the chunk is full: the range continues in another chunk */
+	/* the chunk is full: the range continues in another chunk.  When
+	 * a copy on write moves the range, the origin's tree loses the old
+	 * blocks first and names the new place after: the origin's chunk
+	 * must have the blocks both tree changes may take, or the old
+	 * blocks would be unmapped and the new ones not (data lost on
+	 * ENOSPC; a hole of a continuation range that stays a hole loses
+	 * nothing) */
+	if (cow && ip->ch->hdr.free_blocks < TREE_MOVE_ROOM)
+		return -CFS_ENOSPC;
 	to = cont_target(fs, ip, ch, lblk, lblk + want);
 	if (!to)
 		return -CFS_ENOSPC;
