@@ -380,6 +380,17 @@ int bt_root_read(struct cfs_tree *t)
 	return err;
 }
 
+u32 bt_height(struct cfs_tree *t)
+{
+	struct bt_node n;
+	u32 h = BT_MAXDEPTH;
+
+	if (!node_root(t, &n))
+		h = NH(n.p)->level + 1u;
+	node_rel(t, &n);
+	return h;
+}
+
 int bt_root_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 type, u32 owner,
 		struct cfs_bref *r)
 {

@@ -547,11 +547,14 @@ static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
  * else (and on that second try) from another chunk (cont_target): the
  * range, cut out of the continuation extent that covered it, then names
  * that chunk's continuation, or the file's own chunk. */
-/* Blocks two changes of one extent tree may take: a range cut out of an
+/* Blocks two changes of extent tree t may take: a range cut out of an
  * extent (one item more) and its new extent or continuation extent (one
- * more), each splitting a leaf and its parents on the way (extent trees
- * of a chunk are at most 4 deep), both copies. */
-#define TREE_MOVE_ROOM (2 * 5 * 2)
+ * more), each splitting a leaf and its parents on the way and a new root,
+ * both copies. */
+static u32 tree_move_room(struct cfs_tree *t)
+{
+	return 2 * (bt_height(t) + 1) * 2;
+}
 
 static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		      u64 want, u32 flags, struct emap *m, u32 *got, int cow)
@@ -608,8 +611,13 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	 * blocks would be unmapped and the new ones not (data lost on
 	 * ENOSPC; a hole of a continuation range that stays a hole loses
 	 * nothing) */
-	if (cow && ip->ch->hdr.free_blocks < TREE_MOVE_ROOM)
-		return -CFS_ENOSPC;
+	if (cow) {
+		struct cfs_tree ot;
+
+		tree_of_inode(fs, ip, CFS_TREE_EXTENT, &ot);
+		if (ip->ch->hdr.free_blocks < tree_move_room(&ot))
+			return -CFS_ENOSPC;
+	}
 	to = cont_target(fs, ip, ch, lblk, lblk + want);
 	if (!to)
 		return -CFS_ENOSPC;
@@ -1193,9 +1201,17 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 				host_free(part);
 				return err;
 			}
+			/* nor where the file's own chunk lacks the room
+			 * of the tree changes that name the new block when
+			 * it goes to another chunk (alloc_hole): the block
+			 * is a hole by then, and ENOSPC would lose it */
+			struct cfs_tree ot;
+
+			tree_of_inode(fs, ip, CFS_TREE_EXTENT, &ot);
 			if (m.kind != M_DATA ||
 			    m.ch->hdr.free_blocks <= chunk_meta_reserve(m.ch) +
-			    m.ch->npfree + 2)
+			    m.ch->npfree + 2 ||
+			    ip->ch->hdr.free_blocks < tree_move_room(&ot))
 				keep++;
 			emap_rel(fs, &m);
 		}

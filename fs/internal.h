@@ -439,6 +439,9 @@ int bt_delete(struct cfs_tree *t, u64 key);
 int bt_destroy(struct cfs_tree *t);    /* free all blocks below the root */
 /* The root reads and verifies (0), or the error. */
 int bt_root_read(struct cfs_tree *t);
+/* levels of the tree (1: the root is a leaf); BT_MAXDEPTH when its root
+ * cannot be read */
+u32 bt_height(struct cfs_tree *t);
 /* A new empty root block (and its copy): its reference in *r. */
 int bt_root_new(struct cfs_fs *fs, struct cfs_chunk *ch, u32 type, u32 owner,
 		struct cfs_bref *r);
