@@ -30,6 +30,12 @@ u32 chunk_meta_reserve(const struct cfs_chunk *ch)
  * f_bavail is about what could be written (issue 16; before, a chunk had
  * to hold twice its reserve, up to 1040 blocks of a 256 MiB chunk that
  * f_bavail showed and no write could use, now 260). */
+int chunk_usable(const struct cfs_chunk *ch)
+{
+	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
+	       ch->hdr.state != CFS_CHUNK_SUSPECT;
+}
+
 int chunk_cont_room(const struct cfs_chunk *ch)
 {
 	u32 keep = chunk_meta_reserve(ch);
@@ -58,8 +64,7 @@ static struct cfs_chunk *scan_chunks(struct cfs_fs *fs,
 	for (i = 0; i < fs->nchunks; i++) {
 		struct cfs_chunk *ch = chunk_get(fs, i);
 
-		if (!ch || ch == except || ch->hdr.state == CFS_CHUNK_DAMAGED ||
-		    ch->hdr.state == CFS_CHUNK_SUSPECT ||
+		if (!ch || ch == except || !chunk_usable(ch) ||
 		    (need_inode == 1 &&
 		     ch->hdr.free_inodes <= chunk_inode_reserve(ch)) ||
 		    (need_inode == 2 && !ch->hdr.free_inodes))
@@ -91,9 +96,7 @@ int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch)
 	u64 twice = 2 * (u64)ch->hdr.free_blocks;
 	struct cfs_chunk *best;
 
-	if (ch->hdr.state == CFS_CHUNK_DAMAGED ||
-	    ch->hdr.state == CFS_CHUNK_SUSPECT ||
-	    ch->hdr.free_inodes <= chunk_inode_reserve(ch))
+	if (!chunk_usable(ch) || ch->hdr.free_inodes <= chunk_inode_reserve(ch))
 		return 0;
 	if (ch->hdr.free_blocks > reserve + chunk_meta_reserve(ch))
 		return 1;

@@ -517,16 +517,11 @@ static void leaf_remove_at(u8 *p, u32 pos)
 		cfs_memmove(p + it.off, p + lo.off, it.len);
 		lo.off = it.off;
 		item_put(p, (u32)low, &lo);
-		h->data_start += it.len;
-		cfs_memmove(p + NODE_HDR + pos * ITEM_SZ,
-			    p + NODE_HDR + (pos + 1) * ITEM_SZ,
-			    (h->nitems - pos - 1) * ITEM_SZ);
-		h->nitems--;
-		return;
+	} else {
+		cfs_memmove(p + h->data_start + it.len, p + h->data_start,
+			    it.off - h->data_start);
+		leaf_shift_offs(p, it.off, it.len);
 	}
-	cfs_memmove(p + h->data_start + it.len, p + h->data_start,
-		    it.off - h->data_start);
-	leaf_shift_offs(p, it.off, it.len);
 	h->data_start += it.len;
 	cfs_memmove(p + NODE_HDR + pos * ITEM_SZ,
 		    p + NODE_HDR + (pos + 1) * ITEM_SZ,

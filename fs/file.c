@@ -440,8 +440,7 @@ static int cont_room(const struct cfs_chunk *ch, int last_resort)
 {
 	u32 res = chunk_meta_reserve(ch);
 
-	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
-	       ch->hdr.state != CFS_CHUNK_SUSPECT &&
+	return chunk_usable(ch) &&
 	       (last_resort ? chunk_cont_room(ch) : ch->hdr.free_blocks > res * 2);
 }
 
@@ -547,13 +546,16 @@ static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
  * else (and on that second try) from another chunk (cont_target): the
  * range, cut out of the continuation extent that covered it, then names
  * that chunk's continuation, or the file's own chunk. */
-/* Blocks two changes of extent tree t may take: a range cut out of an
- * extent (one item more) and its new extent or continuation extent (one
- * more), each splitting a leaf and its parents on the way and a new root,
- * both copies. */
-static u32 tree_move_room(struct cfs_tree *t)
+/* Whether ip's chunk has the blocks two changes of its extent tree may
+ * take: a range cut out of an extent (one item more) and its new extent or
+ * continuation extent (one more), each splitting a leaf and its parents on
+ * the way and a new root, both copies. */
+static int tree_move_room(struct cfs_fs *fs, struct cfs_inode *ip)
 {
-	return 2 * (bt_height(t) + 1) * 2;
+	struct cfs_tree t;
+
+	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
+	return ip->ch->hdr.free_blocks >= 2 * (bt_height(&t) + 1) * 2;
 }
 
 static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
@@ -611,13 +613,8 @@ static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 	 * blocks would be unmapped and the new ones not (data lost on
 	 * ENOSPC; a hole of a continuation range that stays a hole loses
 	 * nothing) */
-	if (cow) {
-		struct cfs_tree ot;
-
-		tree_of_inode(fs, ip, CFS_TREE_EXTENT, &ot);
-		if (ip->ch->hdr.free_blocks < tree_move_room(&ot))
-			return -CFS_ENOSPC;
-	}
+	if (cow && !tree_move_room(fs, ip))
+		return -CFS_ENOSPC;
 	to = cont_target(fs, ip, ch, lblk, lblk + want);
 	if (!to)
 		return -CFS_ENOSPC;
@@ -1205,13 +1202,9 @@ int file_truncate(struct cfs_fs *fs, struct cfs_inode *ip, u64 size)
 			 * of the tree changes that name the new block when
 			 * it goes to another chunk (alloc_hole): the block
 			 * is a hole by then, and ENOSPC would lose it */
-			struct cfs_tree ot;
-
-			tree_of_inode(fs, ip, CFS_TREE_EXTENT, &ot);
 			if (m.kind != M_DATA ||
 			    m.ch->hdr.free_blocks <= chunk_meta_reserve(m.ch) +
-			    m.ch->npfree + 2 ||
-			    ip->ch->hdr.free_blocks < tree_move_room(&ot))
+			    m.ch->npfree + 2 || !tree_move_room(fs, ip))
 				keep++;
 			emap_rel(fs, &m);
 		}

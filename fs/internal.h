@@ -381,6 +381,8 @@ u32 chunk_inode_reserve(const struct cfs_chunk *ch);
 /* Room to continue file data in ch (alloc.c): more than a quarter of its
  * metadata reserve (at least CFS_CONT_MIN) free above that reserve. */
 #define CFS_CONT_MIN 8
+/* neither DAMAGED nor SUSPECT: new data and metadata may go there */
+int chunk_usable(const struct cfs_chunk *ch);
 int chunk_cont_room(const struct cfs_chunk *ch);
 /* Placement: the chunk with the most free blocks, excluding `except`;
  * need_inode 1: with free inodes above the reserve, 2: with any free inode. */

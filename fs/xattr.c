@@ -359,8 +359,7 @@ static int home_room(const struct cfs_chunk *ch, u32 need)
  * that has to hold this inode's metadata). */
 static int cont_room(const struct cfs_chunk *ch, u32 need)
 {
-	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
-	       ch->hdr.state != CFS_CHUNK_SUSPECT &&
+	return chunk_usable(ch) &&
 	       ch->hdr.free_blocks >= chunk_meta_reserve(ch) + need;
 }
 

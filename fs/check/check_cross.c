@@ -71,6 +71,18 @@ static void fix_peer_entry(struct ck *c, struct cfs_chunk *pc, u64 key,
 		ck_fix_failed(c, 0, err);
 }
 
+/* A forward link of origin `local` was cut: the peer's back entry for it
+ * goes too, unless the peer's inode (ct, NULL when gone) is still a
+ * continuation of that origin (then the peer's own check decides). */
+static void drop_stale_back(struct ck *c, struct cfs_chunk *pc,
+			    const struct cfs_inode *ct, u32 local,
+			    const struct cfs_link *l)
+{
+	if (!ct || !(ct->d.flags & CFS_IF_CONT) ||
+	    ct->d.back_chunk != c->k || ct->d.back_ino != local)
+		fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
+}
+
 static void del_own_entry(struct ck *c, u32 peer, u32 local)
 {
 	struct cfs_tree t;
@@ -203,10 +215,7 @@ static int cross_fwd(struct ck *c, u32 peer, u32 local,
 			o->d.blocks = c->ino[local].local_blocks;
 		inode_write(c->fs, o);
 		del_own_entry(c, peer, local);
-		/* the peer's entry for a continuation that does not match */
-		if (!ct || !(ct->d.flags & CFS_IF_CONT) ||
-		    ct->d.back_chunk != c->k || ct->d.back_ino != local)
-			fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
+		drop_stale_back(c, pc, ct, local, l);
 	}
 	if (ct)
 		inode_put(c->fs, ct);
@@ -470,9 +479,7 @@ static int cross_fwd_xattr(struct ck *c, u32 peer, u32 local,
 		}
 		del_own_entry(c, peer, local | CFS_LINK_XLOCAL);
 		ck_recheck(c, peer); /* (its continuation is an orphan now) */
-		if (!ct || !(ct->d.flags & CFS_IF_CONT) ||
-		    ct->d.back_chunk != c->k || ct->d.back_ino != local)
-			fix_peer_entry(c, pc, lkey(c->k, l->peer_ino), NULL);
+		drop_stale_back(c, pc, ct, local, l);
 	}
 	if (ct)
 		inode_put(c->fs, ct);

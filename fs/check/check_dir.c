@@ -58,6 +58,22 @@ static int ovf_note(struct dw *w, u64 hash)
 	return 0;
 }
 
+/* Name de goes back under its hash (as type `type`) after the walk. */
+static int queue_move(struct dw *w, const struct cfs_dirent *de, u8 type)
+{
+	struct rehash *m = host_alloc(sizeof(*m));
+
+	if (!m)
+		return -CFS_ENOMEM;
+	m->ino = de->ino;
+	m->type = type;
+	m->namelen = de->namelen;
+	cfs_memcpy(m->name, de->name, de->namelen);
+	m->next = w->moves;
+	w->moves = m;
+	return 0;
+}
+
 /* Overflow items of a hash without its own item: lookups do not see
  * them.  Their names go back under the hash (as misfiled ones do). */
 static int ovf_orphans(struct dw *w, struct cfs_tree *t)
@@ -81,21 +97,11 @@ static int ovf_orphans(struct dw *w, struct cfs_tree *t)
 		       k <= (CFS_DKEY_OVF | u->key << 8 | 0xff)) {
 			for (off = 0; off + sizeof(struct cfs_dirent) <= len;) {
 				struct cfs_dirent *de = (void *)(buf + off);
-				struct rehash *m;
-
 				if (off + sizeof(*de) + de->namelen > len)
 					break;
-				m = host_alloc(sizeof(*m));
-				if (!m) {
-					err = -CFS_ENOMEM;
+				err = queue_move(w, de, de->type);
+				if (err)
 					break;
-				}
-				m->ino = de->ino;
-				m->type = de->type;
-				m->namelen = de->namelen;
-				cfs_memcpy(m->name, de->name, de->namelen);
-				m->next = w->moves;
-				w->moves = m;
 				w->c->ino[de->ino].refs--;
 				if (w->c->ino[de->ino].ft == CFS_FT_DIR &&
 				    w->c->ino[de->ino].entry_part ==
@@ -185,19 +191,11 @@ static int entry_keep(struct dw *w, u64 key, struct cfs_dirent *de,
 		return !ck_problem(c, PR_DIRENT_DUP, dino, 0, NULL);
 	if (dir_hash(c->fs, de->name, de->namelen) != key) {
 		if (ck_problem(c, PR_DIRENT_HASH, dino, 0, NULL)) {
-			struct rehash *m = host_alloc(sizeof(*m));
+			int err = queue_move(w, de, t->ft);
 
-			if (!m) {
-				w->err = -CFS_ENOMEM;
-				return 1;
-			}
-			m->ino = de->ino;
-			m->type = t->ft;
-			m->namelen = de->namelen;
-			cfs_memcpy(m->name, de->name, de->namelen);
-			m->next = w->moves;
-			w->moves = m;
-			return 0;
+			if (err)
+				w->err = err;
+			return err ? 1 : 0;
 		}
 	}
 	if (t->ft == CFS_FT_DIR && t->entry_part)
