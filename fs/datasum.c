@@ -320,20 +320,125 @@ static int check_win(struct cfs_fs *fs, struct cfs_chunk *ch,
 	return err;
 }
 
-/* The data is read a window (bufsize) at a time into dc->buf and
- * dc->buf2 by turns: while the helper hashes one window, the next is
- * read into the other buffer, then the first's sums are compared. */
+/* One window read and hashed. */
+struct wread {
+	struct cwin w;
+	u64 off;              /* of the window's first block on the device */
+	u8 *buf;
+	int rerr;
+};
+
+static void wread_run(struct cfs_fs *fs, struct wread *r)
+{
+	u32 j;
+
+	r->rerr = fs->dev->ops->read(fs->dev, r->off, r->buf,
+				     (u64)r->w.n << fs->bshift);
+	for (j = 0; !r->rerr && j < r->w.n; j++)
+		r->w.sums[j] = dsum_block(fs, r->buf + ((u64)j << fs->bshift));
+}
+
+/* With a helper and a device that takes reads from two threads at once
+ * (the image file), an inode's windows are gathered into a batch, and the
+ * caller and the helper each take the next window of the batch until none
+ * is left: both CPUs share the copy out of the device and the hash, and a
+ * helper that is not scheduled only leaves more windows to the caller.
+ * Then the sums are compared, in file order. */
+#define DSUM_BATCH 16
+#define DSUM_BWIN (256u << 10) /* bytes per window of a batch */
+
+struct dsum_batch {
+	struct cfs_fs *fs;
+	struct host_mutex *m;
+	u32 n, next, per;
+	u8 *mem;              /* DSUM_BATCH windows */
+	struct wread r[DSUM_BATCH];
+};
+
+static void batch_run(void *arg)
+{
+	struct dsum_batch *b = arg;
+
+	for (;;) {
+		u32 i;
+
+		host_mutex_lock(b->m);
+		i = b->next < b->n ? b->next++ : b->n;
+		host_mutex_unlock(b->m);
+		if (i >= b->n)
+			return;
+		wread_run(b->fs, &b->r[i]);
+	}
+}
+
+static void batch_free(struct dsum_batch *b)
+{
+	if (!b)
+		return;
+	host_mutex_free(b->m);
+	host_free(b->mem);
+	host_free(b);
+}
+
+static struct dsum_batch *batch_new(struct cfs_fs *fs, u32 *sums)
+{
+	struct dsum_batch *b = host_alloc(sizeof(*b));
+	u32 i;
+
+	if (!b)
+		return NULL;
+	b->fs = fs;
+	b->per = CFS_MAX(DSUM_BWIN >> fs->bshift, 1u);
+	b->m = host_mutex_new();
+	b->mem = host_alloc((u64)DSUM_BATCH * b->per << fs->bshift);
+	if (!b->m || !b->mem) {
+		batch_free(b);
+		return NULL;
+	}
+	for (i = 0; i < DSUM_BATCH; i++) {
+		b->r[i].buf = b->mem + ((u64)i * b->per << fs->bshift);
+		b->r[i].w.sums = sums + i * b->per;
+	}
+	return b;
+}
+
+/* Reads and hashes the batch's windows, then compares them in order. */
+static int batch_flush(struct cfs_fs *fs, struct cfs_chunk *ch,
+		       struct dsum_check *dc, struct dsum_cur *cur, u64 ino,
+		       struct crun *run)
+{
+	struct dsum_batch *b = dc->batch;
+	int err = 0;
+	u32 i;
+
+	if (!b->n)
+		return 0;
+	b->next = 0;
+	if (b->n > 1)
+		host_job_start(dc->job->hj, batch_run, b);
+	batch_run(b);
+	if (b->n > 1)
+		host_job_wait(dc->job->hj);
+	for (i = 0; i < b->n && !err; i++)
+		err = b->r[i].rerr ? -CFS_EIO :
+		      check_win(fs, ch, dc, cur, ino, &b->r[i].w, run);
+	b->n = 0;
+	return err;
+}
+
+/* The data is read a window at a time: bufsize bytes into dc->buf by the
+ * caller alone (the kernel module: no helper), or in batches. */
 int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 		     struct cfs_inode *ip, struct dsum_check *dc)
 {
 	union { struct cfs_dext d; struct cfs_cext c; } v;
 	struct dsum_cur cur = { 0 };
 	struct cfs_tree t;
-	struct cwin prev = { 0 };
 	struct crun run = { 0 };
+	struct dsum_batch *b;
 	u32 per = dc->bufsize >> fs->bshift, len;
 	u64 k = 0, ino = ip->ino;
-	int err = 0, slot = 0, have = 0;
+	int err = 0;
 
 	if (!CFS_ISREG(ip->d.mode) && !CFS_ISLNK(ip->d.mode))
 		return 0;
@@ -344,15 +449,22 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 	else if (!dsum_file(fs, ip))
 		return 0;
 	if (!dc->sums) {
-		dc->sums = host_alloc((u64)per * 2 * sizeof(u32));
+		u32 nb = CFS_MAX(per, DSUM_BATCH *
+				 CFS_MAX(DSUM_BWIN >> fs->bshift, 1u));
+
+		dc->sums = host_alloc((u64)nb * sizeof(u32));
 		if (!dc->sums)
 			return -CFS_ENOMEM;
-		/* without a helper (the kernel module, out of memory) one
-		 * buffer, hashed by the caller */
+		/* without a helper (the kernel module, out of memory) or
+		 * with a device that reads one thing at a time: the caller
+		 * reads and hashes alone */
 		dc->job = dsum_job_new();
-		if (dc->job && dc->job->hj)
-			dc->buf2 = host_alloc(dc->bufsize);
+		if (dc->job && dc->job->hj && fs->dev->parallel_read)
+			dc->batch = batch_new(fs, dc->sums);
 	}
+	b = dc->batch;
+	if (b)
+		per = b->per;
 	tree_of_inode(fs, ip, CFS_TREE_EXTENT, &t);
 	while (!err && !bt_find_ge(&t, k, &k, &v, sizeof(v), &len)) {
 		u32 n = v.d.len & ~CFS_EXT_UNWRITTEN, i;
@@ -366,42 +478,32 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 			continue;
 		}
 		for (i = 0; i < n && !err; ) {
-			struct dsum_job *job = dc->buf2 ? dc->job : NULL;
-			u8 *b = slot ? dc->buf2 : dc->buf;
-			struct cwin w;
-			int rerr;
+			struct wread one, *r = b ? &b->r[b->n] : &one;
 
-			w.pb = v.d.pblk + i;
-			w.n = CFS_MIN(n - i, per);
-			w.k = k + i;
-			w.first = !i;
-			w.sums = dc->sums + (slot ? per : 0);
-			rerr = fs->dev->ops->read(fs->dev, cfs_abs(ch, w.pb) <<
-						  fs->bshift, b,
-						  (u64)w.n << fs->bshift);
-			if (have) {
-				dsum_many_wait(job);
-				have = 0;
-				err = check_win(fs, ch, dc, &cur, ino, &prev,
-						&run);
+			r->w.pb = v.d.pblk + i;
+			r->w.n = CFS_MIN(n - i, per);
+			r->w.k = k + i;
+			r->w.first = !i;
+			r->off = cfs_abs(ch, r->w.pb) << fs->bshift;
+			i += r->w.n;
+			if (b) {
+				if (++b->n == DSUM_BATCH)
+					err = batch_flush(fs, ch, dc, &cur, ino,
+							  &run);
+				continue;
 			}
-			if (!err && rerr)
-				err = -CFS_EIO;
-			if (err)
-				break;
-			dsum_many_start(fs, job, b, w.n, w.sums);
-			prev = w;
-			have = 1;
-			if (job)
-				slot ^= 1;
-			i += w.n;
+			r->buf = dc->buf;
+			r->w.sums = dc->sums;
+			wread_run(fs, r);
+			err = r->rerr ? -CFS_EIO :
+			      check_win(fs, ch, dc, &cur, ino, &r->w, &run);
 		}
 		k += n;
 	}
-	if (have) {
-		dsum_many_wait(dc->buf2 ? dc->job : NULL);
+	if (b) {
 		if (!err)
-			err = check_win(fs, ch, dc, &cur, ino, &prev, &run);
+			err = batch_flush(fs, ch, dc, &cur, ino, &run);
+		b->n = 0;
 	}
 	if (run.inbad)
 		bad_run(dc, ch->index, ino, run.bad0, run.end, run.badb,
@@ -413,9 +515,9 @@ int dsum_check_inode(struct cfs_fs *fs, struct cfs_chunk *ch,
 void dsum_check_done(struct dsum_check *dc)
 {
 	dsum_job_free(dc->job);
-	host_free(dc->buf2);
+	batch_free(dc->batch);
 	host_free(dc->sums);
 	dc->job = NULL;
-	dc->buf2 = NULL;
+	dc->batch = NULL;
 	dc->sums = NULL;
 }

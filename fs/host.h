@@ -89,6 +89,7 @@ struct cfs_bdev {
 	const struct cfs_bdev_ops *ops;
 	u64 size;     /* bytes */
 	int readonly; /* writes are refused with -CFS_EROFS */
+	int parallel_read; /* reads may come from two threads at once */
 	void *priv;   /* the host's */
 };
 

@@ -590,12 +590,13 @@ int dsum_zeroed(const struct cfs_chunk *ch, u32 local);
  * block with its checksum (the checker's data pass, the scrub's): each
  * run of bad blocks goes to fn with the file (the origin for a
  * continuation), the byte range and the first bad block (absolute). */
+struct dsum_batch;
 struct dsum_check {
 	u8 *buf;              /* bufsize bytes, whole blocks */
 	u64 bufsize;
-	/* made by dsum_check_inode, freed by dsum_check_done: a second
-	 * buffer, read while the helper hashes the first, and their sums */
-	u8 *buf2;
+	/* made by dsum_check_inode, freed by dsum_check_done: the windows
+	 * the caller and the helper read and hash together, and the sums */
+	struct dsum_batch *batch;
 	u32 *sums;
 	struct dsum_job *job;
 	void (*fn)(void *ctx, u32 chunk, u64 ino, u64 off, u64 len, u64 blk);

@@ -140,6 +140,7 @@ int cfs_user_open(const char *path, unsigned flags, struct cfs_bdev **out,
 	u->bdev.ops = &ud_ops;
 	u->bdev.priv = u;
 	u->bdev.readonly = ro;
+	u->bdev.parallel_read = 1; /* pread: no shared offset */
 	if (S_ISBLK(st.st_mode)) {
 		unsigned long long sz = 0;
 

@@ -215,4 +215,27 @@ for i in $INO_S $INO_B; do
 	grep -q "inode $i .*file data does not match its checksum.* \[bytes" "$T/fsck2" ||
 		{ cat "$T/fsck2"; fail "fsck --data does not list inode $i"; }
 done
+# ---- the data pass reads in windows of 256 KiB, 16 to a batch, shared by
+# two threads: runs of bad blocks across a window's end (blocks 63-64) and
+# a batch's (1023-1025) are each one range, in file order ----
+note "runs of damage across the data pass's windows and batches"
+rm -f "$IMG"
+mkimg "$IMG" 96M -C 32M
+mount_fs "$IMG" "$MNT"
+head -c $((10 << 20)) /dev/urandom >"$MNT/runs" || fail "write runs"
+umount_fs "$MNT"
+for b in 63 64 1023 1024 1025 2000; do flip "$IMG" runs $b >/dev/null; done
+rc=0; "$FSCK" -fn --data "$IMG" >"$T/fsck3" 2>&1 || rc=$?
+[ "$rc" = 4 ] || { cat "$T/fsck3"; fail "fsck --data exit $rc, not 4"; }
+grep -o "\[bytes [0-9]*-[0-9]*\]" "$T/fsck3" >"$T/ranges"
+printf '%s\n' "[bytes $((63 * 4096))-$((65 * 4096 - 1))]" \
+	"[bytes $((1023 * 4096))-$((1026 * 4096 - 1))]" \
+	"[bytes $((2000 * 4096))-$((2001 * 4096 - 1))]" >"$T/want"
+cmp -s "$T/ranges" "$T/want" || { cat "$T/fsck3"; diff "$T/want" "$T/ranges"; fail "fsck --data ranges"; }
+mount_fs "$IMG" "$MNT"
+rc=0; "$TOOL" scrub "$MNT" >"$T/scrub3" 2>&1 || rc=$?
+[ "$rc" = 4 ] || { cat "$T/scrub3"; fail "scrub exit $rc, not 4"; }
+grep -o "\[bytes [0-9]*-[0-9]*\]" "$T/scrub3" >"$T/ranges"
+cmp -s "$T/ranges" "$T/want" || { cat "$T/scrub3"; diff "$T/want" "$T/ranges"; fail "scrub ranges"; }
+umount_fs "$MNT"
 note "ok"
