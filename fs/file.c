@@ -1098,6 +1098,75 @@ s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 	return err ? err : (s64)len;
 }
 
+/* Plans a read of whole blocks of a file with checksums: 0 and *p, or 1
+ * when the read is not one for a plan (no checksums, a partial first
+ * block, a last block the buffer cannot take whole, too many pieces, an
+ * error: the read under the lock handles all of them). */
+int file_read_plan(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
+		   struct rplan *p)
+{
+	struct dsum_cur cur = { 0 };
+	u64 pos = off, end, rend;
+	int ret = 0;
+
+	if (!dsum_file(fs, ip) || (off & (fs->bs - 1)) || off >= ip->d.size)
+		return 1;
+	end = CFS_MIN(ip->d.size, off + len);
+	rend = ((end + fs->bs - 1) >> fs->bshift) << fs->bshift;
+	if (rend - off > len || (rend - off) >> fs->bshift > RPLAN_BLKS)
+		return 1;
+	p->nseg = p->nsum = 0;
+	p->bytes = end - off;
+	while (pos < rend && !ret) {
+		u64 lblk = pos >> fs->bshift, n, j;
+		struct emap m;
+
+		if (p->nseg == RPLAN_SEGS || file_map(fs, ip, lblk, &m))
+			return 1;
+		n = CFS_MIN((rend - pos) >> fs->bshift, m.count);
+		p->seg[p->nseg].at = pos - off;
+		p->seg[p->nseg].nblk = (u32)n;
+		p->seg[p->nseg].dev = ~0ULL;
+		if (m.kind == M_DATA) {
+			p->seg[p->nseg].dev = cfs_abs(m.ch, m.pblk) << fs->bshift;
+			for (j = 0; j < n && !ret; j++)
+				if (dsum_get(fs, &cur, m.ch, m.pblk + (u32)j,
+					     &p->sums[p->nsum++]))
+					ret = 1;
+		}
+		emap_rel(fs, &m);
+		p->nseg++;
+		pos += n << fs->bshift;
+	}
+	dsum_done(fs, &cur);
+	return ret;
+}
+
+/* Does a plan, without the lock: 0 when every block read matched the
+ * checksum it had when planned, else 1 (the read is to be done again
+ * under the lock). */
+int file_read_planned(struct cfs_fs *fs, const struct rplan *p, u8 *buf)
+{
+	u32 s, k = 0, j;
+
+	for (s = 0; s < p->nseg; s++) {
+		u8 *out = buf + p->seg[s].at;
+		u64 bytes = (u64)p->seg[s].nblk << fs->bshift;
+
+		if (p->seg[s].dev == ~0ULL) {
+			cfs_memset(out, 0, bytes);
+			continue;
+		}
+		if (fs->dev->ops->read(fs->dev, p->seg[s].dev, out, bytes))
+			return 1;
+		for (j = 0; j < p->seg[s].nblk; j++, k++)
+			if (dsum_block(fs, out + ((u64)j << fs->bshift)) !=
+			    p->sums[k])
+				return 1;
+	}
+	return 0;
+}
+
 s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 	      void *buf)
 {

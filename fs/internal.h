@@ -617,6 +617,26 @@ int file_free_all(struct cfs_fs *fs, struct cfs_inode *ip);
 int file_make_meta_room(struct cfs_fs *fs, struct cfs_chunk *ch, u32 need);
 s64 file_write(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 	       const void *buf);
+/* A verified read planned under the lock and done without it (cfs_read,
+ * DESIGN.md "Data checksums"): where the bytes are and what their blocks'
+ * checksums were when planned.  Done, every block is hashed and compared;
+ * any difference (a block changed or moved since, or damaged) and the
+ * read is done again under the lock, which reports real damage. */
+#define RPLAN_SEGS 32
+#define RPLAN_BLKS 256
+struct rplan {
+	u32 nseg, nsum;
+	u64 bytes;            /* the read's result: bytes from off */
+	struct {
+		u64 at;       /* offset in the caller's buffer */
+		u64 dev;      /* device offset; ~0: zeroes (hole, unwritten) */
+		u32 nblk;
+	} seg[RPLAN_SEGS];
+	u32 sums[RPLAN_BLKS];
+};
+int file_read_plan(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
+		   struct rplan *p);
+int file_read_planned(struct cfs_fs *fs, const struct rplan *p, u8 *buf);
 s64 file_read(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 	      void *buf);
 int file_fallocate(struct cfs_fs *fs, struct cfs_inode *ip, u32 mode, u64 off,

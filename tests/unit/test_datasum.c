@@ -30,6 +30,7 @@
 #include "../../fs/chunkfs.h"
 #include "../../fs/chunkfs_ioctl.h"
 #include "../../fs/format.h"
+#include "../../fs/internal.h"
 #include "../lib/membdev.h"
 #include "../lib/tap.h"
 
@@ -471,6 +472,87 @@ static void test_layout(void)
 	membdev_free(v);
 }
 
+/* A read planned under the lock and done without it (cfs_read on a device
+ * that takes parallel reads, file.c's file_read_plan/file_read_planned):
+ * done at once it returns the file's bytes; when the planned blocks have
+ * been copied on write, freed by a commit and taken by another file's
+ * data in between, or damaged, it refuses (1), and the read under the lock
+ * returns the file's new bytes. */
+static void test_unlocked(void)
+{
+	struct membdev *m = mkfs_dev(0);
+	struct cfs_fs *fs = mnt(m);
+	u64 nb = 64, len = nb * BS, a, b, f, i, reused = 0;
+	u8 *buf = malloc(len + BS), *va = malloc(len), *vb = malloc(len);
+	u8 *other = malloc(4 * len);
+	struct cfs_inode *ip;
+	struct rplan *p = malloc(sizeof(*p));
+
+	memset(va, 'a', len);
+	memset(vb, 'b', len);
+	memset(other, 'e', 4 * len);
+	a = mkfile(fs, "a");
+	CHECK_EQ(cfs_write(fs, a, 0, len - 100, va), (s64)(len - 100));
+	CHECK_OK(cfs_sync(fs));
+
+	/* at once: the bytes, the last block read whole into the buffer,
+	 * the result the size */
+	CHECK_OK(inode_get(fs, a, &ip));
+	CHECK_EQ(file_read_plan(fs, ip, 0, len, p), 0);
+	CHECK_EQ(p->bytes, len - 100);
+	CHECK_EQ(p->nsum, nb);
+	/* not a plan: a partial first block, a buffer short of the last
+	 * block whole */
+	CHECK_EQ(file_read_plan(fs, ip, 100, len, p), 1);
+	CHECK_EQ(file_read_plan(fs, ip, 0, len - 200, p), 1);
+	CHECK_EQ(file_read_plan(fs, ip, 0, len, p), 0);
+	inode_put(fs, ip);
+	memset(buf, 0, len);
+	CHECK_EQ(file_read_planned(fs, p, buf), 0);
+	CHECK(!memcmp(buf, va, len - 100), "planned read: the bytes");
+
+	/* planned; then the filesystem filled but for 160 blocks, the file
+	 * rewritten (copied on write), committed (its old blocks freed),
+	 * another file written until no space is left: into them */
+	CHECK_EQ(file_read_planned(fs, p, buf), 0);
+	f = mkfile(fs, "fill");
+	for (i = 0; cfs_write(fs, f, i * len, len, other) == (s64)len; i++)
+		;
+	CHECK(i > 8, "filled: %llu", (unsigned long long)i);
+	CHECK_OK(cfs_fallocate(fs, f, CFS_FALLOC_PUNCH_HOLE |
+			       CFS_FALLOC_KEEP_SIZE, 0, 160 * BS));
+	CHECK_OK(cfs_sync(fs));
+	CHECK_EQ(cfs_write(fs, a, 0, len - 100, vb), (s64)(len - 100));
+	CHECK_OK(cfs_sync(fs));
+	b = mkfile(fs, "b");
+	CHECK(cfs_write(fs, b, 0, 4 * len, other) > 0, "b written");
+	CHECK_OK(cfs_sync(fs));
+	for (i = 0; i < nb; i++)
+		reused += m->mem[p->seg[0].dev + i * BS] == 'e';
+	CHECK(p->nseg == 1 && reused > 0,
+	      "the planned blocks were taken by the other file (%llu)",
+	      (unsigned long long)reused);
+	CHECK_EQ(file_read_planned(fs, p, buf), 1);
+	CHECK_EQ(cfs_read(fs, a, 0, len, buf), (s64)(len - 100));
+	CHECK(!memcmp(buf, vb, len - 100), "the read under the lock");
+
+	/* planned; then a bit flipped in a planned block */
+	CHECK_OK(inode_get(fs, a, &ip));
+	CHECK_EQ(file_read_plan(fs, ip, 0, len, p), 0);
+	inode_put(fs, ip);
+	CHECK_EQ(file_read_planned(fs, p, buf), 0);
+	m->mem[p->seg[0].dev + 7 * BS + 9] ^= 4;
+	CHECK_EQ(file_read_planned(fs, p, buf), 1);
+	CHECK_EQ(cfs_read(fs, a, 0, len, buf), 7 * BS);
+	CHECK_OK(cfs_unmount(fs));
+	free(p);
+	free(buf);
+	free(va);
+	free(vb);
+	free(other);
+	membdev_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	rs = argc > 1 ? (u32)atoi(argv[1]) : 1;
@@ -479,6 +561,7 @@ int main(int argc, char **argv)
 	test_model();
 	test_damage(0);
 	test_damage(CFS_MKFS_NO_DATASUM);
+	test_unlocked();
 	if (tap_fail) {
 		printf("test_datasum: %d checks failed\n", tap_fail);
 		return 1;
