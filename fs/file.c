@@ -1121,8 +1121,10 @@ int file_read_plan(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
 		u64 lblk = pos >> fs->bshift, n, j;
 		struct emap m;
 
-		if (p->nseg == RPLAN_SEGS || file_map(fs, ip, lblk, &m))
-			return 1;
+		if (p->nseg == RPLAN_SEGS || file_map(fs, ip, lblk, &m)) {
+			ret = 1;
+			break;
+		}
 		n = CFS_MIN((rend - pos) >> fs->bshift, m.count);
 		p->seg[p->nseg].at = pos - off;
 		p->seg[p->nseg].nblk = (u32)n;

@@ -482,7 +482,7 @@ static void test_unlocked(void)
 {
 	struct membdev *m = mkfs_dev(0);
 	struct cfs_fs *fs = mnt(m);
-	u64 nb = 64, len = nb * BS, a, b, f, i, reused = 0;
+	u64 nb = 64, len = nb * BS, a, b, f, g, i, reused = 0;
 	u8 *buf = malloc(len + BS), *va = malloc(len), *vb = malloc(len);
 	u8 *other = malloc(4 * len);
 	struct cfs_inode *ip;
@@ -505,6 +505,21 @@ static void test_unlocked(void)
 	 * block whole */
 	CHECK_EQ(file_read_plan(fs, ip, 100, len, p), 1);
 	CHECK_EQ(file_read_plan(fs, ip, 0, len - 200, p), 1);
+	CHECK_EQ(file_read_plan(fs, ip, 0, len, p), 0);
+	inode_put(fs, ip);
+	/* more runs than a plan holds (every other block a hole): no plan,
+	 * the read under the lock */
+	g = mkfile(fs, "holes");
+	for (i = 0; i < nb; i += 2)
+		CHECK_EQ(cfs_write(fs, g, i * BS, BS, va), (s64)BS);
+	CHECK_OK(inode_get(fs, g, &ip));
+	CHECK_EQ(file_read_plan(fs, ip, 0, len, p), 1);
+	inode_put(fs, ip);
+	CHECK_EQ(cfs_read(fs, g, 0, len, buf), (s64)((nb - 1) * BS));
+	for (i = 0; i + 1 < nb; i++)
+		CHECK(buf[i * BS] == (i % 2 ? 0 : 'a'), "holes: block %llu",
+		      (unsigned long long)i);
+	CHECK_OK(inode_get(fs, a, &ip));
 	CHECK_EQ(file_read_plan(fs, ip, 0, len, p), 0);
 	inode_put(fs, ip);
 	memset(buf, 0, len);
