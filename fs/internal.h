@@ -255,6 +255,7 @@ int buf_write_copies(struct cfs_fs *fs, const u8 *img, u64 blkno, u64 blkno2);
 void buf_put(struct cfs_fs *fs, struct cfs_buf *b);
 void buf_forget(struct cfs_fs *fs, struct cfs_chunk *ch, u32 local);
 int buf_flush_all(struct cfs_fs *fs);
+u32 buf_held(const struct cfs_fs *fs);
 void buf_drop_all(struct cfs_fs *fs);
 int buf_cache_init(struct cfs_fs *fs, u64 maxbytes);
 /* Verify a raw block in memory; returns 0 or -CFS_EUCLEAN; *why says what. */

@@ -1470,6 +1470,14 @@ int cfs_unmount_stats(struct cfs_fs *fs, struct cfs_journal_stats *js)
 	}
 	if (js)
 		*js = fs->jstat;
+	i = buf_held(fs);
+	if (i) {
+		/* a bug: reported, and the unmount's result says so */
+		host_log(CFS_LOG_ERR, "%u metadata buffers still held at "
+			 "unmount (a reference never put)", i);
+		if (!err)
+			err = -CFS_EIO;
+	}
 	host_mutex_unlock(fs->lock);
 	fs_free(fs);
 	return err;
