@@ -39,7 +39,8 @@ struct dw {
 	struct cfs_inode *ip;
 	struct upd *upds;
 	struct rehash *moves;
-	struct upd *ovf;      /* hashes with overflow items (key = hash) */
+	struct upd *ovf;      /* hashes with overflow items (key = hash;
+			       * len 1: the repair emptied its entry item) */
 	struct cfs_tree *t;
 	u64 home;             /* the directory (its home inode) */
 	/* DIROVF: the names kept so far in the items of the hash whose
@@ -114,7 +115,8 @@ static int ovf_orphans(struct dw *w, struct cfs_tree *t)
 	for (u = w->ovf; u && !err; u = u->next) {
 		if (bt_lookup(t, u->key, NULL, 0, NULL) != -CFS_ENOENT)
 			continue;
-		if (!ck_problem(w->c, PR_DIRENT_HASH, w->ip->ino, 0,
+		if (!u->len && /* (len 1: emptied by drop_earlier) */
+		    !ck_problem(w->c, PR_DIRENT_HASH, w->ip->ino, 0,
 				"overflow items without their hash's item"))
 			continue;
 		while (!err && !bt_find_ge(t, CFS_DKEY_OVF | u->key << 8, &k,
@@ -314,6 +316,14 @@ static int drop_earlier(struct dw *w, u64 h, u64 before, u32 ino,
 			w->upds = u;
 		}
 		cut_entry(u->buf, &u->len, (u32)off, sz);
+		if (key == h && !u->len) {
+			/* the entry item goes: its hash's overflow names go
+			 * back under it, as part of this repair (no problem
+			 * of their own) */
+			for (u = w->ovf; u; u = u->next)
+				if (u->key == h)
+					u->len = 1;
+		}
 	}
 	unkeep(w, ino);
 	off = name_at(w->seen, w->seenlen, name, nlen);

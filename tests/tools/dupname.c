@@ -18,6 +18,8 @@
  *               earlier of the two entries is the false one)
  *   item        A the last entry of the entry item, B its first (one item;
  *               the earlier entry is the false one)
+ *   list        nothing changed: the names of the entry item are printed,
+ *               one a line (for a test that removes some through a mount)
  * Prints "A B" (the two original names) on stdout.
  */
 #include <stdio.h>
@@ -70,7 +72,7 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc != 4)
-		die("usage: dupname IMAGE DIR entry-ovf|ovf-ovf|ovf-entry|item", 0);
+		die("usage: dupname IMAGE DIR entry-ovf|ovf-ovf|ovf-entry|item|list", 0);
 	mode = argv[3];
 	r = cfs_user_open(argv[1], 0, &d, err, sizeof(err));
 	if (r < 0)
@@ -105,6 +107,22 @@ int main(int argc, char **argv)
 	r = bt_find_ge(&t, key[1] + 1, &key[2], buf[2], fs->bs, &len[2]);
 	if (r < 0 || key[2] > (CFS_DKEY_OVF | h << 8 | 0xff))
 		die("one overflow item only", r);
+	if (!strcmp(mode, "list")) {
+		u32 off = 0;
+
+		while (off + sizeof(struct cfs_dirent) <= len[0]) {
+			struct cfs_dirent *de = (void *)(buf[0] + off);
+
+			printf("%.*s\n", de->namelen, de->name);
+			off += (u32)sizeof(*de) + de->namelen;
+		}
+		inode_put(fs, dp);
+		cfs_unmount(fs);
+		cfs_user_close(d);
+		for (i = 0; i < 3; i++)
+			free(buf[i]);
+		return 0;
+	}
 	if (!strcmp(mode, "entry-ovf"))
 		ka = 0, kb = 1;
 	else if (!strcmp(mode, "ovf-ovf"))
