@@ -71,7 +71,8 @@ tools/chunkfs-scrubd: build/opt/tools/scrubd.o
 # ---- sanitised build used by the tests ----
 SAN_PROGS := build/san/bin/mkfs.chunkfs build/san/bin/fsck.chunkfs \
 	build/san/bin/chunkfs-fuse build/san/bin/chunkfs \
-	build/san/bin/chunkfs-scrubd build/san/bin/ptool build/san/lib/timeshift.so
+	build/san/bin/chunkfs-scrubd build/san/bin/ptool build/san/lib/timeshift.so \
+	build/san/bin/dupname
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/bin/%,$(UNIT_SRC))
 san: $(SAN_PROGS) $(UNIT_BINS)
 build/san/bin/mkfs.chunkfs: $(call san_obj,$(MKFS_SRC)) $(LIB_SAN)
@@ -94,6 +95,10 @@ build/san/bin/chunkfs-scrubd: build/san/tools/scrubd.o
 build/san/bin/ptool: build/san/tests/fuse/ptool.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ -lpthread
+# t_dirovf_dup's damage: one name twice under a directory hash
+build/san/bin/dupname: build/san/tests/tools/dupname.o $(LIB_SAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(BASE_LIBS)
 # t_atime's clock shifted for one daemon (LD_PRELOAD; not sanitised: it is
 # loaded after the daemon's sanitiser runtime)
 build/san/lib/timeshift.so: tests/fuse/timeshift.c

@@ -1108,6 +1108,7 @@ int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
 		 const void *value, u32 size, u32 flags)
 {
 	struct cfs_inode *ip;
+	struct cfs_dinode d;
 	int kind = acl_kind(name), err;
 
 	if (flags & ~(CFS_XATTR_CREATE | CFS_XATTR_REPLACE |
@@ -1122,6 +1123,7 @@ int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
 		file_make_meta_room(fs, ip->ch,
 				    2 * ((size + fs->bs - 1) >> fs->bshift) +
 				    META_ROOM);
+		d = ip->d;
 		/* an ACL's flags are ignored, as the kernel does */
 		if (kind)
 			err = acl_set(fs, ip, kind, value, size, flags);
@@ -1131,6 +1133,10 @@ int cfs_setxattr(struct cfs_fs *fs, u64 ino, const char *name,
 		if (!err) {
 			inode_touch(ip, 0, 0, 1);
 			err = inode_write(fs, ip);
+		} else if (cfs_memcmp(&d, &ip->d, sizeof(d))) {
+			/* a failure after the tree grew a node (its block
+			 * count, its root) before the set got ENOSPC */
+			inode_write(fs, ip);
 		}
 		inode_put(fs, ip);
 	}

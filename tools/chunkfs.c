@@ -37,8 +37,10 @@ static const struct tool_cmd cmds[] = {
 	  "age a mounted filesystem: fill, delete, rewrite in rounds" },
 	{ "probe", cmd_probe, "[--udev] DEVICE...",
 	  "is DEVICE chunkfs: type, UUID, label (blkid, udev)" },
-	{ "tune", cmd_tune, "[-L LABEL] [-U UUID|random|time] IMAGE",
-	  "change the label or UUID of an unmounted filesystem" },
+	{ "tune", cmd_tune,
+	  "[-L LABEL] [-U UUID|random|time] [-O xcont|dirovf] IMAGE",
+	  "change the label or UUID of an unmounted filesystem, turn on "
+	  "a feature" },
 	{ "problems", cmd_problems, "[--markdown]",
 	  "list the problem codes fsck and the scrub report" },
 	{ "paths", cmd_paths, "IMAGE-or-MOUNT --chunk K [--json]",

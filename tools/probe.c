@@ -165,13 +165,48 @@ int cmd_probe(int argc, char **argv)
 
 static void tune_usage(FILE *f)
 {
-	fprintf(f, "Usage: %s tune [-L LABEL] [-U UUID|random|time] IMAGE\n"
+	fprintf(f, "Usage: %s tune [-L LABEL] [-U UUID|random|time] "
+		"[-O xcont|dirovf[,...]] IMAGE\n"
 		"Change the label (-L, at most 63 bytes) or the UUID (-U) of "
 		"the chunkfs in\nIMAGE (an image file or a block device), "
 		"which must not be mounted, as\ntune2fs -L/-U does.  A UUID "
 		"change rewrites every metadata block and needs\nevery chunk "
 		"clean (run fsck.chunkfs -f first); if it is interrupted, run "
-		"the\nsame command again.\n", tool_prog);
+		"the\nsame command again.  -O turns on a feature that needs "
+		"nothing on disk but\nits bit: xcont (xattrs spill into other "
+		"chunks), dirovf (names sharing a\ndirectory hash go on in "
+		"overflow items); every chunk must be clean.  Nothing\ncan be "
+		"turned off.\n", tool_prog);
+}
+
+/* -O: the features tune can turn on (a bit, no structure: FORMAT.md 5) */
+static int tune_features(const char *arg, u32 *incompat)
+{
+	char *s = strdup(arg), *tok, *save = NULL;
+	int ret = 0;
+
+	if (!s)
+		return -1;
+	for (tok = strtok_r(s, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "xcont")) {
+			*incompat |= CFS_FEAT_INCOMPAT_XCONT;
+		} else if (!strcmp(tok, "dirovf")) {
+			*incompat |= CFS_FEAT_INCOMPAT_DIROVF;
+		} else if (tok[0] == '^') {
+			tool_err("tune: -O %s: a feature cannot be turned off "
+				 "(what it made may be on disk)", tok);
+			ret = -1;
+		} else {
+			tool_err("tune: -O %s: only xcont and dirovf can be "
+				 "turned on (the others change the layout of "
+				 "every chunk: make the filesystem again with "
+				 "mkfs.chunkfs -O)", tok);
+			ret = -1;
+		}
+	}
+	free(s);
+	return ret;
 }
 
 static u32 blk_crc(const u8 *b, u32 bs)
@@ -179,11 +214,13 @@ static u32 blk_crc(const u8 *b, u32 bs)
 	return (u32)crc32(0, b + 4, bs - 4);
 }
 
-/* Rewrites the block at abs with the new UUID (and label, for headers):
+/* Rewrites the block at abs with the new UUID (and label and the feature
+ * bits incompat, for headers):
  * it must verify with the old UUID or, when finishing an interrupted
  * change, the new one.  Returns 0, or -1 (message printed). */
 static int retag(struct cfs_bdev *d, u8 *buf, u32 bs, u64 abs,
-		 const u8 *old, const u8 *new, const char *label, int uuid)
+		 const u8 *old, const u8 *new, const char *label, int uuid,
+		 u32 incompat)
 {
 	struct cfs_bhdr *h = (struct cfs_bhdr *)buf;
 	int r = d->ops->read(d, abs * bs, buf, bs);
@@ -212,6 +249,7 @@ static int retag(struct cfs_bdev *d, u8 *buf, u32 bs, u64 abs,
 			memset(g->label, 0, sizeof(g->label));
 			memcpy(g->label, label, strlen(label));
 		}
+		g->feat_incompat |= incompat;
 		if (h->magic == CFS_MAGIC_SUPER) {
 			struct cfs_super *s = (struct cfs_super *)buf;
 
@@ -235,6 +273,7 @@ int cmd_tune(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "label", required_argument, NULL, 'L' },
 		{ "uuid", required_argument, NULL, 'U' },
+		{ "features", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -246,10 +285,10 @@ int cmd_tune(int argc, char **argv)
 	char err[512], us[40];
 	int opt, r, ret = 1;
 	u64 sbblk;
-	u32 k, bs;
+	u32 k, bs, incompat = 0, had = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "L:U:h", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "L:U:O:h", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'L':
 			label = optarg;
@@ -263,6 +302,10 @@ int cmd_tune(int argc, char **argv)
 		case 'U':
 			uuid_arg = optarg;
 			break;
+		case 'O':
+			if (tune_features(optarg, &incompat))
+				return 1;
+			break;
 		case 'h':
 			tune_usage(stdout);
 			return 0;
@@ -271,9 +314,9 @@ int cmd_tune(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind + 1 != argc || (!label && !uuid_arg)) {
+	if (optind + 1 != argc || (!label && !uuid_arg && !incompat)) {
 		tool_err(optind + 1 != argc ? "tune: one image or device" :
-			 "tune: nothing to change (-L or -U)");
+			 "tune: nothing to change (-L, -U or -O)");
 		tune_usage(stderr);
 		return 1;
 	}
@@ -316,7 +359,7 @@ int cmd_tune(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (uuid_arg) {
+	if (uuid_arg || incompat) {
 		for (k = 0; k < cfs_nchunks(fs); k++) {
 			struct cfs_chunk_info ci;
 
@@ -341,6 +384,16 @@ int cmd_tune(int argc, char **argv)
 		tool_err("%s: no chunkfs superblock", image);
 		goto out;
 	}
+	had = sb.g.feat_incompat & incompat;
+	incompat &= ~had;
+	if (had & CFS_FEAT_INCOMPAT_XCONT)
+		printf("%s: xcont is on already\n", image);
+	if (had & CFS_FEAT_INCOMPAT_DIROVF)
+		printf("%s: dirovf is on already\n", image);
+	if (!label && !uuid_arg && !incompat) {
+		ret = 0;
+		goto out;
+	}
 	bs = sb.g.block_size;
 	memcpy(old_uuid, sb.g.uuid, 16);
 	if (!uuid_arg)
@@ -361,14 +414,15 @@ int cmd_tune(int argc, char **argv)
 				goto out;
 			for (i = 0; i < n; i++) {
 				if (retag(d, buf, bs, blocks[i], old_uuid,
-					  new_uuid, label, 1)) {
+					  new_uuid, label, 1, incompat)) {
 					free(blocks);
 					goto out;
 				}
 			}
 			free(blocks);
-		} else {
-			/* the label: both header copies of the chunk */
+		} else if (label || incompat) {
+			/* the label, the features: both header copies of the
+			 * chunk */
 			u64 first = CFS_FIRST_CHUNK_BLOCK +
 				    (u64)k * sb.g.chunk_blocks;
 			u64 nb = sb.g.total_blocks - first;
@@ -376,18 +430,18 @@ int cmd_tune(int argc, char **argv)
 			if (nb > sb.g.chunk_blocks)
 				nb = sb.g.chunk_blocks;
 			if (retag(d, buf, bs, first, old_uuid, new_uuid,
-				  label, 0) ||
+				  label, 0, incompat) ||
 			    retag(d, buf, bs, first + nb - 1, old_uuid,
-				  new_uuid, label, 0))
+				  new_uuid, label, 0, incompat))
 				goto out;
 		}
 	}
 	r = d->ops->flush(d);
 	/* the superblock last: the copy, then the primary */
 	if (!r && (retag(d, buf, bs, CFS_SB2_BLOCK, old_uuid, new_uuid, label,
-			 !!uuid_arg) ||
+			 !!uuid_arg, incompat) ||
 		   retag(d, buf, bs, CFS_SB_BLOCK, old_uuid, new_uuid, label,
-			 !!uuid_arg)))
+			 !!uuid_arg, incompat)))
 		goto out;
 	if (!r)
 		r = d->ops->flush(d);
@@ -400,6 +454,11 @@ int cmd_tune(int argc, char **argv)
 		printf("%s: label set to '%s'\n", image, label);
 	if (uuid_arg)
 		printf("%s: UUID set to %s\n", image, us);
+	if (incompat & CFS_FEAT_INCOMPAT_XCONT)
+		printf("%s: xcont turned on (xattr continuations)\n", image);
+	if (incompat & CFS_FEAT_INCOMPAT_DIROVF)
+		printf("%s: dirovf turned on (directory overflow items)\n",
+		       image);
 	ret = 0;
 out:
 	free(buf);

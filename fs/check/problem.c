@@ -30,7 +30,7 @@ static const struct cfs_problem_desc problems[] = {
 	{ PR_DIRENT_TYPE, "dirent_type", "directory entry file type wrong; corrected", CFS_FIX_PREEN, 0 },
 	{ PR_DIRENT_HASH, "dirent_hash", "directory entry stored under the wrong hash; moved", CFS_FIX_PREEN, 0 },
 	{ PR_DIR_ITEM, "dir_item", "directory item unparseable; its entries are dropped", CFS_FIX_ASK, CFS_BLAST_NAMES },
-	{ PR_DIRENT_DUP, "dirent_dup", "duplicate name in a directory; the second entry removed", CFS_FIX_ASK, CFS_BLAST_NAMES },
+	{ PR_DIRENT_DUP, "dirent_dup", "duplicate name in a directory; one entry removed", CFS_FIX_ASK, CFS_BLAST_NAMES },
 	{ PR_DIR_PARENT, "dir_parent", "directory's parent pointer wrong; corrected", CFS_FIX_PREEN, 0 },
 	{ PR_DIR_MULTI, "dir_multi", "directory with more than one name; extra entries removed", CFS_FIX_ASK, 0 },
 	{ PR_DIR_FWD_BAD, "dir_fwd_bad", "directory forward link malformed; removed", CFS_FIX_ASK, 0 },

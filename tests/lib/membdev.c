@@ -100,6 +100,16 @@ void membdev_undo(struct membdev *m)
 	}
 }
 
+void membdev_replay(struct membdev *m, unsigned long long *applied,
+		    unsigned long long to)
+{
+	for (; *applied < to; (*applied)++)
+		if (m->log[*applied].data)
+			membdev_apply(m, m->log[*applied].off,
+				      m->log[*applied].data,
+				      m->log[*applied].len);
+}
+
 void membdev_log_free(struct membdev *m)
 {
 	unsigned long long i;

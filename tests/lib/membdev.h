@@ -40,6 +40,10 @@ int membdev_apply(struct membdev *m, unsigned long long off,
 		  const void *buf, unsigned long long len);
 /* Restore everything written since undoing was set, and empty the log. */
 void membdev_undo(struct membdev *m);
+/* The record's writes [*applied, to) applied (a power cut's device is
+ * the base and a prefix of the record); *applied becomes to. */
+void membdev_replay(struct membdev *m, unsigned long long *applied,
+		    unsigned long long to);
 void membdev_log_free(struct membdev *m);
 /* Mount the filesystem on m (read-only for CFS_CHECK_NOFIX) and check every
  * chunk in mode, reporting through fn: the problems found (*fixed: how

@@ -646,11 +646,7 @@ static unsigned long long applied;
 
 static void advance(unsigned long long to)
 {
-	for (; applied < to; applied++)
-		if (dev->log[applied].data)
-			membdev_apply(dev, dev->log[applied].off,
-				      dev->log[applied].data,
-				      dev->log[applied].len);
+	membdev_replay(dev, &applied, to);
 }
 
 /* Rebuild the device for a cut after record entry n (exclusive) and check
