@@ -154,6 +154,14 @@ static int xa_store_item(struct xa_ctx *x, int existed)
 	return bt_insert(&x->t, x->key, x->buf, x->blen);
 }
 
+/* Room the value may take, as cfs_setxattr makes it: its parts and their
+ * share of tree nodes, each with its second copy. */
+#define XC_META_ROOM 8
+static u32 xc_need(const struct cfs_fs *fs, u32 size)
+{
+	return 2 * ((size + fs->bs - 1) >> fs->bshift) + XC_META_ROOM;
+}
+
 /* Set name in ip's own tree (flags: CFS_XATTR_CREATE, _REPLACE). */
 static int one_set(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
 		   u32 len, const void *value, u32 size, u32 flags)
@@ -173,6 +181,17 @@ static int one_set(struct cfs_fs *fs, struct cfs_inode *ip, const char *name,
 	}
 	if (x.off < 0 && (flags & CFS_XATTR_REPLACE)) {
 		err = -CFS_ENODATA;
+		goto out;
+	}
+	/* A value in parts (new or old) changes several items: the old
+	 * parts go before the new ones go in, under the same keys, so a
+	 * failure between them would lose the old value (or mix the two).
+	 * Room for all of it first, before anything changes. */
+	if ((x.blen + XA_HDR + len + size > x.max ||
+	     (x.off >= 0 && (((struct cfs_xattr *)(x.buf + x.off))->flags &
+			     CFS_XATTR_EXT))) &&
+	    ip->ch->hdr.free_blocks < xc_need(fs, size)) {
+		err = -CFS_ENOSPC;
 		goto out;
 	}
 	if (x.off >= 0) {
@@ -339,14 +358,6 @@ static int one_remove(struct cfs_fs *fs, struct cfs_inode *ip,
 }
 
 /* ---- xattr continuations (XCONT) ---- */
-
-/* Room the value may take, as cfs_setxattr makes it: its parts and their
- * share of tree nodes, each with its second copy. */
-#define XC_META_ROOM 8
-static u32 xc_need(const struct cfs_fs *fs, u32 size)
-{
-	return 2 * ((size + fs->bs - 1) >> fs->bshift) + XC_META_ROOM;
-}
 
 /* The origin's own chunk keeps half its metadata reserve (what
  * file_make_meta_room leaves for tree splits and forward links). */

@@ -74,6 +74,63 @@ static u32 xcont_chunk(struct cfs_fs *fs, u64 ino)
 	return chunk;
 }
 
+/* A replace of a large value (in parts) that gets ENOSPC keeps the old
+ * value (the old parts went before the new ones were stored: the value
+ * read as EIO), and leaves nothing the checker finds.  Without XCONT, so
+ * that the chunk's room runs out. */
+static void replace_enospc(void)
+{
+	struct membdev *m = membdev_new(DEV);
+	struct cfs_mkfs_opts o;
+	struct cfs_attr a;
+	struct cfs_fs *fs;
+	const char *why;
+	static u8 v[VLEN], big[65536], got[65536];
+	char name[32];
+	u32 i, old = 20000;
+	int err = 0;
+	u64 f;
+
+	memset(&o, 0, sizeof(o));
+	o.chunk_bytes = 4u << 20;
+	o.no_features = CFS_MKFS_NO_XCONT;
+	memcpy(o.uuid, "xattr-repl-uuid!", 16);
+	CHECK_OK(cfs_mkfs(&m->bdev, &o));
+	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
+	CHECK_OK(cfs_mknod(fs, CFS_ROOT_INO, "f", 1, CFS_S_IFREG | 0644, 0,
+			   &cr, &a));
+	f = a.ino;
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (u8)(i * 13 + 5);
+	CHECK_OK(cfs_setxattr(fs, f, "user.big", big, old, 0));
+	for (i = 0; i < NX && !err; i++) {
+		snprintf(name, sizeof(name), "user.x%u", i);
+		val(v, i);
+		err = cfs_setxattr(fs, f, name, v, VLEN, 0);
+	}
+	CHECK_EQ(err, -CFS_ENOSPC);
+	/* room for some small values, not for 64 KiB */
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "user.s%u", i);
+		if (cfs_setxattr(fs, f, name, v, 100, 0))
+			break;
+	}
+	memset(got, 0, sizeof(got));
+	got[0] = 1;
+	CHECK_EQ(cfs_setxattr(fs, f, "user.big", got, sizeof(got),
+			      CFS_XATTR_REPLACE), -CFS_ENOSPC);
+	CHECK_EQ(cfs_getxattr(fs, f, "user.big", got, sizeof(got)), (s64)old);
+	CHECK(!memcmp(got, big, old), "the old value after a failed replace");
+	cfs_forget(fs, f, 1);
+	CHECK_OK(cfs_unmount(fs));
+	CHECK_EQ(check_all(m, CFS_CHECK_NOFIX), 0);
+	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
+	CHECK_EQ(cfs_getxattr(fs, f, "user.big", got, sizeof(got)), (s64)old);
+	CHECK(!memcmp(got, big, old), "the old value after a remount");
+	CHECK_OK(cfs_unmount(fs));
+	membdev_free(m);
+}
+
 int main(void)
 {
 	struct membdev *m = membdev_new(DEV);
@@ -151,6 +208,7 @@ int main(void)
 	CHECK_OK(cfs_unmount(fs));
 	CHECK_EQ(check_all(m, CFS_CHECK_NOFIX), 0);
 	membdev_free(m);
+	replace_enospc();
 	if (tap_fail) {
 		printf("test_xcont: %d checks failed\n", tap_fail);
 		return 1;
