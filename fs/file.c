@@ -493,9 +493,14 @@ static struct cfs_chunk *cont_next_to(struct cfs_fs *fs, struct cfs_tree *t,
  * chunk's (inside a continuation extent); else the chunk of the
  * continuation next to the range (the extent then grows, no new item);
  * else a chunk where the file already continues (no new inode, no new
- * link); else the chunk with the most free blocks; at last any of those
- * with a block above its reserve.  So a file that fills holes, grows or is
- * rewritten in place keeps the few continuations it has.  NULL: ENOSPC. */
+ * link); each of those first with twice its metadata reserve free, then
+ * down to the last resort (cont_room); only then a new continuation, in
+ * the chunk with the most free blocks.  So a file that fills holes, grows
+ * or is rewritten in place keeps the few continuations it has, and a large
+ * file written into a nearly full filesystem uses up the chunks it is in
+ * before it opens another (issue 16: aged to 95% with 64 MiB chunks, the
+ * most on one file 48 -> 35; it used to open a new chunk whenever its
+ * chunks were below twice the reserve).  NULL: ENOSPC. */
 static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
 				     struct cfs_chunk *full, u64 lblk, u64 end)
 {
@@ -517,11 +522,6 @@ static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
 	}
 	if (!to || to == full)
 		to = cont_with_room(fs, ip, full, 0);
-	if (!to) {
-		to = chunk_most_free(fs, ip->ch, 2);
-		if (to && (to == full || !cont_room(to, 0)))
-			to = NULL;
-	}
 	if (!to && full != ip->ch && cont_room(ip->ch, 1))
 		to = ip->ch;
 	if (!to)
