@@ -952,48 +952,35 @@ static int get_reg(struct cfs_fs *fs, u64 ino, struct cfs_inode **out,
 /* A read of a file with checksums, on a device that takes reads from
  * several threads at once (the image file), is planned under the lock and
  * read and verified without it: the FUSE daemon's threads then read and
- * hash side by side (DESIGN.md "Data checksums").  0: not done so. */
-static int read_unlocked(struct cfs_fs *fs, u64 ino, u64 off, u64 len,
-			 void *buf, s64 *got)
-{
-	struct rplan *p = host_alloc(sizeof(*p));
-	struct cfs_inode *ip;
-	int ret;
-
-	if (!p)
-		return 0;
-	fs_lock(fs);
-	ret = get_reg(fs, ino, &ip, -CFS_EINVAL);
-	if (!ret) {
-		ret = file_read_plan(fs, ip, off, len, p);
-		inode_put(fs, ip);
-	} else {
-		ret = 1;
-	}
-	fs_unlock(fs);
-	if (!ret && !file_read_planned(fs, p, buf)) {
-		*got = (s64)p->bytes;
-		ret = 2;
-	}
-	host_free(p);
-	return ret == 2;
-}
-
+ * hash side by side (DESIGN.md "Data checksums").  A read that is not one
+ * for a plan goes on under the same hold of the lock; one whose blocks
+ * changed since the plan (or are damaged) is read again under it. */
 s64 cfs_read(struct cfs_fs *fs, u64 ino, u64 off, u64 len, void *buf)
 {
+	struct rplan *p = fs->dev->parallel_read && fs->datasum ?
+			  host_alloc(sizeof(*p)) : NULL;
 	struct cfs_inode *ip;
-	s64 ret = 0;
+	s64 ret;
 
-	if (fs->dev->parallel_read && fs->datasum &&
-	    read_unlocked(fs, ino, off, len, buf, &ret))
-		return ret;
 	fs_lock(fs);
 	ret = get_reg(fs, ino, &ip, -CFS_EINVAL);
+	if (!ret && p && !file_read_plan(fs, ip, off, len, p)) {
+		inode_put(fs, ip);
+		fs_unlock(fs);
+		if (!file_read_planned(fs, p, buf)) {
+			ret = (s64)p->bytes;
+			host_free(p);
+			return ret;
+		}
+		fs_lock(fs);
+		ret = get_reg(fs, ino, &ip, -CFS_EINVAL);
+	}
 	if (!ret) {
 		ret = file_read(fs, ip, off, len, buf);
 		inode_put(fs, ip);
 	}
 	fs_unlock(fs);
+	host_free(p);
 	return ret;
 }
 
