@@ -534,18 +534,6 @@ static struct cfs_chunk *cont_target(struct cfs_fs *fs, struct cfs_inode *ip,
 	return to;
 }
 
-/* Allocate up to want blocks for the hole at lblk described by m (which
- * file_map returned).  Adds the extent (written or unwritten).  Returns the
- * chunk and local block of the new run in m, count in *got.  cow: the
- * range is mapped (m, M_DATA) and is to be replaced by the new blocks
- * (copy on write, DATASUM): the old blocks are freed (pending until the
- * commit).  The blocks come from the chunk the range lives in (the file's,
- * or that of the continuation whose extent covers it); when that chunk is
- * full but blocks freed since the last commit would come back with a
- * commit, ENOSPC (the caller commits and tries again, nospc_retry set);
- * else (and on that second try) from another chunk (cont_target): the
- * range, cut out of the continuation extent that covered it, then names
- * that chunk's continuation, or the file's own chunk. */
 /* Whether ip's chunk has the blocks two changes of its extent tree may
  * take: a range cut out of an extent (one item more) and its new extent or
  * continuation extent (one more), each splitting a leaf and its parents on
@@ -558,6 +546,18 @@ static int tree_move_room(struct cfs_fs *fs, struct cfs_inode *ip)
 	return ip->ch->hdr.free_blocks >= 2 * (bt_height(&t) + 1) * 2;
 }
 
+/* Allocate up to want blocks for the hole at lblk described by m (which
+ * file_map returned).  Adds the extent (written or unwritten).  Returns the
+ * chunk and local block of the new run in m, count in *got.  cow: the
+ * range is mapped (m, M_DATA) and is to be replaced by the new blocks
+ * (copy on write, DATASUM): the old blocks are freed (pending until the
+ * commit).  The blocks come from the chunk the range lives in (the file's,
+ * or that of the continuation whose extent covers it); when that chunk is
+ * full but blocks freed since the last commit would come back with a
+ * commit, ENOSPC (the caller commits and tries again, nospc_retry set);
+ * else (and on that second try) from another chunk (cont_target): the
+ * range, cut out of the continuation extent that covered it, then names
+ * that chunk's continuation, or the file's own chunk. */
 static int alloc_hole(struct cfs_fs *fs, struct cfs_inode *ip, u64 lblk,
 		      u64 want, u32 flags, struct emap *m, u32 *got, int cow)
 {
