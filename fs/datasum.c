@@ -25,16 +25,19 @@ u32 dsum_block(const struct cfs_fs *fs, const u8 *data)
 	return (u32)host_xxh64(data, fs->bs, 0);
 }
 
+void dsum_blocks(const struct cfs_fs *fs, const u8 *data, u64 n, u32 *out)
+{
+	host_xxh64_blocks(data, fs->bs, n, out);
+}
+
 /* Below this many blocks, waking the helper costs more than it saves. */
 #define DSUM_ASYNC_MIN 16
 
 static void many_run(void *arg)
 {
 	struct dsum_job *j = arg;
-	u32 i;
 
-	for (i = 0; i < j->n; i++)
-		j->out[i] = (u32)host_xxh64(j->data + (u64)i * j->bs, j->bs, 0);
+	host_xxh64_blocks(j->data, j->bs, j->n, j->out);
 }
 
 struct dsum_job *dsum_job_new(void)
@@ -336,12 +339,10 @@ struct wread {
 
 static void wread_run(struct cfs_fs *fs, struct wread *r)
 {
-	u32 j;
-
 	r->rerr = fs->dev->ops->read(fs->dev, r->off, r->buf,
 				     (u64)r->w.n << fs->bshift);
-	for (j = 0; !r->rerr && j < r->w.n; j++)
-		r->w.sums[j] = dsum_block(fs, r->buf + ((u64)j << fs->bshift));
+	if (!r->rerr)
+		dsum_blocks(fs, r->buf, r->w.n, r->w.sums);
 }
 
 /* With a helper and a device that takes reads from two threads at once

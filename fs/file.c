@@ -1149,7 +1149,7 @@ int file_read_plan(struct cfs_fs *fs, struct cfs_inode *ip, u64 off, u64 len,
  * under the lock). */
 int file_read_planned(struct cfs_fs *fs, const struct rplan *p, u8 *buf)
 {
-	u32 s, k = 0, j;
+	u32 s, k = 0, j, n, got[16];
 
 	for (s = 0; s < p->nseg; s++) {
 		u8 *out = buf + p->seg[s].at;
@@ -1161,10 +1161,12 @@ int file_read_planned(struct cfs_fs *fs, const struct rplan *p, u8 *buf)
 		}
 		if (fs->dev->ops->read(fs->dev, p->seg[s].dev, out, bytes))
 			return 1;
-		for (j = 0; j < p->seg[s].nblk; j++, k++)
-			if (dsum_block(fs, out + ((u64)j << fs->bshift)) !=
-			    p->sums[k])
+		for (j = 0; j < p->seg[s].nblk; j += n, k += n) {
+			n = CFS_MIN(p->seg[s].nblk - j, 16u);
+			dsum_blocks(fs, out + ((u64)j << fs->bshift), n, got);
+			if (cfs_memcmp(got, p->sums + k, n * sizeof(u32)))
 				return 1;
+		}
 	}
 	return 0;
 }

@@ -125,6 +125,10 @@ u32 host_crc32(u32 crc, const void *buf, u64 len);
 /* ---- xxHash64 (XXH64), as libxxhash and the kernel's xxh64() compute
  * it: the data checksums (FORMAT.md 16.6) ---- */
 u64 host_xxh64(const void *buf, u64 len, u64 seed);
+/* The low 32 bits of XXH64 (seed 0) of each of n blocks of bs bytes that
+ * lie one after another from buf: out[i] for block i.  bs is a multiple
+ * of 32.  A host may hash several blocks at once (the same sums). */
+void host_xxh64_blocks(const void *buf, u64 bs, u64 n, u32 *out);
 
 /* ---- logging ---- */
 #define CFS_LOG_ERR 3

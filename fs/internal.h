@@ -524,6 +524,7 @@ int cont_remove(struct cfs_fs *fs, struct cfs_inode *origin,
 int dsum_file(const struct cfs_fs *fs, const struct cfs_inode *ip);
 /* The checksum of one whole data block. */
 u32 dsum_block(const struct cfs_fs *fs, const u8 *data);
+void dsum_blocks(const struct cfs_fs *fs, const u8 *data, u64 n, u32 *out);
 /* The checksums of n whole blocks at data into out[0..n-1], computed
  * beside the caller's work: by a helper thread (host_job) where the host
  * has one and n is large enough to be worth it, else at once by the

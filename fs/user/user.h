@@ -23,6 +23,8 @@ int cfs_user_set_rw(struct cfs_bdev *dev, int rw, char *err,
 /* Is path (or the device it names) mounted, per /proc/self/mounts? */
 int cfs_user_is_mounted(const char *path);
 void cfs_user_set_log(int min_level, int use_syslog);
+/* Does host_xxh64_blocks hash several blocks at once (AVX-512)? */
+int cfs_user_xxh_simd(void);
 /* Parse sizes like 4096, 64K, 64M, 10G, 1T; returns 0 or -1. */
 int cfs_parse_size(const char *s, unsigned long long *out);
 

@@ -31,6 +31,7 @@
 #include "../../fs/chunkfs_ioctl.h"
 #include "../../fs/format.h"
 #include "../../fs/internal.h"
+#include "../../fs/user/user.h"
 #include "../lib/membdev.h"
 #include "../lib/tap.h"
 
@@ -568,10 +569,43 @@ static void test_unlocked(void)
 	membdev_free(m);
 }
 
+/* host_xxh64_blocks (several blocks at once with AVX-512) gives
+ * libxxhash's XXH64 of every block: every block size, counts around the
+ * groups of 8 and 16, unaligned buffers, random data. */
+static void test_blocks(void)
+{
+	u64 bs, n, i, at, bad = 0, tried = 0;
+	u8 *mem = malloc((40u << 16) + 64);
+	u32 out[41];
+
+	fill(mem, (40u << 16) + 64);
+	for (bs = 32; bs <= 65536; bs *= 2)
+		for (n = 0; n <= 40; n += (bs > 4096 ? 7 : 1))
+			for (at = 0; at < 3; at++) {
+				const u8 *b = mem + at * 7;
+
+				out[n] = 0xdeadbeef;
+				host_xxh64_blocks(b, bs, n, out);
+				for (i = 0; i < n; i++, tried++)
+					bad += out[i] !=
+					       (u32)XXH64(b + i * bs, bs, 0);
+				bad += out[n] != 0xdeadbeef;
+			}
+	CHECK(tried > 1000, "blocks hashed: %llu", (unsigned long long)tried);
+	CHECK(!bad, "%llu of %llu block sums differ from XXH64 (%s)",
+	      (unsigned long long)bad, (unsigned long long)tried,
+	      cfs_user_xxh_simd() ? "AVX-512" : "one by one");
+	printf("# block sums: %llu compared, hashed %s\n",
+	       (unsigned long long)tried,
+	       cfs_user_xxh_simd() ? "with AVX-512" : "one by one");
+	free(mem);
+}
+
 int main(int argc, char **argv)
 {
 	rs = argc > 1 ? (u32)atoi(argv[1]) : 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_blocks();
 	test_layout();
 	test_model();
 	test_damage(0);
