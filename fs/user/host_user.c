@@ -208,7 +208,7 @@ u64 host_xxh64(const void *buf, u64 len, u64 seed)
  * CPU hashes one block at the speed of its multiplier's latency (about
  * 7.5 GB/s here).  With AVX-512 a register holds the four lanes of two
  * blocks, and eight registers (sixteen blocks) make eight independent
- * chains: 14-16 GB/s.  The stripes are the same as in libxxhash's
+ * chains: about 20 GB/s.  The stripes are the same as in libxxhash's
  * XXH64_round; the merge and the avalanche are done per block as there,
  * with no tail (bs is a multiple of 32), so the sums are XXH64's
  * (test_datasum compares them with libxxhash's). */
@@ -268,6 +268,9 @@ void x_group(const u8 *b, u64 bs, u32 *out, const int K)
 	for (k = 0; k < K; k++)
 		acc[k] = init;
 	for (s = 0; s < bs; s += 32) {
+		/* unrolled: the accumulators stay in registers (without it
+		 * they go through the stack, 14 GB/s instead of 20) */
+#pragma GCC unroll 8
 		for (k = 0; k < K; k++) {
 			const u8 *a = b + (u64)(2 * k) * bs + s;
 			__m512i in = _mm512_inserti64x4(
