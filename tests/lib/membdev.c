@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* membdev.c - a memory block device for the unit tests (see membdev.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,4 +182,14 @@ void membdev_free(struct membdev *m)
 	free(m->undo);
 	free(m->mem);
 	free(m);
+}
+
+void membdev_print_problem(void *ctx, const struct cfs_problem_report *r)
+{
+	const struct cfs_problem_desc *d = cfs_problem(r->code);
+
+	(void)ctx;
+	fprintf(stderr, "    chunk %u ino %llx: %s [%s]\n", r->chunk,
+		(unsigned long long)r->ino, d ? d->name : "?",
+		r->detail ? r->detail : "");
 }

@@ -53,5 +53,8 @@ struct cfs_problem_report;
 long long membdev_check_all(struct membdev *m, unsigned mode,
 			    void (*fn)(void *, const struct cfs_problem_report *),
 			    void *ctx, unsigned *fixed);
+/* A problem reporter for fn above: one line per problem on stderr
+ * (chunk, inode, the problem's name and detail), ctx unused. */
+void membdev_print_problem(void *ctx, const struct cfs_problem_report *r);
 
 #endif

@@ -595,16 +595,6 @@ static void verify(unsigned long long n, unsigned long long durable,
 	free(w);
 }
 
-static void quiet(void *ctx, const struct cfs_problem_report *r)
-{
-	const struct cfs_problem_desc *d = cfs_problem(r->code);
-
-	(void)ctx;
-	fprintf(stderr, "    chunk %u ino %llx: %s [%s]\n", r->chunk,
-		(unsigned long long)r->ino, d ? d->name : "?",
-		r->detail ? r->detail : "");
-}
-
 /* fsck -fn: the problems found; fsck_corrected gets the bad copies;
  * with data (fsck -fn --data) also every data block an extent maps is
  * compared with its checksum: fsck_data_bad gets those that differ */
@@ -624,8 +614,8 @@ static u32 fsck_all_data(int data)
 		return 1000;
 	for (k = 0; k < cfs_nchunks(cfs); k++) {
 		if (cfs_check_chunk(cfs, k, CFS_CHECK_NOFIX |
-				    (data ? CFS_CHECK_DATA : 0), quiet, NULL,
-				    &r))
+				    (data ? CFS_CHECK_DATA : 0),
+				    membdev_print_problem, NULL, &r))
 			found += 1000;
 		found += r.found;
 		fsck_corrected += r.corrected;

@@ -64,16 +64,6 @@ static u32 rnd(void)
 	return rs;
 }
 
-static void quiet(void *ctx, const struct cfs_problem_report *r)
-{
-	const struct cfs_problem_desc *d = cfs_problem(r->code);
-
-	(void)ctx;
-	fprintf(stderr, "    chunk %u ino %llx: %s [%s]\n", r->chunk,
-		(unsigned long long)r->ino, d ? d->name : "?",
-		r->detail ? r->detail : "");
-}
-
 /* fsck -fn: the problems found (the journal replayed in memory) */
 static u32 fsck_all(void)
 {
@@ -85,7 +75,8 @@ static u32 fsck_all(void)
 	if (cfs_mount_check(&dev->bdev, CFS_MOUNT_RDONLY, &cfs, &why))
 		return 1000;
 	for (k = 0; k < cfs_nchunks(cfs); k++) {
-		if (cfs_check_chunk(cfs, k, CFS_CHECK_NOFIX, quiet, NULL, &r))
+		if (cfs_check_chunk(cfs, k, CFS_CHECK_NOFIX,
+				    membdev_print_problem, NULL, &r))
 			found += 1000;
 		found += r.found + r.corrected;
 	}
