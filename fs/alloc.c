@@ -117,7 +117,8 @@ struct cfs_chunk *chunk_best_fit(struct cfs_fs *fs, u64 need)
  * written then continued into many chunks.  Filling a directory's chunk
  * before leaving it, and a file leaving it for the fullest chunk with room
  * (chunk_best_fit, api.c place_inode), keeps the space freed by deleted
- * large files whole for the next ones (docs/DESIGN.md, "Placement"). */
+ * large files whole for the next ones (docs/DESIGN.md, "Placement
+ * policy"). */
 int chunk_has_room(const struct cfs_chunk *ch)
 {
 	return chunk_usable(ch) &&
