@@ -5,7 +5,7 @@
  *
  * Each chunk has its own block bitmap and inode bitmap (metadata blocks with
  * the usual header; bits start after it).  Nothing here looks outside the
- * chunk it is given, except chunk_most_free() and chunk_has_room(), which
+ * chunk it is given, except chunk_most_free() and chunk_best_fit(), which
  * read only the in-memory free counts of the other chunks.
  */
 #include "internal.h"
@@ -83,27 +83,47 @@ struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
 	return scan_chunks(fs, except, need_inode, ~0ULL);
 }
 
-/* Whether a new inode may go to ch (the chunk of its directory, or of a
- * continuation of it).  Above the placement reserve, yes.  Below it, still
- * yes while no usable chunk has twice ch's free blocks: elsewhere, the
- * inode would cost a link (its directory continues there) and buy little
- * room.  So a filesystem whose chunks are all past the reserve (more than
- * about 90% full) does not scatter every directory over the chunks: after
- * aging to 95%, 17-31% fewer links (issue 7, docs/BENCHMARKS.md). */
-int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch)
+/* Best fit (issue 16): the usable chunk with free inodes above the
+ * reserve and the fewest free blocks that still has need blocks above
+ * twice its metadata reserve, or NULL.  A new file goes where it fits
+ * tightest, and the chunks with the most room stay for large files
+ * (chunk_most_free). */
+struct cfs_chunk *chunk_best_fit(struct cfs_fs *fs, u64 need)
 {
-	u64 reserve = (u64)ch->hdr.nblocks * fs->g->reserve_pct / 100;
-	u64 twice = 2 * (u64)ch->hdr.free_blocks;
-	struct cfs_chunk *best;
+	struct cfs_chunk *best = NULL;
+	u32 i;
 
-	if (!chunk_usable(ch) || ch->hdr.free_inodes <= chunk_inode_reserve(ch))
-		return 0;
-	if (ch->hdr.free_blocks > reserve + chunk_meta_reserve(ch))
-		return 1;
-	if (ch->hdr.free_blocks <= 2 * chunk_meta_reserve(ch))
-		return 0;
-	best = scan_chunks(fs, ch, 1, twice);
-	return !best || best->hdr.free_blocks < twice;
+	for (i = 0; i < fs->nchunks; i++) {
+		struct cfs_chunk *ch = chunk_get(fs, i);
+
+		if (!ch || !chunk_usable(ch) ||
+		    ch->hdr.free_inodes <= chunk_inode_reserve(ch) ||
+		    ch->hdr.free_blocks < 2 * (u64)chunk_meta_reserve(ch) + need)
+			continue;
+		if (!best || ch->hdr.free_blocks < best->hdr.free_blocks)
+			best = ch;
+	}
+	return best;
+}
+
+/* Whether a new inode may go to ch (the chunk of its directory, or of a
+ * continuation of it): usable, with free inodes above the inode reserve
+ * and more than twice its metadata reserve of free blocks.  The placement
+ * reserve (reserve_pct) is no longer read here (issue 16): the first
+ * version (issue 7) sent new inodes away from a chunk below it as soon as
+ * another had twice its free blocks, to the chunk with the most free
+ * blocks, so every chunk was filled down to the reserve and past about 90%
+ * full the free space was a few MiB in every chunk, where a large file
+ * written then continued into many chunks.  Filling a directory's chunk
+ * before leaving it, and a file leaving it for the fullest chunk with room
+ * (chunk_best_fit, api.c place_inode), keeps the space freed by deleted
+ * large files whole for the next ones (docs/DESIGN.md, "Placement
+ * policy"). */
+int chunk_has_room(const struct cfs_chunk *ch)
+{
+	return chunk_usable(ch) &&
+	       ch->hdr.free_inodes > chunk_inode_reserve(ch) &&
+	       ch->hdr.free_blocks > 2 * chunk_meta_reserve(ch);
 }
 
 /* Find the first bit equal to 0 at or after `from` and below `end` in a

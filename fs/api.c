@@ -413,14 +413,18 @@ int cfs_set_atime(struct cfs_fs *fs, u64 ino, s64 sec, u32 ns)
 	return atime_common(fs, ino, 0, sec, ns);
 }
 
-/* Pick the chunk for a new inode: the parent's while it has room above the
- * reserve; else a chunk where the parent already continues (no new
- * cross-chunk link); else the chunk with the most free space. */
-static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir)
+/* Pick the chunk for a new inode: the parent's while it has room
+ * (chunk_has_room); else a chunk where the parent already continues (no
+ * new cross-chunk link); else, for a file, the fullest chunk with room for
+ * a few tree nodes more (best fit: the roomy chunks stay for large files,
+ * issue 16); else (and for a directory: a new subtree) the chunk with the
+ * most free space. */
+static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir,
+				     u32 mode)
 {
 	struct cfs_chunk *ch;
 
-	if (chunk_has_room(fs, dir->ch))
+	if (chunk_has_room(dir->ch))
 		return dir->ch;
 	ch = dir_cont_chunk_with_room(fs, dir);
 	if (ch)
@@ -428,7 +432,10 @@ static struct cfs_chunk *place_inode(struct cfs_fs *fs, struct cfs_inode *dir)
 	/* an inode takes no data block, and its entry and tree nodes may
 	 * use the metadata reserve: file data fills chunks down to that
 	 * reserve (file.c, cont_target), a create must still succeed */
-	ch = chunk_most_free(fs, NULL, 1);
+	ch = CFS_ISDIR(mode) ? NULL :
+	     chunk_best_fit(fs, 2 * chunk_meta_reserve(dir->ch));
+	if (!ch)
+		ch = chunk_most_free(fs, NULL, 1);
 	if (ch && ch->hdr.free_blocks >= chunk_meta_reserve(ch))
 		return ch;
 	return NULL;
@@ -472,7 +479,7 @@ static int new_inode(struct cfs_fs *fs, u64 dirino, const char *name, u32 len,
 	err = acl_new_prepare(fs, dir, &mode, cr, &an);
 	if (err)
 		goto out;
-	ch = place_inode(fs, dir);
+	ch = place_inode(fs, dir, mode);
 	if (!ch) {
 		err = -CFS_ENOSPC;
 		goto out;

@@ -681,7 +681,7 @@ struct cfs_chunk *dir_cont_chunk_with_room(struct cfs_fs *fs,
 		struct cfs_chunk *ch = chunk_get(fs, dc.chunk);
 
 		after = dc.chunk;
-		if (chunk_has_room(fs, ch) &&
+		if (chunk_has_room(ch) &&
 		    (!best || ch->hdr.free_blocks > best->hdr.free_blocks))
 			best = ch;
 	}

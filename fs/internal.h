@@ -389,7 +389,11 @@ int chunk_cont_room(const struct cfs_chunk *ch);
  * need_inode 1: with free inodes above the reserve, 2: with any free inode. */
 struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
 				  int need_inode);
-int chunk_has_room(struct cfs_fs *fs, struct cfs_chunk *ch);
+int chunk_has_room(const struct cfs_chunk *ch);
+/* Placement: the chunk with the fewest free blocks that has need blocks
+ * above twice its metadata reserve and a free inode above the reserve, or
+ * NULL. */
+struct cfs_chunk *chunk_best_fit(struct cfs_fs *fs, u64 need);
 
 /* ---- inodes (inode.c) ---- */
 int inode_get(struct cfs_fs *fs, u64 ino, struct cfs_inode **out);

@@ -11,6 +11,11 @@
 #   edit SCRIPT                       python3 edits with tests/fsck/cfsimg.py
 #                                     (format v1 images only)
 #   where PATH                        "CHUNK LOCAL" of PATH's inode
+#   chunk_of PATH                     CHUNK of PATH's inode
+#   cont_chunk PATH                   the chunk of PATH's first continuation
+#   fsck_args ARGS...                 the first fsck run's arguments, for
+#                                     a case whose chunk placement chose
+#                                     (IMAGE.args, read by run.sh)
 #   meta_block CHUNK PREFIX           the local block (first copy) of the
 #                                     metadata block inject --list names
 #                                     with a description starting PREFIX
@@ -105,6 +110,21 @@ where() {
 import json, sys
 p = json.load(sys.stdin)["paths"][0]
 print(p["chunk"], p["local"])'
+}
+
+chunk_of() {
+	set -- $(where "$1")
+	echo "$1"
+}
+
+cont_chunk() {
+	"$CFS_BIN/chunkfs" stat --json "$IMG" "$1" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["paths"][0]["continuation_chunks"][0])'
+}
+
+fsck_args() {
+	echo "$*" >"$IMG.args"
 }
 
 meta_block() {

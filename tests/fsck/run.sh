@@ -2,6 +2,10 @@
 # The fsck image-test corpus: one directory per case under tests/fsck/.
 #   image.sh IMAGE  builds a damaged image (deterministically)
 #   args            the fsck arguments of the first run (e.g. -f, --chunk 3)
+#                   when they name no chunk; a case whose damage lies in a
+#                   chunk that placement chose has image.sh write them to
+#                   IMAGE.args instead (lib.sh fsck_args, the chunk found
+#                   through the format: `where PATH`), which wins over args
 #   expect.1        output of `fsck.chunkfs -y $(cat args) IMAGE`, then
 #                   "exit: N"; N must be 1, or 4 for damage that cannot be
 #                   fully repaired (0 for a case where nothing is wrong):
@@ -61,7 +65,11 @@ for c in "$@"; do
 	elif sanitizer "$T/image.log"; then
 		why="sanitizer report while building"; sed 's/^/    /' "$T/image.log"
 	else
-		args=$(cat "$D/args" 2>/dev/null)
+		if [ -f "$T/img.args" ]; then
+			args=$(cat "$T/img.args")
+		else
+			args=$(cat "$D/args" 2>/dev/null)
+		fi
 		# shellcheck disable=SC2086 # args holds several words
 		"$FSCK" -y $args "$T/img" >"$T/raw.1" 2>&1
 		rc1=$?

@@ -91,7 +91,18 @@ wait_state() {
 
 K=$(chunk_of "$T/base" /d3/frag)
 FRAG_LOCAL=$("$TOOL" stat --json "$T/base" /d3/frag | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["paths"][0]["local"])')
-note "chunk K=$K holds /d3/frag (local inode $FRAG_LOCAL) and /d3's files"
+note "chunk K=$K holds /d3/frag (local inode $FRAG_LOCAL)"
+# path_at IMG CHUNK LOCAL: the path of the source tree's file whose inode
+# is LOCAL in CHUNK (placement chose where each file went)
+path_at() {
+	(cd "$SRC" && find . -type f | sed 's|^\.||') >"$T/paths" &&
+	xargs "$TOOL" stat --json "$1" <"$T/paths" | "$PY" -c '
+import json, sys
+c, l = int(sys.argv[1]), int(sys.argv[2])
+print([p["path"] for p in json.load(sys.stdin)["paths"]
+       if p["chunk"] == c and p["local"] == l][0])' "$2" "$3" ||
+		fail "no file of the source tree at $2:$3"
+}
 
 # ================= (a) repair under a running writer =================
 note "(a) damage chunk $K under the mount, scrub --repair while writing elsewhere"
@@ -103,6 +114,11 @@ mount_fs "$IMG" "$MNT"
 	{ cat "$T/inj.err"; fail "inject --force on the mounted image"; }
 grep -q "warning: .* is mounted" "$T/inj.err" || fail "inject --force gave no warning: $(cat "$T/inj.err")"
 cat "$T/inj.out"
+# the file whose inode inject scrambled, through the format
+VLOCAL=$(sed -n 's/.*scrambled file inode \([0-9]*\):.*/\1/p' "$T/inj.out" | head -n 1)
+[ -n "$VLOCAL" ] || fail "inject did not scramble a file's inode: $(cat "$T/inj.out")"
+VPATH=$(path_at "$T/base" "$K" "$VLOCAL")
+note "the damaged inode is $K:$VLOCAL, $VPATH"
 
 # the writer: a new directory (not in K), files written, read back and
 # checked at once, all checked again at the end; any error fails it
@@ -170,8 +186,8 @@ grep -q "^chunk $K: [1-9][0-9]* problems\? found, [1-9]" "$T/scrub.out" ||
 np=$(grep -c "^chunk $K: .* -- fixed$" "$T/scrub.out")
 nf=$(sed -n "s/^chunk $K: \([0-9]*\) problems\? found.*/\1/p" "$T/scrub.out")
 [ "$np" = "$nf" ] || fail "the scrub printed $np problem lines for $nf problems"
-# ... by inode number and by path (parent pointers: one of /d3's files)
-grep -q "^chunk $K: inode [0-9]* ($K:[0-9]*) /d3/[^,]*, block [0-9]*: inode with impossible fields; cleared .* -- fixed$" "$T/scrub.out" ||
+# ... by inode number and by path (parent pointers)
+grep -q "^chunk $K: inode [0-9]* ($K:$VLOCAL) $VPATH, block [0-9]*: inode with impossible fields; cleared .* -- fixed$" "$T/scrub.out" ||
 	fail "the scrub does not name the damaged inode (by number and path)"
 # and the events of the repair say what was repaired
 "$TOOL" events "$MNT" >"$T/ev.out"
@@ -267,33 +283,37 @@ wait_state "$MNT" "$K" clean 20
 	{ "$TOOL" events "$MNT"; fail "no 'repaired' event for chunk $K with errors=repair"; }
 
 note "(b) errors=repair: new damage met while mounted is repaired at once"
-K2=$(chunk_of "$T/base" /d5/f00)
-D5=$("$TOOL" stat --json "$T/base" /d5 | "$PY" -c 'import json,sys; p=json.load(sys.stdin)["paths"][0]; print(p["continuation_chunks"][0] if p["continuation_chunks"] else "")')
-[ "$D5" = "$K2" ] || fail "test layout: /d5 has no continuation in chunk $K2"
-# /d5's continuation directory in K2 (nothing has read it in this mount)
-DNODE=$("$TOOL" inject "$IMG" --chunk "$K2" --list --json --force | "$PY" -c '
+# a directory of the tree outside K whose own inode has a directory tree
+# node (its names do not fit the inode), found through the format
+DX=""
+for d in d5 d4 d2 d1 d0; do
+	set -- $("$TOOL" stat --json "$T/base" "/$d" | "$PY" -c 'import json,sys; p=json.load(sys.stdin)["paths"][0]; print(p["chunk"], p["local"])')
+	[ "$1" = "$K" ] && continue
+	DNODE=$("$TOOL" inject "$IMG" --chunk "$1" --list --json --force | "$PY" -c '
 import json, sys
 for b in json.load(sys.stdin)["blocks"]:
-    if b["what"].startswith("directory tree node"):
-        print(b["local"]); break
-else:
-    sys.exit("none")') || fail "no directory tree node in chunk $K2"
+    if b["what"].startswith("directory tree node of inode %s " % sys.argv[1]) and b["copy"] == 1:
+        print(b["local"]); break' "$2")
+	[ -n "$DNODE" ] && { DX=$d; K2=$1; break; }
+done
+[ -n "$DX" ] || fail "no directory outside chunk $K with a tree node of its own"
+note "/$DX in chunk $K2: its tree node (local block $DNODE) zeroed, nothing has read it in this mount"
 "$TOOL" inject "$IMG" --chunk "$K2" --what zero-block --block "$DNODE" --force >/dev/null 2>&1 ||
 	fail "inject zero-block --force"
-ls "$MNT/d5" >/dev/null 2>&1 && note "(listing d5 succeeded: the repair was quicker)"
+ls "$MNT/$DX" >/dev/null 2>&1 && note "(listing $DX succeeded: the repair was quicker)"
 wait_state "$MNT" "$K2" clean 20
 "$TOOL" events "$MNT" | grep -q "suspect .*chunk $K2 marked suspect" || fail "no suspect event for chunk $K2"
 "$TOOL" events "$MNT" | grep -q "repaired .*chunk $K2 repaired" ||
 	{ "$TOOL" events "$MNT"; fail "no 'repaired' event for chunk $K2"; }
-py "$MNT" <<'EOF'
+py "$MNT" "$DX" <<'EOF'
 import os, sys
 from cfs_util import *
-M = sys.argv[1]
-os.listdir(os.path.join(M, "d5"))          # no error now
+M, DX = sys.argv[1], sys.argv[2]
+os.listdir(os.path.join(M, DX))          # no error now
 for d in ("d0", "d2", "d4"):
     for n in os.listdir(os.path.join(M, d)):
         read_file(os.path.join(M, d, n))
-write_file(os.path.join(M, "d5", "new"), b"after the repair")
+write_file(os.path.join(M, DX, "new"), b"after the repair")
 EOF
 umount_fs "$MNT"
 "$FSCK" -fn "$IMG" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out"; fail "fsck.chunkfs -fn after errors=repair: exit $?"; }

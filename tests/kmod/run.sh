@@ -116,9 +116,24 @@ setfattr -n user.x -v y "$W/ftree/d" 2>/dev/null || python3 -c 'import os,sys; o
 
 step "an image with a damaged chunk"
 DMG=$W/dmg.img
-DMG_CHUNK=2
 cp "$IMG" "$DMG"
-"$CFS_BIN/chunkfs" stat --json "$DMG" /many | grep -q '"chunk": '$DMG_CHUNK || fail "/many is not in chunk $DMG_CHUNK"
+# DMG_CHUNK: /many's chunk, where placement put it (chunkfs stat); the
+# inode table blocks damaged below (1-5, 7-8: inodes 15-134) must hold
+# /many's entries there
+(cd "$W/tree" && ls many | sed 's|^|/many/|') | xargs "$CFS_BIN/chunkfs" stat --json "$DMG" /many >"$W/many.json" ||
+	fail "chunkfs stat /many"
+DMG_CHUNK=$(python3 - "$W/many.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))["paths"]
+k = p[0]["chunk"]
+mine = {e["local"] for e in p[1:] if e["chunk"] == k}
+missing = [l for l in range(15, 135) if l not in mine]
+if missing:
+    sys.exit("/many's entries in chunk %d miss inodes %s" % (k, missing[:8]))
+print(k)
+EOF
+) || fail "test layout: /many's entries"
+echo "/many in chunk $DMG_CHUNK"
 # itable N...: the inode table blocks N... (by their index in the table)
 # of DMG_CHUNK: "LOCAL ABSOLUTE [ABSOLUTE2]" per line, the second copy's
 # absolute block with DUP, from the chunk header's fields (FORMAT.md 7 and

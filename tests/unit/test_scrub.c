@@ -170,7 +170,7 @@ int main(void)
 			mk(fs, dirs[k], name, CFS_S_IFREG | 0644);
 		}
 		big = mk(fs, dirs[k], "filler", CFS_S_IFREG | 0644);
-		put(fs, big, 3300u << 10);
+		put(fs, big, 4000u << 10);
 	}
 	for (k = 1; k < 4; k++)
 		printf("# d%u in chunk %u\n", k, (u32)(dirs[k] >> 32));
@@ -444,11 +444,11 @@ int main(void)
 
 	/* ---- 4. free-space threshold events, and the ring ---- */
 	CHECK_OK(cfs_mount(&dev->bdev, 0, &fs, &why));
-	cfs_set_free_warn(fs, 60);
+	cfs_set_free_warn(fs, 40);
 	{
 		u64 f = mk(fs, dirs[1], "space", CFS_S_IFREG | 0644);
 
-		put(fs, f, 20u << 20);
+		put(fs, f, 16u << 20);
 		CHECK_OK(cfs_sync(fs));
 		CHECK(find_event(fs, CHUNKFS_E_FREE_LOW, CHUNKFS_NO_CHUNK) != NULL,
 		      "a 'free space low' event");

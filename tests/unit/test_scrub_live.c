@@ -244,7 +244,7 @@ int main(void)
 			mk(fs, dirs[k], name, CFS_S_IFREG | 0644);
 		}
 		CHECK_OK(put(fs, mk(fs, dirs[k], "filler", CFS_S_IFREG | 0644),
-			     3300u << 10, 0));
+			     4000u << 10, 0));
 	}
 	CHECK((dirs[1] >> 32) != (dirs[2] >> 32) &&
 	      (dirs[2] >> 32) != (dirs[3] >> 32), "directories in 3 chunks");

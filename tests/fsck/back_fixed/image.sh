@@ -1,9 +1,11 @@
 #!/bin/sh
-# back_fixed: the back generation of /big.bin's continuation (in chunk 1)
-# changed (crc resealed).  Checking chunk 1: the origin's forward link
+# back_fixed: the back generation of /big.bin's continuation (in its chunk
+# P) changed (crc resealed).  Checking chunk P: the origin's forward link
 # still names the continuation, so the back link is corrected.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(cont_chunk /big.bin)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, conts = img.lookup("/big.bin")
 import struct

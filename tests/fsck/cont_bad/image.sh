@@ -1,6 +1,6 @@
 #!/bin/sh
-# cont_bad: the continuation of /big.bin (in chunk 1) gets a back link to
-# its own chunk (crc resealed).  Chunk 0's cross pass cuts /big.bin's
+# cont_bad: the continuation of /big.bin (in its chunk P) gets a back link
+# to its own chunk (crc resealed).  Chunk 0's cross pass cuts /big.bin's
 # forward link (the file is truncated where its second part began); chunk
 # 1's check clears the continuation and frees its blocks.
 . "$(dirname "$0")/../lib.sh"

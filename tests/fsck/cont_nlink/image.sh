@@ -1,8 +1,10 @@
 #!/bin/sh
-# cont_nlink: the reference count of /big.bin's continuation (in chunk 1)
-# set to 5 (one extent names it; crc resealed); corrected.
+# cont_nlink: the reference count of /big.bin's continuation (in its chunk
+# P) set to 5 (one extent names it; crc resealed); corrected.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(cont_chunk /big.bin)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, conts = img.lookup("/big.bin")
 import struct

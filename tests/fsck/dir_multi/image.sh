@@ -4,6 +4,8 @@
 # entry is removed.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /a)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, a, _ = img.lookup("/a")
 c2, l2, _ = img.lookup("/a/c")

@@ -3,6 +3,8 @@
 # to /a.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /a)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, _ = img.lookup("/a/b")
 c2, l2, _ = img.lookup("/a/c")

@@ -4,6 +4,8 @@
 # its own hash; /jello.txt is then found by name.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /hello.txt)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, _ = img.lookup("/hello.txt")
 part, e = img.find_entry(c, "hello.txt")

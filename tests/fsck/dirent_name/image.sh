@@ -3,6 +3,8 @@
 # crc resealed).  The entry is removed; the file goes to lost+found.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /hello.txt)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, _ = img.lookup("/hello.txt")
 part, e = img.find_entry(c, "hello.txt")

@@ -1,9 +1,15 @@
 #!/bin/sh
-# free_counts: chunk 4's free block count lowered by 5 and its free inode
-# count raised by 2 (both header copies, crc resealed); corrected.
+# free_counts: the free block count of /hello.txt's chunk lowered by 5
+# and its free inode count raised by 2 (both header copies, crc
+# resealed); corrected.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /hello.txt)
+fsck_args --chunk "$C"
+export C
 edit <<'PY'
-img.set_hdr(4, "free_blocks", img.hdr(4, "free_blocks") - 5)
-img.set_hdr(4, "free_inodes", img.hdr(4, "free_inodes") + 2)
+import os
+c = int(os.environ["C"])
+img.set_hdr(c, "free_blocks", img.hdr(c, "free_blocks") - 5)
+img.set_hdr(c, "free_inodes", img.hdr(c, "free_inodes") + 2)
 PY

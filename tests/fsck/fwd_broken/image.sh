@@ -1,8 +1,8 @@
 #!/bin/sh
-# fwd_broken: /big.bin's forward link (its continuation extent) gets a
-# wrong generation (crc resealed).  Chunk 0's cross pass cuts the link and
-# truncates the file where its second part began; chunk 1's check finds the
-# continuation without its origin and moves it to lost+found/chunk-1.
+# fwd_broken: /big.bin's forward link (its continuation extent) gets a wrong
+# generation (crc resealed).  /big.bin's chunk's cross pass cuts the link
+# and truncates the file where its second part began; the continuation's
+# chunk's check finds it without its origin and moves it to lost+found.
 . "$(dirname "$0")/../lib.sh"
 std_image
 edit <<'PY'

@@ -1,6 +1,8 @@
 #!/bin/sh
-# hdr_primary: the primary header of chunk 4 zeroed (inject header); the
+# hdr_primary: the primary header of /hello.txt's chunk zeroed (inject header); the
 # copy in the chunk's last block is good.
 . "$(dirname "$0")/../lib.sh"
 std_image
-inject 4 header
+C=$(chunk_of /hello.txt)
+fsck_args --chunk "$C"
+inject "$C" header

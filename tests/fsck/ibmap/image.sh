@@ -1,8 +1,10 @@
 #!/bin/sh
-# ibmap: two bits of chunk 4's inode bitmap flipped: free inode 100 marked
-# in use and /hello.txt's inode marked free (crc resealed).
+# ibmap: two bits of the inode bitmap of /hello.txt's chunk flipped: free
+# inode 100 marked in use and /hello.txt's inode marked free (crc resealed).
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /hello.txt)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, _ = img.lookup("/hello.txt")
 bm = img.abs(c, img.hdr(c, "ibmap_start"))

@@ -1,9 +1,11 @@
 #!/bin/sh
-# index_wrong: the entry of /big.bin's forward link deleted from chunk 0's
-# link index (leaf rewritten, link_count lowered in both header copies,
-# crcs resealed).  The index is rebuilt from the links the inodes hold.
+# index_wrong: the entry of /big.bin's forward link deleted from its chunk's
+# link index (leaf rewritten, link_count lowered in both header copies, crcs
+# resealed).  The index is rebuilt from the links the inodes hold.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /big.bin)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, conts = img.lookup("/big.bin")
 items, nodes = img.link_index(c)

@@ -3,6 +3,8 @@
 # crc resealed).  The file, which holds data, goes to lost+found/chunk-4.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /hello.txt)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, _ = img.lookup("/hello.txt")
 part, e = img.find_entry(c, "hello.txt")

@@ -3,6 +3,8 @@
 # has nothing worth keeping: it is freed.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /empty)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, _ = img.lookup("/empty")
 part, e = img.find_entry(c, "empty")

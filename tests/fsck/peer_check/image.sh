@@ -1,11 +1,13 @@
 #!/bin/sh
-# peer_check: /big.bin's continuation inode in chunk 1 zeroed (its slot,
-# crc resealed) and its BACK entry dropped from chunk 1's index.  Checking
-# chunk 1: chunk 0's index still has the forward entry into chunk 1, which
-# chunk 1 does not know: the peer entry is removed and chunk 0 is checked
-# next (peer_check), which cuts /big.bin's forward link.
+# peer_check: /big.bin's continuation inode in its chunk P zeroed (its slot,
+# crc resealed) and its BACK entry dropped from chunk P's index.  Checking
+# chunk P: /big.bin's chunk's index still has the forward entry into chunk
+# P, which chunk P does not know: the peer entry is removed and /big.bin's
+# chunk is checked next (peer_check), which cuts /big.bin's forward link.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(cont_chunk /big.bin)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, conts = img.lookup("/big.bin")
 import struct

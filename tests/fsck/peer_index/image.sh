@@ -1,9 +1,11 @@
 #!/bin/sh
-# peer_index: chunk 1's index entry for the back link of /big.bin's
+# peer_index: chunk P's index entry for the back link of /big.bin's
 # continuation gets a wrong local generation (crc resealed).  Checking
-# chunk 0 only: its cross pass corrects the peer's entry.
+# /big.bin's chunk only: its cross pass corrects the peer's entry.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /big.bin)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, conts = img.lookup("/big.bin")
 import struct

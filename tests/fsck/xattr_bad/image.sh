@@ -4,6 +4,8 @@
 # the xattr block freed.
 . "$(dirname "$0")/../lib.sh"
 std_image
+C=$(chunk_of /xa.txt)
+fsck_args --chunk "$C"
 edit <<'PY'
 c, l, _ = img.lookup("/xa.txt")
 root = img.abs(c, img.iget(c, l, "xattr_root"))
