@@ -46,7 +46,10 @@ $3
 EOF
 	n=$(cat "$W/n" 2>/dev/null)
 	umount_img
-	if [ -n "$n" ] && [ "$n" -gt 10 ]; then
+	# at least 5: with 1-bit hashes ENOSPC comes when either bucket's
+	# item is full, after 10 names when all fall into one (1 run in a
+	# few hundred, the hash seed being random), so "more than 10" failed
+	if [ -n "$n" ] && [ "$n" -ge 5 ]; then
 		ok "$c: ENOSPC at $n before tune"
 	else
 		fail "$c: no ENOSPC before tune (n=$n)"; cat "$W/py"
