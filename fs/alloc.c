@@ -20,6 +20,13 @@ u32 chunk_meta_reserve(const struct cfs_chunk *ch)
 	return 16 + ch->hdr.nblocks / 64;
 }
 
+/* Whether placement may use ch at all: not damaged, not suspect. */
+int chunk_usable(const struct cfs_chunk *ch)
+{
+	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
+	       ch->hdr.state != CFS_CHUNK_SUSPECT;
+}
+
 /* Whether file data may continue into ch: free blocks above its metadata
  * reserve (data allocations leave that alone) and a quarter of it more (at
  * least CFS_CONT_MIN): room for the names and continuations that new
@@ -30,12 +37,6 @@ u32 chunk_meta_reserve(const struct cfs_chunk *ch)
  * f_bavail is about what could be written (issue 16; before, a chunk had
  * to hold twice its reserve, up to 1040 blocks of a 256 MiB chunk that
  * f_bavail showed and no write could use, now 260). */
-int chunk_usable(const struct cfs_chunk *ch)
-{
-	return ch->hdr.state != CFS_CHUNK_DAMAGED &&
-	       ch->hdr.state != CFS_CHUNK_SUSPECT;
-}
-
 int chunk_cont_room(const struct cfs_chunk *ch)
 {
 	u32 keep = chunk_meta_reserve(ch);
