@@ -52,12 +52,21 @@ u32 chunk_inode_reserve(const struct cfs_chunk *ch)
 	return 4 + ch->hdr.ninodes / 64;
 }
 
-/* The usable chunk (not except, neither DAMAGED nor SUSPECT, with free
- * inodes above the reserve for need_inode 1, any for 2) with the most free
- * blocks; the scan stops at the first with at least enough free blocks. */
-static struct cfs_chunk *scan_chunks(struct cfs_fs *fs,
-				     struct cfs_chunk *except, int need_inode,
-				     u64 enough)
+/* Whether placement may take ch for something that needs an inode:
+ * usable, not except, with free inodes above the reserve for need_inode
+ * 1, any free inode for 2. */
+static int place_ok(const struct cfs_chunk *ch, const struct cfs_chunk *except,
+		    int need_inode)
+{
+	return ch && ch != except && chunk_usable(ch) &&
+	       !(need_inode == 1 &&
+		 ch->hdr.free_inodes <= chunk_inode_reserve(ch)) &&
+	       !(need_inode == 2 && !ch->hdr.free_inodes);
+}
+
+/* The chunk placement may take (place_ok) with the most free blocks. */
+struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
+				  int need_inode)
 {
 	struct cfs_chunk *best = NULL;
 	u32 i;
@@ -65,30 +74,18 @@ static struct cfs_chunk *scan_chunks(struct cfs_fs *fs,
 	for (i = 0; i < fs->nchunks; i++) {
 		struct cfs_chunk *ch = chunk_get(fs, i);
 
-		if (!ch || ch == except || !chunk_usable(ch) ||
-		    (need_inode == 1 &&
-		     ch->hdr.free_inodes <= chunk_inode_reserve(ch)) ||
-		    (need_inode == 2 && !ch->hdr.free_inodes))
-			continue;
-		if (!best || ch->hdr.free_blocks > best->hdr.free_blocks)
+		if (place_ok(ch, except, need_inode) &&
+		    (!best || ch->hdr.free_blocks > best->hdr.free_blocks))
 			best = ch;
-		if (best->hdr.free_blocks >= enough)
-			break;
 	}
 	return best;
 }
 
-struct cfs_chunk *chunk_most_free(struct cfs_fs *fs, struct cfs_chunk *except,
-				  int need_inode)
-{
-	return scan_chunks(fs, except, need_inode, ~0ULL);
-}
-
-/* Best fit (issue 16): the usable chunk with free inodes above the
- * reserve and the fewest free blocks that still has need blocks above
- * twice its metadata reserve, or NULL.  A new file goes where it fits
- * tightest, and the chunks with the most room stay for large files
- * (chunk_most_free). */
+/* Best fit (issue 16): the chunk placement may take for a new inode
+ * (place_ok, inodes above the reserve) with the fewest free blocks that
+ * still has need blocks above twice its metadata reserve, or NULL.  A new
+ * file goes where it fits tightest, and the chunks with the most room stay
+ * for large files (chunk_most_free). */
 struct cfs_chunk *chunk_best_fit(struct cfs_fs *fs, u64 need)
 {
 	struct cfs_chunk *best = NULL;
@@ -97,11 +94,10 @@ struct cfs_chunk *chunk_best_fit(struct cfs_fs *fs, u64 need)
 	for (i = 0; i < fs->nchunks; i++) {
 		struct cfs_chunk *ch = chunk_get(fs, i);
 
-		if (!ch || !chunk_usable(ch) ||
-		    ch->hdr.free_inodes <= chunk_inode_reserve(ch) ||
-		    ch->hdr.free_blocks < 2 * (u64)chunk_meta_reserve(ch) + need)
-			continue;
-		if (!best || ch->hdr.free_blocks < best->hdr.free_blocks)
+		if (place_ok(ch, NULL, 1) &&
+		    ch->hdr.free_blocks >=
+		    2 * (u64)chunk_meta_reserve(ch) + need &&
+		    (!best || ch->hdr.free_blocks < best->hdr.free_blocks))
 			best = ch;
 	}
 	return best;
