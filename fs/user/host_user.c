@@ -301,14 +301,12 @@ static X_TARGET void x_group8(const u8 *b, u64 bs, u32 *out)
 	x_group(b, bs, out, 4);
 }
 
+/* __builtin_cpu_supports reads what libgcc found at start-up: no cache
+ * here (one written by several threads would be a data race) */
 int cfs_user_xxh_simd(void)
 {
-	static int have = -1;
-
-	if (have < 0)
-		have = __builtin_cpu_supports("avx512f") &&
-		       __builtin_cpu_supports("avx512dq");
-	return have;
+	return __builtin_cpu_supports("avx512f") &&
+	       __builtin_cpu_supports("avx512dq");
 }
 #else
 int cfs_user_xxh_simd(void)
