@@ -74,6 +74,28 @@ static u32 xcont_chunk(struct cfs_fs *fs, u64 ino)
 	return chunk;
 }
 
+/* A 4 MiB-chunk filesystem on m (no_features off) with one file "f" in
+ * the root: the mounted fs, *f its inode (looked up once). */
+static struct cfs_fs *mkfs_file(struct membdev *m, u32 no_features,
+				const char *uuid16, u64 *f)
+{
+	struct cfs_mkfs_opts o;
+	struct cfs_attr a;
+	struct cfs_fs *fs = NULL;
+	const char *why;
+
+	memset(&o, 0, sizeof(o));
+	o.chunk_bytes = 4u << 20;
+	o.no_features = no_features;
+	memcpy(o.uuid, uuid16, 16);
+	CHECK_OK(cfs_mkfs(&m->bdev, &o));
+	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
+	CHECK_OK(cfs_mknod(fs, CFS_ROOT_INO, "f", 1, CFS_S_IFREG | 0644, 0,
+			   &cr, &a));
+	*f = a.ino;
+	return fs;
+}
+
 /* A replace of a large value (in parts) that gets ENOSPC keeps the old
  * value (the old parts went before the new ones were stored: the value
  * read as EIO), and leaves nothing the checker finds.  Without XCONT, so
@@ -81,8 +103,6 @@ static u32 xcont_chunk(struct cfs_fs *fs, u64 ino)
 static void replace_enospc(void)
 {
 	struct membdev *m = membdev_new(DEV);
-	struct cfs_mkfs_opts o;
-	struct cfs_attr a;
 	struct cfs_fs *fs;
 	const char *why;
 	static u8 v[VLEN], big[65536], got[65536];
@@ -91,15 +111,7 @@ static void replace_enospc(void)
 	int err = 0;
 	u64 f;
 
-	memset(&o, 0, sizeof(o));
-	o.chunk_bytes = 4u << 20;
-	o.no_features = CFS_MKFS_NO_XCONT;
-	memcpy(o.uuid, "xattr-repl-uuid!", 16);
-	CHECK_OK(cfs_mkfs(&m->bdev, &o));
-	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
-	CHECK_OK(cfs_mknod(fs, CFS_ROOT_INO, "f", 1, CFS_S_IFREG | 0644, 0,
-			   &cr, &a));
-	f = a.ino;
+	fs = mkfs_file(m, CFS_MKFS_NO_XCONT, "xattr-repl-uuid!", &f);
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (u8)(i * 13 + 5);
 	CHECK_OK(cfs_setxattr(fs, f, "user.big", big, old, 0));
@@ -134,10 +146,8 @@ static void replace_enospc(void)
 int main(void)
 {
 	struct membdev *m = membdev_new(DEV);
-	struct cfs_mkfs_opts o;
 	struct cfs_inode *ip;
 	struct cfs_tree t;
-	struct cfs_attr a;
 	struct cfs_fs *fs;
 	const char *why;
 	static u8 v[VLEN], got[VLEN];
@@ -145,14 +155,7 @@ int main(void)
 	u32 i, k, free_k;
 	u64 f;
 
-	memset(&o, 0, sizeof(o));
-	o.chunk_bytes = 4u << 20;
-	memcpy(o.uuid, "xattr-cont-uuid!", 16);
-	CHECK_OK(cfs_mkfs(&m->bdev, &o));
-	CHECK_OK(cfs_mount(&m->bdev, 0, &fs, &why));
-	CHECK_OK(cfs_mknod(fs, CFS_ROOT_INO, "f", 1, CFS_S_IFREG | 0644, 0,
-			   &cr, &a));
-	f = a.ino;
+	fs = mkfs_file(m, 0, "xattr-cont-uuid!", &f);
 	cfs_forget(fs, f, 1);
 	CHECK_EQ(CFS_CHUNK_OF(f), 0);
 	free_k = 0;
